@@ -1,0 +1,58 @@
+package io.dyups.parser;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import javax.annotation.CheckForNull;
+
+/**
+ * One {@code server} line of an upstream block, with nginx's defaults filled in for what was not written.
+ *
+ * @param address where the server is
+ * @param weight {@code weight=}, at least 1 (default 1)
+ * @param maxFails {@code max_fails=}, 0 disables failure accounting (default 1)
+ * @param failTimeout {@code fail_timeout=} (default 10s)
+ * @param maxConns {@code max_conns=}, 0 means no limit (default 0)
+ * @param backup {@code backup}
+ * @param down {@code down}
+ * @param slowStart {@code slow_start=} (default 0)
+ * @param drain {@code drain}
+ * @param resolve {@code resolve}
+ * @param route {@code route=} or {@code null}
+ * @param service {@code service=} or {@code null}
+ */
+public record ServerSpec(
+    Address address,
+    int weight,
+    int maxFails,
+    Duration failTimeout,
+    int maxConns,
+    boolean backup,
+    boolean down,
+    Duration slowStart,
+    boolean drain,
+    boolean resolve,
+    @CheckForNull String route,
+    @CheckForNull String service) {
+
+  /** nginx's default {@code fail_timeout}. */
+  public static final Duration DEFAULT_FAIL_TIMEOUT = Duration.ofSeconds(10);
+
+  public ServerSpec {
+    requireNonNull(address, "address");
+    checkArgument(weight >= 1, "weight must be >= 1: %s", weight);
+    checkArgument(maxFails >= 0, "maxFails must be >= 0: %s", maxFails);
+    requireNonNull(failTimeout, "failTimeout");
+    checkArgument(!failTimeout.isNegative(), "failTimeout must not be negative: %s", failTimeout);
+    checkArgument(maxConns >= 0, "maxConns must be >= 0: %s", maxConns);
+    requireNonNull(slowStart, "slowStart");
+    checkArgument(!slowStart.isNegative(), "slowStart must not be negative: %s", slowStart);
+  }
+
+  /** A server at {@code address} with every parameter at nginx's default. */
+  public static ServerSpec of(Address address) {
+    return new ServerSpec(
+        address, 1, 1, DEFAULT_FAIL_TIMEOUT, 0, false, false, Duration.ZERO, false, false, null, null);
+  }
+}
