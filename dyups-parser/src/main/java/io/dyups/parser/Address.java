@@ -43,4 +43,20 @@ public record Address(Kind kind, String host, int port) {
       case UNIX -> "unix:" + host;
     };
   }
+
+  /**
+   * Reads an address as the {@code server} directive of an upstream does: {@code 10.0.0.1:8080},
+   * {@code [::1]:8080}, {@code backend.local} (port 80), {@code unix:/tmp/backend.sock}. Host names are not
+   * resolved.
+   *
+   * @throws IllegalArgumentException in nginx's words, e.g. {@code invalid port in upstream "1.2.3.4:99999"}
+   */
+  public static Address parse(String text) {
+    requireNonNull(text, "text");
+    try {
+      return UpstreamModelBuilder.address(text, new SourcePosition("address", 1, 1));
+    } catch (ConfigSyntaxException e) {
+      throw new IllegalArgumentException(e.reason(), e);
+    }
+  }
 }

@@ -55,4 +55,46 @@ public record ServerSpec(
     return new ServerSpec(
         address, 1, 1, DEFAULT_FAIL_TIMEOUT, 0, false, false, Duration.ZERO, false, false, null, null);
   }
+
+  /**
+   * The server line as canonical nginx text, {@code server 127.0.0.1:8080 weight=2;}, writing only the
+   * parameters that differ from nginx's defaults.
+   */
+  public String toConfig() {
+    StringBuilder out = new StringBuilder(48).append("server ").append(ConfigText.word(address.toString()));
+    if (weight != 1) {
+      out.append(" weight=").append(weight);
+    }
+    if (maxFails != 1) {
+      out.append(" max_fails=").append(maxFails);
+    }
+    if (!failTimeout.equals(DEFAULT_FAIL_TIMEOUT)) {
+      out.append(" fail_timeout=").append(NginxValues.formatTime(failTimeout));
+    }
+    if (maxConns != 0) {
+      out.append(" max_conns=").append(maxConns);
+    }
+    if (!slowStart.isZero()) {
+      out.append(" slow_start=").append(NginxValues.formatTime(slowStart));
+    }
+    if (route != null) {
+      out.append(' ').append(ConfigText.word("route=" + route));
+    }
+    if (service != null) {
+      out.append(' ').append(ConfigText.word("service=" + service));
+    }
+    if (backup) {
+      out.append(" backup");
+    }
+    if (down) {
+      out.append(" down");
+    }
+    if (drain) {
+      out.append(" drain");
+    }
+    if (resolve) {
+      out.append(" resolve");
+    }
+    return out.append(';').toString();
+  }
 }

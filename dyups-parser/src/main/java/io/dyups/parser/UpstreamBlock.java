@@ -24,4 +24,107 @@ public record UpstreamBlock(
     servers = List.copyOf(servers);
     requireNonNull(keepalive, "keepalive");
   }
+
+  /** The source name positions carry for text given to {@link #fromCommands}. */
+  public static final String COMMANDS_SOURCE = "commands";
+
+  /**
+   * Parses the inside of an upstream block, as a dyups {@code POST /upstream/NAME} body carries it:
+   * {@code "server 127.0.0.1:8089;server 127.0.0.1:8088;"}. No file is read: an {@code include} is an unknown
+   * directive here.
+   *
+   * @throws IllegalArgumentException when {@code name} cannot be an upstream name (see {@link #checkName})
+   * @throws ConfigSyntaxException when nginx would reject the commands; positions name {@value #COMMANDS_SOURCE}
+   */
+  public static UpstreamBlock fromCommands(String name, String commands) {
+    checkName(name);
+    requireNonNull(commands, "commands");
+    List<Directive> body = SyntaxReader.read(commands, COMMANDS_SOURCE);
+    return UpstreamModelBuilder.build(name, body, new SourcePosition(COMMANDS_SOURCE, 1, 1));
+  }
+
+  /**
+   * Checks that {@code name} can be an upstream name: one bare nginx word usable in {@code proxy_pass
+   * http://NAME}, 1 to 255 bytes of UTF-8, no whitespace or control characters and none of
+   * {@code ; { } " ' # $ / \}. This is what keeps a caller's name from injecting configuration into a
+   * persisted file.
+   *
+   * @throws IllegalArgumentException saying what is wrong with the name
+   */
+  public static void checkName(String name) {
+    requireNonNull(name, "name");
+    String problem = UpstreamModelBuilder.nameProblem(name);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+  }
+
+  /** The whole block as canonical nginx text: {@code upstream NAME {\n    server ...;\n}\n}. */
+  public String toConfig() {
+    StringBuilder out = new StringBuilder(64 + 48 * servers.size());
+    out.append("upstream ").append(name).append(" {\n");
+    for (String line : lines()) {
+      out.append("    ").append(line).append('\n');
+    }
+    return out.append("}\n").toString();
+  }
+
+  /** The inside of the block, one directive per line, as {@link #fromCommands} reads it back. */
+  public String toCommands() {
+    StringBuilder out = new StringBuilder(48 * servers.size());
+    for (String line : lines()) {
+      out.append(line).append('\n');
+    }
+    return out.toString();
+  }
+
+  private List<String> lines() {
+    List<String> lines = new java.util.ArrayList<>(servers.size() + 6);
+    String method = balancingDirective();
+    // nginx checks "backup" against the method known when it reads the server line, so a method that does not
+    // allow backup servers must come after them for the text to read back.
+    boolean methodLast = method != null
+        && !(balancing instanceof Balancing.RoundRobin || balancing instanceof Balancing.LeastConn)
+        && servers.stream().anyMatch(ServerSpec::backup);
+    if (method != null && !methodLast) {
+      lines.add(method);
+    }
+    KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
+    if (keepalive.connections() > 0) {
+      lines.add("keepalive " + keepalive.connections() + ";");
+    }
+    if (keepalive.requests() != defaults.requests()) {
+      lines.add("keepalive_requests " + keepalive.requests() + ";");
+    }
+    if (!keepalive.time().equals(defaults.time())) {
+      lines.add("keepalive_time " + NginxValues.formatTime(keepalive.time()) + ";");
+    }
+    if (!keepalive.timeout().equals(defaults.timeout())) {
+      lines.add("keepalive_timeout " + NginxValues.formatTime(keepalive.timeout()) + ";");
+    }
+    if (zone != null) {
+      lines.add("zone " + ConfigText.word(zone.name())
+          + (zone.size() > 0 ? " " + NginxValues.formatSize(zone.size()) : "") + ";");
+    }
+    for (ServerSpec server : servers) {
+      lines.add(server.toConfig());
+    }
+    if (method != null && methodLast) {
+      lines.add(method);
+    }
+    return lines;
+  }
+
+  private String balancingDirective() {
+    if (balancing instanceof Balancing.IpHash) {
+      return "ip_hash;";
+    } else if (balancing instanceof Balancing.LeastConn) {
+      return "least_conn;";
+    } else if (balancing instanceof Balancing.Hash hash) {
+      return "hash " + ConfigText.word(hash.key()) + (hash.consistent() ? " consistent;" : ";");
+    } else if (balancing instanceof Balancing.Random random) {
+      return random.two() ? "random two least_conn;" : "random;";
+    }
+    return null;
+  }
 }

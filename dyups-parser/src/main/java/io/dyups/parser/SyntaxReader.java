@@ -1,0 +1,238 @@
+package io.dyups.parser;
+
+import io.dyups.parser.internal.NginxLexer;
+import io.dyups.parser.internal.NginxParser;
+import java.util.ArrayList;
+import java.util.List;
+import org.antlr.v4.runtime.BaseErrorListener;
+import org.antlr.v4.runtime.CharStream;
+import org.antlr.v4.runtime.CharStreams;
+import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.DefaultErrorStrategy;
+import org.antlr.v4.runtime.InputMismatchException;
+import org.antlr.v4.runtime.Parser;
+import org.antlr.v4.runtime.ParserRuleContext;
+import org.antlr.v4.runtime.RecognitionException;
+import org.antlr.v4.runtime.Recognizer;
+import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.atn.PredictionMode;
+
+/**
+ * Turns configuration text into {@link Directive} trees: ANTLR lexer and parser, then one pass that builds the
+ * records. Every error becomes a {@link ConfigSyntaxException} in nginx's words; no ANTLR message escapes.
+ */
+final class SyntaxReader {
+  private SyntaxReader() {}
+
+  static List<Directive> read(String text, String sourceName) {
+    CharStream chars = CharStreams.fromString(text, sourceName);
+    NginxLexer lexer = new NginxLexer(chars);
+    lexer.removeErrorListeners();
+    lexer.addErrorListener(new LexerErrors(sourceName));
+    CommonTokenStream tokens = new CommonTokenStream(lexer);
+    tokens.fill();
+    checkTokens(tokens.getTokens(), chars, sourceName);
+
+    NginxParser parser = new NginxParser(tokens);
+    parser.removeErrorListeners();
+    parser.setErrorHandler(new FirstErrorThrows(sourceName));
+    // The grammar is LL(1); SLL never needs the full-context fallback.
+    parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
+    parser.setBuildParseTree(true);
+    NginxParser.ConfigContext config = parser.config();
+    return new TreeBuilder(sourceName).directives(config.directive());
+  }
+
+  /**
+   * Checks what the grammar cannot: nginx wants whitespace, ';', '{' or ')' after a closing quote, and reports
+   * an unterminated string or a trailing backslash at the end of the file.
+   */
+  private static void checkTokens(List<Token> tokens, CharStream chars, String sourceName) {
+    for (Token token : tokens) {
+      int type = token.getType();
+      if (type == NginxLexer.UNTERMINATED || type == NginxLexer.DANGLING_ESCAPE) {
+        throw unexpectedEndOfFile(tokens.get(tokens.size() - 1), "expecting \";\" or \"}\"", sourceName);
+      }
+      if (type == NginxLexer.DQUOTED || type == NginxLexer.SQUOTED) {
+        int next = token.getStopIndex() + 1;
+        if (next < chars.size()) {
+          int ch = chars.getText(org.antlr.v4.runtime.misc.Interval.of(next, next)).codePointAt(0);
+          if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ';' && ch != '{' && ch != ')') {
+            Token after = tokenStartingAt(tokens, next);
+            throw new ConfigSyntaxException(
+                "unexpected \"" + new String(Character.toChars(ch)) + "\"",
+                new SourcePosition(sourceName, after.getLine(), after.getCharPositionInLine() + 1));
+          }
+        }
+      }
+    }
+  }
+
+  private static Token tokenStartingAt(List<Token> tokens, int index) {
+    for (Token token : tokens) {
+      if (token.getStartIndex() == index) {
+        return token;
+      }
+    }
+    throw new IllegalStateException("no token at " + index);
+  }
+
+  static ConfigSyntaxException unexpectedEndOfFile(Token eof, String expecting, String sourceName) {
+    return new ConfigSyntaxException(
+        "unexpected end of file, " + expecting,
+        new SourcePosition(sourceName, eof.getLine(), eof.getCharPositionInLine() + 1));
+  }
+
+  static SourcePosition positionOf(Token token, String sourceName) {
+    return new SourcePosition(sourceName, token.getLine(), token.getCharPositionInLine() + 1);
+  }
+
+  /** The lexer covers every character, so this only guards against a grammar change that breaks that. */
+  private static final class LexerErrors extends BaseErrorListener {
+    private final String sourceName;
+
+    LexerErrors(String sourceName) {
+      this.sourceName = sourceName;
+    }
+
+    @Override
+    public void syntaxError(
+        Recognizer<?, ?> recognizer,
+        Object offendingSymbol,
+        int line,
+        int charPositionInLine,
+        String msg,
+        RecognitionException e) {
+      throw new ConfigSyntaxException(
+          "unexpected character", new SourcePosition(sourceName, line, charPositionInLine + 1));
+    }
+  }
+
+  /** Stops at the first error and names it as nginx does. */
+  private static final class FirstErrorThrows extends DefaultErrorStrategy {
+    private final String sourceName;
+
+    FirstErrorThrows(String sourceName) {
+      this.sourceName = sourceName;
+    }
+
+    @Override
+    public void recover(Parser recognizer, RecognitionException e) {
+      throw error(e.getOffendingToken(), recognizer.getContext());
+    }
+
+    @Override
+    public Token recoverInline(Parser recognizer) {
+      throw error(recognizer.getCurrentToken(), recognizer.getContext());
+    }
+
+    @Override
+    public void reportError(Parser recognizer, RecognitionException e) {
+      throw error(e.getOffendingToken(), recognizer.getContext());
+    }
+
+    @Override
+    public void sync(Parser recognizer) {
+      // Loops end on any token they cannot start with; the rule after them reports it.
+    }
+
+    private ConfigSyntaxException error(Token token, ParserRuleContext context) {
+      if (token.getType() == Token.EOF) {
+        boolean inDirective = context instanceof NginxParser.DirectiveContext
+            || context instanceof NginxParser.ValueContext;
+        return unexpectedEndOfFile(
+            token, inDirective ? "expecting \";\" or \"}\"" : "expecting \"}\"", sourceName);
+      }
+      String text = token.getText();
+      String shown = text.isEmpty() ? text : new String(Character.toChars(text.codePointAt(0)));
+      return new ConfigSyntaxException("unexpected \"" + shown + "\"", positionOf(token, sourceName));
+    }
+  }
+
+  /** Builds the records from the parse tree: unescaped arguments and their positions. */
+  private static final class TreeBuilder {
+    private final String sourceName;
+
+    TreeBuilder(String sourceName) {
+      this.sourceName = sourceName;
+    }
+
+    List<Directive> directives(List<NginxParser.DirectiveContext> contexts) {
+      List<Directive> result = new ArrayList<>(contexts.size());
+      for (NginxParser.DirectiveContext context : contexts) {
+        result.add(directive(context));
+      }
+      return result;
+    }
+
+    private Directive directive(NginxParser.DirectiveContext context) {
+      List<NginxParser.ValueContext> values = context.value();
+      Token nameToken = values.get(0).getStart();
+      List<String> args = new ArrayList<>(values.size() - 1);
+      List<SourcePosition> positions = new ArrayList<>(values.size() - 1);
+      for (int i = 1; i < values.size(); i++) {
+        Token token = values.get(i).getStart();
+        args.add(value(token));
+        positions.add(positionOf(token, sourceName));
+      }
+      List<Directive> block =
+          context.block() == null ? null : directives(context.block().directive());
+      return new Directive(value(nameToken), args, positions, block, positionOf(nameToken, sourceName));
+    }
+
+    private static String value(Token token) {
+      String text = token.getText();
+      if (token.getType() == NginxLexer.WORD) {
+        return unescape(text, 0, text.length());
+      }
+      return unescape(text, 1, text.length() - 1);
+    }
+  }
+
+  /**
+   * nginx's unescaping of a word: a backslash before {@code " ' \} stands for that character; {@code \t \r \n}
+   * for the control character; before anything else the backslash stays.
+   */
+  static String unescape(String text, int from, int to) {
+    int backslash = text.indexOf('\\', from);
+    if (backslash < 0 || backslash >= to) {
+      return text.substring(from, to);
+    }
+    StringBuilder out = new StringBuilder(to - from);
+    int i = from;
+    while (i < to) {
+      char c = text.charAt(i);
+      if (c == '\\' && i + 1 < to) {
+        char next = text.charAt(i + 1);
+        switch (next) {
+          case '"', '\'', '\\' -> {
+            out.append(next);
+            i += 2;
+            continue;
+          }
+          case 't' -> {
+            out.append('\t');
+            i += 2;
+            continue;
+          }
+          case 'r' -> {
+            out.append('\r');
+            i += 2;
+            continue;
+          }
+          case 'n' -> {
+            out.append('\n');
+            i += 2;
+            continue;
+          }
+          default -> {
+            // nginx keeps the backslash and copies the next character as it is.
+          }
+        }
+      }
+      out.append(c);
+      i++;
+    }
+    return out.toString();
+  }
+}

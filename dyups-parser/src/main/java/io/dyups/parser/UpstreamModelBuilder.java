@@ -1,0 +1,401 @@
+package io.dyups.parser;
+
+import com.google.common.net.InetAddresses;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds {@link UpstreamBlock}s from directives with nginx's rules and nginx's words for what breaks them
+ * ({@code ngx_http_upstream}, {@code ngx_http_upstream_server}, the balancing modules' directive handlers).
+ */
+final class UpstreamModelBuilder {
+  private UpstreamModelBuilder() {}
+
+  /** Every {@code upstream NAME { }} block anywhere in the tree, in order; names unique ignoring case. */
+  static List<UpstreamBlock> collect(List<Directive> directives) {
+    List<UpstreamBlock> result = new ArrayList<>();
+    collect(directives, result, new HashMap<>());
+    return result;
+  }
+
+  private static void collect(
+      List<Directive> directives, List<UpstreamBlock> result, Map<String, Boolean> seen) {
+    for (Directive directive : directives) {
+      if (directive.name().equals("upstream")) {
+        if (!directive.hasBlock()) {
+          throw new ConfigSyntaxException(
+              "directive \"upstream\" has no opening \"{\"", directive.position());
+        }
+        if (directive.args().size() != 1) {
+          throw invalidArgumentCount(directive);
+        }
+        String name = directive.args().get(0);
+        String problem = nameProblem(name);
+        if (problem != null) {
+          throw new ConfigSyntaxException(problem, directive.argPositions().get(0));
+        }
+        if (seen.put(name.toLowerCase(Locale.ROOT), Boolean.TRUE) != null) {
+          throw new ConfigSyntaxException(
+              "duplicate upstream \"" + name + "\"", directive.position());
+        }
+        result.add(build(name, directive.children(), directive.position()));
+      } else if (directive.hasBlock()) {
+        collect(directive.children(), result, seen);
+      }
+    }
+  }
+
+  /**
+   * Why {@code name} cannot be an upstream name, or {@code null} when it can. A name must be written back as one
+   * bare nginx word and used in {@code proxy_pass http://NAME}, so nothing a caller sends can inject
+   * configuration into a persisted file.
+   */
+  static String nameProblem(String name) {
+    if (name.isEmpty()) {
+      return "invalid upstream name \"\": it is empty";
+    }
+    if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
+      return "invalid upstream name: longer than 255 bytes";
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
+        return "invalid upstream name \"" + printable(name) + "\": whitespace or control character";
+      }
+      if (";{}\"'#$/\\".indexOf(c) >= 0) {
+        return "invalid upstream name \"" + printable(name) + "\": character \"" + c + "\" is not allowed";
+      }
+    }
+    return null;
+  }
+
+  private static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < text.length() && out.length() < 64; i++) {
+      char c = text.charAt(i);
+      if (c < ' ' || c == 0x7f) {
+        out.append(String.format("\\x%02x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  /** Builds one upstream from the directives of its block; {@code where} is used for block-level errors. */
+  static UpstreamBlock build(String name, List<Directive> body, SourcePosition where) {
+    Balancing balancing = new Balancing.RoundRobin();
+    List<ServerSpec> servers = new ArrayList<>();
+    int keepaliveConnections = 0;
+    Integer keepaliveRequests = null;
+    Duration keepaliveTime = null;
+    Duration keepaliveTimeout = null;
+    Zone zone = null;
+    for (Directive directive : body) {
+      switch (directive.name()) {
+        case "server" -> {
+          requireSimple(directive);
+          if (directive.args().isEmpty()) {
+            throw invalidArgumentCount(directive);
+          }
+          servers.add(server(directive, balancing));
+        }
+        case "ip_hash", "least_conn" -> {
+          requireSimple(directive);
+          if (!directive.args().isEmpty()) {
+            throw invalidArgumentCount(directive);
+          }
+          // nginx only warns "load balancing method redefined"; the last method wins.
+          balancing = directive.name().equals("ip_hash") ? new Balancing.IpHash() : new Balancing.LeastConn();
+        }
+        case "hash" -> {
+          requireSimple(directive);
+          List<String> args = directive.args();
+          if (args.isEmpty() || args.size() > 2) {
+            throw invalidArgumentCount(directive);
+          }
+          boolean consistent = false;
+          if (args.size() == 2) {
+            if (!args.get(1).equals("consistent")) {
+              throw invalidParameter(directive, 1);
+            }
+            consistent = true;
+          }
+          balancing = new Balancing.Hash(args.get(0), consistent);
+        }
+        case "random" -> {
+          requireSimple(directive);
+          List<String> args = directive.args();
+          if (args.size() > 2) {
+            throw invalidArgumentCount(directive);
+          }
+          boolean two = false;
+          if (!args.isEmpty()) {
+            if (!args.get(0).equals("two")) {
+              throw invalidParameter(directive, 0);
+            }
+            two = true;
+            if (args.size() == 2 && !args.get(1).equals("least_conn")) {
+              throw invalidParameter(directive, 1);
+            }
+          }
+          balancing = new Balancing.Random(two);
+        }
+        case "keepalive" -> {
+          requireOneArgument(directive);
+          if (keepaliveConnections != 0) {
+            throw duplicate(directive);
+          }
+          int n = NginxValues.parseInt(directive.args().get(0));
+          if (n <= 0) {
+            throw new ConfigSyntaxException(
+                "invalid value \"" + directive.args().get(0) + "\" in \"keepalive\" directive",
+                directive.argPositions().get(0));
+          }
+          keepaliveConnections = n;
+        }
+        case "keepalive_requests" -> {
+          requireOneArgument(directive);
+          if (keepaliveRequests != null) {
+            throw duplicate(directive);
+          }
+          int n = NginxValues.parseInt(directive.args().get(0));
+          if (n < 0) {
+            throw slotError(directive, "invalid number");
+          }
+          keepaliveRequests = n;
+        }
+        case "keepalive_time", "keepalive_timeout" -> {
+          requireOneArgument(directive);
+          boolean time = directive.name().equals("keepalive_time");
+          if ((time ? keepaliveTime : keepaliveTimeout) != null) {
+            throw duplicate(directive);
+          }
+          Duration value = NginxValues.parseTime(directive.args().get(0), false);
+          if (value == null) {
+            throw slotError(directive, "invalid value");
+          }
+          if (time) {
+            keepaliveTime = value;
+          } else {
+            keepaliveTimeout = value;
+          }
+        }
+        case "zone" -> {
+          requireSimple(directive);
+          List<String> args = directive.args();
+          if (args.isEmpty() || args.size() > 2) {
+            throw invalidArgumentCount(directive);
+          }
+          if (zone != null) {
+            throw duplicate(directive);
+          }
+          long size = 0;
+          if (args.size() == 2) {
+            size = NginxValues.parseSize(args.get(1));
+            if (size < 0) {
+              throw new ConfigSyntaxException(
+                  "invalid zone size \"" + args.get(1) + "\"", directive.argPositions().get(1));
+            }
+            // nginx wants at least eight pages of shared memory.
+            if (size < 8 * 4096) {
+              throw new ConfigSyntaxException(
+                  "zone \"" + args.get(0) + "\" is too small", directive.argPositions().get(1));
+            }
+          }
+          zone = new Zone(args.get(0), size);
+        }
+        default -> throw new ConfigSyntaxException(
+            "unknown directive \"" + directive.name() + "\"", directive.position());
+      }
+    }
+    if (servers.isEmpty()) {
+      throw new ConfigSyntaxException("no servers are inside upstream", where);
+    }
+    if (servers.stream().allMatch(ServerSpec::backup)) {
+      throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
+    }
+    KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
+    KeepaliveSettings keepalive = new KeepaliveSettings(
+        keepaliveConnections,
+        keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
+        keepaliveTime == null ? defaults.time() : keepaliveTime,
+        keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone);
+  }
+
+  private static ServerSpec server(Directive directive, Balancing balancing) {
+    List<String> args = directive.args();
+    Address address = address(args.get(0), directive.argPositions().get(0));
+    int weight = 1;
+    int maxFails = 1;
+    Duration failTimeout = ServerSpec.DEFAULT_FAIL_TIMEOUT;
+    int maxConns = 0;
+    boolean backup = false;
+    boolean down = false;
+    Duration slowStart = Duration.ZERO;
+    boolean drain = false;
+    boolean resolve = false;
+    String route = null;
+    String service = null;
+    for (int i = 1; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (arg.startsWith("weight=")) {
+        weight = NginxValues.parseInt(arg.substring(7));
+        if (weight <= 0) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("max_fails=")) {
+        maxFails = NginxValues.parseInt(arg.substring(10));
+        if (maxFails < 0) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("max_conns=")) {
+        maxConns = NginxValues.parseInt(arg.substring(10));
+        if (maxConns < 0) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("fail_timeout=")) {
+        failTimeout = NginxValues.parseTime(arg.substring(13), true);
+        if (failTimeout == null) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("slow_start=")) {
+        slowStart = NginxValues.parseTime(arg.substring(11), true);
+        if (slowStart == null) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("route=")) {
+        route = arg.substring(6);
+        if (route.isEmpty()) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.startsWith("service=")) {
+        service = arg.substring(8);
+        if (service.isEmpty()) {
+          throw invalidParameter(directive, i);
+        }
+      } else if (arg.equals("backup")) {
+        if (!supportsBackup(balancing)) {
+          throw new ConfigSyntaxException(
+              "balancing method does not support parameter \"backup\"", directive.argPositions().get(i));
+        }
+        backup = true;
+      } else if (arg.equals("down")) {
+        down = true;
+      } else if (arg.equals("drain")) {
+        drain = true;
+      } else if (arg.equals("resolve")) {
+        resolve = true;
+      } else {
+        throw invalidParameter(directive, i);
+      }
+    }
+    return new ServerSpec(
+        address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  private static boolean supportsBackup(Balancing balancing) {
+    return balancing instanceof Balancing.RoundRobin || balancing instanceof Balancing.LeastConn;
+  }
+
+  /**
+   * The server address, as nginx's ngx_parse_url reads it for an upstream server (default port 80). Host names
+   * are kept as names: nginx resolves them at start; we leave that to whoever connects.
+   */
+  static Address address(String text, SourcePosition where) {
+    if (text.regionMatches(true, 0, "unix:", 0, 5)) {
+      String path = text.substring(5);
+      if (path.isEmpty()) {
+        throw new ConfigSyntaxException(
+            "no path in the unix domain socket in upstream \"" + text + "\"", where);
+      }
+      return new Address(Address.Kind.UNIX, path, 0);
+    }
+    if (text.startsWith("[")) {
+      int close = text.indexOf(']');
+      if (close < 0) {
+        throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+      }
+      String host = text.substring(1, close);
+      String rest = text.substring(close + 1);
+      int port = 80;
+      if (!rest.isEmpty()) {
+        if (rest.charAt(0) != ':') {
+          throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+        }
+        port = port(rest.substring(1), text, where);
+      }
+      if (host.isEmpty() || !InetAddresses.isInetAddress(host) || !host.contains(":")) {
+        throw new ConfigSyntaxException("invalid IPv6 address in upstream \"" + text + "\"", where);
+      }
+      return new Address(Address.Kind.IPV6, host, port);
+    }
+    if (text.indexOf('/') >= 0) {
+      throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+    }
+    int colon = text.indexOf(':');
+    String host = colon < 0 ? text : text.substring(0, colon);
+    int port = colon < 0 ? 80 : port(text.substring(colon + 1), text, where);
+    if (host.isEmpty()) {
+      throw new ConfigSyntaxException("no host in upstream \"" + text + "\"", where);
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      boolean hostChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '.' || c == '-' || c == '_';
+      if (!hostChar) {
+        throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+      }
+    }
+    boolean ipv4 = InetAddresses.isInetAddress(host) && host.chars().filter(c -> c == '.').count() == 3;
+    return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);
+  }
+
+  private static int port(String digits, String text, SourcePosition where) {
+    int port = NginxValues.parseInt(digits);
+    if (port < 1 || port > 65535) {
+      throw new ConfigSyntaxException("invalid port in upstream \"" + text + "\"", where);
+    }
+    return port;
+  }
+
+  private static void requireSimple(Directive directive) {
+    if (directive.hasBlock()) {
+      throw new ConfigSyntaxException(
+          "directive \"" + directive.name() + "\" is not terminated by \";\"", directive.position());
+    }
+  }
+
+  private static void requireOneArgument(Directive directive) {
+    requireSimple(directive);
+    if (directive.args().size() != 1) {
+      throw invalidArgumentCount(directive);
+    }
+  }
+
+  static ConfigSyntaxException invalidArgumentCount(Directive directive) {
+    return new ConfigSyntaxException(
+        "invalid number of arguments in \"" + directive.name() + "\" directive", directive.position());
+  }
+
+  private static ConfigSyntaxException invalidParameter(Directive directive, int arg) {
+    return new ConfigSyntaxException(
+        "invalid parameter \"" + directive.args().get(arg) + "\"", directive.argPositions().get(arg));
+  }
+
+  private static ConfigSyntaxException duplicate(Directive directive) {
+    return new ConfigSyntaxException(
+        "\"" + directive.name() + "\" directive is duplicate", directive.position());
+  }
+
+  private static ConfigSyntaxException slotError(Directive directive, String what) {
+    return new ConfigSyntaxException(
+        "\"" + directive.name() + "\" directive " + what, directive.argPositions().get(0));
+  }
+}
