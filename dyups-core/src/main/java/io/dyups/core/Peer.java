@@ -1,22 +1,36 @@
 package io.dyups.core;
 
-import static java.util.Objects.requireNonNull;
-
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One server of an upstream with its live state (active connections, recent failures). The definition part is
- * immutable; the counters change as requests use the peer and are safe to read from any thread.
+ * One server of an upstream with its live state. The definition ({@link #spec()}) is immutable; the counters
+ * change as requests use the peer. Every method is safe to call from any thread; the counters read are a
+ * consistent view at the time of the call.
  */
 public final class Peer {
   private final ServerSpec spec;
-  private final AtomicInteger activeConnections = new AtomicInteger();
-  private final AtomicInteger failures = new AtomicInteger();
+  final PeerState state;
+  final PeerGroup group;
+  // Precomputed from the spec so that selection does no arithmetic on Durations.
+  final int weight;
+  final int maxFails;
+  final int maxConns;
+  final long failTimeoutSeconds;
+  final boolean down;
+  // The address as nginx's consistent hash reads it: as written, "unix:" stripped.
+  final String hashName;
 
-  Peer(ServerSpec spec) {
-    this.spec = requireNonNull(spec, "spec");
+  Peer(ServerSpec spec, PeerState state, PeerGroup group) {
+    this.spec = spec;
+    this.state = state;
+    this.group = group;
+    this.weight = spec.weight();
+    this.maxFails = spec.maxFails();
+    this.maxConns = spec.maxConns();
+    this.failTimeoutSeconds = spec.failTimeout().getSeconds();
+    this.down = spec.down();
+    this.hashName = spec.address().toString();
   }
 
   /** The server line this peer was built from. */
@@ -31,12 +45,45 @@ public final class Peer {
 
   /** Requests currently using this peer. */
   public int activeConnections() {
-    return activeConnections.get();
+    synchronized (group.lock) {
+      return state.conns;
+    }
   }
 
-  /** Failures counted in the current {@code fail_timeout} window. */
+  /** Failures counted since the peer last served a request well (nginx's {@code fails}). */
   public int failures() {
-    return failures.get();
+    synchronized (group.lock) {
+      return state.fails;
+    }
+  }
+
+  /**
+   * True while the peer is taken out for failures: {@code max_fails} failures, the last less than
+   * {@code fail_timeout} ago.
+   */
+  public boolean isOut() {
+    long now = group.nowSeconds();
+    synchronized (group.lock) {
+      return isFailed(now);
+    }
+  }
+
+  /** True when a new request could be sent to this peer now: not down, not out, under {@code max_conns}. */
+  public boolean isAvailable() {
+    long now = group.nowSeconds();
+    synchronized (group.lock) {
+      return usable(now);
+    }
+  }
+
+  // Callers hold group.lock.
+  boolean isFailed(long now) {
+    return maxFails != 0 && state.fails >= maxFails && now - state.checked <= failTimeoutSeconds;
+  }
+
+  // Callers hold group.lock.
+  boolean usable(long now) {
+    return !down && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
   }
 
   @Override

@@ -4,24 +4,73 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import com.google.common.collect.ImmutableList;
+import io.dyups.parser.Balancing;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.annotation.CheckForNull;
 
 /**
- * The live peers of one upstream definition. A new group is built for every new definition; peers whose server
- * line did not change carry their state over from the group they replace.
+ * The live peers of one upstream definition and the balancing method that picks among them. A new group is built
+ * for every new definition; a server whose line did not change keeps its state (failures, active connections,
+ * round-robin position) from the group it replaces, and requests still running on the old group release into
+ * that same state.
+ *
+ * <p>Picking is done with a {@link PeerSelection}. The balancing state of a group (and of the groups it replaced)
+ * is guarded by one small lock, held only for the few loads and stores of one pick or release: nginx's smooth
+ * weighted round robin reads and writes every peer's weights at each pick, and its exact order needs that.
  */
 public final class PeerGroup {
   private final UpstreamBlock definition;
   private final ImmutableList<Peer> peers;
-  private final Ticker ticker;
+  final Peer[] primaries;
+  final Peer[] backups;
+  final Strategy strategy;
+  final Ticker ticker;
+  final Object lock;
+  // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
+  final boolean single;
+  // Sum of the primaries' weights, nginx's peers->total_weight.
+  final int totalWeight;
+  final int tries;
 
-  private PeerGroup(UpstreamBlock definition, ImmutableList<Peer> peers, Ticker ticker) {
+  private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
     this.definition = definition;
-    this.peers = peers;
     this.ticker = ticker;
+    this.lock = previous == null ? new Object() : previous.lock;
+    Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
+    if (previous != null) {
+      for (Peer peer : previous.peers) {
+        carried.computeIfAbsent(peer.spec(), spec -> new ArrayDeque<>()).add(peer.state);
+      }
+    }
+    List<Peer> all = new ArrayList<>();
+    List<Peer> primaryList = new ArrayList<>();
+    List<Peer> backupList = new ArrayList<>();
+    int weights = 0;
+    for (ServerSpec server : definition.servers()) {
+      ArrayDeque<PeerState> same = carried.get(server);
+      PeerState state = same == null || same.isEmpty() ? new PeerState(server.weight()) : same.poll();
+      Peer peer = new Peer(server, state, this);
+      all.add(peer);
+      if (server.backup()) {
+        backupList.add(peer);
+      } else {
+        primaryList.add(peer);
+        weights += server.weight();
+      }
+    }
+    this.peers = ImmutableList.copyOf(all);
+    this.primaries = primaryList.toArray(new Peer[0]);
+    this.backups = backupList.toArray(new Peer[0]);
+    this.single = primaries.length == 1 && backups.length == 0;
+    this.totalWeight = weights;
+    this.tries = primaries.length + backups.length;
+    this.strategy = Strategy.of(definition.balancing(), this);
   }
 
   /**
@@ -33,11 +82,7 @@ public final class PeerGroup {
   public static PeerGroup create(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
     requireNonNull(definition, "definition");
     requireNonNull(ticker, "ticker");
-    ImmutableList.Builder<Peer> peers = ImmutableList.builder();
-    for (ServerSpec server : definition.servers()) {
-      peers.add(new Peer(server));
-    }
-    return new PeerGroup(definition, peers.build(), ticker);
+    return new PeerGroup(definition, previous, ticker);
   }
 
   /** The definition these peers were built from. */
@@ -50,7 +95,39 @@ public final class PeerGroup {
     return peers;
   }
 
-  Ticker ticker() {
-    return ticker;
+  /** The balancing method in use. */
+  public Balancing balancing() {
+    return definition.balancing();
+  }
+
+  long nowSeconds() {
+    return ticker.read() / 1_000_000_000L;
+  }
+
+  /** Releases a peer a selection picked: nginx's free_peer. */
+  void release(Peer peer, boolean failed) {
+    long now = nowSeconds();
+    synchronized (lock) {
+      PeerState state = peer.state;
+      if (peer.group.single) {
+        state.conns--;
+        return;
+      }
+      if (failed) {
+        state.fails++;
+        state.accessed = now;
+        state.checked = now;
+        if (peer.maxFails != 0) {
+          state.effectiveWeight -= peer.weight / peer.maxFails;
+        }
+        if (state.effectiveWeight < 0) {
+          state.effectiveWeight = 0;
+        }
+      } else if (state.accessed < state.checked) {
+        // A request succeeded after the failure window was checked: the peer is live again.
+        state.fails = 0;
+      }
+      state.conns--;
+    }
   }
 }

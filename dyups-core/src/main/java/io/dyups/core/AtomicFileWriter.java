@@ -1,0 +1,55 @@
+package io.dyups.core;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Replaces a file so that a crash at any moment leaves either the old or the new content: write a temporary file
+ * in the same directory, force it to disk, rename it over the target, force the directory.
+ */
+class AtomicFileWriter {
+  /** Writes the content to a writer; called once per replacement. */
+  interface Content {
+    void writeTo(Writer out) throws IOException;
+  }
+
+  void replace(Path target, Content content) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    boolean moved = false;
+    try {
+      try (FileChannel channel = FileChannel.open(
+          temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        Writer out = new BufferedWriter(
+            new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8), 1 << 16);
+        content.writeTo(out);
+        out.flush();
+        channel.force(true);
+      }
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      moved = true;
+      forceDirectory(dir);
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(temp);
+      }
+    }
+  }
+
+  // The rename is durable only once the directory entry is on disk.
+  private static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+}
