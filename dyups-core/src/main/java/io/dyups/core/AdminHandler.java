@@ -1,0 +1,320 @@
+package io.dyups.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.CheckForNull;
+
+/**
+ * dyups's admin interface ({@code dyups_interface}) as a transport-neutral handler: an {@link AdminRequest} in,
+ * an {@link AdminResponse} out. It answers exactly as dyups does:
+ *
+ * <pre>
+ * GET    /list             names, one per line               200, or 204 when there are none
+ * GET    /detail           name, "server ADDRESS" lines, ""  200, or 204 when there are none
+ * GET    /upstream/NAME    "server ADDRESS" lines            200, or 404
+ * POST   /upstream/NAME    commands in the body              200 "success", 204 for an empty body,
+ *                                                            400 with the parser's message, 409, 413, 500
+ * DELETE /upstream/NAME                                      200 "success", 404
+ * </pre>
+ *
+ * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
+ * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
+ * JSON listings; {@code GET /upstream/NAME} carries an {@code ETag} of the upstream's version, and
+ * {@code If-Match} on POST or DELETE makes the change only at that version (412 otherwise); an optional bearer
+ * token guards everything (401 without it).
+ *
+ * <p>To serve it from another server, build an {@code AdminRequest} from that server's request and write the
+ * response back; a servlet, for example:
+ *
+ * <pre>{@code
+ * AdminResponse r = handler.handle(new AdminRequest(req.getMethod(),
+ *     req.getRequestURI() + (req.getQueryString() == null ? "" : "?" + req.getQueryString()),
+ *     headersOf(req), req.getInputStream(), req.getContentLengthLong()));
+ * resp.setStatus(r.status());
+ * r.headers().forEach(resp::setHeader);
+ * resp.getOutputStream().write(r.body());
+ * }</pre>
+ *
+ * A Netty handler does the same with a {@code FullHttpRequest} (its content as the body stream).
+ * {@link AdminServer} serves it on the JDK's own HTTP server. Thread-safe.
+ */
+public final class AdminHandler {
+  private final UpstreamRegistry registry;
+  @CheckForNull private final byte[] token;
+  private final long maxBodySize;
+
+  private AdminHandler(Builder builder) {
+    this.registry = builder.registry;
+    this.token = builder.token == null ? null : builder.token.getBytes(StandardCharsets.UTF_8);
+    this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
+  }
+
+  /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
+  public static AdminHandler of(UpstreamRegistry registry) {
+    return builder(registry).build();
+  }
+
+  /** Configures a handler for {@code registry}. */
+  public static Builder builder(UpstreamRegistry registry) {
+    return new Builder(registry);
+  }
+
+  /** The largest request body read; a larger one gets 413 without being read. */
+  public long maxBodySize() {
+    return maxBodySize;
+  }
+
+  /**
+   * Answers one request. Never throws for anything a client can send; reads the body only for POST and only up
+   * to {@link #maxBodySize()} (plus one byte to tell that it is larger).
+   */
+  public AdminResponse handle(AdminRequest request) {
+    requireNonNull(request, "request");
+    if (token != null && !authorized(request.header("Authorization"))) {
+      return new AdminResponse(401,
+          Map.of("WWW-Authenticate", "Bearer realm=\"dyups\"", "Content-Type", AdminResponse.TEXT),
+          "unauthorized\n".getBytes(StandardCharsets.UTF_8));
+    }
+    List<String> path = AdminPath.segments(request.target());
+    boolean json = wantsJson(request);
+    switch (request.method()) {
+      case "GET":
+        return path == null ? AdminResponse.empty(404) : get(path, json);
+      case "DELETE":
+        return path == null ? AdminResponse.text(404, "not found") : delete(path, request);
+      case "POST":
+        return post(path, request);
+      default:
+        return AdminResponse.empty(405);
+    }
+  }
+
+  private AdminResponse get(List<String> path, boolean json) {
+    if (path.isEmpty()) {
+      return AdminResponse.empty(404);
+    }
+    String first = path.get(0);
+    if (path.size() == 1 && first.equalsIgnoreCase("list")) {
+      List<String> names = registry.list();
+      if (json) {
+        return jsonResponse(200, AdminJson.names(names));
+      }
+      if (names.isEmpty()) {
+        return AdminResponse.empty(204);
+      }
+      StringBuilder out = new StringBuilder();
+      for (String name : names) {
+        out.append(name).append('\n');
+      }
+      return AdminResponse.text(200, out.toString());
+    }
+    if (path.size() == 1 && first.equalsIgnoreCase("detail")) {
+      List<Upstream> upstreams = registry.detail();
+      if (json) {
+        return jsonResponse(200, AdminJson.upstreams(upstreams));
+      }
+      if (upstreams.isEmpty()) {
+        return AdminResponse.empty(204);
+      }
+      StringBuilder out = new StringBuilder();
+      for (Upstream upstream : upstreams) {
+        out.append(upstream.name()).append('\n');
+        appendServers(out, upstream);
+        out.append('\n');
+      }
+      return AdminResponse.text(200, out.toString());
+    }
+    if (first.equalsIgnoreCase("upstream") && path.size() == 2) {
+      Upstream upstream = registry.find(path.get(1));
+      if (upstream == null) {
+        return AdminResponse.empty(404);
+      }
+      String etag = "\"" + upstream.version() + "\"";
+      if (json) {
+        return new AdminResponse(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag),
+            AdminJson.upstream(upstream));
+      }
+      StringBuilder out = new StringBuilder();
+      appendServers(out, upstream);
+      return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
+          out.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    return AdminResponse.empty(404);
+  }
+
+  private static void appendServers(StringBuilder out, Upstream upstream) {
+    for (Peer peer : upstream.peers().peers()) {
+      out.append("server ").append(peer.address()).append('\n');
+    }
+  }
+
+  private AdminResponse delete(List<String> path, AdminRequest request) {
+    if (path.size() != 2) {
+      return AdminResponse.text(405, "not support this interface");
+    }
+    if (!path.get(0).equalsIgnoreCase("upstream")) {
+      return AdminResponse.text(405, "not support this api");
+    }
+    String name = path.get(1);
+    String ifMatch = request.header("If-Match");
+    if (ifMatch == null) {
+      return result(registry.deleteUpstream(name), false);
+    }
+    long expected = expectedVersion(ifMatch, name);
+    if (expected < 0) {
+      return preconditionFailed();
+    }
+    return result(registry.deleteUpstream(name, expected), true);
+  }
+
+  private AdminResponse post(@CheckForNull List<String> path, AdminRequest request) {
+    long declared = request.contentLength();
+    if (declared > maxBodySize) {
+      return tooLarge(declared);
+    }
+    byte[] body;
+    try {
+      body = readAtMost(request.body(), maxBodySize + 1);
+    } catch (IOException e) {
+      return AdminResponse.text(400, "cannot read the request body: " + e.getMessage());
+    }
+    if (body.length > maxBodySize) {
+      return tooLarge(-1);
+    }
+    if (body.length == 0) {
+      return AdminResponse.empty(204);
+    }
+    if (path == null) {
+      return AdminResponse.text(404, "not found");
+    }
+    if (path.size() != 2) {
+      return AdminResponse.text(404, "not support this interface");
+    }
+    if (!path.get(0).equalsIgnoreCase("upstream")) {
+      return AdminResponse.text(404, "not support this api");
+    }
+    String commands;
+    try {
+      commands = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
+    } catch (CharacterCodingException e) {
+      return AdminResponse.text(400, "the commands are not valid UTF-8");
+    }
+    String name = path.get(1);
+    String ifMatch = request.header("If-Match");
+    if (ifMatch == null) {
+      return result(registry.updateUpstream(name, commands), false);
+    }
+    long expected = expectedVersion(ifMatch, name);
+    if (expected < 0) {
+      return preconditionFailed();
+    }
+    return result(registry.updateUpstream(name, commands, expected), true);
+  }
+
+  /** The version an If-Match names ({@code "7"}, or {@code *} for the current one), or -1 when none can match. */
+  private long expectedVersion(String ifMatch, String name) {
+    String value = ifMatch.trim();
+    if (value.equals("*")) {
+      Upstream current = registry.find(name);
+      return current == null ? -1 : current.version();
+    }
+    if (value.startsWith("W/")) {
+      value = value.substring(2);
+    }
+    if (value.length() < 3 || value.charAt(0) != '"' || value.charAt(value.length() - 1) != '"') {
+      return -1;
+    }
+    try {
+      long version = Long.parseLong(value.substring(1, value.length() - 1));
+      return version > 0 ? version : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static AdminResponse result(Result result, boolean conditional) {
+    if (conditional && result.status() == Result.CONFLICT && !result.message().equals(Result.LOCKED.message())) {
+      return AdminResponse.text(412, result.message());
+    }
+    return AdminResponse.text(result.status(), result.message());
+  }
+
+  private static AdminResponse preconditionFailed() {
+    return AdminResponse.text(412, "precondition failed");
+  }
+
+  private AdminResponse tooLarge(long declared) {
+    String size = declared >= 0 ? declared + " bytes" : "more than " + maxBodySize + " bytes";
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", AdminResponse.TEXT);
+    headers.put("Connection", "close");
+    return new AdminResponse(413, headers,
+        ("request body too large: " + size + ", the limit is " + maxBodySize)
+            .getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] readAtMost(InputStream in, long limit) throws IOException {
+    return in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
+  }
+
+  private boolean authorized(@CheckForNull String authorization) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    byte[] presented = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    return MessageDigest.isEqual(presented, token);
+  }
+
+  private static boolean wantsJson(AdminRequest request) {
+    String format = AdminPath.queryParameter(request.target(), "format");
+    if (format != null) {
+      return format.equalsIgnoreCase("json");
+    }
+    String accept = request.header("Accept");
+    return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("application/json");
+  }
+
+  private static AdminResponse jsonResponse(int status, byte[] body) {
+    return new AdminResponse(status, Map.of("Content-Type", AdminResponse.JSON), body);
+  }
+
+  /** Configures an {@link AdminHandler}. */
+  public static final class Builder {
+    private final UpstreamRegistry registry;
+    @CheckForNull private String token;
+    private long maxBodySize;
+
+    private Builder(UpstreamRegistry registry) {
+      this.registry = requireNonNull(registry, "registry");
+    }
+
+    /** Requires {@code Authorization: Bearer TOKEN} on every request; 401 without it. */
+    public Builder bearerToken(String token) {
+      requireNonNull(token, "token");
+      checkArgument(!token.isBlank(), "token must not be blank");
+      this.token = token;
+      return this;
+    }
+
+    /** The largest request body read (default: the registry's commands limit). */
+    public Builder maxBodySize(long bytes) {
+      checkArgument(bytes > 0, "maxBodySize must be > 0: %s", bytes);
+      this.maxBodySize = bytes;
+      return this;
+    }
+
+    public AdminHandler build() {
+      return new AdminHandler(this);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package io.dyups.core;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.dyups.parser.Balancing;
+import io.dyups.parser.KeepaliveSettings;
+import io.dyups.parser.ServerSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * The JSON form of the admin listings. Times are in milliseconds. Every string goes through the generator, which
+ * escapes it.
+ */
+final class AdminJson {
+  private static final JsonFactory FACTORY = new JsonFactory();
+
+  private AdminJson() {}
+
+  static byte[] names(List<String> names) {
+    return write(json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("upstreams");
+      for (String name : names) {
+        json.writeString(name);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  static byte[] upstreams(List<Upstream> upstreams) {
+    return write(json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("upstreams");
+      for (Upstream upstream : upstreams) {
+        upstream(json, upstream);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  static byte[] upstream(Upstream upstream) {
+    return write(json -> upstream(json, upstream));
+  }
+
+  private static void upstream(JsonGenerator json, Upstream upstream) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("name", upstream.name());
+    json.writeNumberField("version", upstream.version());
+    Balancing balancing = upstream.definition().balancing();
+    json.writeObjectFieldStart("balancing");
+    if (balancing instanceof Balancing.IpHash) {
+      json.writeStringField("method", "ip_hash");
+    } else if (balancing instanceof Balancing.Hash hash) {
+      json.writeStringField("method", "hash");
+      json.writeStringField("key", hash.key());
+      json.writeBooleanField("consistent", hash.consistent());
+    } else if (balancing instanceof Balancing.LeastConn) {
+      json.writeStringField("method", "least_conn");
+    } else if (balancing instanceof Balancing.Random random) {
+      json.writeStringField("method", "random");
+      json.writeBooleanField("two", random.two());
+    } else {
+      json.writeStringField("method", "round_robin");
+    }
+    json.writeEndObject();
+    KeepaliveSettings keepalive = upstream.definition().keepalive();
+    json.writeObjectFieldStart("keepalive");
+    json.writeNumberField("connections", keepalive.connections());
+    json.writeNumberField("requests", keepalive.requests());
+    json.writeNumberField("time_ms", keepalive.time().toMillis());
+    json.writeNumberField("timeout_ms", keepalive.timeout().toMillis());
+    json.writeEndObject();
+    json.writeArrayFieldStart("servers");
+    for (Peer peer : upstream.peers().peers()) {
+      ServerSpec spec = peer.spec();
+      json.writeStartObject();
+      json.writeStringField("address", spec.address().toString());
+      json.writeNumberField("weight", spec.weight());
+      json.writeNumberField("max_fails", spec.maxFails());
+      json.writeNumberField("fail_timeout_ms", spec.failTimeout().toMillis());
+      json.writeNumberField("max_conns", spec.maxConns());
+      json.writeBooleanField("backup", spec.backup());
+      json.writeBooleanField("down", spec.down());
+      json.writeNumberField("active_connections", peer.activeConnections());
+      json.writeNumberField("failures", peer.failures());
+      json.writeBooleanField("out", peer.isOut());
+      json.writeBooleanField("available", peer.isAvailable());
+      json.writeEndObject();
+    }
+    json.writeEndArray();
+    json.writeEndObject();
+  }
+
+  private interface Body {
+    void writeTo(JsonGenerator json) throws IOException;
+  }
+
+  private static byte[] write(Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator json = FACTORY.createGenerator(out)) {
+      body.writeTo(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.write('\n');
+    return out.toByteArray();
+  }
+}
