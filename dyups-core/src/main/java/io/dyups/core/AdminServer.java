@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -168,10 +167,5 @@ public final class AdminServer implements AutoCloseable {
       checkState(server.getAddress() != null, "server did not bind");
       return new AdminServer(server, executor);
     }
-  }
-
-  /** How long the JDK server lets one request take, as set for this JVM. */
-  static Duration requestDeadline() {
-    return Duration.ofSeconds(Long.parseLong(System.getProperty("sun.net.httpserver.maxReqTime", "-1")));
   }
 }
