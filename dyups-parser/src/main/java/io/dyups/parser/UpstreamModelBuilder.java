@@ -59,6 +59,10 @@ final class UpstreamModelBuilder {
     if (name.isEmpty()) {
       return "invalid upstream name \"\": it is empty";
     }
+    if (name.equals(".") || name.equals("..")) {
+      // No admin path can name it: "." and ".." segments are refused there.
+      return "invalid upstream name \"" + name + "\": a dot segment";
+    }
     if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
       return "invalid upstream name: longer than 255 bytes";
     }

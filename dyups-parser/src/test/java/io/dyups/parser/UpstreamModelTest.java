@@ -196,7 +196,7 @@ class UpstreamModelTest {
 
   @ParameterizedTest(name = "\"{0}\"")
   @ValueSource(strings = {"", "a b", "a;b", "a{", "a}", "a\"b", "a'b", "a#b", "$host", "a/b", "a\\b", "a\nb",
-      "a\u0000b", "a\tb"})
+      "a\u0000b", "a\tb", ".", ".."})
   void rejectsNamesThatCouldNotBeWrittenBack(String name) {
     assertThatThrownBy(() -> UpstreamBlock.fromCommands(name, "server a;"))
         .isInstanceOf(IllegalArgumentException.class)

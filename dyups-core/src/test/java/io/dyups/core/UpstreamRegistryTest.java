@@ -1,0 +1,434 @@
+package io.dyups.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.NginxConfig;
+import io.dyups.parser.UpstreamBlock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry's API: dyups's status codes, names, order, versions, try-lock, listeners, persistence. */
+class UpstreamRegistryTest {
+  private static final String SEED = "server 127.0.0.1:8089;server 127.0.0.1:8088;";
+
+  @TempDir Path dir;
+  private final List<UpstreamRegistry> opened = new CopyOnWriteArrayList<>();
+
+  private UpstreamRegistry registry(UpstreamRegistry.Builder builder) {
+    UpstreamRegistry registry = builder.build();
+    opened.add(registry);
+    return registry;
+  }
+
+  private UpstreamRegistry registry() {
+    return registry(UpstreamRegistry.builder());
+  }
+
+  @AfterEach
+  void close() {
+    opened.forEach(UpstreamRegistry::close);
+  }
+
+  private static List<String> servers(Upstream upstream) {
+    return upstream.definition().servers().stream().map(s -> s.address().toString()).toList();
+  }
+
+  @Test
+  void updateCreatesAnUpstreamVisibleAtOnce() {
+    UpstreamRegistry registry = registry();
+
+    Result result = registry.updateUpstream("dyhost", SEED);
+
+    assertThat(result).isEqualTo(new Result(200, "success"));
+    assertThat(result.isSuccess()).isTrue();
+    assertThat(servers(registry.find("dyhost"))).containsExactly("127.0.0.1:8089", "127.0.0.1:8088");
+  }
+
+  @Test
+  void namesCompareIgnoringCaseAndKeepTheirFirstSpelling() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("DyHost", SEED);
+
+    registry.updateUpstream("DYHOST", "server 10.0.0.1:80;");
+
+    assertThat(registry.find("dyhost").name()).isEqualTo("DyHost");
+    assertThat(servers(registry.find("dYhOsT"))).containsExactly("10.0.0.1:80");
+    assertThat(registry.list()).containsExactly("DyHost");
+  }
+
+  @Test
+  void listKeepsOrderOfFirstAppearanceAndReplacingKeepsThePlace() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("a", SEED);
+    registry.updateUpstream("b", SEED);
+    registry.updateUpstream("c", SEED);
+
+    registry.updateUpstream("a", "server 10.0.0.1;");
+    registry.deleteUpstream("b");
+    registry.updateUpstream("b", SEED);
+
+    assertThat(registry.list()).containsExactly("a", "c", "b");
+    assertThat(registry.detail()).extracting(Upstream::name).containsExactly("a", "c", "b");
+  }
+
+  @Test
+  void badCommandsAre400WithNginxWordsAndPositionAndChangeNothing() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("dyhost", SEED);
+    Upstream before = registry.find("dyhost");
+
+    Result result = registry.updateUpstream("dyhost", "server 127.0.0.1:8089;\nserver 1.2.3.4:99999;");
+
+    assertThat(result.status()).isEqualTo(400);
+    assertThat(result.message()).isEqualTo("invalid port in upstream \"1.2.3.4:99999\" in commands:2:8");
+    assertThat(registry.find("dyhost")).isSameAs(before);
+  }
+
+  @Test
+  void aBadCommandInTheMiddleOfABodyCreatesNothing() {
+    UpstreamRegistry registry = registry();
+
+    Result result = registry.updateUpstream("new", "server 10.0.0.1; server 10.0.0.2 weight=0; server 10.0.0.3;");
+
+    assertThat(result.status()).isEqualTo(400);
+    assertThat(result.message()).contains("invalid parameter \"weight=0\"").contains("commands:1:34");
+    assertThat(registry.find("new")).isNull();
+    assertThat(registry.list()).isEmpty();
+  }
+
+  @Test
+  void commandsWithoutServersAre400() {
+    Result result = registry().updateUpstream("x", "  # nothing\n");
+
+    assertThat(result).isEqualTo(new Result(400, "no servers are inside upstream in commands:1:1"));
+  }
+
+  @Test
+  void invalidNamesAre400() {
+    UpstreamRegistry registry = registry();
+    for (String name : new String[] {"", "a b", "a;b", "a{b", "a}b", "a/b", "..", "a\nb", "a$b", "x".repeat(256)}) {
+      Result result = registry.updateUpstream(name, SEED);
+      assertThat(result.status()).as(name).isEqualTo(400);
+      assertThat(result.message()).as(name).startsWith("invalid upstream name");
+    }
+    assertThat(registry.list()).isEmpty();
+  }
+
+  @Test
+  void deleteOfWhatIsNotThereIs404() {
+    assertThat(registry().deleteUpstream("nothing").status()).isEqualTo(404);
+  }
+
+  @Test
+  void deleteRemovesAndSays200() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("dyhost", SEED);
+
+    assertThat(registry.deleteUpstream("DYHOST")).isEqualTo(new Result(200, "success"));
+    assertThat(registry.find("dyhost")).isNull();
+    assertThat(registry.list()).isEmpty();
+  }
+
+  @Test
+  void commandsOverTheLimitAre413() {
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().maxCommandsSize(30));
+
+    Result result = registry.updateUpstream("a", "server 10.0.0.1; server 10.0.0.2;");
+
+    assertThat(result.status()).isEqualTo(413);
+    assertThat(result.message()).contains("33 bytes").contains("limit is 30");
+    assertThat(registry.updateUpstream("a", "server 10.0.0.1;").status()).isEqualTo(200);
+  }
+
+  @Test
+  void theLimitCountsUtf8Bytes() {
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().maxCommandsSize(20));
+
+    assertThat(registry.updateUpstream("a", "server a; # éééééé").status()).isEqualTo(413);
+  }
+
+  @Test
+  void everyChangeGetsANewLargerVersionEvenAcrossDeleteAndCreate() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("a", SEED);
+    long first = registry.find("a").version();
+    registry.updateUpstream("a", SEED);
+    long second = registry.find("a").version();
+    registry.deleteUpstream("a");
+    registry.updateUpstream("a", SEED);
+
+    assertThat(second).isGreaterThan(first);
+    assertThat(registry.find("a").version()).isGreaterThan(second);
+  }
+
+  @Test
+  void versionedUpdateAppliesOnlyAtTheExpectedVersion() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("a", SEED);
+    long version = registry.find("a").version();
+
+    Result stale = registry.updateUpstream("a", "server 10.0.0.9;", version + 1);
+    Result fresh = registry.updateUpstream("a", "server 10.0.0.9;", version);
+
+    assertThat(stale.status()).isEqualTo(409);
+    assertThat(stale.message()).contains("expected version " + (version + 1)).contains("at version " + version);
+    assertThat(fresh.status()).isEqualTo(200);
+    assertThat(servers(registry.find("a"))).containsExactly("10.0.0.9:80");
+  }
+
+  @Test
+  void expectingAbsentCreatesOnlyOnce() {
+    UpstreamRegistry registry = registry();
+
+    assertThat(registry.updateUpstream("a", SEED, UpstreamRegistry.ABSENT).status()).isEqualTo(200);
+    assertThat(registry.updateUpstream("a", SEED, UpstreamRegistry.ABSENT).status()).isEqualTo(409);
+  }
+
+  @Test
+  void versionedDeleteAppliesOnlyAtTheExpectedVersion() {
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("a", SEED);
+    long version = registry.find("a").version();
+
+    assertThat(registry.deleteUpstream("a", version + 5).status()).isEqualTo(409);
+    assertThat(registry.deleteUpstream("a", version).status()).isEqualTo(200);
+  }
+
+  @Test
+  void updateWithABlockUsesTheGivenName() {
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("target", UpstreamBlock.fromCommands("other", SEED));
+
+    assertThat(registry.find("target").definition().name()).isEqualTo("target");
+  }
+
+  @Test
+  void tryLockAnswers409AtOnceWhileAnotherChangeHoldsTheLock() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicFileWriter slow = new AtomicFileWriter() {
+      @Override
+      void replace(Path target, Content content) throws IOException {
+        writing.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        super.replace(target, content);
+      }
+    };
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().tryLock(true)
+        .persistenceFile(dir.resolve("upstream.conf")).fileWriter(slow));
+    ExecutorService executor = Executors.newSingleThreadExecutor();
+    try {
+      Future<Result> first = executor.submit(() -> registry.updateUpstream("a", SEED));
+      assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+
+      Result second = registry.updateUpstream("b", SEED);
+      Result delete = registry.deleteUpstream("a");
+      release.countDown();
+
+      assertThat(second).isEqualTo(new Result(409, "wait and try again"));
+      assertThat(delete).isEqualTo(new Result(409, "wait and try again"));
+      assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(registry.list()).containsExactly("a");
+    } finally {
+      release.countDown();
+      executor.shutdownNow();
+    }
+  }
+
+  @Test
+  void listenersHearEveryChangeInOrderWithOldAndNew() throws Exception {
+    List<UpstreamChange> changes = new CopyOnWriteArrayList<>();
+    CountDownLatch three = new CountDownLatch(3);
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().listener(change -> {
+      changes.add(change);
+      three.countDown();
+    }));
+
+    registry.updateUpstream("a", SEED);
+    registry.updateUpstream("a", "server 10.0.0.1;");
+    registry.deleteUpstream("a");
+
+    assertThat(three.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(changes.get(0).previous()).isNull();
+    assertThat(changes.get(0).current().version()).isEqualTo(changes.get(1).previous().version());
+    assertThat(servers(changes.get(1).current())).containsExactly("10.0.0.1:80");
+    assertThat(changes.get(2).current()).isNull();
+    assertThat(changes.get(2).previous()).isSameAs(changes.get(1).current());
+  }
+
+  @Test
+  void aThrowingListenerNeitherUndoesNorBlocksChanges() throws Exception {
+    CountDownLatch heard = new CountDownLatch(2);
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder()
+        .listener(change -> {
+          throw new IllegalStateException("listener failure for the test");
+        })
+        .listener(change -> heard.countDown()));
+
+    assertThat(registry.updateUpstream("a", SEED).status()).isEqualTo(200);
+    assertThat(registry.updateUpstream("b", SEED).status()).isEqualTo(200);
+    assertThat(heard.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(registry.list()).containsExactly("a", "b");
+  }
+
+  @Test
+  void aSlowListenerDoesNotBlockWriters() {
+    CountDownLatch never = new CountDownLatch(1);
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().listener(change -> {
+      try {
+        never.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    try {
+      for (int i = 0; i < 100; i++) {
+        assertThat(registry.updateUpstream("u" + i, SEED).status()).isEqualTo(200);
+      }
+      assertThat(registry.size()).isEqualTo(100);
+    } finally {
+      never.countDown();
+    }
+  }
+
+  @Test
+  void persistenceWritesNginxTextThatLoadsBackTheSameRegistry() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file));
+    registry.updateUpstream("host1", "server 127.0.0.1:8088;");
+    registry.updateUpstream("dyhost", "least_conn; " + SEED + " keepalive 4;");
+    registry.updateUpstream("host1", "server 127.0.0.1:8088 weight=3;");
+
+    assertThat(Files.readString(file)).isEqualTo("upstream host1 {\n    server 127.0.0.1:8088 weight=3;\n}\n"
+        + "upstream dyhost {\n    least_conn;\n    keepalive 4;\n    server 127.0.0.1:8089;\n"
+        + "    server 127.0.0.1:8088;\n}\n");
+    UpstreamRegistry restarted = registry(UpstreamRegistry.builder().persistenceFile(file));
+    assertThat(restarted.list()).containsExactly("host1", "dyhost");
+    assertThat(restarted.find("dyhost").definition()).isEqualTo(registry.find("dyhost").definition());
+    assertThat(NginxConfig.load(file).upstreams()).hasSize(2);
+  }
+
+  @Test
+  void persistenceFollowsDeletes() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file));
+    registry.updateUpstream("a", SEED);
+    registry.updateUpstream("b", SEED);
+
+    registry.deleteUpstream("a");
+
+    assertThat(NginxConfig.load(file).upstreams()).extracting(UpstreamBlock::name).containsExactly("b");
+    try (var entries = Files.list(dir)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("upstream.conf");
+    }
+  }
+
+  @Test
+  void aPersistenceFailureIs500AndChangesNothing() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    boolean[] fail = {false};
+    AtomicFileWriter flaky = new AtomicFileWriter() {
+      @Override
+      void replace(Path target, Content content) throws IOException {
+        if (fail[0]) {
+          throw new IOException("No space left on device");
+        }
+        super.replace(target, content);
+      }
+    };
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file).fileWriter(flaky));
+    registry.updateUpstream("a", SEED);
+    String before = Files.readString(file);
+    Upstream a = registry.find("a");
+    fail[0] = true;
+
+    Result update = registry.updateUpstream("a", "server 10.0.0.1;");
+    Result create = registry.updateUpstream("b", SEED);
+    Result delete = registry.deleteUpstream("a");
+
+    assertThat(update.status()).isEqualTo(500);
+    assertThat(update.message()).contains("No space left on device").contains("nothing changed");
+    assertThat(create.status()).isEqualTo(500);
+    assertThat(delete.status()).isEqualTo(500);
+    assertThat(registry.find("a")).isSameAs(a);
+    assertThat(registry.list()).containsExactly("a");
+    assertThat(Files.readString(file)).isEqualTo(before);
+    fail[0] = false;
+    assertThat(registry.updateUpstream("b", SEED).status()).isEqualTo(200);
+  }
+
+  @Test
+  void aPersistenceFileReplacedByADirectoryIs500() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file));
+    Files.createDirectory(file);
+    Files.writeString(file.resolve("inside"), "x");
+
+    Result result = registry.updateUpstream("a", SEED);
+
+    assertThat(result.status()).isEqualTo(500);
+    assertThat(registry.find("a")).isNull();
+    try (var entries = Files.list(dir)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("upstream.conf");
+    }
+  }
+
+  @Test
+  void aMissingDirectoryIs500() {
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder()
+        .persistenceFile(dir.resolve("no-such-dir").resolve("upstream.conf")));
+
+    assertThat(registry.updateUpstream("a", SEED).status()).isEqualTo(500);
+    assertThat(registry.list()).isEmpty();
+  }
+
+  @Test
+  void anUnparsablePersistenceFileStopsTheBuildNamingFileLineAndColumn() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    Files.writeString(file, "upstream a {\n    server 10.0.0.1:80;\n    server 10.0.0.2:0;\n}\n");
+
+    assertThatThrownBy(() -> UpstreamRegistry.builder().persistenceFile(file).build())
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          assertThat(e.file()).isEqualTo(file.toString());
+          assertThat(e.line()).isEqualTo(3);
+          assertThat(e.column()).isEqualTo(12);
+        });
+  }
+
+  @Test
+  void loadsEveryUpstreamOfAConfigWithItsIncludes() throws Exception {
+    Files.writeString(dir.resolve("nginx.conf"), "http { include upstreams/*.conf; server { listen 80; } }\n");
+    Files.createDirectory(dir.resolve("upstreams"));
+    Files.writeString(dir.resolve("upstreams/b.conf"), "upstream b { server 10.0.0.2; }\n");
+    Files.writeString(dir.resolve("upstreams/a.conf"), "upstream a { server 10.0.0.1; }\n");
+
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().load(dir.resolve("nginx.conf")));
+
+    assertThat(registry.list()).containsExactly("a", "b");
+  }
+
+  @Test
+  void findTakesTheFastPathForLowerCaseNames() {
+    assertThat(UpstreamRegistry.key("dyhost")).isSameAs("dyhost");
+    assertThat(UpstreamRegistry.key("DyHost")).isEqualTo("dyhost");
+    assertThat(UpstreamRegistry.key("ÄB")).isEqualTo("Äb");
+  }
+}
