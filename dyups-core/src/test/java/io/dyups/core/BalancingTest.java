@@ -1,0 +1,400 @@
+package io.dyups.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dyups.parser.UpstreamBlock;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** nginx's balancing methods, peer for peer. */
+class BalancingTest {
+  private final FakeTicker ticker = new FakeTicker();
+  private final PeerSelection selection = new PeerSelection();
+
+  private PeerGroup group(String commands) {
+    return PeerGroup.create(UpstreamBlock.fromCommands("u", commands), null, ticker);
+  }
+
+  /** One request that succeeds on its first peer; returns that peer's host (or port for IP addresses). */
+  private String pick(PeerGroup group, InetAddress client, String key) {
+    selection.start(group, client, key);
+    Peer peer = selection.next();
+    if (peer == null) {
+      return null;
+    }
+    selection.succeeded();
+    return name(peer);
+  }
+
+  private static String name(Peer peer) {
+    return peer.address().kind() == io.dyups.parser.Address.Kind.HOST ? peer.address().host()
+        : String.valueOf(peer.address().port());
+  }
+
+  private String picks(PeerGroup group, int n) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      out.append(pick(group, null, null));
+    }
+    return out.toString();
+  }
+
+  @Test
+  void smoothRoundRobinOfFiveOneOneIsNginxsOrder() {
+    // nginx's own comment on ngx_http_upstream_get_peer: weights 5,1,1 give a a b a c a a.
+    PeerGroup group = group("server a weight=5; server b; server c;");
+
+    assertThat(picks(group, 14)).isEqualTo("aabacaa" + "aabacaa");
+  }
+
+  @Test
+  void equalWeightsAlternateInWrittenOrder() {
+    assertThat(picks(group("server a; server b; server c;"), 6)).isEqualTo("abcabc");
+  }
+
+  /**
+   * Weight sets against a reference written straight from nginx's description of smooth weighted round robin
+   * (every peer's current weight grows by its weight, the largest wins, the first among equals, and gives back
+   * the total), independent of the production code's tiers, bitmaps and locks.
+   */
+  @RepeatedTest(50)
+  void smoothRoundRobinMatchesTheReferenceForRandomWeights(RepetitionInfo repetition) {
+    Random random = new Random(repetition.getCurrentRepetition());
+    int n = 1 + random.nextInt(8);
+    int[] weights = new int[n];
+    StringBuilder commands = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      weights[i] = 1 + random.nextInt(random.nextBoolean() ? 5 : 50);
+      commands.append("server ").append((char) ('a' + i)).append(" weight=").append(weights[i]).append(';');
+    }
+    PeerGroup group = group(commands.toString());
+    int[] current = new int[n];
+    int total = 0;
+    for (int weight : weights) {
+      total += weight;
+    }
+    for (int step = 0; step < 3 * total + 7; step++) {
+      int best = -1;
+      for (int i = 0; i < n; i++) {
+        current[i] += weights[i];
+        if (best < 0 || current[i] > current[best]) {
+          best = i;
+        }
+      }
+      current[best] -= total;
+      assertThat(pick(group, null, null)).as("step %s of weights %s", step, java.util.Arrays.toString(weights))
+          .isEqualTo(String.valueOf((char) ('a' + best)));
+    }
+  }
+
+  @Test
+  void downPeersAreNeverPicked() {
+    assertThat(picks(group("server a; server b down; server c;"), 6)).isEqualTo("acacac");
+  }
+
+  @Test
+  void maxFailsWithinFailTimeoutTakesAPeerOutForFailTimeout() {
+    PeerGroup group = group("server a max_fails=2 fail_timeout=10s; server b;");
+    Peer a = group.peers().get(0);
+
+    fail(group, "a");
+    assertThat(a.isOut()).isFalse();
+    fail(group, "a");
+    assertThat(a.isOut()).isTrue();
+    assertThat(a.failures()).isEqualTo(2);
+    assertThat(picks(group, 4)).isEqualTo("bbbb");
+
+    ticker.advanceSeconds(11);
+    assertThat(a.isOut()).isFalse();
+    assertThat(picks(group, 6)).contains("a");
+  }
+
+  @Test
+  void aSuccessAfterTheWindowClearsTheFailures() {
+    PeerGroup group = group("server a max_fails=3 fail_timeout=5s; server b;");
+    Peer a = group.peers().get(0);
+    fail(group, "a");
+    assertThat(a.failures()).isEqualTo(1);
+
+    ticker.advanceSeconds(6);
+    for (int i = 0; i < 4; i++) {
+      pick(group, null, null);
+    }
+
+    assertThat(a.failures()).isZero();
+  }
+
+  @Test
+  void maxFailsZeroNeverTakesAPeerOut() {
+    PeerGroup group = group("server a max_fails=0; server b;");
+
+    for (int i = 0; i < 10; i++) {
+      fail(group, "a");
+    }
+
+    assertThat(group.peers().get(0).isOut()).isFalse();
+    assertThat(picks(group, 4)).contains("a");
+  }
+
+  @Test
+  void failuresLowerTheEffectiveWeightWhichRecoversByOnePerPick() {
+    PeerGroup group = group("server a weight=4 max_fails=4; server b weight=4 max_fails=4;");
+
+    fail(group, "a");
+
+    // a's effective weight fell from 4 to 3 and climbs back; b takes more of the next picks.
+    String next = picks(group, 8);
+    assertThat(next.chars().filter(c -> c == 'b').count()).isGreaterThan(4);
+  }
+
+  /** Picks until {@code host} comes up and reports it failed. */
+  private void fail(PeerGroup group, String host) {
+    for (int i = 0; i < 20; i++) {
+      selection.start(group, null, null);
+      Peer peer = selection.next();
+      if (peer != null && name(peer).equals(host)) {
+        selection.failed();
+        return;
+      }
+      if (peer != null) {
+        selection.succeeded();
+      }
+    }
+    throw new AssertionError(host + " was never picked");
+  }
+
+  @Test
+  void backupsServeOnlyWhenNoPrimaryCan() {
+    PeerGroup group = group("server a max_fails=1; server b max_fails=1; server c backup;");
+    assertThat(picks(group, 4)).isEqualTo("abab");
+
+    fail(group, "a");
+    fail(group, "b");
+
+    assertThat(picks(group, 3)).isEqualTo("ccc");
+  }
+
+  @Test
+  void whenEveryPeerIsOutThereIsNoPeerAndFailuresAreReset() {
+    PeerGroup group = group("server a max_fails=1; server b max_fails=1;");
+    fail(group, "a");
+    fail(group, "b");
+
+    assertThat(pick(group, null, null)).isNull();
+    // nginx clears the failures "for quick recovery": the next request finds the peers again.
+    assertThat(group.peers().get(0).failures()).isZero();
+    assertThat(pick(group, null, null)).isNotNull();
+  }
+
+  @Test
+  void aSinglePeerIsNeverTakenOutForFailures() {
+    PeerGroup group = group("server a max_fails=1;");
+    for (int i = 0; i < 5; i++) {
+      fail(group, "a");
+    }
+
+    assertThat(pick(group, null, null)).isEqualTo("a");
+  }
+
+  @Test
+  void retriesNeverPickTheSamePeerTwiceAndStopAfterEveryPeer() {
+    PeerGroup group = group("server a max_fails=0; server b max_fails=0; server c max_fails=0; server d backup;");
+    selection.start(group, null, null);
+    List<String> tried = new ArrayList<>();
+
+    for (Peer peer = selection.next(); peer != null; peer = selection.next()) {
+      tried.add(name(peer));
+      selection.failed();
+    }
+
+    assertThat(tried).containsExactlyInAnyOrder("a", "b", "c", "d");
+    assertThat(tried.get(3)).isEqualTo("d");
+  }
+
+  @Test
+  void maxConnsLimitsConcurrentUse() {
+    PeerGroup group = group("server a max_conns=1; server b max_conns=1;");
+    PeerSelection first = new PeerSelection().start(group, null, null);
+    PeerSelection second = new PeerSelection().start(group, null, null);
+    PeerSelection third = new PeerSelection().start(group, null, null);
+
+    Peer one = first.next();
+    Peer two = second.next();
+
+    assertThat(one).isNotSameAs(two);
+    assertThat(third.next()).isNull();
+    assertThat(one.isAvailable()).isFalse();
+    first.succeeded();
+    assertThat(one.activeConnections()).isZero();
+    assertThat(new PeerSelection().start(group, null, null).next()).isSameAs(one);
+  }
+
+  @Test
+  void reportingTwiceOrPickingBeforeReportingIsAnError() {
+    PeerGroup group = group("server a; server b;");
+    selection.start(group, null, null);
+    selection.next();
+
+    assertThatThrownBy(selection::next).isInstanceOf(IllegalStateException.class);
+    selection.succeeded();
+    assertThatThrownBy(selection::succeeded).isInstanceOf(IllegalStateException.class);
+  }
+
+  private static final String SERVERS =
+      "server 127.0.0.1:9001; server 127.0.0.1:9002 weight=2; server 127.0.0.1:9003;";
+
+  /** Peers nginx 1.22.1 (Debian) chose for these keys with the same upstream, through proxy_pass and ?k=KEY. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"a,9001,9003", "b,9002,9002", "c,9001,9002", "/x,9002,9003", "/y,9002,9001", "/z,9003,9002",
+      "key1,9002,9001", "key2,9001,9002", "user42,9003,9003", "hello,9001,9001"})
+  void hashAndConsistentHashPickWhatNginxPicks(String key, String consistent, String plain) {
+    assertThat(pick(group("hash $arg_k consistent; " + SERVERS), null, key)).isEqualTo(consistent);
+    assertThat(pick(group("hash $arg_k; " + SERVERS), null, key)).isEqualTo(plain);
+  }
+
+  /** Peers nginx 1.22.1 (Debian) chose for these client addresses (curl --interface). */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"127.0.0.1,9001", "127.1.2.3,9003", "127.9.8.7,9002", "127.200.100.50,9001", "127.4.5.6,9002"})
+  void ipHashPicksWhatNginxPicks(String client, String port) throws Exception {
+    assertThat(pick(group("ip_hash; " + SERVERS), InetAddress.getByName(client), null)).isEqualTo(port);
+  }
+
+  @Test
+  void ipHashUsesOnlyTheFirstThreeOctetsOfIpv4() throws Exception {
+    PeerGroup group = group("ip_hash; " + SERVERS);
+
+    assertThat(pick(group, InetAddress.getByName("10.20.30.1"), null))
+        .isEqualTo(pick(group, InetAddress.getByName("10.20.30.254"), null));
+  }
+
+  @Test
+  void ipHashOfIpv6IsStable() throws Exception {
+    PeerGroup group = group("ip_hash; " + SERVERS);
+    InetAddress client = InetAddress.getByName("2001:db8::7");
+
+    assertThat(pick(group, client, null)).isEqualTo(pick(group, client, null));
+  }
+
+  @Test
+  void hashMovesOnWhenItsPeerIsDown() {
+    PeerGroup all = group("hash $arg_k; " + SERVERS);
+    String usual = pick(all, null, "a");
+    PeerGroup withDown = group("hash $arg_k; " + SERVERS.replace(usual + ";", usual + " down;"));
+
+    assertThat(pick(withDown, null, "a")).isNotNull().isNotEqualTo(usual);
+  }
+
+  @Test
+  void consistentHashMovesOnlyTheKeysOfARemovedServer() {
+    PeerGroup three = group("hash $arg_k consistent; " + SERVERS);
+    PeerGroup two = group("hash $arg_k consistent; server 127.0.0.1:9001; server 127.0.0.1:9002 weight=2;");
+    int moved = 0;
+    for (int i = 0; i < 2000; i++) {
+      String before = pick(three, null, "key" + i);
+      String after = pick(two, null, "key" + i);
+      if (!before.equals("9003")) {
+        assertThat(after).isEqualTo(before);
+      } else {
+        moved++;
+      }
+    }
+    assertThat(moved).isBetween(300, 700);
+  }
+
+  @Test
+  void anEmptyHashKeyFallsBackToRoundRobin() {
+    assertThat(picks(group("hash $arg_k; server a; server b;"), 4)).isEqualTo("abab");
+  }
+
+  @Test
+  void leastConnPicksThePeerWithFewestConnectionsRelativeToWeight() {
+    PeerGroup group = group("least_conn; server a; server b; server c weight=2;");
+    PeerSelection busy = new PeerSelection().start(group, null, null);
+    Peer first = busy.next();
+
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 4; i++) {
+      String picked = pick(group, null, null);
+      counts.merge(picked, 1, Integer::sum);
+    }
+
+    assertThat(counts).doesNotContainKey(name(first));
+    busy.succeeded();
+  }
+
+  @Test
+  void leastConnTiesGoByWeightedRoundRobin() {
+    assertThat(picks(group("least_conn; server a weight=2; server b;"), 6)).isEqualTo("abaaba");
+  }
+
+  @Test
+  void randomFollowsTheWeights() {
+    PeerGroup group = group("random; server a; server b weight=3;");
+    int b = 0;
+    int n = 40_000;
+    for (int i = 0; i < n; i++) {
+      if ("b".equals(pick(group, null, null))) {
+        b++;
+      }
+    }
+    // Expected 30 000; six standard deviations (about 520) either way never happen by chance.
+    assertThat(b).isBetween(29_000, 31_000);
+  }
+
+  @Test
+  void randomTwoPrefersTheLessLoadedOfTwo() {
+    PeerGroup group = group("random two; server a; server b;");
+    PeerSelection busy = new PeerSelection().start(group, null, null);
+    Peer held = busy.next();
+    int other = 0;
+    for (int i = 0; i < 1000; i++) {
+      if (!name(held).equals(pick(group, null, null))) {
+        other++;
+      }
+    }
+    busy.succeeded();
+    // Only when both draws hit the busy peer (a quarter of the time) does it win.
+    assertThat(other).isBetween(650, 850);
+  }
+
+  @Test
+  void unchangedServersKeepTheirStateAcrossAnUpdate() {
+    PeerGroup old = group("server a max_fails=5; server b max_fails=5;");
+    fail(old, "a");
+    fail(old, "a");
+    PeerSelection inFlight = new PeerSelection().start(old, null, null);
+    Peer held = inFlight.next();
+
+    PeerGroup replaced = PeerGroup.create(
+        UpstreamBlock.fromCommands("u", "server a max_fails=5; server b max_fails=5; server c;"), old, ticker);
+
+    Peer a = replaced.peers().get(0);
+    assertThat(a.failures()).isEqualTo(2);
+    assertThat(replaced.peers().get(2).failures()).isZero();
+    Peer heldNow = replaced.peers().stream().filter(p -> p.spec().equals(held.spec())).findFirst().orElseThrow();
+    assertThat(heldNow.activeConnections()).isEqualTo(1);
+    inFlight.succeeded();
+    assertThat(heldNow.activeConnections()).isZero();
+  }
+
+  @Test
+  void aChangedServerStartsFresh() {
+    PeerGroup old = group("server a max_fails=5; server b;");
+    fail(old, "a");
+
+    PeerGroup replaced = PeerGroup.create(UpstreamBlock.fromCommands("u", "server a max_fails=4; server b;"), old,
+        ticker);
+
+    assertThat(replaced.peers().get(0).failures()).isZero();
+  }
+}
