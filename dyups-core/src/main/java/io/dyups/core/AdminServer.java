@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,9 +62,18 @@ public final class AdminServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** Stops accepting, gives running requests up to a second to finish, and stops the threads. */
+  /** Stops at once: closes the listener and every connection, and stops the threads. */
   public void stop() {
-    server.stop(1);
+    stop(Duration.ZERO);
+  }
+
+  /**
+   * Stops accepting, gives running requests up to {@code grace} (whole seconds, as the JDK server counts) to
+   * finish, then closes every connection and stops the threads. Idle keep-alive connections make the JDK server
+   * wait out the whole grace period.
+   */
+  public void stop(Duration grace) {
+    server.stop((int) Math.min(Integer.MAX_VALUE, Math.max(0, grace.toSeconds())));
     executor.shutdownNow();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
