@@ -215,6 +215,9 @@ final class ProxyServer implements AutoCloseable {
   /** Stops listening, closes every connection and the logs. */
   @Override
   public void close() {
+    if (stopping) {
+      return;
+    }
     stopping = true;
     for (ServerSocket listener : listeners) {
       try {
@@ -230,7 +233,16 @@ final class ProxyServer implements AutoCloseable {
         // Stopping anyway.
       }
     }
-    workers.shutdownNow();
+    // Let connection threads finish what they were doing (their access log lines among it) before the logs close.
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(2, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      workers.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     backends.close();
     registry.close();
     errorLog.notice("dyups proxy stopped");

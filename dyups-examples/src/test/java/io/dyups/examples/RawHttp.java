@@ -1,0 +1,101 @@
+package io.dyups.examples;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** A small HTTP/1.1 client on a raw socket, so tests control every header (Host included) and reuse. */
+final class RawHttp implements AutoCloseable {
+  record Response(int status, Map<String, String> headers, String body) {}
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  RawHttp(int port) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    socket.setSoTimeout(20_000);
+    in = socket.getInputStream();
+    out = socket.getOutputStream();
+  }
+
+  static Response request(int port, String method, String target, String host, String body) throws IOException {
+    try (RawHttp http = new RawHttp(port)) {
+      return http.send(method, target, host, body, true);
+    }
+  }
+
+  Response send(String method, String target, String host, String body, boolean close) throws IOException {
+    StringBuilder head = new StringBuilder();
+    head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
+    head.append("Host: ").append(host).append("\r\n");
+    if (body != null) {
+      head.append("Content-Length: ").append(body.getBytes(StandardCharsets.UTF_8).length).append("\r\n");
+    }
+    if (close) {
+      head.append("Connection: close\r\n");
+    }
+    head.append("\r\n");
+    out.write(head.toString().getBytes(StandardCharsets.UTF_8));
+    if (body != null) {
+      out.write(body.getBytes(StandardCharsets.UTF_8));
+    }
+    out.flush();
+    return read(method.equals("HEAD"));
+  }
+
+  void write(String raw) throws IOException {
+    out.write(raw.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  Response read(boolean head) throws IOException {
+    String status = line();
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String line = line(); !line.isEmpty(); line = line()) {
+      int colon = line.indexOf(':');
+      headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+    }
+    int code = Integer.parseInt(status.split(" ")[1]);
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (!head && code != 204 && code != 304) {
+      if (headers.containsKey("content-length")) {
+        body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
+      } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
+        for (int size = Integer.parseInt(line(), 16); size > 0; size = Integer.parseInt(line(), 16)) {
+          body.write(in.readNBytes(size));
+          line();
+        }
+        line();
+      } else {
+        body.write(in.readAllBytes());
+      }
+    }
+    return new Response(code, headers, body.toString(StandardCharsets.UTF_8));
+  }
+
+  private String line() throws IOException {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) != -1 && c != '\n') {
+      if (c != '\r') {
+        line.append((char) c);
+      }
+    }
+    if (c == -1 && line.length() == 0) {
+      throw new java.io.EOFException("connection closed");
+    }
+    return line.toString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
