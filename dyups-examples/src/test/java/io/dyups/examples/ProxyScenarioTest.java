@@ -155,6 +155,29 @@ class ProxyScenarioTest {
   }
 
   @Test
+  void aPeerThatNeverAnswersTimesOutAndTheNextPeerServes() throws Exception {
+    proxy.close();
+    ProxyServer.Options options = new ProxyServer.Options();
+    options.connectTimeoutMillis = 2000;
+    options.readTimeoutMillis = 300;
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), options);
+    // Accepts connections (the backlog does it) and never reads or answers.
+    try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      adminCall("POST", "/upstream/slow",
+          "server 127.0.0.1:" + silent.getLocalPort() + " max_fails=1; server 127.0.0.1:" + echo8088 + ";");
+
+      RawHttp.Response response = get("slow");
+
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("8088\n");
+      Peer silentPeer = proxy.registry().find("slow").peers().peers().get(0);
+      assertThat(silentPeer.failures()).isEqualTo(1);
+      assertThat(silentPeer.isOut()).isTrue();
+      assertThat(silentPeer.activeConnections()).isZero();
+    }
+  }
+
+  @Test
   void unknownUpstreamAndAllPeersDownAre502() throws Exception {
     adminCall("POST", "/upstream/dead", "server 127.0.0.1:" + freePort() + "; server 127.0.0.1:" + freePort() + ";");
 
