@@ -16,10 +16,14 @@ final class ConfigText {
     StringBuilder out = new StringBuilder(value.length() + 2).append('"');
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (c == '"' || c == '\\') {
-        out.append('\\');
+      switch (c) {
+        case '"', '\\' -> out.append('\\').append(c);
+        // nginx reads these escapes back as the control characters, and the text stays on one line.
+        case '\t' -> out.append("\\t");
+        case '\r' -> out.append("\\r");
+        case '\n' -> out.append("\\n");
+        default -> out.append(c);
       }
-      out.append(c);
     }
     return out.append('"').toString();
   }

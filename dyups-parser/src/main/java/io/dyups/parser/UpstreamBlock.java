@@ -6,23 +6,39 @@ import java.util.List;
 import javax.annotation.CheckForNull;
 
 /**
- * One upstream: its name, balancing method, servers (in the order written), keepalive settings and zone.
- * Immutable; equal blocks write out the same text.
+ * One upstream: its name, balancing method, servers (in the order written), keepalive settings, zone and active
+ * health check. Immutable; equal blocks write out the same text.
  *
  * @param zone the {@code zone} directive, or {@code null} when there is none
+ * @param healthCheck the {@code check} directive (with {@code check_http_send}, {@code check_http_expect_alive}
+ *     and {@code check_keepalive_requests}), or {@code null} when there is none
  */
 public record UpstreamBlock(
     String name,
     Balancing balancing,
     List<ServerSpec> servers,
     KeepaliveSettings keepalive,
-    @CheckForNull Zone zone) {
+    @CheckForNull Zone zone,
+    @CheckForNull HealthCheck healthCheck) {
 
   public UpstreamBlock {
     requireNonNull(name, "name");
     requireNonNull(balancing, "balancing");
     servers = List.copyOf(servers);
     requireNonNull(keepalive, "keepalive");
+  }
+
+  /** A block without an active health check. */
+  public UpstreamBlock(
+      String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
+      @CheckForNull Zone zone) {
+    this(name, balancing, servers, keepalive, zone, null);
+  }
+
+  /** This block under another name. */
+  public UpstreamBlock withName(String newName) {
+    return newName.equals(name) ? this
+        : new UpstreamBlock(newName, balancing, servers, keepalive, zone, healthCheck);
   }
 
   /** The source name positions carry for text given to {@link #fromCommands}. */
@@ -106,6 +122,9 @@ public record UpstreamBlock(
       lines.add("zone " + ConfigText.word(zone.name())
           + (zone.size() > 0 ? " " + NginxValues.formatSize(zone.size()) : "") + ";");
     }
+    if (healthCheck != null) {
+      healthCheckLines(healthCheck, lines);
+    }
     for (ServerSpec server : servers) {
       lines.add(server.toConfig());
     }
@@ -113,6 +132,35 @@ public record UpstreamBlock(
       lines.add(method);
     }
     return lines;
+  }
+
+  private static void healthCheckLines(HealthCheck check, List<String> lines) {
+    StringBuilder line = new StringBuilder("check interval=").append(check.interval().toMillis())
+        .append(" rise=").append(check.rise())
+        .append(" fall=").append(check.fall())
+        .append(" timeout=").append(check.timeout().toMillis())
+        .append(" default_down=").append(check.defaultDown())
+        .append(" type=").append(check.type().configName());
+    if (check.port() != 0) {
+      line.append(" port=").append(check.port());
+    }
+    lines.add(line.append(';').toString());
+    HealthCheck defaults = HealthCheck.DEFAULT;
+    if (!check.httpSend().equals(defaults.httpSend())) {
+      lines.add("check_http_send " + ConfigText.word(check.httpSend()) + ";");
+    }
+    if (!check.expectAlive().equals(defaults.expectAlive())) {
+      StringBuilder alive = new StringBuilder("check_http_expect_alive");
+      for (HealthCheck.StatusClass statusClass : HealthCheck.StatusClass.values()) {
+        if (check.expectAlive().contains(statusClass)) {
+          alive.append(' ').append(statusClass.configName());
+        }
+      }
+      lines.add(alive.append(';').toString());
+    }
+    if (check.keepaliveRequests() != defaults.keepaliveRequests()) {
+      lines.add("check_keepalive_requests " + check.keepaliveRequests() + ";");
+    }
   }
 
   private String balancingDirective() {

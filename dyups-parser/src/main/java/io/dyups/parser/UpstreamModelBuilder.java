@@ -4,6 +4,7 @@ import com.google.common.net.InetAddresses;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -100,6 +101,7 @@ final class UpstreamModelBuilder {
     Duration keepaliveTime = null;
     Duration keepaliveTimeout = null;
     Zone zone = null;
+    HealthCheckBuilder check = new HealthCheckBuilder();
     for (Directive directive : body) {
       switch (directive.name()) {
         case "server" -> {
@@ -214,6 +216,32 @@ final class UpstreamModelBuilder {
           }
           zone = new Zone(args.get(0), size);
         }
+        case "check" -> {
+          requireSimple(directive);
+          if (directive.args().isEmpty()) {
+            throw invalidArgumentCount(directive);
+          }
+          check.check(directive);
+        }
+        case "check_http_send" -> {
+          requireOneArgument(directive);
+          check.httpSend = directive.args().get(0);
+        }
+        case "check_http_expect_alive" -> {
+          requireSimple(directive);
+          if (directive.args().isEmpty()) {
+            throw invalidArgumentCount(directive);
+          }
+          check.expectAlive(directive);
+        }
+        case "check_keepalive_requests" -> {
+          requireOneArgument(directive);
+          int n = NginxValues.parseInt(directive.args().get(0));
+          if (n <= 0) {
+            throw slotError(directive, "invalid value");
+          }
+          check.keepaliveRequests = n;
+        }
         default -> throw new ConfigSyntaxException(
             "unknown directive \"" + directive.name() + "\"", directive.position());
       }
@@ -230,7 +258,97 @@ final class UpstreamModelBuilder {
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone);
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check.build());
+  }
+
+  /**
+   * Collects Tengine's check directives, which may come in any order. As in the module, {@code check} may be
+   * repeated (the last wins), {@code check_http_expect_alive} adds to what earlier ones gave, and the other
+   * check directives without {@code check} are accepted and have no effect.
+   */
+  private static final class HealthCheckBuilder {
+    private HealthCheck check;
+    String httpSend;
+    final EnumSet<HealthCheck.StatusClass> expectAlive = EnumSet.noneOf(HealthCheck.StatusClass.class);
+    Integer keepaliveRequests;
+
+    void check(Directive directive) {
+      HealthCheck defaults = HealthCheck.DEFAULT;
+      HealthCheck.Type type = defaults.type();
+      long interval = defaults.interval().toMillis();
+      long timeout = defaults.timeout().toMillis();
+      int rise = defaults.rise();
+      int fall = defaults.fall();
+      boolean defaultDown = defaults.defaultDown();
+      int port = defaults.port();
+      List<String> args = directive.args();
+      for (int i = 0; i < args.size(); i++) {
+        String arg = args.get(i);
+        if (arg.startsWith("type=")) {
+          type = HealthCheck.Type.ofConfigName(arg.substring(5));
+          if (type == null) {
+            throw invalidParameter(directive, i);
+          }
+        } else if (arg.startsWith("interval=")) {
+          interval = positive(directive, i, 9);
+        } else if (arg.startsWith("timeout=")) {
+          timeout = positive(directive, i, 8);
+        } else if (arg.startsWith("rise=")) {
+          rise = (int) positive(directive, i, 5);
+        } else if (arg.startsWith("fall=")) {
+          fall = (int) positive(directive, i, 5);
+        } else if (arg.startsWith("port=")) {
+          port = NginxValues.parseInt(arg.substring(5));
+          if (port < 0 || port > 65535) {
+            throw invalidParameter(directive, i);
+          }
+        } else if (arg.startsWith("default_down=")) {
+          String value = arg.substring(13);
+          if (value.equalsIgnoreCase("true")) {
+            defaultDown = true;
+          } else if (value.equalsIgnoreCase("false")) {
+            defaultDown = false;
+          } else {
+            throw new ConfigSyntaxException(
+                "invalid value \"" + arg + "\", it must be \"true\" or \"false\"", directive.argPositions().get(i));
+          }
+        } else {
+          throw invalidParameter(directive, i);
+        }
+      }
+      check = new HealthCheck(type, Duration.ofMillis(interval), Duration.ofMillis(timeout), rise, fall,
+          defaultDown, port, defaults.httpSend(), defaults.expectAlive(), defaults.keepaliveRequests());
+    }
+
+    // The module reads these with ngx_atoi and refuses 0.
+    private static long positive(Directive directive, int arg, int prefix) {
+      int value = NginxValues.parseInt(directive.args().get(arg).substring(prefix));
+      if (value <= 0) {
+        throw invalidParameter(directive, arg);
+      }
+      return value;
+    }
+
+    void expectAlive(Directive directive) {
+      for (int i = 0; i < directive.args().size(); i++) {
+        HealthCheck.StatusClass statusClass = HealthCheck.StatusClass.ofConfigName(directive.args().get(i));
+        if (statusClass == null) {
+          throw new ConfigSyntaxException(
+              "invalid value \"" + directive.args().get(i) + "\"", directive.argPositions().get(i));
+        }
+        expectAlive.add(statusClass);
+      }
+    }
+
+    HealthCheck build() {
+      if (check == null) {
+        return null;
+      }
+      return new HealthCheck(check.type(), check.interval(), check.timeout(), check.rise(), check.fall(),
+          check.defaultDown(), check.port(), httpSend == null ? check.httpSend() : httpSend,
+          expectAlive.isEmpty() ? check.expectAlive() : expectAlive,
+          keepaliveRequests == null ? check.keepaliveRequests() : keepaliveRequests);
+    }
   }
 
   private static ServerSpec server(Directive directive, Balancing balancing) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
@@ -95,7 +96,26 @@ class RoundTripTest {
         Duration.ofMillis(random.nextInt(100_000)));
     Zone zone = random.nextInt(3) == 0 ? new Zone("z" + random.nextInt(9),
         random.nextBoolean() ? 0 : 32768L * (1 + random.nextInt(1000))) : null;
-    return new UpstreamBlock("u" + random.nextInt(1000), balancing, servers, keepalive, zone);
+    HealthCheck check = random.nextInt(3) == 0 ? randomHealthCheck(random) : null;
+    return new UpstreamBlock("u" + random.nextInt(1000), balancing, servers, keepalive, zone, check);
+  }
+
+  private static HealthCheck randomHealthCheck(Random random) {
+    HealthCheck.Type[] types = HealthCheck.Type.values();
+    HealthCheck.StatusClass[] classes = HealthCheck.StatusClass.values();
+    EnumSet<HealthCheck.StatusClass> alive = EnumSet.noneOf(HealthCheck.StatusClass.class);
+    do {
+      alive.add(classes[random.nextInt(classes.length)]);
+    } while (random.nextBoolean());
+    String send = switch (random.nextInt(3)) {
+      case 0 -> HealthCheck.DEFAULT_HTTP_SEND;
+      case 1 -> "HEAD /health HTTP/1.1\r\nHost: a b\r\nConnection: keep-alive\r\n\r\n";
+      default -> randomWord(random) + "x";
+    };
+    return new HealthCheck(types[random.nextInt(types.length)], Duration.ofMillis(1 + random.nextInt(100_000)),
+        Duration.ofMillis(1 + random.nextInt(10_000)), 1 + random.nextInt(10), 1 + random.nextInt(10),
+        random.nextBoolean(), random.nextBoolean() ? 0 : 1 + random.nextInt(65535), send, alive,
+        random.nextBoolean() ? 1 : 1 + random.nextInt(1000));
   }
 
   private static Address randomAddress(Random random) {
