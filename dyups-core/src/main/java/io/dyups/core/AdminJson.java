@@ -3,6 +3,7 @@ package io.dyups.core;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dyups.parser.Balancing;
+import io.dyups.parser.HealthCheck;
 import io.dyups.parser.KeepaliveSettings;
 import io.dyups.parser.ServerSpec;
 import java.io.ByteArrayOutputStream;
@@ -75,6 +76,18 @@ final class AdminJson {
     json.writeNumberField("time_ms", keepalive.time().toMillis());
     json.writeNumberField("timeout_ms", keepalive.timeout().toMillis());
     json.writeEndObject();
+    HealthCheck check = upstream.definition().healthCheck();
+    if (check != null) {
+      json.writeObjectFieldStart("check");
+      json.writeStringField("type", check.type().configName());
+      json.writeNumberField("interval_ms", check.interval().toMillis());
+      json.writeNumberField("timeout_ms", check.timeout().toMillis());
+      json.writeNumberField("rise", check.rise());
+      json.writeNumberField("fall", check.fall());
+      json.writeBooleanField("default_down", check.defaultDown());
+      json.writeNumberField("port", check.port());
+      json.writeEndObject();
+    }
     json.writeArrayFieldStart("servers");
     for (Peer peer : upstream.peers().peers()) {
       ServerSpec spec = peer.spec();
@@ -88,6 +101,7 @@ final class AdminJson {
       json.writeBooleanField("down", spec.down());
       json.writeNumberField("active_connections", peer.activeConnections());
       json.writeNumberField("failures", peer.failures());
+      json.writeBooleanField("healthy", peer.isHealthy());
       json.writeBooleanField("out", peer.isOut());
       json.writeBooleanField("available", peer.isAvailable());
       json.writeEndObject();

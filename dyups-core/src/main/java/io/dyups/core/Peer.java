@@ -68,7 +68,32 @@ public final class Peer {
     }
   }
 
-  /** True when a new request could be sent to this peer now: not down, not out, under {@code max_conns}. */
+  /**
+   * False while an active health check has marked the peer down: the {@link HealthChecker} for upstreams with a
+   * {@code check} directive, or the application through {@link #setHealthy}. A new server of an upstream whose
+   * {@code check} says {@code default_down=true} starts unhealthy; a server whose line did not change in an
+   * update keeps its health.
+   */
+  public boolean isHealthy() {
+    synchronized (group.lock) {
+      return !state.checkDown;
+    }
+  }
+
+  /**
+   * Marks the peer healthy or not, for an application that runs its own active health checks. An unhealthy peer
+   * is never picked, by any balancing method. For upstreams with a {@code check} directive the
+   * {@link HealthChecker} sets this itself.
+   */
+  public void setHealthy(boolean healthy) {
+    synchronized (group.lock) {
+      state.checkDown = !healthy;
+    }
+  }
+
+  /**
+   * True when a new request could be sent to this peer now: not down, healthy, not out, under {@code max_conns}.
+   */
   public boolean isAvailable() {
     long now = group.nowSeconds();
     synchronized (group.lock) {
@@ -83,7 +108,7 @@ public final class Peer {
 
   // Callers hold group.lock.
   boolean usable(long now) {
-    return !down && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
+    return !down && !state.checkDown && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
   }
 
   @Override

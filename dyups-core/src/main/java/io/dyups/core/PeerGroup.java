@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import com.google.common.collect.ImmutableList;
 import io.dyups.parser.Balancing;
+import io.dyups.parser.HealthCheck;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.util.ArrayDeque;
@@ -48,13 +49,27 @@ public final class PeerGroup {
         carried.computeIfAbsent(peer.spec(), spec -> new ArrayDeque<>()).add(peer.state);
       }
     }
+    HealthCheck check = definition.healthCheck();
+    // Health the HealthChecker set means nothing once the upstream has no check that could set it back.
+    boolean checkRemoved = check == null && previous != null && previous.definition.healthCheck() != null;
     List<Peer> all = new ArrayList<>();
     List<Peer> primaryList = new ArrayList<>();
     List<Peer> backupList = new ArrayList<>();
     int weights = 0;
     for (ServerSpec server : definition.servers()) {
       ArrayDeque<PeerState> same = carried.get(server);
-      PeerState state = same == null || same.isEmpty() ? new PeerState(server.weight()) : same.poll();
+      PeerState state;
+      if (same == null || same.isEmpty()) {
+        state = new PeerState(server.weight());
+        state.checkDown = check != null && check.defaultDown();
+      } else {
+        state = same.poll();
+        if (checkRemoved) {
+          synchronized (lock) {
+            state.checkDown = false;
+          }
+        }
+      }
       Peer peer = new Peer(server, state, this);
       all.add(peer);
       if (server.backup()) {

@@ -13,6 +13,14 @@ final class PeerState {
   // Seconds on the group's ticker, as nginx's ngx_time().
   long accessed;
   long checked;
+  // Set by an active health check (HealthChecker or the application's own): the peer takes no requests.
+  boolean checkDown;
+  // The HealthChecker's bookkeeping: checks passed or failed in a row, when the next is due, one at a time.
+  int checkSuccesses;
+  int checkFailures;
+  boolean checkScheduled;
+  long nextCheckNanos;
+  boolean checkInFlight;
 
   PeerState(int weight) {
     this.effectiveWeight = weight;

@@ -65,9 +65,9 @@ abstract class Strategy {
       return selection.tier[index];
     }
 
-    // nginx's single peer: only down and max_conns keep it from being used.
+    // nginx's single peer: only down (or a failed health check) and max_conns keep it from being used.
     private static int single(Peer peer) {
-      if (peer.down || (peer.maxConns != 0 && peer.state.conns >= peer.maxConns)) {
+      if (peer.down || peer.state.checkDown || (peer.maxConns != 0 && peer.state.conns >= peer.maxConns)) {
         return -1;
       }
       return 0;

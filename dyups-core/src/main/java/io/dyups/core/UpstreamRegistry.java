@@ -59,6 +59,7 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Long, String> keysInOrder = new ConcurrentSkipListMap<>();
+  private final ConcurrentHashMap<String, Upstream> healthChecked = new ConcurrentHashMap<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicLong versions = new AtomicLong();
   private long nextOrder;
@@ -220,8 +221,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         return conflict;
       }
       String kept = old == null ? name : old.name();
-      UpstreamBlock named = definition.name().equals(kept) ? definition : new UpstreamBlock(
-          kept, definition.balancing(), definition.servers(), definition.keepalive(), definition.zone());
+      UpstreamBlock named = definition.withName(kept);
       long order = old == null ? nextOrder : old.order;
       Upstream current = new Upstream(kept, versions.incrementAndGet(), named,
           PeerGroup.create(named, old == null ? null : old.peers(), ticker), order);
@@ -234,6 +234,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         keysInOrder.put(order, key);
       }
       byKey.put(key, current);
+      trackHealthCheck(key, current);
       change = new UpstreamChange(kept, old, current);
     } finally {
       writeLock.unlock();
@@ -263,6 +264,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         return persisted;
       }
       byKey.remove(key);
+      healthChecked.remove(key);
       keysInOrder.remove(old.order);
       change = new UpstreamChange(old.name(), old, null);
     } finally {
@@ -403,12 +405,25 @@ public final class UpstreamRegistry implements AutoCloseable {
     Upstream old = byKey.get(key);
     long order = old == null ? nextOrder++ : old.order;
     String kept = old == null ? block.name() : old.name();
-    UpstreamBlock named = block.name().equals(kept) ? block
-        : new UpstreamBlock(kept, block.balancing(), block.servers(), block.keepalive(), block.zone());
+    UpstreamBlock named = block.withName(kept);
     Upstream upstream = new Upstream(kept, versions.incrementAndGet(), named,
         PeerGroup.create(named, old == null ? null : old.peers(), ticker), order);
     byKey.put(key, upstream);
+    trackHealthCheck(key, upstream);
     keysInOrder.put(order, key);
+  }
+
+  private void trackHealthCheck(String key, Upstream upstream) {
+    if (upstream.definition().healthCheck() != null) {
+      healthChecked.put(key, upstream);
+    } else {
+      healthChecked.remove(key);
+    }
+  }
+
+  /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */
+  java.util.Collection<Upstream> healthChecked() {
+    return healthChecked.values();
   }
 
   /**

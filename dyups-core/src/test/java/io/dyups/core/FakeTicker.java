@@ -12,6 +12,10 @@ final class FakeTicker extends Ticker {
     return nanos.get();
   }
 
+  void advanceMillis(long millis) {
+    nanos.addAndGet(millis * 1_000_000L);
+  }
+
   void advanceSeconds(long seconds) {
     nanos.addAndGet(seconds * 1_000_000_000L);
   }

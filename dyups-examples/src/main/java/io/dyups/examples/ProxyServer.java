@@ -1,6 +1,7 @@
 package io.dyups.examples;
 
 import io.dyups.core.AdminHandler;
+import io.dyups.core.HealthChecker;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.examples.ProxyConfig.VirtualServer;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ProxyServer implements AutoCloseable {
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
+  private final HealthChecker healthChecker;
   private final AdminHandler admin;
   private final ServerLog errorLog;
   private final ServerLog accessLog;
@@ -43,6 +45,8 @@ final class ProxyServer implements AutoCloseable {
       Options options) {
     this.config = config;
     this.registry = registry;
+    // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
+    this.healthChecker = HealthChecker.builder(registry).start();
     this.admin = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize()).build();
     this.errorLog = errorLog;
     this.accessLog = accessLog;
@@ -244,6 +248,7 @@ final class ProxyServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     backends.close();
+    healthChecker.close();
     registry.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();

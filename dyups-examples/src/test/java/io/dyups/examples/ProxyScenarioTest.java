@@ -178,6 +178,32 @@ class ProxyScenarioTest {
   }
 
   @Test
+  void aPeerThatFailsItsActiveHealthChecksGetsNoRequests() throws Exception {
+    int closed = freePort();
+    RawHttp.Response post = adminCall("POST", "/upstream/checked", "server 127.0.0.1:" + closed + ";"
+        + " server 127.0.0.1:" + echo8088 + ";"
+        + " check interval=20 fall=1 rise=1 timeout=1000 default_down=false type=http;"
+        + " check_http_send \"GET / HTTP/1.0\\r\\n\\r\\n\";");
+    assertThat(post.status()).isEqualTo(200);
+    Peer dead = proxy.registry().find("checked").peers().peers().get(0);
+    Peer live = proxy.registry().find("checked").peers().peers().get(1);
+    // The checker runs on its own threads; the bound only keeps a broken checker from hanging the test.
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (dead.isHealthy() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(dead.isHealthy()).isFalse();
+
+    for (int i = 0; i < 6; i++) {
+      RawHttp.Response response = get("checked");
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("8088\n");
+    }
+    assertThat(dead.failures()).isZero();
+    assertThat(live.isHealthy()).isTrue();
+  }
+
+  @Test
   void unknownUpstreamAndAllPeersDownAre502() throws Exception {
     adminCall("POST", "/upstream/dead", "server 127.0.0.1:" + freePort() + "; server 127.0.0.1:" + freePort() + ";");
 

@@ -1,0 +1,228 @@
+package io.dyups.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.base.Ticker;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.dyups.parser.HealthCheck;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Active health checks for the upstreams of a registry that carry Tengine's {@code check} directive: every
+ * {@code interval} each server is probed (a TCP connect, or an HTTP request whose status must be one of
+ * {@code check_http_expect_alive}); after {@code fall} failures in a row it is marked down and no balancing
+ * method picks it, after {@code rise} successes it is marked up again.
+ *
+ * <p>This is what dyups could not do: the checks follow the registry as upstreams are created, replaced and
+ * deleted, and a server whose line did not change in an update keeps its health and its place in the schedule.
+ * New servers of a {@code default_down=true} check start down until they pass {@code rise} checks.
+ *
+ * <p>Each server has at most one check in flight; checks run on a small pool of daemon threads, so a server
+ * that hangs until {@code timeout} does not delay the others. Types Tengine also knows ({@code ssl_hello},
+ * {@code mysql}, {@code ajp}, {@code fastcgi}) are checked with a TCP connect; every check opens its own
+ * connection ({@code check_keepalive_requests} is accepted and not used).
+ *
+ * <pre>{@code
+ * HealthChecker checker = HealthChecker.builder(registry).start();
+ * ...
+ * checker.close();
+ * }</pre>
+ *
+ * <p>Thread-safe. Health can also be set by the application's own checks with {@link Peer#setHealthy}.
+ */
+public final class HealthChecker implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(HealthChecker.class.getName());
+
+  private final UpstreamRegistry registry;
+  private final HealthProbe probe;
+  private final Ticker ticker;
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService probes;
+
+  private HealthChecker(Builder builder) {
+    this.registry = builder.registry;
+    this.probe = builder.probe;
+    this.ticker = builder.ticker;
+    AtomicInteger count = new AtomicInteger();
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "dyups-check"));
+    this.probes = builder.checkInCaller ? MoreExecutors.newDirectExecutorService()
+        : Executors.newFixedThreadPool(builder.threads,
+            runnable -> daemon(runnable, "dyups-check-" + count.incrementAndGet()));
+  }
+
+  private static Thread daemon(Runnable runnable, String name) {
+    Thread thread = new Thread(runnable, name);
+    thread.setDaemon(true);
+    return thread;
+  }
+
+  /** Configures a checker for {@code registry}. */
+  public static Builder builder(UpstreamRegistry registry) {
+    return new Builder(registry);
+  }
+
+  /**
+   * Starts the checks of every server that is due, without waiting for them; the scheduler calls this on every
+   * tick. Package-private so that tests can drive the schedule with their own ticker.
+   */
+  void checkDue() {
+    long now = ticker.read();
+    for (Upstream upstream : registry.healthChecked()) {
+      HealthCheck check = upstream.definition().healthCheck();
+      if (check == null) {
+        continue;
+      }
+      for (Peer peer : upstream.peers().peers()) {
+        if (peer.down || !claim(peer, now, check)) {
+          continue;
+        }
+        try {
+          probes.execute(() -> runCheck(peer, check));
+        } catch (RejectedExecutionException e) {
+          release(peer);
+          return;
+        }
+      }
+    }
+  }
+
+  // Takes the peer's next check when it is due and no other is running; the peer's state is shared by every
+  // generation of its upstream, so a server kept across an update is not checked twice.
+  private static boolean claim(Peer peer, long now, HealthCheck check) {
+    synchronized (peer.group.lock) {
+      PeerState state = peer.state;
+      if (state.checkInFlight || (state.checkScheduled && now - state.nextCheckNanos < 0)) {
+        return false;
+      }
+      state.checkInFlight = true;
+      state.checkScheduled = true;
+      state.nextCheckNanos = now + check.interval().toNanos();
+      return true;
+    }
+  }
+
+  private static void release(Peer peer) {
+    synchronized (peer.group.lock) {
+      peer.state.checkInFlight = false;
+    }
+  }
+
+  private void runCheck(Peer peer, HealthCheck check) {
+    boolean alive;
+    try {
+      alive = probe.isAlive(peer.address(), check);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "health check of " + peer.address() + " failed unexpectedly", e);
+      alive = false;
+    }
+    record(peer, check, alive);
+  }
+
+  /** Counts one check's outcome and marks the peer up or down when {@code rise} or {@code fall} is reached. */
+  static void record(Peer peer, HealthCheck check, boolean alive) {
+    boolean changed;
+    boolean down;
+    synchronized (peer.group.lock) {
+      PeerState state = peer.state;
+      state.checkInFlight = false;
+      boolean wasDown = state.checkDown;
+      if (alive) {
+        state.checkFailures = 0;
+        state.checkSuccesses++;
+        if (state.checkDown && state.checkSuccesses >= check.rise()) {
+          state.checkDown = false;
+        }
+      } else {
+        state.checkSuccesses = 0;
+        state.checkFailures++;
+        if (!state.checkDown && state.checkFailures >= check.fall()) {
+          state.checkDown = true;
+        }
+      }
+      down = state.checkDown;
+      changed = down != wasDown;
+    }
+    if (changed) {
+      LOG.log(Level.INFO, "health check: " + peer.address() + (down ? " is down" : " is up"));
+    }
+  }
+
+  /** Stops checking; checks in flight are abandoned. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    probes.shutdownNow();
+  }
+
+  /** Configures a {@link HealthChecker}. */
+  public static final class Builder {
+    private final UpstreamRegistry registry;
+    private int threads = 4;
+    private Duration tick = Duration.ofMillis(100);
+    private HealthProbe probe = new SocketHealthProbe();
+    private Ticker ticker = Ticker.systemTicker();
+    private boolean checkInCaller;
+
+    private Builder(UpstreamRegistry registry) {
+      this.registry = requireNonNull(registry, "registry");
+    }
+
+    /** The threads that run checks (default 4): the most checks waiting on slow servers at once. */
+    public Builder threads(int threads) {
+      checkArgument(threads > 0, "threads must be > 0: %s", threads);
+      this.threads = threads;
+      return this;
+    }
+
+    /** How often the schedule is looked at (default 100 ms): the resolution of {@code interval}. */
+    public Builder tick(Duration tick) {
+      checkArgument(tick.toMillis() > 0, "tick must be at least 1 ms: %s", tick);
+      this.tick = tick;
+      return this;
+    }
+
+    // For tests: a probe that answers without sockets, and a ticker they move.
+    Builder probe(HealthProbe probe) {
+      this.probe = requireNonNull(probe, "probe");
+      return this;
+    }
+
+    Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    // For tests: checkDue() runs the checks itself, so they are done when it returns.
+    Builder checkInCaller() {
+      this.checkInCaller = true;
+      return this;
+    }
+
+    /** Creates a checker without starting its schedule (tests call {@link HealthChecker#checkDue}). */
+    HealthChecker build() {
+      return new HealthChecker(this);
+    }
+
+    /** Creates the checker and starts checking. */
+    public HealthChecker start() {
+      HealthChecker checker = build();
+      long millis = tick.toMillis();
+      checker.scheduler.scheduleWithFixedDelay(() -> {
+        try {
+          checker.checkDue();
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "health check schedule failed", e);
+        }
+      }, 0, millis, TimeUnit.MILLISECONDS);
+      return checker;
+    }
+  }
+}
