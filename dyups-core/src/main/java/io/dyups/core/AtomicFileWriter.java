@@ -7,7 +7,9 @@ import java.io.Writer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -15,7 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Replaces a file so that a crash at any moment leaves either the old or the new content: write a temporary file
- * in the same directory, force it to disk, rename it over the target, force the directory.
+ * in the same directory, force it to disk, rename it over the target, force the directory. A process killed in the
+ * middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes at the next start.
  */
 class AtomicFileWriter {
   /** Writes the content to a writer; called once per replacement. */
@@ -25,7 +28,7 @@ class AtomicFileWriter {
 
   void replace(Path target, Content content) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
-    Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path temp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     boolean moved = false;
     try {
       try (FileChannel channel = FileChannel.open(
@@ -44,6 +47,34 @@ class AtomicFileWriter {
         Files.deleteIfExists(temp);
       }
     }
+  }
+
+  /**
+   * Deletes the temporary files a writer of {@code target} left when its process died in the middle of a
+   * {@link #replace}; only the process that owns {@code target} may call it, before it writes. Returns how many
+   * it deleted.
+   */
+  int removeLeftovers(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    String prefix = temporaryPrefix(target);
+    int removed = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        boolean ours = entry.getFileName().toString().startsWith(prefix)
+            && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS);
+        if (ours && Files.deleteIfExists(entry)) {
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  private static String temporaryPrefix(Path target) {
+    return "." + target.getFileName() + ".tmp-";
   }
 
   // The rename is durable only once the directory entry is on disk.

@@ -459,7 +459,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     /**
      * dyups's {@code dyups_upstream_conf}: the file that holds every upstream as nginx configuration. Loaded at
      * {@link #build()} when it exists (after any {@linkplain #load configuration}, replacing upstreams of the same
-     * name), and rewritten after every change.
+     * name), and rewritten after every change. {@link #build()} also deletes the temporary files beside it that a
+     * process killed while writing it left behind.
      */
     public Builder persistenceFile(Path file) {
       this.persistenceFile = requireNonNull(file, "file");
@@ -487,6 +488,19 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
+    // A process killed while writing leaves a temporary file beside the persistence file; without this, every
+    // crash would leave one more. Failing to delete one is no reason not to start.
+    private void removeLeftovers(Path file) {
+      try {
+        int removed = fileWriter.removeLeftovers(file);
+        if (removed > 0) {
+          LOG.log(Level.INFO, "removed " + removed + " temporary file(s) a crash left beside " + file);
+        }
+      } catch (IOException | UncheckedIOException | SecurityException e) {
+        LOG.log(Level.WARNING, "cannot remove temporary files beside " + file, e);
+      }
+    }
+
     // For fault-injection tests.
     Builder fileWriter(AtomicFileWriter writer) {
       this.fileWriter = requireNonNull(writer, "writer");
@@ -509,6 +523,9 @@ public final class UpstreamRegistry implements AutoCloseable {
         if (persistenceFile != null && Files.exists(persistenceFile)) {
           checkState(!Files.isDirectory(persistenceFile), "persistence file %s is a directory", persistenceFile);
           initial.addAll(NginxConfig.load(persistenceFile).upstreams());
+        }
+        if (persistenceFile != null) {
+          removeLeftovers(persistenceFile);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);

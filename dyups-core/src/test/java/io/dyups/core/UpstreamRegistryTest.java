@@ -392,6 +392,24 @@ class UpstreamRegistryTest {
   }
 
   @Test
+  void aRestartRemovesTheTemporaryFilesAKilledWriterLeftAndNothingElse() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    Files.writeString(file, "upstream a {\n    server 10.0.0.1:80;\n}\n");
+    Files.writeString(dir.resolve(".upstream.conf.tmp-5f3a9c"), "upstream a {\n    server 10.0.");
+    Files.writeString(dir.resolve(".upstream.conf.tmp-77"), "");
+    Files.writeString(dir.resolve(".other.conf.tmp-1"), "x");
+    Files.writeString(dir.resolve("upstream.conf.bak"), "x");
+
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file));
+
+    assertThat(registry.list()).containsExactly("a");
+    try (var entries = Files.list(dir)) {
+      assertThat(entries.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("upstream.conf", ".other.conf.tmp-1", "upstream.conf.bak");
+    }
+  }
+
+  @Test
   void aMissingDirectoryIs500() {
     UpstreamRegistry registry = registry(UpstreamRegistry.builder()
         .persistenceFile(dir.resolve("no-such-dir").resolve("upstream.conf")));

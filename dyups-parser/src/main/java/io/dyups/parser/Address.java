@@ -29,7 +29,13 @@ public record Address(Kind kind, String host, int port) {
     } else {
       checkArgument(port >= 1 && port <= 65535, "port must be 1-65535: %s", port);
     }
+    // nginx reads "unix:PORT" as a socket path, so a host called unix can only be written without a port.
+    checkArgument(kind != Kind.HOST || port == DEFAULT_PORT || !host.equalsIgnoreCase("unix"),
+        "a host named \"%s\" can only have port 80: %s", host, port);
   }
+
+  /** The port of a server written without one. */
+  static final int DEFAULT_PORT = 80;
 
   /**
    * The address in nginx's canonical form, as dyups lists it: {@code 127.0.0.1:8080}, {@code [::1]:8080},
@@ -42,6 +48,18 @@ public record Address(Kind kind, String host, int port) {
       case IPV6 -> "[" + host + "]:" + port;
       case UNIX -> "unix:" + host;
     };
+  }
+
+  /**
+   * The address as a {@code server} directive writes it, reading back to an equal address: the canonical form,
+   * except that a host named {@code unix} (any case) is written without its port, since {@code unix:80} would read
+   * back as the socket path {@code 80}.
+   */
+  public String toConfig() {
+    if (kind == Kind.HOST && host.equalsIgnoreCase("unix")) {
+      return host;
+    }
+    return toString();
   }
 
   /**

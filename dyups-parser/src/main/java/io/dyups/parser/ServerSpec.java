@@ -61,7 +61,7 @@ public record ServerSpec(
    * parameters that differ from nginx's defaults.
    */
   public String toConfig() {
-    StringBuilder out = new StringBuilder(48).append("server ").append(ConfigText.word(address.toString()));
+    StringBuilder out = new StringBuilder(48).append("server ").append(ConfigText.word(address.toConfig()));
     if (weight != 1) {
       out.append(" weight=").append(weight);
     }

@@ -446,7 +446,7 @@ final class UpstreamModelBuilder {
       }
       String host = text.substring(1, close);
       String rest = text.substring(close + 1);
-      int port = 80;
+      int port = Address.DEFAULT_PORT;
       if (!rest.isEmpty()) {
         if (rest.charAt(0) != ':') {
           throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
@@ -463,7 +463,7 @@ final class UpstreamModelBuilder {
     }
     int colon = text.indexOf(':');
     String host = colon < 0 ? text : text.substring(0, colon);
-    int port = colon < 0 ? 80 : port(text.substring(colon + 1), text, where);
+    int port = colon < 0 ? Address.DEFAULT_PORT : port(text.substring(colon + 1), text, where);
     if (host.isEmpty()) {
       throw new ConfigSyntaxException("no host in upstream \"" + text + "\"", where);
     }

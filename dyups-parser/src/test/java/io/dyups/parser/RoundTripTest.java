@@ -1,6 +1,7 @@
 package io.dyups.parser;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +11,8 @@ import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Writing back: generated models and trees, written as nginx text, parse back to equal values. Each repetition
@@ -56,6 +59,23 @@ class RoundTripTest {
         + "    server [::1]:81 backup;\n"
         + "    server unix:/run/app.sock fail_timeout=1m30s max_conns=5;\n"
         + "}\n");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"unix", "UNIX"})
+  void aServerHostNamedUnixReadsBackAsAHostNotAsASocket(String host) {
+    UpstreamBlock block = UpstreamBlock.fromCommands("u", "server " + host + ";");
+
+    assertThat(block.servers().get(0).address()).isEqualTo(new Address(Address.Kind.HOST, host, 80));
+    assertThat(block.toConfig()).isEqualTo("upstream u {\n    server " + host + ";\n}\n");
+    assertThat(NginxConfig.parse(block.toConfig(), "t").upstreams()).containsExactly(block);
+  }
+
+  @Test
+  void aHostNamedUnixCannotHaveAPortOtherThan80BecauseNginxCouldNotReadItBack() {
+    assertThatThrownBy(() -> new Address(Address.Kind.HOST, "Unix", 8080))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("can only have port 80");
   }
 
   @Test

@@ -1,0 +1,160 @@
+package io.dyups.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.NginxConfig;
+import io.dyups.parser.UpstreamBlock;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.CheckForNull;
+
+/**
+ * Coverage-guided fuzz target for the command API (Jazzer); seed corpus under
+ * {@code src/test/resources/io/dyups/core/UpstreamRegistryFuzzTestInputs/}. An input is a script of changes
+ * separated by lines {@code ---}; each starts with a line {@code VERB NAME [VERSION]} and the rest of it is the
+ * commands:
+ *
+ * <pre>
+ * update NAME          updateUpstream(NAME, commands)
+ * cas NAME VERSION     updateUpstream(NAME, commands, VERSION)
+ * block NAME           updateUpstream(NAME, UpstreamBlock.fromCommands(...)) when the commands parse
+ * delete NAME          deleteUpstream(NAME)
+ * casdelete NAME VER   deleteUpstream(NAME, VER)
+ * </pre>
+ *
+ * A verb with a leading {@code !} makes that change's persistence write fail. Any other first line is an update
+ * whose name is the whole line. The registry persists through an in-memory file writer, so every acknowledged
+ * state is also checked to load back.
+ */
+class UpstreamRegistryFuzzTest {
+  private static final Set<Integer> UPDATE_STATUSES = Set.of(200, 400, 409, 413, 500);
+  private static final Set<Integer> DELETE_STATUSES = Set.of(200, 404, 409, 500);
+
+  /**
+   * Changes never throw and answer one of the defined statuses; a refused change leaves the registry as it was; an
+   * accepted one is visible at once, and the persisted text loads back to exactly the registry's upstreams.
+   */
+  @FuzzTest
+  void changesNeverThrowAndARefusedChangeChangesNothing(byte[] data) {
+    MemoryFileWriter file = new MemoryFileWriter();
+    try (UpstreamRegistry registry = UpstreamRegistry.builder()
+        .maxCommandsSize(512).persistenceFile(Path.of("fuzz-upstream.conf")).fileWriter(file).build()) {
+      for (String record : new String(data, StandardCharsets.UTF_8).split("\n---\n", 64)) {
+        apply(registry, file, record);
+      }
+    }
+  }
+
+  private static void apply(UpstreamRegistry registry, MemoryFileWriter file, String record) {
+    int newline = record.indexOf('\n');
+    String header = newline < 0 ? record : record.substring(0, newline);
+    String commands = newline < 0 ? "" : record.substring(newline + 1);
+    String[] words = header.split(" ", 3);
+    String verb = words[0];
+    file.failNext = verb.startsWith("!");
+    if (file.failNext) {
+      verb = verb.substring(1);
+    }
+    String name = words.length > 1 ? words[1] : "";
+    List<Upstream> before = registry.detail();
+
+    Result result;
+    boolean delete = false;
+    switch (verb) {
+      case "update" -> result = registry.updateUpstream(name, commands);
+      case "cas" -> result = registry.updateUpstream(name, commands, version(registry, name, words));
+      case "block" -> {
+        UpstreamBlock block = parsedOrNull(commands);
+        result = block == null ? null : registry.updateUpstream(name, block);
+      }
+      case "delete" -> {
+        delete = true;
+        result = registry.deleteUpstream(name);
+      }
+      case "casdelete" -> {
+        delete = true;
+        result = registry.deleteUpstream(name, version(registry, name, words));
+      }
+      default -> result = registry.updateUpstream(header, commands);
+    }
+    if (result == null) {
+      return;
+    }
+
+    assertThat(result.status()).as("%s", result).isIn(delete ? DELETE_STATUSES : UPDATE_STATUSES);
+    assertThat(result.message()).isNotNull();
+    if (result.status() == 500) {
+      assertThat(file.failNext).as("500 without a failed write: %s", result).isTrue();
+    }
+    if (!result.isSuccess()) {
+      assertThat(registry.detail()).as("refused with %s", result).containsExactlyElementsOf(before);
+      return;
+    }
+    assertThat(file.failNext).as("acknowledged although the write failed").isFalse();
+    String changed = verb.equals("update") || verb.equals("cas") || verb.equals("block")
+        || verb.equals("delete") || verb.equals("casdelete") ? name : header;
+    Upstream now = registry.find(changed);
+    if (delete) {
+      assertThat(now).isNull();
+    } else {
+      assertThat(now).isNotNull();
+      assertThat(before).doesNotContain(now);
+    }
+    List<UpstreamBlock> definitions = registry.detail().stream().map(Upstream::definition).toList();
+    assertThat(NginxConfig.parse(file.text, "persisted").upstreams())
+        .as("the persisted text%n%s", file.text)
+        .containsExactlyElementsOf(definitions);
+  }
+
+  /** The version the script names; the upstream's current one (or ABSENT) when it names none or a bad one. */
+  private static long version(UpstreamRegistry registry, String name, String[] words) {
+    if (words.length > 2) {
+      try {
+        long version = Long.parseLong(words[2].trim());
+        if (version >= 0) {
+          return version;
+        }
+      } catch (NumberFormatException e) {
+        // Fall through to the current version.
+      }
+    }
+    Upstream current = registry.find(name);
+    return current == null ? UpstreamRegistry.ABSENT : current.version();
+  }
+
+  @CheckForNull
+  private static UpstreamBlock parsedOrNull(String commands) {
+    try {
+      return UpstreamBlock.fromCommands("parsed", commands);
+    } catch (ConfigSyntaxException e) {
+      return null;
+    }
+  }
+
+  /** Keeps the last written text in memory; fails the write, leaving the text as it was, when told to. */
+  private static final class MemoryFileWriter extends AtomicFileWriter {
+    String text = "";
+    boolean failNext;
+
+    @Override
+    void replace(Path target, Content content) throws IOException {
+      if (failNext) {
+        throw new IOException("injected write failure");
+      }
+      StringWriter out = new StringWriter();
+      content.writeTo(out);
+      text = out.toString();
+    }
+
+    @Override
+    int removeLeftovers(Path target) {
+      return 0;
+    }
+  }
+}
