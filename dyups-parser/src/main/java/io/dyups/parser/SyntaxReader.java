@@ -22,6 +22,13 @@ import org.antlr.v4.runtime.atn.PredictionMode;
  * records. Every error becomes a {@link ConfigSyntaxException} in nginx's words; no ANTLR message escapes.
  */
 final class SyntaxReader {
+  /**
+   * The deepest nesting of blocks read. The parser and the tree builder recurse once per level, so without a limit
+   * a hostile text of a few hundred kilobytes ({@code "a {"} repeated) overflows the stack; real configurations
+   * nest a handful of levels.
+   */
+  static final int MAX_DEPTH = 100;
+
   private SyntaxReader() {}
 
   static List<Directive> read(String text, String sourceName) {
@@ -45,11 +52,20 @@ final class SyntaxReader {
 
   /**
    * Checks what the grammar cannot: nginx wants whitespace, ';', '{' or ')' after a closing quote, and reports
-   * an unterminated string or a trailing backslash at the end of the file.
+   * an unterminated string or a trailing backslash at the end of the file. Also refuses blocks nested deeper than
+   * {@link #MAX_DEPTH}.
    */
   private static void checkTokens(List<Token> tokens, CharStream chars, String sourceName) {
+    int depth = 0;
     for (Token token : tokens) {
       int type = token.getType();
+      if (type == NginxLexer.LBRACE && ++depth > MAX_DEPTH) {
+        throw new ConfigSyntaxException(
+            "blocks nested more than " + MAX_DEPTH + " levels deep", positionOf(token, sourceName));
+      }
+      if (type == NginxLexer.RBRACE) {
+        depth--;
+      }
       if (type == NginxLexer.UNTERMINATED || type == NginxLexer.DANGLING_ESCAPE) {
         throw unexpectedEndOfFile(tokens.get(tokens.size() - 1), "expecting \";\" or \"}\"", sourceName);
       }
