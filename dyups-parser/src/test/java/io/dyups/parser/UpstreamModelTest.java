@@ -204,6 +204,26 @@ class UpstreamModelTest {
   }
 
   @Test
+  void rejectsAHostNameLongerThan253Characters() {
+    String host = "a".repeat(254);
+
+    assertThatThrownBy(() -> commands("server " + host + ";"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.getMessage())
+            .startsWith("invalid host in upstream \"aaaa").endsWith("aaa\" in commands:1:8"));
+    assertThat(commands("server " + "a".repeat(253) + ";").servers()).hasSize(1);
+  }
+
+  @Test
+  void rejectsAUnixSocketPathThatDoesNotFitSunPath() {
+    String path = "/" + "s".repeat(107);
+
+    assertThatThrownBy(() -> commands("server unix:" + path + ";"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.reason())
+            .isEqualTo("too long path in the unix domain socket in upstream \"unix:" + path + "\""));
+    assertThat(commands("server unix:" + path.substring(1) + ";").servers()).hasSize(1);
+  }
+
+  @Test
   void rejectsNamesLongerThan255Bytes() {
     assertThatThrownBy(() -> UpstreamBlock.checkName("é".repeat(128)))
         .hasMessageContaining("longer than 255 bytes");
