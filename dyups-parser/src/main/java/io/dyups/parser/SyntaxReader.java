@@ -32,6 +32,7 @@ final class SyntaxReader {
   private SyntaxReader() {}
 
   static List<Directive> read(String text, String sourceName) {
+    checkSurrogates(text, sourceName);
     CharStream chars = CharStreams.fromString(text, sourceName);
     NginxLexer lexer = new NginxLexer(chars);
     lexer.removeErrorListeners();
@@ -81,6 +82,29 @@ final class SyntaxReader {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Refuses a lone surrogate, which only text built in Java (not read from UTF-8) can hold: no UTF-8 encodes it, so
+   * a persisted file would hold "?" in its place and read back as something else.
+   */
+  private static void checkSurrogates(String text, String sourceName) {
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new ConfigSyntaxException(
+            "invalid character U+" + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)
+                + " (a lone surrogate)", new SourcePosition(sourceName, line, column));
+      } else if (c == '\n') {
+        line++;
+        column = 0;
+      }
+      column++;
     }
   }
 

@@ -76,6 +76,11 @@ final class UpstreamModelBuilder {
       if (c <= ' ' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
         return "invalid upstream name \"" + printable(name) + "\": whitespace or control character";
       }
+      if (Character.isSurrogate(c) && !Character.isSurrogatePair(name.charAt(Math.max(0, i - 1)), c)
+          && !(i + 1 < name.length() && Character.isSurrogatePair(c, name.charAt(i + 1)))) {
+        // No UTF-8 encodes it: the persisted file would hold "?" and read back as another name.
+        return "invalid upstream name: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT);
+      }
       if (";{}\"'#$/\\".indexOf(c) >= 0) {
         return "invalid upstream name \"" + printable(name) + "\": character \"" + c + "\" is not allowed";
       }

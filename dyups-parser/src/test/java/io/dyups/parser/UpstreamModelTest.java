@@ -196,7 +196,7 @@ class UpstreamModelTest {
 
   @ParameterizedTest(name = "\"{0}\"")
   @ValueSource(strings = {"", "a b", "a;b", "a{", "a}", "a\"b", "a'b", "a#b", "$host", "a/b", "a\\b", "a\nb",
-      "a\u0000b", "a\tb", ".", ".."})
+      "a\u0000b", "a\tb", ".", "..", "a\ud800b", "\udfff"})
   void rejectsNamesThatCouldNotBeWrittenBack(String name) {
     assertThatThrownBy(() -> UpstreamBlock.fromCommands(name, "server a;"))
         .isInstanceOf(IllegalArgumentException.class)
@@ -221,6 +221,16 @@ class UpstreamModelTest {
         .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.reason())
             .isEqualTo("too long path in the unix domain socket in upstream \"unix:" + path + "\""));
     assertThat(commands("server unix:" + path.substring(1) + ";").servers()).hasSize(1);
+  }
+
+  @Test
+  void rejectsALoneSurrogateWithItsPosition() {
+    assertThatThrownBy(() -> commands("server 10.0.0.1;\nhash $a\ud800;"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          assertThat(e.reason()).isEqualTo("invalid character U+D800 (a lone surrogate)");
+          assertThat(e.line()).isEqualTo(2);
+          assertThat(e.column()).isEqualTo(8);
+        });
   }
 
   @Test
