@@ -92,7 +92,7 @@ final class UpstreamModelBuilder {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < text.length() && out.length() < 64; i++) {
       char c = text.charAt(i);
-      if (c < ' ' || c == 0x7f) {
+      if (Character.isISOControl(c)) {
         out.append(String.format("\\x%02x", (int) c));
       } else {
         out.append(c);

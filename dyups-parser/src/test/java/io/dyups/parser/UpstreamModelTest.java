@@ -234,6 +234,12 @@ class UpstreamModelTest {
   }
 
   @Test
+  void aRefusedNameIsQuotedWithItsControlCharactersEscaped() {
+    assertThatThrownBy(() -> UpstreamBlock.checkName("a\u0085b\u001b"))
+        .hasMessage("invalid upstream name \"a\\x85b\\x1b\": whitespace or control character");
+  }
+
+  @Test
   void rejectsNamesLongerThan255Bytes() {
     assertThatThrownBy(() -> UpstreamBlock.checkName("é".repeat(128)))
         .hasMessageContaining("longer than 255 bytes");
