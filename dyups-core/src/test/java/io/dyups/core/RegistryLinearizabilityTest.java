@@ -9,11 +9,13 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * Lincheck's check that update, create-if-absent, delete, find and list are linearizable: every concurrent
- * history it tries has results some one-at-a-time order of the same operations would give.
+ * history it tries has results some one-at-a-time order of the same operations would give. Model checking
+ * explores thread interleavings systematically; stress runs them on real threads.
  */
 @Param(name = "name", gen = IntGen.class, conf = "0:1")
 @Param(name = "definition", gen = IntGen.class, conf = "0:2")
@@ -23,6 +25,11 @@ public class RegistryLinearizabilityTest {
       UpstreamBlock.fromCommands("any", "least_conn; server 10.0.0.2:80; server 10.0.0.3:80;"),
       UpstreamBlock.fromCommands("any", "server 10.0.0.1:80; server 10.0.0.4:80 backup;"),
   };
+
+  // Sizes: the default build's are small (lincheck instruments every class the registry touches); the soak
+  // profile's dyups.lincheck.iterations explores far more.
+  private static final int ITERATIONS = Integer.getInteger("dyups.lincheck.iterations", 1);
+  private static final int INVOCATIONS = 100;
 
   private final UpstreamRegistry registry = UpstreamRegistry.builder().build();
 
@@ -68,5 +75,17 @@ public class RegistryLinearizabilityTest {
         List.of(), null);
 
     new ModelCheckingOptions().iterations(0).invocationsPerIteration(300).addCustomScenario(scenario).check(getClass());
+  }
+
+  @Test
+  void isLinearizableUnderModelChecking() {
+    new ModelCheckingOptions().iterations(ITERATIONS).invocationsPerIteration(INVOCATIONS).threads(2)
+        .actorsPerThread(3).check(getClass());
+  }
+
+  @Test
+  void isLinearizableUnderStress() {
+    new StressOptions().iterations(ITERATIONS * 10).invocationsPerIteration(INVOCATIONS * 10).threads(3)
+        .actorsPerThread(3).check(getClass());
   }
 }
