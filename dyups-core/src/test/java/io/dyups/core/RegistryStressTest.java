@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Eight writers and eight readers on one registry for {@value #DEFAULT_OPERATIONS} operations (system property
- * {@code dyups.stress.operations}; the {@code soak} profile runs more).
+ * {@code dyups.stress.operations}; the {@code soak} profile runs more). Readers find, pick and release, and now
+ * and then take a whole listing.
  *
  * <p>Every write carries a write id. Its servers are {@code 10.I.I.I:P}: the id in the address (24 bits), the
  * name's index and the server's index in the port, so a reader can tell a snapshot mixing two writes, a
@@ -342,8 +343,29 @@ class RegistryStressTest {
           second.succeeded();
         }
         done += 2;
+        if ((op & 1023) == 0) {
+          listing();
+          done++;
+        }
       }
       return null;
+    }
+
+    /** A listing is whole too: every upstream in it is one acknowledged write, each name at most once. */
+    private void listing() {
+      Set<String> names = new java.util.HashSet<>();
+      for (Upstream upstream : registry.detail()) {
+        if (!names.add(upstream.name())) {
+          fail("listing names " + upstream.name() + " twice");
+        }
+        String name = upstream.name();
+        int nameIndex = name.startsWith("owned") ? Integer.parseInt(name.substring(5))
+            : OWNED + Integer.parseInt(name.substring(6));
+        int id = checkWhole(upstream, nameIndex);
+        if (id >= 0) {
+          seen.set(id);
+        }
+      }
     }
 
     private Peer pick(int nameIndex, long[] lastVersion, PeerSelection selection) {
