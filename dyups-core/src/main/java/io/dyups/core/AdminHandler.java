@@ -6,7 +6,10 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -203,11 +206,9 @@ public final class AdminHandler {
     if (!path.get(0).equalsIgnoreCase("upstream")) {
       return AdminResponse.text(404, "not support this api");
     }
-    String commands;
-    try {
-      commands = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
-    } catch (CharacterCodingException e) {
-      return AdminResponse.text(400, "the commands are not valid UTF-8");
+    String commands = decodeUtf8(body);
+    if (commands == null) {
+      return AdminResponse.text(400, notUtf8(body));
     }
     String name = path.get(1);
     String ifMatch = request.header("If-Match");
@@ -240,6 +241,50 @@ public final class AdminHandler {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /** The body as UTF-8 text, or null when it is not valid UTF-8. */
+  @CheckForNull
+  private static String decodeUtf8(byte[] body) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Says which bytes of {@code body} are not UTF-8 and where, as the parser names positions ({@code
+   * commands:line:column}, columns counting characters).
+   */
+  static String notUtf8(byte[] body) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+    ByteBuffer in = ByteBuffer.wrap(body);
+    CharBuffer out = CharBuffer.allocate(body.length);
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    int bad = in.position();
+    int badLength = result.isError() ? result.length() : 1;
+    out.flip();
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < out.length(); i++) {
+      char c = out.charAt(i);
+      if (c == '\n') {
+        line++;
+        column = 1;
+      } else if (!Character.isLowSurrogate(c)) {
+        column++;
+      }
+    }
+    StringBuilder bytes = new StringBuilder();
+    for (int i = bad; i < Math.min(body.length, bad + badLength); i++) {
+      bytes.append(bytes.length() == 0 ? "" : " ").append(String.format("0x%02X", body[i] & 0xff));
+    }
+    return "the commands are not valid UTF-8: byte" + (badLength > 1 ? "s " : " ") + bytes + " in "
+        + io.dyups.parser.UpstreamBlock.COMMANDS_SOURCE + ":" + line + ":" + column;
   }
 
   private static AdminResponse result(Result result, boolean conditional) {

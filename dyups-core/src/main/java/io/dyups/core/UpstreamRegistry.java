@@ -32,7 +32,8 @@ import javax.annotation.CheckForNull;
  *
  * <p><b>Reading</b> ({@link #find}, {@link #list}, {@link #detail}) takes no lock. {@code find} returns an
  * immutable {@link Upstream} snapshot; a request that found it finishes on it even if the upstream is replaced
- * meanwhile.
+ * meanwhile. {@code list} and {@code detail} give the registry as it was at one moment, never a mix of the
+ * states before and after a change.
  *
  * <p><b>Changing</b> ({@link #updateUpstream}, {@link #deleteUpstream}) never throws for bad input: the
  * {@link Result} says what happened, with dyups's status codes. Changes are serialized; a change is visible to
@@ -63,6 +64,11 @@ public final class UpstreamRegistry implements AutoCloseable {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicLong versions = new AtomicLong();
   private long nextOrder;
+  // Odd while a change is being applied to the maps, even otherwise; written only under writeLock. A listing
+  // that reads the same even count before and after reading both maps saw no change half-applied (a seqlock:
+  // the maps' own reads and writes are volatile, so a reader that sees a change's write also sees the count).
+  private volatile long changes;
+  private static final int OPTIMISTIC_READS = 16;
 
   private final long maxCommandsSize;
   private final boolean tryLock;
@@ -150,8 +156,31 @@ public final class UpstreamRegistry implements AutoCloseable {
     return names;
   }
 
-  /** All upstreams, in order of first appearance. */
+  /**
+   * All upstreams, in order of first appearance: the registry as it was at one moment between the call and its
+   * return. Takes no lock unless changes keep landing while it reads; then it waits for one change to finish.
+   */
   public List<Upstream> detail() {
+    for (int attempt = 0; attempt < OPTIMISTIC_READS; attempt++) {
+      long before = changes;
+      if ((before & 1) == 0) {
+        List<Upstream> upstreams = collect();
+        if (changes == before) {
+          return upstreams;
+        }
+      }
+      Thread.onSpinWait();
+    }
+    writeLock.lock();
+    try {
+      return collect();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  // The order and the upstreams live in two maps; a listing is whole only if no change ran while it read them.
+  private List<Upstream> collect() {
     List<Upstream> upstreams = new ArrayList<>(byKey.size());
     for (String key : keysInOrder.values()) {
       Upstream upstream = byKey.get(key);
@@ -229,12 +258,17 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (persisted != null) {
         return persisted;
       }
-      if (old == null) {
-        nextOrder++;
-        keysInOrder.put(order, key);
+      changes++;
+      try {
+        if (old == null) {
+          nextOrder++;
+          keysInOrder.put(order, key);
+        }
+        byKey.put(key, current);
+        trackHealthCheck(key, current);
+      } finally {
+        changes++;
       }
-      byKey.put(key, current);
-      trackHealthCheck(key, current);
       change = new UpstreamChange(kept, old, current);
     } finally {
       writeLock.unlock();
@@ -263,9 +297,14 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (persisted != null) {
         return persisted;
       }
-      byKey.remove(key);
-      healthChecked.remove(key);
-      keysInOrder.remove(old.order);
+      changes++;
+      try {
+        byKey.remove(key);
+        healthChecked.remove(key);
+        keysInOrder.remove(old.order);
+      } finally {
+        changes++;
+      }
       change = new UpstreamChange(old.name(), old, null);
     } finally {
       writeLock.unlock();

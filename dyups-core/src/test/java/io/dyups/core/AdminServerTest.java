@@ -148,6 +148,22 @@ class AdminServerTest {
   }
 
   @Test
+  void invalidUtf8Is400NamingTheBytesAndWhere() throws Exception {
+    byte[] body = "server 127.0.0.1:8088;\nserver 1.2.3.4 weight=\u00ff;".getBytes(StandardCharsets.ISO_8859_1);
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /upstream/host1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " + body.length
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(answer).startsWith("HTTP/1.1 400")
+          .endsWith("\r\n\r\nthe commands are not valid UTF-8: byte 0xFF in commands:2:23");
+    }
+    assertThat(get("/upstream/host1").body()).isEqualTo("server 127.0.0.1:8088\n");
+  }
+
+  @Test
   void deleteOfWhatIsNotThereIs404() throws Exception {
     HttpResponse<String> response = send("DELETE", "/upstream/none", null);
 

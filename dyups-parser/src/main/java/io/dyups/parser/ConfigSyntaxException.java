@@ -7,17 +7,49 @@ import static java.util.Objects.requireNonNull;
  * argument or parameter, a missing include. {@link #reason()} is nginx's own wording for the problem (for example
  * {@code unexpected "}"} or {@code invalid port in "1.2.3.4:99999"}); {@link #getMessage()} adds where it is, as
  * {@code reason in file:line:column}.
+ *
+ * <p>The reason quotes what it rejects, and that can be anything a caller sent, so it is made safe to show in a
+ * terminal or a log: control characters are written as {@code \xNN} escapes (four hex digits above 0xff), and a
+ * reason longer than {@value #MAX_REASON} characters keeps its start and end around a note of how much was left
+ * out.
  */
 public final class ConfigSyntaxException extends RuntimeException {
   private static final long serialVersionUID = 1L;
+
+  /** The longest reason kept whole. */
+  public static final int MAX_REASON = 256;
+  private static final int KEPT_TAIL = 32;
 
   private final String reason;
   private final SourcePosition position;
 
   public ConfigSyntaxException(String reason, SourcePosition position) {
-    super(requireNonNull(reason, "reason") + " in " + requireNonNull(position, "position"), null, false, false);
-    this.reason = reason;
+    super(printable(requireNonNull(reason, "reason")) + " in " + requireNonNull(position, "position"),
+        null, false, false);
+    this.reason = printable(reason);
     this.position = position;
+  }
+
+  private static String printable(String reason) {
+    String text = reason;
+    if (text.length() > MAX_REASON) {
+      int head = MAX_REASON - KEPT_TAIL;
+      text = text.substring(0, head) + "[... " + (text.length() - head - KEPT_TAIL) + " characters left out ...]"
+          + text.substring(text.length() - KEPT_TAIL);
+    }
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c)) {
+        if (out == null) {
+          out = new StringBuilder(text.length() + 16).append(text, 0, i);
+        }
+        out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+      } else if (out != null) {
+        out.append(c);
+      }
+    }
+    return out == null ? text : out.toString();
   }
 
   /** What is wrong, in nginx's words, without the position. */

@@ -22,9 +22,17 @@ import org.antlr.v4.runtime.atn.PredictionMode;
  * records. Every error becomes a {@link ConfigSyntaxException} in nginx's words; no ANTLR message escapes.
  */
 final class SyntaxReader {
+  /**
+   * The deepest nesting of blocks read. The parser and the tree builder recurse once per level, so without a limit
+   * a hostile text of a few hundred kilobytes ({@code "a {"} repeated) overflows the stack; real configurations
+   * nest a handful of levels.
+   */
+  static final int MAX_DEPTH = 100;
+
   private SyntaxReader() {}
 
   static List<Directive> read(String text, String sourceName) {
+    checkSurrogates(text, sourceName);
     CharStream chars = CharStreams.fromString(text, sourceName);
     NginxLexer lexer = new NginxLexer(chars);
     lexer.removeErrorListeners();
@@ -45,11 +53,20 @@ final class SyntaxReader {
 
   /**
    * Checks what the grammar cannot: nginx wants whitespace, ';', '{' or ')' after a closing quote, and reports
-   * an unterminated string or a trailing backslash at the end of the file.
+   * an unterminated string or a trailing backslash at the end of the file. Also refuses blocks nested deeper than
+   * {@link #MAX_DEPTH}.
    */
   private static void checkTokens(List<Token> tokens, CharStream chars, String sourceName) {
+    int depth = 0;
     for (Token token : tokens) {
       int type = token.getType();
+      if (type == NginxLexer.LBRACE && ++depth > MAX_DEPTH) {
+        throw new ConfigSyntaxException(
+            "blocks nested more than " + MAX_DEPTH + " levels deep", positionOf(token, sourceName));
+      }
+      if (type == NginxLexer.RBRACE) {
+        depth--;
+      }
       if (type == NginxLexer.UNTERMINATED || type == NginxLexer.DANGLING_ESCAPE) {
         throw unexpectedEndOfFile(tokens.get(tokens.size() - 1), "expecting \";\" or \"}\"", sourceName);
       }
@@ -65,6 +82,29 @@ final class SyntaxReader {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Refuses a lone surrogate, which only text built in Java (not read from UTF-8) can hold: no UTF-8 encodes it, so
+   * a persisted file would hold "?" in its place and read back as something else.
+   */
+  private static void checkSurrogates(String text, String sourceName) {
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new ConfigSyntaxException(
+            "invalid character U+" + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)
+                + " (a lone surrogate)", new SourcePosition(sourceName, line, column));
+      } else if (c == '\n') {
+        line++;
+        column = 0;
+      }
+      column++;
     }
   }
 

@@ -15,6 +15,11 @@ import java.util.Map;
  * ({@code ngx_http_upstream}, {@code ngx_http_upstream_server}, the balancing modules' directive handlers).
  */
 final class UpstreamModelBuilder {
+  /** The longest DNS name (RFC 1035, without the trailing dot). */
+  static final int MAX_HOST_NAME = 253;
+  /** The size of sockaddr_un's sun_path on Linux, the terminating NUL included. */
+  static final int MAX_UNIX_PATH = 108;
+
   private UpstreamModelBuilder() {}
 
   /** Every {@code upstream NAME { }} block anywhere in the tree, in order; names unique ignoring case. */
@@ -72,6 +77,11 @@ final class UpstreamModelBuilder {
       if (c <= ' ' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
         return "invalid upstream name \"" + printable(name) + "\": whitespace or control character";
       }
+      if (Character.isSurrogate(c) && !Character.isSurrogatePair(name.charAt(Math.max(0, i - 1)), c)
+          && !(i + 1 < name.length() && Character.isSurrogatePair(c, name.charAt(i + 1)))) {
+        // No UTF-8 encodes it: the persisted file would hold "?" and read back as another name.
+        return "invalid upstream name: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT);
+      }
       if (";{}\"'#$/\\".indexOf(c) >= 0) {
         return "invalid upstream name \"" + printable(name) + "\": character \"" + c + "\" is not allowed";
       }
@@ -83,7 +93,7 @@ final class UpstreamModelBuilder {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < text.length() && out.length() < 64; i++) {
       char c = text.charAt(i);
-      if (c < ' ' || c == 0x7f) {
+      if (Character.isISOControl(c)) {
         out.append(String.format("\\x%02x", (int) c));
       } else {
         out.append(c);
@@ -437,6 +447,11 @@ final class UpstreamModelBuilder {
         throw new ConfigSyntaxException(
             "no path in the unix domain socket in upstream \"" + text + "\"", where);
       }
+      // nginx's check: the path and its terminating NUL must fit sockaddr_un's sun_path (108 bytes on Linux).
+      if (path.getBytes(StandardCharsets.UTF_8).length + 1 > MAX_UNIX_PATH) {
+        throw new ConfigSyntaxException(
+            "too long path in the unix domain socket in upstream \"" + text + "\"", where);
+      }
       return new Address(Address.Kind.UNIX, path, 0);
     }
     if (text.startsWith("[")) {
@@ -474,6 +489,10 @@ final class UpstreamModelBuilder {
       if (!hostChar) {
         throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
       }
+    }
+    // nginx would fail to resolve a longer name; refusing it here keeps a megabyte "host" out of the registry.
+    if (host.length() > MAX_HOST_NAME) {
+      throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
     }
     boolean ipv4 = InetAddresses.isInetAddress(host) && host.chars().filter(c -> c == '.').count() == 3;
     return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -114,6 +115,24 @@ class TokenizerTest {
           assertThat(e.line()).isEqualTo(line);
           assertThat(e.column()).isEqualTo(column);
           assertThat(e.getMessage()).isEqualTo(reason + " in t.conf:" + line + ":" + column);
+        });
+  }
+
+  @Test
+  void blocksNestedAHundredLevelsDeepAreRead() {
+    String text = "a {".repeat(SyntaxReader.MAX_DEPTH) + "}".repeat(SyntaxReader.MAX_DEPTH);
+
+    assertThat(NginxConfig.parse(text, "t").directives()).hasSize(1);
+  }
+
+  @Test
+  void deeperNestingIsRefusedAtTheFirstBraceTooDeepInsteadOfOverflowingTheStack() {
+    String text = "a {".repeat(100_000);
+
+    assertThatThrownBy(() -> NginxConfig.parse(text, "t.conf"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          assertThat(e.reason()).isEqualTo("blocks nested more than 100 levels deep");
+          assertThat(e.column()).isEqualTo(3 * SyntaxReader.MAX_DEPTH + 3);
         });
   }
 }

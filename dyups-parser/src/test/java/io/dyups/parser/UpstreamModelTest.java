@@ -196,11 +196,47 @@ class UpstreamModelTest {
 
   @ParameterizedTest(name = "\"{0}\"")
   @ValueSource(strings = {"", "a b", "a;b", "a{", "a}", "a\"b", "a'b", "a#b", "$host", "a/b", "a\\b", "a\nb",
-      "a\u0000b", "a\tb", ".", ".."})
+      "a\u0000b", "a\tb", ".", "..", "a\ud800b", "\udfff"})
   void rejectsNamesThatCouldNotBeWrittenBack(String name) {
     assertThatThrownBy(() -> UpstreamBlock.fromCommands(name, "server a;"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("invalid upstream name");
+  }
+
+  @Test
+  void rejectsAHostNameLongerThan253Characters() {
+    String host = "a".repeat(254);
+
+    assertThatThrownBy(() -> commands("server " + host + ";"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.getMessage())
+            .startsWith("invalid host in upstream \"aaaa").endsWith("aaa\" in commands:1:8"));
+    assertThat(commands("server " + "a".repeat(253) + ";").servers()).hasSize(1);
+  }
+
+  @Test
+  void rejectsAUnixSocketPathThatDoesNotFitSunPath() {
+    String path = "/" + "s".repeat(107);
+
+    assertThatThrownBy(() -> commands("server unix:" + path + ";"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.reason())
+            .isEqualTo("too long path in the unix domain socket in upstream \"unix:" + path + "\""));
+    assertThat(commands("server unix:" + path.substring(1) + ";").servers()).hasSize(1);
+  }
+
+  @Test
+  void rejectsALoneSurrogateWithItsPosition() {
+    assertThatThrownBy(() -> commands("server 10.0.0.1;\nhash $a\ud800;"))
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          assertThat(e.reason()).isEqualTo("invalid character U+D800 (a lone surrogate)");
+          assertThat(e.line()).isEqualTo(2);
+          assertThat(e.column()).isEqualTo(8);
+        });
+  }
+
+  @Test
+  void aRefusedNameIsQuotedWithItsControlCharactersEscaped() {
+    assertThatThrownBy(() -> UpstreamBlock.checkName("a\u0085b\u001b"))
+        .hasMessage("invalid upstream name \"a\\x85b\\x1b\": whitespace or control character");
   }
 
   @Test
