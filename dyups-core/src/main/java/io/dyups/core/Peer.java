@@ -76,12 +76,12 @@ public final class Peer {
     }
   }
 
-  // Callers hold group.lock.
+  // Callers hold group.lock. now may be PeerGroup.UNREAD: the clock is read only for a peer at max_fails.
   boolean isFailed(long now) {
-    return maxFails != 0 && state.fails >= maxFails && now - state.checked <= failTimeoutSeconds;
+    return maxFails != 0 && state.fails >= maxFails && group.seconds(now) - state.checked <= failTimeoutSeconds;
   }
 
-  // Callers hold group.lock.
+  // Callers hold group.lock. now may be PeerGroup.UNREAD.
   boolean usable(long now) {
     return !down && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
   }

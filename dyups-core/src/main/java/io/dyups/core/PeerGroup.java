@@ -100,13 +100,25 @@ public final class PeerGroup {
     return definition.balancing();
   }
 
+  /**
+   * Passed as {@code now} on the request path: the clock is read only where an answer depends on it, which is only
+   * for peers with failures. Reading it costs more than the rest of a pick.
+   */
+  static final long UNREAD = Long.MIN_VALUE;
+
   long nowSeconds() {
     return ticker.read() / 1_000_000_000L;
   }
 
+  /** {@code now}, or the clock when {@code now} is {@link #UNREAD}. */
+  long seconds(long now) {
+    return now == UNREAD ? nowSeconds() : now;
+  }
+
   /** Releases a peer a selection picked: nginx's free_peer. */
   void release(Peer peer, boolean failed) {
-    long now = nowSeconds();
+    // Only a failure records the time; a success does not need the clock.
+    long now = failed ? nowSeconds() : 0;
     synchronized (lock) {
       PeerState state = peer.state;
       if (peer.group.single) {

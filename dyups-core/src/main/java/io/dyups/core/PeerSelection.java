@@ -90,10 +90,9 @@ public final class PeerSelection {
     if (attempts >= group.tries) {
       return null;
     }
-    long now = group.nowSeconds();
     Peer peer;
     synchronized (group.lock) {
-      peer = group.strategy.pick(this, now);
+      peer = group.strategy.pick(this, PeerGroup.UNREAD);
       if (peer != null) {
         peer.state.conns++;
       }
