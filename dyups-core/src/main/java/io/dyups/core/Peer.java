@@ -45,15 +45,21 @@ public final class Peer {
 
   /** Requests currently using this peer. */
   public int activeConnections() {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return state.conns;
+    } finally {
+      group.lock.unlock();
     }
   }
 
   /** Failures counted since the peer last served a request well (nginx's {@code fails}). */
   public int failures() {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return state.fails;
+    } finally {
+      group.lock.unlock();
     }
   }
 
@@ -63,16 +69,22 @@ public final class Peer {
    */
   public boolean isOut() {
     long now = group.nowSeconds();
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return isFailed(now);
+    } finally {
+      group.lock.unlock();
     }
   }
 
   /** True when a new request could be sent to this peer now: not down, not out, under {@code max_conns}. */
   public boolean isAvailable() {
     long now = group.nowSeconds();
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return usable(now);
+    } finally {
+      group.lock.unlock();
     }
   }
 

@@ -31,7 +31,7 @@ public final class PeerGroup {
   final Peer[] backups;
   final Strategy strategy;
   final Ticker ticker;
-  final Object lock;
+  final BalancingLock lock;
   // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
   final boolean single;
   // Sum of the primaries' weights, nginx's peers->total_weight.
@@ -41,7 +41,7 @@ public final class PeerGroup {
   private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
     this.definition = definition;
     this.ticker = ticker;
-    this.lock = previous == null ? new Object() : previous.lock;
+    this.lock = previous == null ? new BalancingLock() : previous.lock;
     Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
@@ -119,7 +119,8 @@ public final class PeerGroup {
   void release(Peer peer, boolean failed) {
     // Only a failure records the time; a success does not need the clock.
     long now = failed ? nowSeconds() : 0;
-    synchronized (lock) {
+    lock.lock();
+    try {
       PeerState state = peer.state;
       if (peer.group.single) {
         state.conns--;
@@ -140,6 +141,8 @@ public final class PeerGroup {
         state.fails = 0;
       }
       state.conns--;
+    } finally {
+      lock.unlock();
     }
   }
 }

@@ -91,11 +91,14 @@ public final class PeerSelection {
       return null;
     }
     Peer peer;
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       peer = group.strategy.pick(this, PeerGroup.UNREAD);
       if (peer != null) {
         peer.state.conns++;
       }
+    } finally {
+      group.lock.unlock();
     }
     if (peer != null) {
       attempts++;
