@@ -51,7 +51,8 @@ public class ArmeriaPickBenchmark {
   }
 
   @Benchmark
-  public Endpoint weightedRoundRobin() {
+  public Endpoint weightedRoundRobin(CpuTime cpu) {
+    cpu.ops++;
     return group.selectNow(context);
   }
 }
