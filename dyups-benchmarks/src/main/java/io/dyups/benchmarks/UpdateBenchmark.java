@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@code updateUpstream} replacing a 10-server upstream while {@code others} other upstreams are present, without
  * and with the persistence file; and, as the floor of the persisted case, writing and fsyncing a file of the
- * persistence file's size ({@code bareFsync}) on the same file system.
+ * persistence file's size ({@code bareFsync}), and that plus the rename and directory fsync the registry also
+ * does ({@code bareReplace}), on the same file system.
  *
  * <p>The persistence file goes under {@code -Ddyups.bench.dir} (default: the JVM's temporary directory); say in
  * the results which file system that is.
@@ -130,6 +132,32 @@ public class UpdateBenchmark {
       }
       channel.force(true);
       return channel.size();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The floor of a persisted update with everything that makes it atomic and durable, as the registry does it:
+   * write a new temporary file of the persistence file's size, fsync it, rename it over the target, fsync the
+   * directory.
+   */
+  @Benchmark
+  public Path bareReplace() {
+    try {
+      Path temp = dir.resolve(".bare.conf.tmp");
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(fileSizedBytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      Files.move(temp, bareFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+        directory.force(true);
+      }
+      return bareFile;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
