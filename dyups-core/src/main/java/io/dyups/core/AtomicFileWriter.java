@@ -1,12 +1,10 @@
 package io.dyups.core;
 
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -21,9 +19,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes at the next start.
  */
 class AtomicFileWriter {
-  /** Writes the content to a writer; called once per replacement. */
+  /** Writes the content, UTF-8 encoded, to a stream; called once per replacement. */
   interface Content {
-    void writeTo(Writer out) throws IOException;
+    void writeTo(OutputStream out) throws IOException;
   }
 
   void replace(Path target, Content content) throws IOException {
@@ -33,8 +31,7 @@ class AtomicFileWriter {
     try {
       try (FileChannel channel = FileChannel.open(
           temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        Writer out = new BufferedWriter(
-            new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8), 1 << 16);
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         content.writeTo(out);
         out.flush();
         channel.force(true);

@@ -97,7 +97,8 @@ public final class HealthChecker implements AutoCloseable {
   // Takes the peer's next check when it is due and no other is running; the peer's state is shared by every
   // generation of its upstream, so a server kept across an update is not checked twice.
   private static boolean claim(Peer peer, long now, HealthCheck check) {
-    synchronized (peer.group.lock) {
+    peer.group.lock.lock();
+    try {
       PeerState state = peer.state;
       if (state.checkInFlight || (state.checkScheduled && now - state.nextCheckNanos < 0)) {
         return false;
@@ -106,12 +107,17 @@ public final class HealthChecker implements AutoCloseable {
       state.checkScheduled = true;
       state.nextCheckNanos = now + check.interval().toNanos();
       return true;
+    } finally {
+      peer.group.lock.unlock();
     }
   }
 
   private static void release(Peer peer) {
-    synchronized (peer.group.lock) {
+    peer.group.lock.lock();
+    try {
       peer.state.checkInFlight = false;
+    } finally {
+      peer.group.lock.unlock();
     }
   }
 
@@ -130,7 +136,8 @@ public final class HealthChecker implements AutoCloseable {
   static void record(Peer peer, HealthCheck check, boolean alive) {
     boolean changed;
     boolean down;
-    synchronized (peer.group.lock) {
+    peer.group.lock.lock();
+    try {
       PeerState state = peer.state;
       state.checkInFlight = false;
       boolean wasDown = state.checkDown;
@@ -149,6 +156,8 @@ public final class HealthChecker implements AutoCloseable {
       }
       down = state.checkDown;
       changed = down != wasDown;
+    } finally {
+      peer.group.lock.unlock();
     }
     if (changed) {
       LOG.log(Level.INFO, "health check: " + peer.address() + (down ? " is down" : " is up"));

@@ -45,15 +45,21 @@ public final class Peer {
 
   /** Requests currently using this peer. */
   public int activeConnections() {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return state.conns;
+    } finally {
+      group.lock.unlock();
     }
   }
 
   /** Failures counted since the peer last served a request well (nginx's {@code fails}). */
   public int failures() {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return state.fails;
+    } finally {
+      group.lock.unlock();
     }
   }
 
@@ -63,8 +69,11 @@ public final class Peer {
    */
   public boolean isOut() {
     long now = group.nowSeconds();
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return isFailed(now);
+    } finally {
+      group.lock.unlock();
     }
   }
 
@@ -75,8 +84,11 @@ public final class Peer {
    * update keeps its health.
    */
   public boolean isHealthy() {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return !state.checkDown;
+    } finally {
+      group.lock.unlock();
     }
   }
 
@@ -86,8 +98,11 @@ public final class Peer {
    * {@link HealthChecker} sets this itself.
    */
   public void setHealthy(boolean healthy) {
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       state.checkDown = !healthy;
+    } finally {
+      group.lock.unlock();
     }
   }
 
@@ -96,17 +111,20 @@ public final class Peer {
    */
   public boolean isAvailable() {
     long now = group.nowSeconds();
-    synchronized (group.lock) {
+    group.lock.lock();
+    try {
       return usable(now);
+    } finally {
+      group.lock.unlock();
     }
   }
 
-  // Callers hold group.lock.
+  // Callers hold group.lock. now may be PeerGroup.UNREAD: the clock is read only for a peer at max_fails.
   boolean isFailed(long now) {
-    return maxFails != 0 && state.fails >= maxFails && now - state.checked <= failTimeoutSeconds;
+    return maxFails != 0 && state.fails >= maxFails && group.seconds(now) - state.checked <= failTimeoutSeconds;
   }
 
-  // Callers hold group.lock.
+  // Callers hold group.lock. now may be PeerGroup.UNREAD.
   boolean usable(long now) {
     return !down && !state.checkDown && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
   }

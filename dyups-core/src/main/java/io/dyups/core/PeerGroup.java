@@ -32,7 +32,7 @@ public final class PeerGroup {
   final Peer[] backups;
   final Strategy strategy;
   final Ticker ticker;
-  final Object lock;
+  final BalancingLock lock;
   // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
   final boolean single;
   // Sum of the primaries' weights, nginx's peers->total_weight.
@@ -42,7 +42,7 @@ public final class PeerGroup {
   private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
     this.definition = definition;
     this.ticker = ticker;
-    this.lock = previous == null ? new Object() : previous.lock;
+    this.lock = previous == null ? new BalancingLock() : previous.lock;
     Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
@@ -65,8 +65,11 @@ public final class PeerGroup {
       } else {
         state = same.poll();
         if (checkRemoved) {
-          synchronized (lock) {
+          lock.lock();
+          try {
             state.checkDown = false;
+          } finally {
+            lock.unlock();
           }
         }
       }
@@ -115,14 +118,27 @@ public final class PeerGroup {
     return definition.balancing();
   }
 
+  /**
+   * Passed as {@code now} on the request path: the clock is read only where an answer depends on it, which is only
+   * for peers with failures. Reading it costs more than the rest of a pick.
+   */
+  static final long UNREAD = Long.MIN_VALUE;
+
   long nowSeconds() {
     return ticker.read() / 1_000_000_000L;
   }
 
+  /** {@code now}, or the clock when {@code now} is {@link #UNREAD}. */
+  long seconds(long now) {
+    return now == UNREAD ? nowSeconds() : now;
+  }
+
   /** Releases a peer a selection picked: nginx's free_peer. */
   void release(Peer peer, boolean failed) {
-    long now = nowSeconds();
-    synchronized (lock) {
+    // Only a failure records the time; a success does not need the clock.
+    long now = failed ? nowSeconds() : 0;
+    lock.lock();
+    try {
       PeerState state = peer.state;
       if (peer.group.single) {
         state.conns--;
@@ -143,6 +159,8 @@ public final class PeerGroup {
         state.fails = 0;
       }
       state.conns--;
+    } finally {
+      lock.unlock();
     }
   }
 }

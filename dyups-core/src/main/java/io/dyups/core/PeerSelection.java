@@ -90,13 +90,15 @@ public final class PeerSelection {
     if (attempts >= group.tries) {
       return null;
     }
-    long now = group.nowSeconds();
     Peer peer;
-    synchronized (group.lock) {
-      peer = group.strategy.pick(this, now);
+    group.lock.lock();
+    try {
+      peer = group.strategy.pick(this, PeerGroup.UNREAD);
       if (peer != null) {
         peer.state.conns++;
       }
+    } finally {
+      group.lock.unlock();
     }
     if (peer != null) {
       attempts++;

@@ -10,6 +10,7 @@ abstract class Strategy {
   /** Prepares per-request state (the hash of a key, the client's address). Runs without the lock. */
   void start(PeerSelection selection) {}
 
+  /** Picks under the group's lock; {@code now} is the time in seconds, or {@link PeerGroup#UNREAD}. */
   abstract Peer pick(PeerSelection selection, long now);
 
   static Strategy of(Balancing balancing, PeerGroup group) {
@@ -30,10 +31,20 @@ abstract class Strategy {
     return !selection.isTried(index) && peer.usable(now);
   }
 
-  /** What nginx does after picking: start a new failure window when the last one has passed. */
+  /**
+   * What nginx does after picking: start a new failure window when the last one has passed. A peer without
+   * failures is skipped, which nobody can tell apart from nginx's behaviour: its {@code checked} is read only
+   * once it has failures, and the failure that gives it one sets {@code checked} itself. That keeps the clock off
+   * the request path ({@code now} may be {@link PeerGroup#UNREAD}).
+   */
   static void touch(Peer peer, long now) {
-    if (now - peer.state.checked > peer.failTimeoutSeconds) {
-      peer.state.checked = now;
+    PeerState state = peer.state;
+    if (state.fails == 0) {
+      return;
+    }
+    long seconds = peer.group.seconds(now);
+    if (seconds - state.checked > peer.failTimeoutSeconds) {
+      state.checked = seconds;
     }
   }
 

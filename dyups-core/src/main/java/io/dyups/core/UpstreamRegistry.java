@@ -9,8 +9,8 @@ import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -354,23 +354,23 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
   }
 
-  private void writeAll(Writer out, String key, @CheckForNull Upstream current) throws IOException {
+  private void writeAll(OutputStream out, String key, @CheckForNull Upstream current) throws IOException {
     boolean written = false;
     for (Map.Entry<Long, String> entry : keysInOrder.entrySet()) {
       if (entry.getValue().equals(key)) {
         if (current != null) {
-          out.write(current.definition().toConfig());
+          out.write(current.config());
         }
         written = true;
       } else {
         Upstream upstream = byKey.get(entry.getValue());
         if (upstream != null) {
-          out.write(upstream.definition().toConfig());
+          out.write(upstream.config());
         }
       }
     }
     if (!written && current != null) {
-      out.write(current.definition().toConfig());
+      out.write(current.config());
     }
   }
 

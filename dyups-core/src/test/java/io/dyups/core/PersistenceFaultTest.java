@@ -7,7 +7,6 @@ import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.Writer;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +120,7 @@ class PersistenceFaultTest {
     Path file = dir.resolve("upstream.conf");
     FaultyWriter writer = new FaultyWriter();
     UpstreamRegistry registry = registryWithTwoUpstreams(file, writer);
-    writer.fault = Fault.DISK_FULL_AFTER_40_CHARS;
+    writer.fault = Fault.DISK_FULL_AFTER_40_BYTES;
 
     assertEveryChangeRefused(registry, file, "No space left on device");
 
@@ -217,7 +216,7 @@ class PersistenceFaultTest {
     throw new AssertionError("1 MiB fit on a 64k file system");
   }
 
-  private enum Fault { NONE, READ_ONLY, DISK_FULL_AFTER_40_CHARS }
+  private enum Fault { NONE, READ_ONLY, DISK_FULL_AFTER_40_BYTES }
 
   /** Fails as the file system would: at creating the temporary file, or part-way through writing it. */
   private static final class FaultyWriter extends AtomicFileWriter {
@@ -230,27 +229,32 @@ class PersistenceFaultTest {
         case READ_ONLY -> throw new FileSystemException(
             target.resolveSibling("." + target.getFileName() + ".tmp-injected").toString(), null,
             "Read-only file system");
-        case DISK_FULL_AFTER_40_CHARS -> super.replace(target, out -> {
+        case DISK_FULL_AFTER_40_BYTES -> super.replace(target, out -> {
           content.writeTo(new FullAfter(out, 40));
         });
         case NONE -> super.replace(target, content);
       }
     }
 
-    /** Passes {@code limit} chars on, then fails as write(2) does with ENOSPC. */
-    private final class FullAfter extends Writer {
-      private final Writer out;
+    /** Passes {@code limit} bytes on, then fails as write(2) does with ENOSPC. */
+    private final class FullAfter extends OutputStream {
+      private final OutputStream out;
       private int left;
 
-      FullAfter(Writer out, int limit) {
+      FullAfter(OutputStream out, int limit) {
         this.out = out;
         this.left = limit;
       }
 
       @Override
-      public void write(char[] chars, int offset, int length) throws IOException {
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) throws IOException {
         int now = Math.min(length, left);
-        out.write(chars, offset, now);
+        out.write(bytes, offset, now);
         left -= now;
         if (now < length) {
           out.flush();

@@ -6,8 +6,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -147,9 +147,9 @@ class UpstreamRegistryFuzzTest {
       if (failNext) {
         throw new IOException("injected write failure");
       }
-      StringWriter out = new StringWriter();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
       content.writeTo(out);
-      text = out.toString();
+      text = out.toString(StandardCharsets.UTF_8);
     }
 
     @Override

@@ -75,10 +75,8 @@ final class SyntaxReader {
         if (next < chars.size()) {
           int ch = chars.getText(org.antlr.v4.runtime.misc.Interval.of(next, next)).codePointAt(0);
           if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ';' && ch != '{' && ch != ')') {
-            Token after = tokenStartingAt(tokens, next);
             throw new ConfigSyntaxException(
-                "unexpected \"" + new String(Character.toChars(ch)) + "\"",
-                new SourcePosition(sourceName, after.getLine(), after.getCharPositionInLine() + 1));
+                "unexpected \"" + new String(Character.toChars(ch)) + "\"", positionAfter(token, sourceName));
           }
         }
       }
@@ -108,13 +106,17 @@ final class SyntaxReader {
     }
   }
 
-  private static Token tokenStartingAt(List<Token> tokens, int index) {
-    for (Token token : tokens) {
-      if (token.getStartIndex() == index) {
-        return token;
-      }
+  /** The position of the character just after {@code token} (a comment there has no token to ask). */
+  private static SourcePosition positionAfter(Token token, String sourceName) {
+    String text = token.getText();
+    int newline = text.lastIndexOf('\n');
+    if (newline < 0) {
+      return new SourcePosition(sourceName, token.getLine(),
+          token.getCharPositionInLine() + text.codePointCount(0, text.length()) + 1);
     }
-    throw new IllegalStateException("no token at " + index);
+    int lines = (int) text.chars().filter(c -> c == '\n').count();
+    return new SourcePosition(sourceName, token.getLine() + lines,
+        text.codePointCount(newline + 1, text.length()) + 1);
   }
 
   static ConfigSyntaxException unexpectedEndOfFile(Token eof, String expecting, String sourceName) {
@@ -206,12 +208,13 @@ final class SyntaxReader {
     }
 
     private Directive directive(NginxParser.DirectiveContext context) {
-      List<NginxParser.ValueContext> values = context.value();
-      Token nameToken = values.get(0).getStart();
-      List<String> args = new ArrayList<>(values.size() - 1);
-      List<SourcePosition> positions = new ArrayList<>(values.size() - 1);
-      for (int i = 1; i < values.size(); i++) {
-        Token token = values.get(i).getStart();
+      // The children are the values, then ';' or the block; value() would copy the values into a new list.
+      int values = context.getChildCount() - 1;
+      Token nameToken = ((ParserRuleContext) context.getChild(0)).getStart();
+      List<String> args = new ArrayList<>(values - 1);
+      List<SourcePosition> positions = new ArrayList<>(values - 1);
+      for (int i = 1; i < values; i++) {
+        Token token = ((ParserRuleContext) context.getChild(i)).getStart();
         args.add(value(token));
         positions.add(positionOf(token, sourceName));
       }

@@ -29,8 +29,9 @@ WORD : WORD_START WORD_PART* ;
 // A backslash as the very last character of the file: nothing is left for it to escape.
 DANGLING_ESCAPE : '\\' ;
 
-COMMENT : '#' ~[\n]* -> channel(HIDDEN) ;
-WS : [ \t\r\n]+ -> channel(HIDDEN) ;
+// Skipped, not kept on a hidden channel: nothing reads them, and they are about half of all tokens.
+COMMENT : '#' ~[\n]* -> skip ;
+WS : [ \t\r\n]+ -> skip ;
 
 fragment ESCAPE : '\\' . ;
 fragment DOLLAR : '$' '{'? ;

@@ -1,0 +1,135 @@
+package io.dyups.benchmarks;
+
+import io.dyups.core.Peer;
+import io.dyups.core.PeerSelection;
+import io.dyups.core.Result;
+import io.dyups.core.Upstream;
+import io.dyups.core.UpstreamRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The request path: {@code find(name)} then one pick and its release, for every balancing method over 10 peers,
+ * beside Armeria's weighted round robin over the same 10 weighted endpoints ({@link ArmeriaPickBenchmark}).
+ *
+ * <p>{@code pick} has every thread pick from the same upstream (they share its balancing state, as nginx's
+ * workers share a zone); {@code pickOwnUpstream} gives each thread an upstream of its own with the same servers,
+ * which is the case that can scale with threads. Run with {@code -t 1} and {@code -t 2} and {@code -prof gc};
+ * {@link CpuTime} adds the CPU time per pick, which other processes on the machine disturb less.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class PickBenchmark {
+  /** The 10 servers: ports 8001..8010 with weights 1, 2, 3, 4, 5, 1, 2, 3, 4, 5. */
+  static final int PEERS = 10;
+
+  static int weight(int i) {
+    return i % 5 + 1;
+  }
+
+  @Param({"round_robin", "ip_hash", "hash", "hash_consistent", "least_conn", "random", "random_two"})
+  public String method;
+
+  UpstreamRegistry registry;
+  final AtomicInteger threads = new AtomicInteger();
+
+  @Setup
+  public void setUp() {
+    registry = UpstreamRegistry.builder().build();
+    String commands = directive(method) + servers();
+    check(registry.updateUpstream("bench", commands));
+    // One upstream per benchmark thread for pickOwnUpstream; JMH runs at most a few threads here.
+    for (int t = 0; t < 64; t++) {
+      check(registry.updateUpstream("bench" + t, commands));
+    }
+  }
+
+  @TearDown
+  public void tearDown() {
+    registry.close();
+  }
+
+  static String directive(String method) {
+    return switch (method) {
+      case "round_robin" -> "";
+      case "ip_hash" -> "ip_hash;";
+      case "hash" -> "hash $request_uri;";
+      case "hash_consistent" -> "hash $request_uri consistent;";
+      case "least_conn" -> "least_conn;";
+      case "random" -> "random;";
+      case "random_two" -> "random two least_conn;";
+      default -> throw new IllegalArgumentException(method);
+    };
+  }
+
+  static String servers() {
+    StringBuilder servers = new StringBuilder();
+    for (int i = 0; i < PEERS; i++) {
+      servers.append("server 127.0.0.1:").append(8001 + i).append(" weight=").append(weight(i)).append(';');
+    }
+    return servers.toString();
+  }
+
+  static void check(Result result) {
+    if (!result.isSuccess()) {
+      throw new IllegalStateException(result.toString());
+    }
+  }
+
+  /** What one thread carries from request to request: its selection, and the clients and keys it cycles. */
+  @State(Scope.Thread)
+  public static class Request {
+    final PeerSelection selection = new PeerSelection();
+    final InetAddress[] clients = new InetAddress[64];
+    final String[] keys = new String[64];
+    String ownName;
+    int next;
+
+    @Setup
+    public void setUp(PickBenchmark benchmark) throws UnknownHostException {
+      for (int i = 0; i < clients.length; i++) {
+        clients[i] = InetAddress.getByAddress(new byte[] {10, 0, (byte) i, (byte) (7 * i)});
+        keys[i] = "/static/item/" + i * 7919;
+      }
+      ownName = "bench" + benchmark.threads.getAndIncrement();
+    }
+  }
+
+  @Benchmark
+  public Peer pick(Request request, CpuTime cpu) {
+    cpu.ops++;
+    return pickFrom(registry.find("bench"), request);
+  }
+
+  @Benchmark
+  public Peer pickOwnUpstream(Request request, CpuTime cpu) {
+    cpu.ops++;
+    return pickFrom(registry.find(request.ownName), request);
+  }
+
+  private static Peer pickFrom(Upstream upstream, Request request) {
+    int i = request.next++ & 63;
+    PeerSelection selection = request.selection.start(upstream.peers(), request.clients[i], request.keys[i]);
+    Peer peer = selection.next();
+    selection.succeeded();
+    return peer;
+  }
+}
