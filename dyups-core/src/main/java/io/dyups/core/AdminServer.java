@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@code sun.net.httpserver.maxReqTime}, default here 10 seconds, unless the property is already set), so a slow
  * or endless request cannot hold a connection open; the setting is per JVM.
  *
+ * <p>A limit of the JDK server: it reads a request line whose target holds a raw space ({@code POST /upstream/a
+ * b HTTP/1.1}) as the target {@code /upstream/a} and does not show the rest to this adapter, so clients must
+ * percent-encode spaces in names ({@code %20}, which names cannot hold anyway: the answer is then 400). Serve the
+ * handler from a stricter server where that matters.
+ *
  * <pre>{@code
  * AdminServer server = AdminServer.builder(AdminHandler.of(registry)).port(8081).start();
  * ...
