@@ -24,9 +24,13 @@ public final class ConfigSyntaxException extends RuntimeException {
   private final SourcePosition position;
 
   public ConfigSyntaxException(String reason, SourcePosition position) {
-    super(printable(requireNonNull(reason, "reason")) + " in " + requireNonNull(position, "position"),
-        null, false, false);
-    this.reason = printable(reason);
+    this(printable(requireNonNull(reason, "reason")), requireNonNull(position, "position"), true);
+  }
+
+  // The reason is made printable once, for both the message and reason().
+  private ConfigSyntaxException(String printableReason, SourcePosition position, boolean printable) {
+    super(printableReason + " in " + position, null, false, false);
+    this.reason = printableReason;
     this.position = position;
   }
 
