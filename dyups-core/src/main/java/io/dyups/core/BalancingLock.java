@@ -29,10 +29,13 @@ final class BalancingLock extends BalancingLockWord {
 
   private static final int SPINS = 64;
 
-  void lock() {
-    if (!STATE.compareAndSet(this, 0, 1)) {
-      contended();
+  /** Takes the lock; returns true when it was taken by another thread and this one had to wait. */
+  boolean lock() {
+    if (STATE.compareAndSet(this, 0, 1)) {
+      return false;
     }
+    contended();
+    return true;
   }
 
   private void contended() {

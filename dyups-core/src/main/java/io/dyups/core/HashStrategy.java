@@ -7,25 +7,29 @@ package io.dyups.core;
  */
 final class HashStrategy extends Strategy {
   @Override
-  Peer pick(PeerSelection selection, long now) {
+  void start(PeerSelection selection) {
+    // The first try's CRC-32 is made before the lock is taken.
+    selection.keyCrc = selection.key.length() == 0 ? 0 : Crc32.of(selection.key);
+  }
+
+  @Override
+  int pick(PeerSelection selection, long now) {
     PeerGroup group = selection.group;
     if (selection.hashTries > 20 || group.primaries.length < 2 || selection.key.length() == 0) {
       return RoundRobinStrategy.INSTANCE.pick(selection, now);
     }
-    Peer[] peers = group.primaries;
+    PeerCounters[] peers = selection.worker.primaries;
     for (;;) {
-      int crc = Crc32.INIT;
-      if (selection.rehash > 0) {
-        crc = updateDecimal(crc, selection.rehash);
-      }
-      crc = Crc32.finish(Crc32.update(crc, selection.key));
+      int crc = selection.rehash == 0 ? selection.keyCrc
+          : Crc32.finish(Crc32.update(updateDecimal(Crc32.INIT, selection.rehash), selection.key));
+      // A sum of at most 21 values below 2^15: never negative, and an int.
       selection.hash += (crc >>> 16) & 0x7FFF;
       selection.rehash++;
-      int index = IpHashStrategy.byWeight(peers, Long.remainderUnsigned(selection.hash, group.totalWeight));
+      int index = byWeight(group, group.weightUnit((int) selection.hash));
       if (eligible(peers[index], index, selection, now)) {
         selection.markTried(index);
-        touch(peers[index], now);
-        return peers[index];
+        touch(peers[index], selection, now);
+        return index;
       }
       if (++selection.hashTries > 20) {
         return RoundRobinStrategy.INSTANCE.pick(selection, now);

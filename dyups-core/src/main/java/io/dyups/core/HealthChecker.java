@@ -81,7 +81,7 @@ public final class HealthChecker implements AutoCloseable {
         continue;
       }
       for (Peer peer : upstream.peers().peers()) {
-        if (peer.down || !claim(peer, now, check)) {
+        if (peer.spec().down() || !claim(peer, now, check)) {
           continue;
         }
         try {
@@ -156,6 +156,9 @@ public final class HealthChecker implements AutoCloseable {
       }
       down = state.checkDown;
       changed = down != wasDown;
+      if (changed) {
+        state.publishCheckDown();
+      }
     } finally {
       peer.group.lock.unlock();
     }

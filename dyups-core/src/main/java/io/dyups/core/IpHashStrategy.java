@@ -6,6 +6,10 @@ package io.dyups.core;
  * 20 tries, round robin.
  */
 final class IpHashStrategy extends Strategy {
+  // 113^3 and 113^2, modulo 6271.
+  private static final int K3 = 113 * 113 * 113 % 6271;
+  private static final int K2 = 113 * 113 % 6271;
+
   @Override
   void start(PeerSelection selection) {
     selection.hash = 89;
@@ -13,37 +17,35 @@ final class IpHashStrategy extends Strategy {
   }
 
   @Override
-  Peer pick(PeerSelection selection, long now) {
+  int pick(PeerSelection selection, long now) {
     PeerGroup group = selection.group;
     if (selection.hashTries > 20 || group.primaries.length < 2) {
       return RoundRobinStrategy.INSTANCE.pick(selection, now);
     }
-    Peer[] peers = group.primaries;
-    long hash = selection.hash;
+    PeerCounters[] peers = selection.worker.primaries;
+    // Below 6271, so hash * 113 + 255 stays an int.
+    int hash = (int) selection.hash;
     for (;;) {
-      for (int i = 0; i < selection.addressLength; i++) {
-        hash = (hash * 113 + (selection.address[i] & 0xFF)) % 6271;
+      if (selection.addressLength == 3) {
+        // nginx's three steps of hash = (hash * 113 + octet) % 6271, with one remainder instead of three: the
+        // remainder of a sum is the remainder of the sum of remainders.
+        hash = (hash * K3 + (selection.address[0] & 0xFF) * K2 + (selection.address[1] & 0xFF) * 113
+            + (selection.address[2] & 0xFF)) % 6271;
+      } else {
+        for (int i = 0; i < selection.addressLength; i++) {
+          hash = (hash * 113 + (selection.address[i] & 0xFF)) % 6271;
+        }
       }
-      int index = byWeight(peers, hash % group.totalWeight);
+      int index = byWeight(group, group.weightUnit(hash));
       if (eligible(peers[index], index, selection, now)) {
         selection.hash = hash;
         selection.markTried(index);
-        touch(peers[index], now);
-        return peers[index];
+        touch(peers[index], selection, now);
+        return index;
       }
       if (++selection.hashTries > 20) {
         return RoundRobinStrategy.INSTANCE.pick(selection, now);
       }
     }
-  }
-
-  /** The peer whose share of the total weight holds {@code w}. */
-  static int byWeight(Peer[] peers, long w) {
-    int index = 0;
-    while (w >= peers[index].weight) {
-      w -= peers[index].weight;
-      index++;
-    }
-    return index;
   }
 }

@@ -2,26 +2,30 @@ package io.dyups.core;
 
 /**
  * {@code least_conn}: the peer with the fewest active connections relative to its weight; among equals, smooth
- * weighted round robin, as ngx_http_upstream_least_conn_module.
+ * weighted round robin, as ngx_http_upstream_least_conn_module. While the worker has no active connection on its
+ * primaries, every peer ties, and a request's first pick is round robin's, from the worker's cycle when it holds.
  */
 final class LeastConnStrategy extends Strategy.Tiered {
   @Override
-  int pickIn(Peer[] tier, PeerSelection selection, long now) {
-    Peer best = null;
+  int pickIn(PeerCounters[] tier, PeerSelection selection, long now) {
+    Worker worker = selection.worker;
+    boolean primaries = tier == worker.primaries;
+    if (primaries && worker.busy == 0 && worker.onSchedule() && selection.firstTry()) {
+      return worker.nextScheduled();
+    }
+    PeerCounters best = null;
     int bestIndex = -1;
     boolean many = false;
     for (int i = 0; i < tier.length; i++) {
-      Peer peer = tier[i];
+      PeerCounters peer = tier[i];
       if (!eligible(peer, i, selection, now)) {
         continue;
       }
-      long left = (long) peer.state.conns * (best == null ? 0 : best.weight);
-      long right = best == null ? 0 : (long) best.state.conns * peer.weight;
-      if (best == null || left < right) {
+      if (best == null || (long) peer.conns * best.weight < (long) best.conns * peer.weight) {
         best = peer;
         bestIndex = i;
         many = false;
-      } else if (left == right) {
+      } else if ((long) peer.conns * best.weight == (long) best.conns * peer.weight) {
         many = true;
       }
     }
@@ -29,30 +33,36 @@ final class LeastConnStrategy extends Strategy.Tiered {
       return -1;
     }
     if (many) {
+      if (primaries) {
+        worker.materialize();
+      }
       int total = 0;
-      Peer first = best;
+      PeerCounters first = best;
       for (int i = bestIndex; i < tier.length; i++) {
-        Peer peer = tier[i];
+        PeerCounters peer = tier[i];
         if (!eligible(peer, i, selection, now)) {
           continue;
         }
-        if ((long) peer.state.conns * first.weight != (long) first.state.conns * peer.weight) {
+        if ((long) peer.conns * first.weight != (long) first.conns * peer.weight) {
           continue;
         }
-        PeerState state = peer.state;
-        state.currentWeight += state.effectiveWeight;
-        total += state.effectiveWeight;
-        if (state.effectiveWeight < peer.weight) {
-          state.effectiveWeight++;
+        peer.currentWeight += peer.effectiveWeight;
+        total += peer.effectiveWeight;
+        if (peer.effectiveWeight < peer.weight) {
+          peer.effectiveWeight++;
+          peer.updateClean();
         }
-        if (state.currentWeight > best.state.currentWeight) {
+        if (peer.currentWeight > best.currentWeight) {
           best = peer;
           bestIndex = i;
         }
       }
-      best.state.currentWeight -= total;
+      best.currentWeight -= total;
+      if (primaries) {
+        worker.tryResume();
+      }
     }
-    touch(best, now);
+    touch(best, selection, now);
     return bestIndex;
   }
 }

@@ -5,31 +5,26 @@ import io.dyups.parser.ServerSpec;
 
 /**
  * One server of an upstream with its live state. The definition ({@link #spec()}) is immutable; the counters
- * change as requests use the peer. Every method is safe to call from any thread; the counters read are a
- * consistent view at the time of the call.
+ * change as requests use the peer. Every method is safe to call from any thread. An upstream without
+ * {@code zone} counts connections and failures once per worker (see {@link PeerGroup}); the methods here add them
+ * up, each worker's figures read consistently.
  */
 public final class Peer {
   private final ServerSpec spec;
   final PeerState state;
+  // The counters of each worker, as when this peer was built.
+  final PeerCounters[] counters;
   final PeerGroup group;
-  // Precomputed from the spec so that selection does no arithmetic on Durations.
   final int weight;
-  final int maxFails;
-  final int maxConns;
-  final long failTimeoutSeconds;
-  final boolean down;
   // The address as nginx's consistent hash reads it: as written, "unix:" stripped.
   final String hashName;
 
   Peer(ServerSpec spec, PeerState state, PeerGroup group) {
     this.spec = spec;
     this.state = state;
+    this.counters = state.counters;
     this.group = group;
     this.weight = spec.weight();
-    this.maxFails = spec.maxFails();
-    this.maxConns = spec.maxConns();
-    this.failTimeoutSeconds = spec.failTimeout().getSeconds();
-    this.down = spec.down();
     this.hashName = spec.address().toString();
   }
 
@@ -43,45 +38,70 @@ public final class Peer {
     return spec.address();
   }
 
-  /** Requests currently using this peer. */
+  /** Requests currently using this peer, over every worker. */
   public int activeConnections() {
-    group.lock.lock();
-    try {
-      return state.conns;
-    } finally {
-      group.lock.unlock();
-    }
-  }
-
-  /** Failures counted since the peer last served a request well (nginx's {@code fails}). */
-  public int failures() {
-    group.lock.lock();
-    try {
-      return state.fails;
-    } finally {
-      group.lock.unlock();
-    }
+    return (int) add(Counter.CONNECTIONS, 0);
   }
 
   /**
-   * True while the peer is taken out for failures: {@code max_fails} failures, the last less than
+   * Failures counted since the peer last served a request well (nginx's {@code fails}), over every worker. Each
+   * worker takes the peer out when its own count reaches {@code max_fails}, as each nginx worker does.
+   */
+  public int failures() {
+    return (int) add(Counter.FAILURES, 0);
+  }
+
+  /**
+   * True while the peer is taken out for failures in some worker: {@code max_fails} failures, the last less than
    * {@code fail_timeout} ago.
    */
   public boolean isOut() {
-    long now = group.nowSeconds();
+    return add(Counter.OUT, group.nowSeconds()) > 0;
+  }
+
+  private enum Counter {
+    CONNECTIONS,
+    FAILURES,
+    OUT,
+    USABLE
+  }
+
+  /**
+   * Adds a counter up over the workers that have counters for this peer, each read under its worker's lock; the
+   * shared lock keeps workers from being made meanwhile. A worker with no counters yet counts as fresh: 0.
+   */
+  private long add(Counter counter, long now) {
+    long total = 0;
     group.lock.lock();
     try {
-      return isFailed(now);
+      for (PeerCounters worker : counters) {
+        if (worker == null) {
+          continue;
+        }
+        BalancingLock lock = worker.owner.lock;
+        lock.lock();
+        try {
+          total += switch (counter) {
+            case CONNECTIONS -> worker.conns;
+            case FAILURES -> worker.fails;
+            case OUT -> worker.isFailed(now, group) ? 1 : 0;
+            case USABLE -> worker.usable(now, group) ? 1 : 0;
+          };
+        } finally {
+          lock.unlock();
+        }
+      }
     } finally {
       group.lock.unlock();
     }
+    return total;
   }
 
   /**
    * False while an active health check has marked the peer down: the {@link HealthChecker} for upstreams with a
    * {@code check} directive, or the application through {@link #setHealthy}. A new server of an upstream whose
    * {@code check} says {@code default_down=true} starts unhealthy; a server whose line did not change in an
-   * update keeps its health.
+   * update keeps its health. Health is one verdict for every worker.
    */
   public boolean isHealthy() {
     group.lock.lock();
@@ -101,32 +121,30 @@ public final class Peer {
     group.lock.lock();
     try {
       state.checkDown = !healthy;
+      state.publishCheckDown();
     } finally {
       group.lock.unlock();
     }
   }
 
   /**
-   * True when a new request could be sent to this peer now: not down, healthy, not out, under {@code max_conns}.
+   * True when some worker would send a new request to this peer now: not down, healthy, not out, under
+   * {@code max_conns}. A worker that has not picked from the upstream yet would, unless it is down or unhealthy.
    */
   public boolean isAvailable() {
-    long now = group.nowSeconds();
+    if (add(Counter.USABLE, group.nowSeconds()) > 0) {
+      return true;
+    }
     group.lock.lock();
     try {
-      return usable(now);
+      boolean fresh = false;
+      for (PeerCounters worker : counters) {
+        fresh |= worker == null;
+      }
+      return fresh && !spec.down() && !state.checkDown;
     } finally {
       group.lock.unlock();
     }
-  }
-
-  // Callers hold group.lock. now may be PeerGroup.UNREAD: the clock is read only for a peer at max_fails.
-  boolean isFailed(long now) {
-    return maxFails != 0 && state.fails >= maxFails && group.seconds(now) - state.checked <= failTimeoutSeconds;
-  }
-
-  // Callers hold group.lock. now may be PeerGroup.UNREAD.
-  boolean usable(long now) {
-    return !down && !state.checkDown && !isFailed(now) && !(maxConns != 0 && state.conns >= maxConns);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.dyups.core;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
@@ -18,12 +19,15 @@ import javax.annotation.CheckForNull;
 /**
  * The live peers of one upstream definition and the balancing method that picks among them. A new group is built
  * for every new definition; a server whose line did not change keeps its state (failures, active connections,
- * round-robin position) from the group it replaces, and requests still running on the old group release into
- * that same state.
+ * round-robin position, health) from the group it replaces, and requests still running on the old group release
+ * into that same state.
  *
- * <p>Picking is done with a {@link PeerSelection}. The balancing state of a group (and of the groups it replaced)
- * is guarded by one small lock, held only for the few loads and stores of one pick or release: nginx's smooth
- * weighted round robin reads and writes every peer's weights at each pick, and its exact order needs that.
+ * <p>Picking is done with a {@link PeerSelection}. As nginx keeps a copy of an upstream without {@code zone} in
+ * each worker process, a group keeps its balancing state once per worker (a power of two, by default the number
+ * of processors at or above it); a selection picks through one of them, and threads that use different workers
+ * never wait for each other. Each worker's state is guarded by a small lock held for the few loads and stores of
+ * one pick or release. An upstream with {@code zone} has one worker, shared by every thread: its order of picks
+ * and its failure counts are exact across threads, at the price of threads taking turns.
  */
 public final class PeerGroup {
   private final UpstreamBlock definition;
@@ -32,17 +36,48 @@ public final class PeerGroup {
   final Peer[] backups;
   final Strategy strategy;
   final Ticker ticker;
+  // Guards the health fields of the peers' PeerState and the making of workers; shared by every generation.
+  // Taken before a worker's lock.
   final BalancingLock lock;
+  // Made on first use, so that an upstream costs a worker's state only in the workers that pick from it. Read
+  // without a lock: a Worker's final fields make it safe to see through a race, and the rest of it is read under
+  // its own lock.
+  private final Worker[] workers;
+  final int workerMask;
+  private final Lineage lineage;
+  private final long generation;
+  @CheckForNull private final int[] schedule;
   // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
   final boolean single;
   // Sum of the primaries' weights, nginx's peers->total_weight.
   final int totalWeight;
   final int tries;
+  // The primary that holds each unit of the total weight, for the hash methods and random; null when too long.
+  @CheckForNull final int[] byWeight;
+  // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
+  private final long weightReciprocal;
 
-  private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
+  /** What the generations of one upstream with the same number of workers share: each worker's lock, its newest. */
+  private static final class Lineage {
+    final BalancingLock[] locks;
+    final Worker[] newest;
+    final long[] newestGeneration;
+
+    Lineage(int count) {
+      locks = new BalancingLock[count];
+      newest = new Worker[count];
+      newestGeneration = new long[count];
+    }
+  }
+
+  private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker, int workerCount) {
     this.definition = definition;
     this.ticker = ticker;
     this.lock = previous == null ? new BalancingLock() : previous.lock;
+    int count = definition.zone() != null ? 1 : workerCount;
+    boolean sameWorkers = previous != null && previous.workers.length == count;
+    this.lineage = sameWorkers ? previous.lineage : new Lineage(count);
+    this.generation = previous == null ? 1 : previous.generation + 1;
     Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
@@ -55,32 +90,39 @@ public final class PeerGroup {
     List<Peer> all = new ArrayList<>();
     List<Peer> primaryList = new ArrayList<>();
     List<Peer> backupList = new ArrayList<>();
+    List<PeerState> kept = new ArrayList<>();
     int weights = 0;
-    for (ServerSpec server : definition.servers()) {
-      ArrayDeque<PeerState> same = carried.get(server);
-      PeerState state;
-      if (same == null || same.isEmpty()) {
-        state = new PeerState(server.weight());
-        state.checkDown = check != null && check.defaultDown();
-      } else {
-        state = same.poll();
-        if (checkRemoved) {
-          lock.lock();
-          try {
-            state.checkDown = false;
-          } finally {
-            lock.unlock();
+    lock.lock();
+    try {
+      for (ServerSpec server : definition.servers()) {
+        ArrayDeque<PeerState> same = carried.get(server);
+        PeerState state;
+        if (same == null || same.isEmpty()) {
+          state = new PeerState(new PeerCounters[count], check != null && check.defaultDown());
+        } else {
+          state = same.poll();
+          kept.add(state);
+          if (!sameWorkers) {
+            state.counters = new PeerCounters[count];
           }
         }
+        Peer peer = new Peer(server, state, this);
+        all.add(peer);
+        if (server.backup()) {
+          backupList.add(peer);
+        } else {
+          primaryList.add(peer);
+          weights += server.weight();
+        }
       }
-      Peer peer = new Peer(server, state, this);
-      all.add(peer);
-      if (server.backup()) {
-        backupList.add(peer);
-      } else {
-        primaryList.add(peer);
-        weights += server.weight();
+      if (checkRemoved) {
+        for (PeerState state : kept) {
+          state.checkDown = false;
+          state.publishCheckDown();
+        }
       }
+    } finally {
+      lock.unlock();
     }
     this.peers = ImmutableList.copyOf(all);
     this.primaries = primaryList.toArray(new Peer[0]);
@@ -88,7 +130,119 @@ public final class PeerGroup {
     this.single = primaries.length == 1 && backups.length == 0;
     this.totalWeight = weights;
     this.tries = primaries.length + backups.length;
+    this.byWeight = byWeight(primaries, totalWeight);
+    this.weightReciprocal = reciprocal(totalWeight);
+    this.schedule = Worker.schedule(primaries, totalWeight);
+    this.workers = new Worker[count];
+    this.workerMask = count - 1;
     this.strategy = Strategy.of(definition.balancing(), this);
+  }
+
+  /**
+   * {@code h % totalWeight} for {@code 0 <= h < 2^20} (the hash methods' values), by a multiplication: exact
+   * because h * totalWeight stays below 2^40.
+   */
+  int weightUnit(int h) {
+    return remainder(h, totalWeight, weightReciprocal);
+  }
+
+  static long reciprocal(int divisor) {
+    return divisor == 0 ? 0 : (1L << 40) / divisor + 1;
+  }
+
+  static int remainder(int h, int divisor, long reciprocal) {
+    if (h < 0 || h >= 1 << 20 || divisor > 1 << 20) {
+      return h % divisor;
+    }
+    int quotient = (int) ((h * reciprocal) >>> 40);
+    return h - quotient * divisor;
+  }
+
+  /** Worker {@code index} of this group, made on first use. */
+  Worker worker(int index) {
+    Worker worker = workers[index];
+    return worker != null ? worker : newWorker(index);
+  }
+
+  /**
+   * Makes a worker: its counters for the servers that have none in that worker yet (made one after the other, so
+   * that one worker's counters lie together), and it takes the counters over from the worker of the previous
+   * generation, whose weights are written out and which never goes back to its schedule. A worker made for a group
+   * that a newer one already replaced in that worker only picks by the loop.
+   */
+  private Worker newWorker(int index) {
+    lock.lock();
+    try {
+      Worker worker = workers[index];
+      if (worker != null) {
+        return worker;
+      }
+      BalancingLock workerLock = lineage.locks[index];
+      if (workerLock == null) {
+        workerLock = new BalancingLock();
+        lineage.locks[index] = workerLock;
+      }
+      worker = new Worker(workerLock, counters(primaries, index), counters(backups, index), schedule);
+      workerLock.lock();
+      try {
+        Worker previous = lineage.newest[index];
+        boolean newest = previous == null || lineage.newestGeneration[index] < generation;
+        if (newest) {
+          if (previous != null) {
+            previous.materialize();
+            previous.retired = true;
+          }
+          lineage.newest[index] = worker;
+          lineage.newestGeneration[index] = generation;
+        } else {
+          worker.retired = true;
+        }
+        for (PeerCounters[] tier : new PeerCounters[][] {worker.primaries, worker.backups}) {
+          for (PeerCounters counters : tier) {
+            if (newest || counters.owner == null) {
+              counters.owner = worker;
+            }
+          }
+        }
+        worker.count();
+        worker.tryResume();
+      } finally {
+        workerLock.unlock();
+      }
+      workers[index] = worker;
+      return worker;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // Callers hold the shared lock, which guards PeerState.counters.
+  private static PeerCounters[] counters(Peer[] tier, int worker) {
+    PeerCounters[] counters = new PeerCounters[tier.length];
+    for (int i = 0; i < tier.length; i++) {
+      PeerState state = tier[i].state;
+      PeerCounters[] all = tier[i].counters;
+      if (all[worker] == null) {
+        all[worker] = new PeerCounters(tier[i].spec(), state.checkDown);
+      }
+      counters[i] = all[worker];
+    }
+    return counters;
+  }
+
+  @CheckForNull
+  private static int[] byWeight(Peer[] primaries, int totalWeight) {
+    if (totalWeight > 4096) {
+      return null;
+    }
+    int[] table = new int[totalWeight];
+    int unit = 0;
+    for (int i = 0; i < primaries.length; i++) {
+      for (int j = 0; j < primaries[i].weight; j++) {
+        table[unit++] = i;
+      }
+    }
+    return table;
   }
 
   /**
@@ -98,9 +252,36 @@ public final class PeerGroup {
    * @param ticker the time source for failure windows
    */
   public static PeerGroup create(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
+    return create(definition, previous, ticker, DEFAULT_WORKERS);
+  }
+
+  /**
+   * Builds the peers of {@code definition} with {@code workers} balancing states (rounded up to a power of two;
+   * one when the upstream has {@code zone}).
+   *
+   * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
+   * @param ticker the time source for failure windows
+   */
+  public static PeerGroup create(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker,
+      int workers) {
     requireNonNull(definition, "definition");
     requireNonNull(ticker, "ticker");
-    return new PeerGroup(definition, previous, ticker);
+    checkArgument(workers >= 1 && workers <= MAX_WORKERS, "workers must be in 1..%s: %s", MAX_WORKERS, workers);
+    return new PeerGroup(definition, previous, ticker, powerOfTwo(workers));
+  }
+
+  static final int MAX_WORKERS = 1024;
+
+  /** The number of processors, as nginx's {@code worker_processes auto}. */
+  static final int DEFAULT_WORKERS = powerOfTwo(Math.min(MAX_WORKERS, Runtime.getRuntime().availableProcessors()));
+
+  static int powerOfTwo(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+  }
+
+  /** How many balancing states each upstream without {@code zone} keeps. */
+  int workerCount() {
+    return workers.length;
   }
 
   /** The definition these peers were built from. */
@@ -134,33 +315,34 @@ public final class PeerGroup {
   }
 
   /** Releases a peer a selection picked: nginx's free_peer. */
-  void release(Peer peer, boolean failed) {
+  void release(PeerCounters counters, BalancingLock workerLock, boolean failed) {
     // Only a failure records the time; a success does not need the clock.
     long now = failed ? nowSeconds() : 0;
-    lock.lock();
+    workerLock.lock();
     try {
-      PeerState state = peer.state;
-      if (peer.group.single) {
-        state.conns--;
+      if (single) {
+        counters.removeConnection();
         return;
       }
       if (failed) {
-        state.fails++;
-        state.accessed = now;
-        state.checked = now;
-        if (peer.maxFails != 0) {
-          state.effectiveWeight -= peer.weight / peer.maxFails;
+        counters.fails++;
+        counters.accessed = now;
+        counters.checked = now;
+        if (counters.maxFails != 0) {
+          counters.effectiveWeight -= counters.weight / counters.maxFails;
         }
-        if (state.effectiveWeight < 0) {
-          state.effectiveWeight = 0;
+        if (counters.effectiveWeight < 0) {
+          counters.effectiveWeight = 0;
         }
-      } else if (state.accessed < state.checked) {
+        counters.updateClean();
+      } else if (counters.accessed < counters.checked) {
         // A request succeeded after the failure window was checked: the peer is live again.
-        state.fails = 0;
+        counters.fails = 0;
+        counters.updateClean();
       }
-      state.conns--;
+      counters.removeConnection();
     } finally {
-      lock.unlock();
+      workerLock.unlock();
     }
   }
 }

@@ -26,16 +26,27 @@ import javax.annotation.CheckForNull;
  */
 public final class PeerSelection {
   PeerGroup group;
+  // The group's worker this selection picks through, and the counters of the tier it is in.
+  Worker worker;
+  PeerCounters[] counters;
   Peer[] tier;
-  private long[] tried = new long[1];
+  // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
+  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
+  private long tried;
+  private long[] triedBeyond = new long[0];
   private int attempts;
-  @CheckForNull private Peer current;
+  // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
+  private int current = -1;
+  // Which worker to use, as a thread's probe in LongAdder: the thread's id at first, moved on when the worker's
+  // lock was found taken, so that threads that collide spread out.
+  private int probe = (int) Thread.currentThread().getId();
 
   // Where a hash method left off for this request.
   long hash;
   int rehash;
   int hashTries;
   CharSequence key = "";
+  int keyCrc;
   @CheckForNull private InetAddress client;
   final byte[] address = new byte[16];
   int addressLength;
@@ -52,23 +63,40 @@ public final class PeerSelection {
    * @throws IllegalStateException when the last peer of the previous request was not reported
    */
   public PeerSelection start(PeerGroup group, @CheckForNull InetAddress client, @CheckForNull CharSequence hashKey) {
-    if (current != null) {
-      throw new IllegalStateException("the last peer (" + current + ") was not reported");
+    if (current >= 0) {
+      throw new IllegalStateException("the last peer (" + tier[current] + ") was not reported");
     }
-    this.group = requireNonNull(group, "group");
-    this.tier = group.primaries;
-    int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
-    if (tried.length < words) {
-      tried = new long[words];
-    } else {
-      java.util.Arrays.fill(tried, 0, words, 0L);
+    requireNonNull(group, "group");
+    // Fields are written only when they change: under G1, storing a reference costs a barrier, and a selection is
+    // usually reused for request after request on the same upstream.
+    if (this.group != group) {
+      this.group = group;
+    }
+    Worker worker = group.worker(probe & group.workerMask);
+    if (this.worker != worker) {
+      this.worker = worker;
+    }
+    if (this.tier != group.primaries) {
+      this.tier = group.primaries;
+    }
+    if (this.counters != worker.primaries) {
+      this.counters = worker.primaries;
+    }
+    this.tried = 0;
+    if (group.tries > 64) {
+      clearBeyond(group);
     }
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
     this.hashTries = 0;
-    this.key = hashKey == null ? "" : hashKey;
-    this.client = client;
+    CharSequence key = hashKey == null ? "" : hashKey;
+    if (this.key != key) {
+      this.key = key;
+    }
+    if (this.client != client) {
+      this.client = client;
+    }
     group.strategy.start(this);
     return this;
   }
@@ -84,25 +112,29 @@ public final class PeerSelection {
     if (group == null) {
       throw new IllegalStateException("not started");
     }
-    if (current != null) {
-      throw new IllegalStateException("the last peer (" + current + ") was not reported");
+    if (current >= 0) {
+      throw new IllegalStateException("the last peer (" + tier[current] + ") was not reported");
     }
     if (attempts >= group.tries) {
       return null;
     }
-    Peer peer;
-    group.lock.lock();
+    Worker worker = this.worker;
+    if (worker.lock.lock()) {
+      probe++;
+    }
+    Peer peer = null;
     try {
-      peer = group.strategy.pick(this, PeerGroup.UNREAD);
-      if (peer != null) {
-        peer.state.conns++;
+      int index = group.strategy.pick(this, PeerGroup.UNREAD);
+      if (index >= 0) {
+        counters[index].addConnection();
+        peer = tier[index];
+        current = index;
       }
     } finally {
-      group.lock.unlock();
+      worker.lock.unlock();
     }
     if (peer != null) {
       attempts++;
-      current = peer;
     }
     return peer;
   }
@@ -121,25 +153,54 @@ public final class PeerSelection {
   }
 
   private void release(boolean failed) {
-    Peer peer = current;
-    if (peer == null) {
+    int index = current;
+    if (index < 0) {
       throw new IllegalStateException("no peer to report");
     }
-    current = null;
-    peer.group.release(peer, failed);
+    current = -1;
+    group.release(counters[index], worker.lock, failed);
+  }
+
+  /** Makes this selection pick through worker {@code probe} (modulo each group's number of workers). */
+  PeerSelection probe(int probe) {
+    this.probe = probe;
+    return this;
+  }
+
+  /** True before the first peer of this request was picked: nothing is tried yet. */
+  boolean firstTry() {
+    return attempts == 0 && tier == group.primaries;
+  }
+
+  private void clearBeyond(PeerGroup group) {
+    int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
+    if (triedBeyond.length < words - 1) {
+      triedBeyond = new long[words - 1];
+    } else {
+      java.util.Arrays.fill(triedBeyond, 0L);
+    }
   }
 
   boolean isTried(int index) {
-    return (tried[index >>> 6] & (1L << index)) != 0;
+    if (index < 64) {
+      return (tried & (1L << index)) != 0;
+    }
+    return (triedBeyond[(index >>> 6) - 1] & (1L << index)) != 0;
   }
 
   void markTried(int index) {
-    tried[index >>> 6] |= 1L << index;
+    if (index < 64) {
+      tried |= 1L << index;
+    } else {
+      triedBeyond[(index >>> 6) - 1] |= 1L << index;
+    }
   }
 
   void switchToBackups() {
     tier = group.backups;
-    java.util.Arrays.fill(tried, 0L);
+    counters = worker.backups;
+    tried = 0;
+    java.util.Arrays.fill(triedBeyond, 0L);
   }
 
   /** The bytes ip_hash reads: three octets of IPv4, sixteen of IPv6, three zeros for anything else. */

@@ -1,18 +1,14 @@
 package io.dyups.core;
 
 /**
- * The live state of one server, as nginx keeps it in {@code ngx_http_upstream_rr_peer_t}. Shared by every
- * generation of a group in which the server's definition stayed the same, so that requests still running on an
- * old generation release into the same counters. Guarded by the group's lock.
+ * What one server shares across workers and across every generation of a group in which its line stayed the
+ * same: the workers' counters and the active health check's verdict (in Tengine the check's status lives in shared
+ * memory, seen by every worker). The health fields are guarded by the group's shared lock.
  */
 final class PeerState {
-  int currentWeight;
-  int effectiveWeight;
-  int conns;
-  int fails;
-  // Seconds on the group's ticker, as nginx's ngx_time().
-  long accessed;
-  long checked;
+  // One per worker, made when the worker first picks; null before. Replaced when a new generation has another
+  // number of workers. Guarded by the shared lock.
+  PeerCounters[] counters;
   // Set by an active health check (HealthChecker or the application's own): the peer takes no requests.
   boolean checkDown;
   // The HealthChecker's bookkeeping: checks passed or failed in a row, when the next is due, one at a time.
@@ -22,7 +18,25 @@ final class PeerState {
   long nextCheckNanos;
   boolean checkInFlight;
 
-  PeerState(int weight) {
-    this.effectiveWeight = weight;
+  PeerState(PeerCounters[] counters, boolean checkDown) {
+    this.counters = counters;
+    this.checkDown = checkDown;
+  }
+
+  /** Copies {@link #checkDown} to every worker. Callers hold the shared lock, which comes before a worker's. */
+  void publishCheckDown() {
+    for (PeerCounters worker : counters) {
+      if (worker == null) {
+        continue;
+      }
+      BalancingLock lock = worker.owner.lock;
+      lock.lock();
+      try {
+        worker.checkDown = checkDown;
+        worker.updateClean();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 }

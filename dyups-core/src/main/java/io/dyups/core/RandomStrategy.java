@@ -8,56 +8,37 @@ import java.util.concurrent.ThreadLocalRandom;
  * relative to its weight wins. After 20 draws that cannot serve, round robin.
  */
 final class RandomStrategy extends Strategy {
-  private final int[] ranges;
   private final boolean two;
 
-  RandomStrategy(PeerGroup group, boolean two) {
+  RandomStrategy(boolean two) {
     this.two = two;
-    Peer[] peers = group.primaries;
-    ranges = new int[peers.length];
-    int total = 0;
-    for (int i = 0; i < peers.length; i++) {
-      total += peers[i].weight;
-      ranges[i] = total;
-    }
   }
 
-  private int peek(PeerGroup group) {
-    int x = ThreadLocalRandom.current().nextInt(group.totalWeight);
-    int i = 0;
-    int j = ranges.length;
-    while (j - i > 1) {
-      int k = (i + j) >>> 1;
-      if (x < ranges[k - 1]) {
-        j = k;
-      } else {
-        i = k;
-      }
-    }
-    return i;
+  private static int peek(PeerGroup group) {
+    return byWeight(group, ThreadLocalRandom.current().nextInt(group.totalWeight));
   }
 
   @Override
-  Peer pick(PeerSelection selection, long now) {
+  int pick(PeerSelection selection, long now) {
     PeerGroup group = selection.group;
     if (selection.hashTries > 20 || group.primaries.length < 2) {
       return RoundRobinStrategy.INSTANCE.pick(selection, now);
     }
-    Peer[] peers = group.primaries;
+    PeerCounters[] peers = selection.worker.primaries;
     int previous = -1;
     for (;;) {
       int index = peek(group);
       if (eligible(peers[index], index, selection, now)) {
         if (!two) {
-          return take(selection, index, now);
+          return take(selection, peers, index, now);
         }
         if (previous >= 0) {
-          Peer peer = peers[index];
-          Peer other = peers[previous];
-          if ((long) peer.state.conns * other.weight > (long) other.state.conns * peer.weight) {
+          PeerCounters peer = peers[index];
+          PeerCounters other = peers[previous];
+          if ((long) peer.conns * other.weight > (long) other.conns * peer.weight) {
             index = previous;
           }
-          return take(selection, index, now);
+          return take(selection, peers, index, now);
         }
         previous = index;
       }
@@ -67,10 +48,9 @@ final class RandomStrategy extends Strategy {
     }
   }
 
-  private static Peer take(PeerSelection selection, int index, long now) {
-    Peer peer = selection.group.primaries[index];
+  private static int take(PeerSelection selection, PeerCounters[] peers, int index, long now) {
     selection.markTried(index);
-    touch(peer, now);
-    return peer;
+    touch(peers[index], selection, now);
+    return index;
   }
 }

@@ -3,15 +3,16 @@ package io.dyups.core;
 import io.dyups.parser.Balancing;
 
 /**
- * A balancing method: picks the next peer for a selection. {@link #pick} runs under the group's lock, marks the
- * picked peer as tried and returns it, or returns null when no peer can serve (nginx's NGX_BUSY).
+ * A balancing method: picks the next peer for a selection. {@link #pick} runs under the selection's worker lock,
+ * marks the picked peer as tried and returns its index in the selection's tier, or returns -1 when no peer can
+ * serve (nginx's NGX_BUSY).
  */
 abstract class Strategy {
   /** Prepares per-request state (the hash of a key, the client's address). Runs without the lock. */
   void start(PeerSelection selection) {}
 
-  /** Picks under the group's lock; {@code now} is the time in seconds, or {@link PeerGroup#UNREAD}. */
-  abstract Peer pick(PeerSelection selection, long now);
+  /** Picks under the worker's lock; {@code now} is the time in seconds, or {@link PeerGroup#UNREAD}. */
+  abstract int pick(PeerSelection selection, long now);
 
   static Strategy of(Balancing balancing, PeerGroup group) {
     if (balancing instanceof Balancing.IpHash) {
@@ -21,14 +22,14 @@ abstract class Strategy {
     } else if (balancing instanceof Balancing.LeastConn) {
       return new LeastConnStrategy();
     } else if (balancing instanceof Balancing.Random random) {
-      return new RandomStrategy(group, random.two());
+      return new RandomStrategy(random.two());
     }
     return RoundRobinStrategy.INSTANCE;
   }
 
   /** nginx's check that a peer may take a request: not tried in this selection, not down, out or full. */
-  static boolean eligible(Peer peer, int index, PeerSelection selection, long now) {
-    return !selection.isTried(index) && peer.usable(now);
+  static boolean eligible(PeerCounters peer, int index, PeerSelection selection, long now) {
+    return !selection.isTried(index) && peer.usable(now, selection.group);
   }
 
   /**
@@ -37,15 +38,29 @@ abstract class Strategy {
    * once it has failures, and the failure that gives it one sets {@code checked} itself. That keeps the clock off
    * the request path ({@code now} may be {@link PeerGroup#UNREAD}).
    */
-  static void touch(Peer peer, long now) {
-    PeerState state = peer.state;
-    if (state.fails == 0) {
+  static void touch(PeerCounters peer, PeerSelection selection, long now) {
+    if (peer.fails == 0) {
       return;
     }
-    long seconds = peer.group.seconds(now);
-    if (seconds - state.checked > peer.failTimeoutSeconds) {
-      state.checked = seconds;
+    long seconds = selection.group.seconds(now);
+    if (seconds - peer.checked > peer.failTimeoutSeconds) {
+      peer.checked = seconds;
     }
+  }
+
+  /** The primary that holds unit {@code w} of the total weight. */
+  static int byWeight(PeerGroup group, long w) {
+    int[] table = group.byWeight;
+    if (table != null) {
+      return table[(int) w];
+    }
+    Peer[] peers = group.primaries;
+    int index = 0;
+    while (w >= peers[index].weight) {
+      w -= peers[index].weight;
+      index++;
+    }
+    return index;
   }
 
   /**
@@ -54,67 +69,73 @@ abstract class Strategy {
    */
   abstract static class Tiered extends Strategy {
     /** Picks in the selection's current tier, or returns -1. */
-    abstract int pickIn(Peer[] tier, PeerSelection selection, long now);
+    abstract int pickIn(PeerCounters[] tier, PeerSelection selection, long now);
 
     @Override
-    final Peer pick(PeerSelection selection, long now) {
+    final int pick(PeerSelection selection, long now) {
       PeerGroup group = selection.group;
-      Peer[] tier = selection.tier;
-      int index = tier == group.primaries && group.single ? single(tier[0]) : pickIn(tier, selection, now);
-      if (index < 0 && tier == group.primaries && group.backups.length > 0) {
+      Worker worker = selection.worker;
+      PeerCounters[] tier = selection.counters;
+      boolean primaries = tier == worker.primaries;
+      int index = primaries && group.single ? single(tier[0]) : pickIn(tier, selection, now);
+      if (index < 0 && primaries && worker.backups.length > 0) {
         selection.switchToBackups();
-        index = pickIn(group.backups, selection, now);
+        index = pickIn(worker.backups, selection, now);
         if (index < 0) {
-          resetFails(group.backups);
+          resetFails(worker.backups);
         }
       }
       if (index < 0) {
         resetFails(tier);
-        return null;
+        return -1;
       }
       selection.markTried(index);
-      return selection.tier[index];
+      return index;
     }
 
     // nginx's single peer: only down (or a failed health check) and max_conns keep it from being used.
-    private static int single(Peer peer) {
-      if (peer.down || peer.state.checkDown || (peer.maxConns != 0 && peer.state.conns >= peer.maxConns)) {
+    private static int single(PeerCounters peer) {
+      if (peer.down || peer.checkDown || (peer.maxConns != 0 && peer.conns >= peer.maxConns)) {
         return -1;
       }
       return 0;
     }
 
-    private static void resetFails(Peer[] tier) {
-      for (Peer peer : tier) {
-        peer.state.fails = 0;
+    private static void resetFails(PeerCounters[] tier) {
+      for (PeerCounters peer : tier) {
+        peer.fails = 0;
+        peer.updateClean();
       }
     }
   }
 
   /**
-   * One step of nginx's smooth weighted round robin over the eligible peers of {@code tier}: every eligible peer's current weight grows by its effective
-   * weight, the largest wins (the first on ties) and gives back the total. With {@code serverIds}, only the
-   * peers whose id is {@code sameServer} take part.
+   * One step of nginx's smooth weighted round robin over the eligible peers of {@code tier}: every eligible peer's
+   * current weight grows by its effective weight, the largest wins (the first on ties) and gives back the total.
+   * With {@code serverIds}, only the peers whose id is {@code sameServer} take part.
    */
-  static int smooth(Peer[] tier, PeerSelection selection, long now, int[] serverIds, int sameServer) {
-    Peer best = null;
+  static int smooth(PeerCounters[] tier, PeerSelection selection, long now, int[] serverIds, int sameServer) {
+    if (tier == selection.worker.primaries) {
+      selection.worker.materialize();
+    }
+    PeerCounters best = null;
     int bestIndex = -1;
     int total = 0;
     for (int i = 0; i < tier.length; i++) {
-      Peer peer = tier[i];
+      PeerCounters peer = tier[i];
       if (serverIds != null && serverIds[i] != sameServer) {
         continue;
       }
       if (!eligible(peer, i, selection, now)) {
         continue;
       }
-      PeerState state = peer.state;
-      state.currentWeight += state.effectiveWeight;
-      total += state.effectiveWeight;
-      if (state.effectiveWeight < peer.weight) {
-        state.effectiveWeight++;
+      peer.currentWeight += peer.effectiveWeight;
+      total += peer.effectiveWeight;
+      if (peer.effectiveWeight < peer.weight) {
+        peer.effectiveWeight++;
+        peer.updateClean();
       }
-      if (best == null || state.currentWeight > best.state.currentWeight) {
+      if (best == null || peer.currentWeight > best.currentWeight) {
         best = peer;
         bestIndex = i;
       }
@@ -122,8 +143,8 @@ abstract class Strategy {
     if (best == null) {
       return -1;
     }
-    best.state.currentWeight -= total;
-    touch(best, now);
+    best.currentWeight -= total;
+    touch(best, selection, now);
     return bestIndex;
   }
 }

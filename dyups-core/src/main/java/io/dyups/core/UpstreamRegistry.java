@@ -75,6 +75,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   @CheckForNull private final Path persistenceFile;
   private final AtomicFileWriter fileWriter;
   private final Ticker ticker;
+  private final int workers;
   private final List<UpstreamListener> listeners;
   @CheckForNull private final ExecutorService notifier;
 
@@ -84,6 +85,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     this.persistenceFile = builder.persistenceFile;
     this.fileWriter = builder.fileWriter;
     this.ticker = builder.ticker;
+    this.workers = builder.workers;
     this.listeners = List.copyOf(builder.listeners);
     this.notifier = listeners.isEmpty() ? null : Executors.newSingleThreadExecutor(runnable -> {
       Thread thread = new Thread(runnable, "dyups-registry-listeners");
@@ -253,7 +255,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       UpstreamBlock named = definition.withName(kept);
       long order = old == null ? nextOrder : old.order;
       Upstream current = new Upstream(kept, versions.incrementAndGet(), named,
-          PeerGroup.create(named, old == null ? null : old.peers(), ticker), order);
+          PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
       Result persisted = persist(key, current);
       if (persisted != null) {
         return persisted;
@@ -446,7 +448,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     String kept = old == null ? block.name() : old.name();
     UpstreamBlock named = block.withName(kept);
     Upstream upstream = new Upstream(kept, versions.incrementAndGet(), named,
-        PeerGroup.create(named, old == null ? null : old.peers(), ticker), order);
+        PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
     byKey.put(key, upstream);
     trackHealthCheck(key, upstream);
     keysInOrder.put(order, key);
@@ -474,6 +476,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     @CheckForNull private Path persistenceFile;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = Ticker.systemTicker();
+    private int workers = PeerGroup.DEFAULT_WORKERS;
     private final List<UpstreamListener> listeners = new ArrayList<>();
     private final List<Path> configs = new ArrayList<>();
 
@@ -509,6 +512,20 @@ public final class UpstreamRegistry implements AutoCloseable {
     /** The time source for the peers' failure windows; the system ticker by default. */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * How many balancing states each upstream without {@code zone} keeps, as nginx's {@code worker_processes}:
+     * threads pick through different ones and do not wait for each other, and each counts its own connections
+     * and failures ({@code max_fails}, {@code max_conns} and {@code least_conn} are per worker, as in nginx).
+     * Rounded up to a power of two; by default the number of processors. An upstream with {@code zone} always
+     * has one, shared by every thread; {@code workers(1)} gives every upstream that exactness.
+     */
+    public Builder workers(int workers) {
+      checkArgument(workers >= 1 && workers <= PeerGroup.MAX_WORKERS, "workers must be in 1..%s: %s",
+          PeerGroup.MAX_WORKERS, workers);
+      this.workers = workers;
       return this;
     }
 

@@ -223,7 +223,7 @@ class BalancingTest {
 
   @Test
   void maxConnsLimitsConcurrentUse() {
-    PeerGroup group = group("server a max_conns=1; server b max_conns=1;");
+    PeerGroup group = group("zone shared; server a max_conns=1; server b max_conns=1;");
     PeerSelection first = new PeerSelection().start(group, null, null);
     PeerSelection second = new PeerSelection().start(group, null, null);
     PeerSelection third = new PeerSelection().start(group, null, null);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,6 +29,23 @@ class Crc32Test {
         text.append(kind < 8 ? (char) (0x20 + random.nextInt(0x5F)) : kind == 8 ? 'é' : '€');
       }
       assertThat(Crc32.of(text)).as("%s", text).isEqualTo(reference(text.toString()));
+    }
+  }
+
+  @Test
+  void matchesTheCrc32OfAsciiRunsWithAtMostOneOtherCharacter() {
+    Random random = new Random(16);
+    for (int length = 0; length < 100; length++) {
+      for (int round = 0; round < 20; round++) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+          text.append((char) (0x20 + random.nextInt(0x5F)));
+        }
+        if (length > 0 && round % 2 == 1) {
+          text.setCharAt(random.nextInt(length), round % 4 == 1 ? 'é' : '€');
+        }
+        assertThat(Crc32.of(text)).as("%s", text).isEqualTo(reference(text.toString()));
+      }
     }
   }
 
