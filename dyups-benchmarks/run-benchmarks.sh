@@ -25,7 +25,7 @@ for part in "${parts[@]}"; do
     case "$part" in
       pick)
         for threads in 1 2; do
-          java -jar "$jar" 'PickBenchmark|ArmeriaPickBenchmark' -bm avgt -tu ns "${short[@]}" -t "$threads" -prof gc \
+          java -jar "$jar" 'PickBenchmark|ArmeriaPickBenchmark|KeyHashBenchmark' -bm avgt -tu ns "${short[@]}" -t "$threads" -prof gc \
               -rf json -rff "$out/pick-t$threads.json"
           load
         done

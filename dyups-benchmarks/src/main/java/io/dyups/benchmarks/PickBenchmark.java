@@ -125,6 +125,17 @@ public class PickBenchmark {
     return pickFrom(registry.find(request.ownName), request);
   }
 
+  /**
+   * {@code start} alone, the part of {@code pick} before the lock: for {@code hash} and {@code hash … consistent}
+   * it is the CRC-32 of the key, which nginx's hash requires; {@link KeyHashBenchmark} has the JDK's CRC-32 of the
+   * same keys beside it.
+   */
+  @Benchmark
+  public PeerSelection start(Request request) {
+    int i = request.next++ & 63;
+    return request.selection.start(registry.find("bench").peers(), request.clients[i], request.keys[i]);
+  }
+
   private static Peer pickFrom(Upstream upstream, Request request) {
     int i = request.next++ & 63;
     PeerSelection selection = request.selection.start(upstream.peers(), request.clients[i], request.keys[i]);

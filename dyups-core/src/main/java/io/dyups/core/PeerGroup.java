@@ -46,7 +46,9 @@ public final class PeerGroup {
   final int workerMask;
   private final Lineage lineage;
   private final long generation;
-  @CheckForNull private final int[] schedule;
+  // Made with the first worker (guarded by the shared lock): an upstream nobody picks from does not pay for it.
+  @CheckForNull private int[] schedule;
+  private boolean scheduleMade;
   // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
   final boolean single;
   // Sum of the primaries' weights, nginx's peers->total_weight.
@@ -130,12 +132,23 @@ public final class PeerGroup {
     this.single = primaries.length == 1 && backups.length == 0;
     this.totalWeight = weights;
     this.tries = primaries.length + backups.length;
-    this.byWeight = byWeight(primaries, totalWeight);
+    Balancing balancing = definition.balancing();
+    boolean byWeight = balancing instanceof Balancing.IpHash || balancing instanceof Balancing.Random
+        || (balancing instanceof Balancing.Hash hash && !hash.consistent());
+    this.byWeight = byWeight ? byWeight(primaries, totalWeight) : null;
     this.weightReciprocal = reciprocal(totalWeight);
-    this.schedule = Worker.schedule(primaries, totalWeight);
     this.workers = new Worker[count];
     this.workerMask = count - 1;
-    this.strategy = Strategy.of(definition.balancing(), this);
+    this.strategy = Strategy.of(balancing, this);
+    // The workers that picked from the previous generation get their state now, from the writer, rather than on
+    // their first pick from this one.
+    if (sameWorkers) {
+      for (int w = 0; w < count; w++) {
+        if (previous.workers[w] != null) {
+          worker(w);
+        }
+      }
+    }
   }
 
   /**
@@ -156,6 +169,11 @@ public final class PeerGroup {
     }
     int quotient = (int) ((h * reciprocal) >>> 40);
     return h - quotient * divisor;
+  }
+
+  /** True when worker {@code index} has its state already. */
+  boolean hasWorker(int index) {
+    return workers[index] != null;
   }
 
   /** Worker {@code index} of this group, made on first use. */
@@ -181,6 +199,10 @@ public final class PeerGroup {
       if (workerLock == null) {
         workerLock = new BalancingLock();
         lineage.locks[index] = workerLock;
+      }
+      if (!scheduleMade) {
+        schedule = Worker.schedule(primaries, totalWeight);
+        scheduleMade = true;
       }
       worker = new Worker(workerLock, counters(primaries, index), counters(backups, index), schedule);
       workerLock.lock();

@@ -137,6 +137,21 @@ class WorkerTest {
   }
 
   @Test
+  void aWorkerIsMadeOnFirstUseOrWithTheGenerationAfterOneItPickedFrom() {
+    PeerGroup old = group("server a; server b;", 2);
+    assertThat(old.hasWorker(0)).isFalse();
+    pickOn(old, 0);
+    assertThat(old.hasWorker(0)).isTrue();
+    assertThat(old.hasWorker(1)).isFalse();
+
+    PeerGroup replaced = replace(old, "server a; server c;");
+
+    assertThat(replaced.hasWorker(0)).isTrue();
+    assertThat(replaced.hasWorker(1)).isFalse();
+    assertThat(old.worker(0).retired).isTrue();
+  }
+
+  @Test
   void eachWorkerCountsItsOwnFailures() {
     PeerGroup group = group("server a; server b;", 2);
     Peer a = group.peers().get(0);
