@@ -1,5 +1,7 @@
 package io.dyups.benchmarks;
 
+import io.dyups.core.PeerSelection;
+import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
@@ -13,7 +15,8 @@ import java.util.List;
  * Heap retained per parsed server: the used heap after full collections with the result held, less the used heap
  * without it, over the number of servers, for an upstream.conf of 100 000 upstreams of 4 servers. Measures the
  * directive tree ({@code NginxConfig}), the typed model ({@code List<UpstreamBlock>}, the tree dropped) and a
- * loaded registry (model plus live peers).
+ * loaded registry (model plus live peers), and what one worker's balancing state adds once it picks from every
+ * upstream.
  *
  * <p>Not a JMH benchmark (JMH measures time and allocation, not what stays reachable). Run with
  * {@code java -cp benchmarks.jar -Xmx3g io.dyups.benchmarks.Footprint}.
@@ -47,6 +50,25 @@ public final class Footprint {
       long withRegistry = usedAfterGc();
       print("registry (model + peers)", withRegistry - beforeRegistry, servers);
       keep(registry);
+      registry.close();
+      registry = null;
+
+      // A worker's balancing state is made when it first picks from an upstream: one pick from every upstream
+      // on a registry of one worker gives what each worker that uses an upstream adds.
+      long beforeUnpicked = usedAfterGc();
+      UpstreamRegistry picked = UpstreamRegistry.builder().workers(1).load(file).build();
+      long unpicked = usedAfterGc();
+      PeerSelection selection = new PeerSelection();
+      for (Upstream upstream : picked.detail()) {
+        selection.start(upstream.peers(), null, null);
+        if (selection.next() != null) {
+          selection.succeeded();
+        }
+      }
+      long withWorker = usedAfterGc();
+      print("registry, 1 worker, nothing picked", unpicked - beforeUnpicked, servers);
+      print("one worker's state, each upstream picked", withWorker - unpicked, servers);
+      keep(picked);
     } finally {
       Files.delete(file);
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.annotation.CheckForNull;
 
 /**
@@ -37,8 +38,8 @@ public final class PeerGroup {
   final Strategy strategy;
   final Ticker ticker;
   // Guards the health fields of the peers' PeerState and the making of workers; shared by every generation.
-  // Taken before a worker's lock.
-  final BalancingLock lock;
+  // Taken before a worker's lock. Off the request path, so a plain lock, without the padding of a worker's.
+  final ReentrantLock lock;
   // Made on first use, so that an upstream costs a worker's state only in the workers that pick from it. Read
   // without a lock: a Worker's final fields make it safe to see through a race, and the rest of it is read under
   // its own lock.
@@ -75,7 +76,7 @@ public final class PeerGroup {
   private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker, int workerCount) {
     this.definition = definition;
     this.ticker = ticker;
-    this.lock = previous == null ? new BalancingLock() : previous.lock;
+    this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
     boolean sameWorkers = previous != null && previous.workers.length == count;
     this.lineage = sameWorkers ? previous.lineage : new Lineage(count);
