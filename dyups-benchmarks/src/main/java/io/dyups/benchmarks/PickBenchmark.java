@@ -119,6 +119,32 @@ public class PickBenchmark {
     return pickFrom(registry.find("bench"), request);
   }
 
+  /**
+   * A request held open on one peer of the shared upstream for the whole run, from the benchmark's thread: with a
+   * connection active, least_conn compares counts instead of taking round robin's cycle.
+   */
+  @State(Scope.Thread)
+  public static class BusyPeer {
+    final PeerSelection held = new PeerSelection();
+
+    @Setup
+    public void setUp(PickBenchmark benchmark) {
+      held.start(benchmark.registry.find("bench").peers(), null, "/held");
+      held.next();
+    }
+
+    @TearDown
+    public void tearDown() {
+      held.succeeded();
+    }
+  }
+
+  @Benchmark
+  public Peer pickWithOneBusy(Request request, BusyPeer busy, CpuTime cpu) {
+    cpu.ops++;
+    return pickFrom(registry.find("bench"), request);
+  }
+
   @Benchmark
   public Peer pickOwnUpstream(Request request, CpuTime cpu) {
     cpu.ops++;

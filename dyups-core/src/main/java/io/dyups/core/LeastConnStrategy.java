@@ -13,12 +13,15 @@ final class LeastConnStrategy extends Strategy.Tiered {
     if (primaries && worker.busy == 0 && worker.onSchedule() && selection.firstTry()) {
       return worker.nextScheduled();
     }
+    // Every primary clean (counted by the worker that owns the counters) and none tried yet: every one is
+    // eligible, and the checks can be skipped.
+    boolean allEligible = primaries && !worker.retired && worker.unclean == 0 && selection.firstTry();
     PeerCounters best = null;
     int bestIndex = -1;
     boolean many = false;
     for (int i = 0; i < tier.length; i++) {
       PeerCounters peer = tier[i];
-      if (!eligible(peer, i, selection, now)) {
+      if (!allEligible && !eligible(peer, i, selection, now)) {
         continue;
       }
       if (best == null || (long) peer.conns * best.weight < (long) best.conns * peer.weight) {
@@ -40,7 +43,7 @@ final class LeastConnStrategy extends Strategy.Tiered {
       PeerCounters first = best;
       for (int i = bestIndex; i < tier.length; i++) {
         PeerCounters peer = tier[i];
-        if (!eligible(peer, i, selection, now)) {
+        if (!allEligible && !eligible(peer, i, selection, now)) {
           continue;
         }
         if ((long) peer.conns * first.weight != (long) first.conns * peer.weight) {
