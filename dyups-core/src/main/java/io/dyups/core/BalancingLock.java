@@ -60,6 +60,9 @@ final class BalancingLock extends BalancingLockWord {
 abstract class BalancingLockPadding {
   @SuppressWarnings("unused")
   private long p00, p01, p02, p03, p04, p05, p06, p07;
+  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
+  // subclass: ahead of the padding, beside the object before this one.
+  private int p08;
 }
 
 /** The lock word of {@link BalancingLock}, between its paddings. */

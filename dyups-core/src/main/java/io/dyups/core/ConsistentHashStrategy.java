@@ -1,9 +1,11 @@
 package io.dyups.core;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import javax.annotation.CheckForNull;
 
 /**
  * {@code hash KEY consistent}, as ngx_http_upstream_hash_module (compatible with Cache::Memcached::Fast): a ring
@@ -109,7 +111,7 @@ final class ConsistentHashStrategy extends Strategy {
   }
 
   @Override
-  void start(PeerSelection selection) {
+  void start(PeerSelection selection, @CheckForNull InetAddress client) {
     long hash = Crc32.of(selection.key) & 0xFFFFFFFFL;
     // The first point at or after the key's hash; past the last point wraps to the first.
     int bucket = (int) (hash >>> bucketShift);

@@ -1,5 +1,8 @@
 package io.dyups.core;
 
+import java.net.InetAddress;
+import javax.annotation.CheckForNull;
+
 /**
  * {@code hash KEY}, as ngx_http_upstream_hash_module (compatible with Cache::Memcached): the key's CRC-32,
  * prefixed by the retry number from the second try on, picks a primary by weight; after 20 tries, or with an
@@ -7,7 +10,7 @@ package io.dyups.core;
  */
 final class HashStrategy extends Strategy {
   @Override
-  void start(PeerSelection selection) {
+  void start(PeerSelection selection, @CheckForNull InetAddress client) {
     // The first try's CRC-32 is made before the lock is taken.
     selection.keyCrc = selection.key.length() == 0 ? 0 : Crc32.of(selection.key);
   }

@@ -1,5 +1,8 @@
 package io.dyups.core;
 
+import java.net.InetAddress;
+import javax.annotation.CheckForNull;
+
 /**
  * {@code ip_hash}, as ngx_http_upstream_ip_hash_module: the first three octets of an IPv4 client (all sixteen of
  * IPv6) hashed with nginx's constants pick a primary by weight; a peer that cannot serve moves the hash on; after
@@ -11,9 +14,9 @@ final class IpHashStrategy extends Strategy {
   private static final int K2 = 113 * 113 % 6271;
 
   @Override
-  void start(PeerSelection selection) {
+  void start(PeerSelection selection, @CheckForNull InetAddress client) {
     selection.hash = 89;
-    selection.loadClientAddress();
+    selection.loadClientAddress(client);
   }
 
   @Override

@@ -65,6 +65,9 @@ final class PeerCounters extends PeerCountersFields {
 abstract class PeerCountersPadding {
   @SuppressWarnings("unused")
   private long p00, p01, p02, p03, p04, p05, p06, p07;
+  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
+  // subclass: ahead of the padding, beside the object before this one.
+  private int p08;
 }
 
 /** The fields of {@link PeerCounters}, between its paddings. */

@@ -24,32 +24,10 @@ import javax.annotation.CheckForNull;
  *
  * <p>Not thread-safe: one request at a time. Reusable without allocating.
  */
-public final class PeerSelection {
-  PeerGroup group;
-  // The group's worker this selection picks through, and the counters of the tier it is in.
-  Worker worker;
-  PeerCounters[] counters;
-  Peer[] tier;
-  // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
-  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
-  private long tried;
-  private long[] triedBeyond = new long[0];
-  private int attempts;
-  // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
-  private int current = -1;
-  // Which worker to use, as a thread's probe in LongAdder: the thread's id at first, moved on when the worker's
-  // lock was found taken, so that threads that collide spread out.
-  private int probe = (int) Thread.currentThread().getId();
-
-  // Where a hash method left off for this request.
-  long hash;
-  int rehash;
-  int hashTries;
-  CharSequence key = "";
-  int keyCrc;
-  @CheckForNull private InetAddress client;
-  final byte[] address = new byte[16];
-  int addressLength;
+public final class PeerSelection extends PeerSelectionFields {
+  // Padding after the fields; see PeerSelectionPadding.
+  @SuppressWarnings("unused")
+  private long p10, p11, p12, p13, p14, p15, p16, p17;
 
   /** A selection not yet started. */
   public PeerSelection() {}
@@ -94,10 +72,7 @@ public final class PeerSelection {
     if (this.key != key) {
       this.key = key;
     }
-    if (this.client != client) {
-      this.client = client;
-    }
-    group.strategy.start(this);
+    group.strategy.start(this, client);
     return this;
   }
 
@@ -120,7 +95,11 @@ public final class PeerSelection {
     }
     Worker worker = this.worker;
     if (worker.lock.lock()) {
-      probe++;
+      // Another thread holds this worker: move on, by a xorshift step as LongAdder does, so that two threads that
+      // collide do not both step to the same next worker.
+      probe ^= probe << 13;
+      probe ^= probe >>> 17;
+      probe ^= probe << 5;
     }
     Peer peer = null;
     try {
@@ -204,7 +183,7 @@ public final class PeerSelection {
   }
 
   /** The bytes ip_hash reads: three octets of IPv4, sixteen of IPv6, three zeros for anything else. */
-  void loadClientAddress() {
+  void loadClientAddress(@CheckForNull InetAddress client) {
     if (client instanceof Inet4Address) {
       byte[] bytes = client.getAddress();
       System.arraycopy(bytes, 0, address, 0, 3);
@@ -220,4 +199,45 @@ public final class PeerSelection {
       addressLength = 3;
     }
   }
+}
+
+/**
+ * Padding before the fields of {@link PeerSelection}: superclass fields are laid out first. A selection's fields
+ * are written on every pick by the one thread using it, and the selections of different threads may lie side by
+ * side (a collector copies them in the order it finds them); the padding keeps them off each other's lines.
+ */
+abstract class PeerSelectionPadding {
+  @SuppressWarnings("unused")
+  private long p00, p01, p02, p03, p04, p05, p06, p07;
+  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
+  // subclass: ahead of the padding, beside the object before this one.
+  private int p08;
+}
+
+/** The fields of {@link PeerSelection}, between its paddings. */
+abstract class PeerSelectionFields extends PeerSelectionPadding {
+  PeerGroup group;
+  // The group's worker this selection picks through, and the counters of the tier it is in.
+  Worker worker;
+  PeerCounters[] counters;
+  Peer[] tier;
+  // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
+  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
+  long tried;
+  long[] triedBeyond = new long[0];
+  int attempts;
+  // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
+  int current = -1;
+  // Which worker to use, as a thread's probe in LongAdder: the thread's id at first (never 0, which xorshift
+  // keeps), moved on when the worker's lock was found taken, so that threads that collide spread out.
+  int probe = (int) Thread.currentThread().getId() | 1 << 30;
+
+  // Where a hash method left off for this request.
+  long hash;
+  int rehash;
+  int hashTries;
+  CharSequence key = "";
+  int keyCrc;
+  final byte[] address = new byte[16];
+  int addressLength;
 }
