@@ -32,11 +32,11 @@ final class IpHashStrategy extends Strategy {
       if (selection.addressLength == 3) {
         // nginx's three steps of hash = (hash * 113 + octet) % 6271, with one remainder instead of three: the
         // remainder of a sum is the remainder of the sum of remainders.
-        hash = (hash * K3 + (selection.address[0] & 0xFF) * K2 + (selection.address[1] & 0xFF) * 113
-            + (selection.address[2] & 0xFF)) % 6271;
+        hash = (hash * K3 + selection.addressByte(0) * K2 + selection.addressByte(1) * 113
+            + selection.addressByte(2)) % 6271;
       } else {
         for (int i = 0; i < selection.addressLength; i++) {
-          hash = (hash * 113 + (selection.address[i] & 0xFF)) % 6271;
+          hash = (hash * 113 + selection.addressByte(i)) % 6271;
         }
       }
       int index = byWeight(group, group.weightUnit(hash));

@@ -182,22 +182,32 @@ public final class PeerSelection extends PeerSelectionFields {
     java.util.Arrays.fill(triedBeyond, 0L);
   }
 
-  /** The bytes ip_hash reads: three octets of IPv4, sixteen of IPv6, three zeros for anything else. */
+  /**
+   * Keeps the bytes ip_hash reads: three octets of IPv4, sixteen of IPv6, three zeros for anything else. In two
+   * fields rather than an array of their own, which could lie beside another thread's selection.
+   */
   void loadClientAddress(@CheckForNull InetAddress client) {
-    if (client instanceof Inet4Address) {
-      byte[] bytes = client.getAddress();
-      System.arraycopy(bytes, 0, address, 0, 3);
+    addressLow = 0;
+    addressHigh = 0;
+    if (client == null) {
       addressLength = 3;
-    } else if (client != null) {
-      byte[] bytes = client.getAddress();
-      System.arraycopy(bytes, 0, address, 0, 16);
-      addressLength = 16;
-    } else {
-      address[0] = 0;
-      address[1] = 0;
-      address[2] = 0;
-      addressLength = 3;
+      return;
     }
+    byte[] bytes = client.getAddress();
+    addressLength = client instanceof Inet4Address ? 3 : 16;
+    for (int i = 0; i < addressLength; i++) {
+      long octet = (bytes[i] & 0xFFL) << (8 * (i & 7));
+      if (i < 8) {
+        addressLow |= octet;
+      } else {
+        addressHigh |= octet;
+      }
+    }
+  }
+
+  /** Byte {@code i} of the client's address as ip_hash reads it. */
+  int addressByte(int i) {
+    return (int) ((i < 8 ? addressLow : addressHigh) >>> (8 * (i & 7))) & 0xFF;
   }
 }
 
@@ -238,6 +248,7 @@ abstract class PeerSelectionFields extends PeerSelectionPadding {
   int hashTries;
   CharSequence key = "";
   int keyCrc;
-  final byte[] address = new byte[16];
+  long addressLow;
+  long addressHigh;
   int addressLength;
 }
