@@ -71,30 +71,19 @@ public final class Peer {
    * shared lock keeps workers from being made meanwhile. A worker with no counters yet counts as fresh: 0.
    */
   private long add(Counter counter, long now) {
-    long total = 0;
+    long[] total = new long[1];
     group.lock.lock();
     try {
-      for (PeerCounters worker : counters) {
-        if (worker == null) {
-          continue;
-        }
-        BalancingLock lock = worker.owner.lock;
-        lock.lock();
-        try {
-          total += switch (counter) {
-            case CONNECTIONS -> worker.conns;
-            case FAILURES -> worker.fails;
-            case OUT -> worker.isFailed(now, group) ? 1 : 0;
-            case USABLE -> worker.usable(now, group) ? 1 : 0;
-          };
-        } finally {
-          lock.unlock();
-        }
-      }
+      PeerState.eachWorker(counters, worker -> total[0] += switch (counter) {
+        case CONNECTIONS -> worker.conns;
+        case FAILURES -> worker.fails;
+        case OUT -> worker.isFailed(now, group) ? 1 : 0;
+        case USABLE -> worker.usable(now, group) ? 1 : 0;
+      });
     } finally {
       group.lock.unlock();
     }
-    return total;
+    return total[0];
   }
 
   /**

@@ -1,5 +1,7 @@
 package io.dyups.core;
 
+import java.util.function.Consumer;
+
 /**
  * What one server shares across workers and across every generation of a group in which its line stayed the
  * same: the workers' counters and the active health check's verdict (in Tengine the check's status lives in shared
@@ -25,6 +27,17 @@ final class PeerState {
 
   /** Copies {@link #checkDown} to every worker. Callers hold the shared lock, which comes before a worker's. */
   void publishCheckDown() {
+    eachWorker(counters, worker -> {
+      worker.checkDown = checkDown;
+      worker.updateClean();
+    });
+  }
+
+  /**
+   * Runs {@code action} on the counters of each worker that has them, under that worker's lock. Callers hold the
+   * shared lock, so that no worker is being made meanwhile.
+   */
+  static void eachWorker(PeerCounters[] counters, Consumer<PeerCounters> action) {
     for (PeerCounters worker : counters) {
       if (worker == null) {
         continue;
@@ -32,8 +45,7 @@ final class PeerState {
       BalancingLock lock = worker.owner.lock;
       lock.lock();
       try {
-        worker.checkDown = checkDown;
-        worker.updateClean();
+        action.accept(worker);
       } finally {
         lock.unlock();
       }
