@@ -100,6 +100,7 @@ public class PickBenchmark {
     final PeerSelection selection = new PeerSelection();
     final InetAddress[] clients = new InetAddress[64];
     final String[] keys = new String[64];
+    final byte[][] keyBytes = new byte[64][];
     String ownName;
     int next;
 
@@ -108,6 +109,7 @@ public class PickBenchmark {
       for (int i = 0; i < clients.length; i++) {
         clients[i] = InetAddress.getByAddress(new byte[] {10, 0, (byte) i, (byte) (7 * i)});
         keys[i] = "/static/item/" + i * 7919;
+        keyBytes[i] = keys[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
       }
       ownName = "bench" + benchmark.threads.getAndIncrement();
     }
@@ -117,6 +119,19 @@ public class PickBenchmark {
   public Peer pick(Request request, CpuTime cpu) {
     cpu.ops++;
     return pickFrom(registry.find("bench"), request);
+  }
+
+  /** As {@code pick}, with the hash key given as bytes ({@code PeerSelection.start(group, client, bytes, 0, n)}). */
+  @Benchmark
+  public Peer pickWithKeyBytes(Request request, CpuTime cpu) {
+    cpu.ops++;
+    int i = request.next++ & 63;
+    byte[] key = request.keyBytes[i];
+    PeerSelection selection = request.selection.start(registry.find("bench").peers(), request.clients[i], key, 0,
+        key.length);
+    Peer peer = selection.next();
+    selection.succeeded();
+    return peer;
   }
 
   /**

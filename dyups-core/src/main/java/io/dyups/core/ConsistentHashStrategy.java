@@ -112,7 +112,7 @@ final class ConsistentHashStrategy extends Strategy {
 
   @Override
   void start(PeerSelection selection, @CheckForNull InetAddress client) {
-    long hash = Crc32.of(selection.key) & 0xFFFFFFFFL;
+    long hash = selection.keyHash() & 0xFFFFFFFFL;
     // The first point at or after the key's hash; past the last point wraps to the first.
     int bucket = (int) (hash >>> bucketShift);
     int low = buckets[bucket];
@@ -131,7 +131,7 @@ final class ConsistentHashStrategy extends Strategy {
   @Override
   int pick(PeerSelection selection, long now) {
     PeerGroup group = selection.group;
-    if (selection.hashTries > 20 || group.primaries.length < 2 || selection.key.length() == 0) {
+    if (selection.hashTries > 20 || group.primaries.length < 2 || selection.keyLength == 0) {
       return RoundRobinStrategy.INSTANCE.pick(selection, now);
     }
     PeerCounters[] peers = selection.worker.primaries;

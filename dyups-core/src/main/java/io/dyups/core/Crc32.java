@@ -105,6 +105,13 @@ final class Crc32 {
     return crc;
   }
 
+  static int update(int crc, byte[] bytes, int offset, int length) {
+    for (int i = offset; i < offset + length; i++) {
+      crc = update(crc, bytes[i] & 0xFF);
+    }
+    return crc;
+  }
+
   static int of(CharSequence text) {
     return finish(update(INIT, text));
   }

@@ -12,19 +12,19 @@ final class HashStrategy extends Strategy {
   @Override
   void start(PeerSelection selection, @CheckForNull InetAddress client) {
     // The first try's CRC-32 is made before the lock is taken.
-    selection.keyCrc = selection.key.length() == 0 ? 0 : Crc32.of(selection.key);
+    selection.keyCrc = selection.keyLength == 0 ? 0 : selection.keyHash();
   }
 
   @Override
   int pick(PeerSelection selection, long now) {
     PeerGroup group = selection.group;
-    if (selection.hashTries > 20 || group.primaries.length < 2 || selection.key.length() == 0) {
+    if (selection.hashTries > 20 || group.primaries.length < 2 || selection.keyLength == 0) {
       return RoundRobinStrategy.INSTANCE.pick(selection, now);
     }
     PeerCounters[] peers = selection.worker.primaries;
     for (;;) {
       int crc = selection.rehash == 0 ? selection.keyCrc
-          : Crc32.finish(Crc32.update(updateDecimal(Crc32.INIT, selection.rehash), selection.key));
+          : Crc32.finish(selection.updateKey(updateDecimal(Crc32.INIT, selection.rehash)));
       // A sum of at most 21 values below 2^15: never negative, and an int.
       selection.hash += (crc >>> 16) & 0x7FFF;
       selection.rehash++;

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.Objects;
+import java.util.zip.CRC32;
 import javax.annotation.CheckForNull;
 
 /**
@@ -37,10 +39,51 @@ public final class PeerSelection extends PeerSelectionFields {
    *
    * @param client the client's address, which {@code ip_hash} hashes (null: hashed as nginx hashes a client
    *     that has no IP address)
-   * @param hashKey the evaluated key of {@code hash KEY} (null or empty: round robin, as nginx)
+   * @param hashKey the evaluated key of {@code hash KEY} (null or empty: round robin, as nginx); hashed as its
+   *     UTF-8 bytes
    * @throws IllegalStateException when the last peer of the previous request was not reported
    */
   public PeerSelection start(PeerGroup group, @CheckForNull InetAddress client, @CheckForNull CharSequence hashKey) {
+    prepare(group);
+    CharSequence key = hashKey == null ? "" : hashKey;
+    if (this.key != key) {
+      this.key = key;
+    }
+    if (this.keyBytes != null) {
+      this.keyBytes = null;
+    }
+    this.keyLength = key.length();
+    group.strategy.start(this, client);
+    return this;
+  }
+
+  /**
+   * Starts picking for a new request whose {@code hash KEY} is given as bytes, {@code length} of them from
+   * {@code offset}: as nginx hashes a variable's value, and faster than a String key, whose characters must be
+   * encoded as they are hashed (the key's CRC-32 is then the JDK's, from the bytes). The UTF-8 bytes of a String
+   * key pick the same peers as the String. The bytes are read during {@code start} and each {@link #next()}; they
+   * must not change before the request is reported.
+   *
+   * @param client the client's address, which {@code ip_hash} hashes (null: hashed as nginx hashes a client
+   *     that has no IP address)
+   * @throws IllegalStateException when the last peer of the previous request was not reported
+   * @throws IndexOutOfBoundsException when {@code offset} and {@code length} are not within {@code hashKey}
+   */
+  public PeerSelection start(PeerGroup group, @CheckForNull InetAddress client, byte[] hashKey, int offset,
+      int length) {
+    requireNonNull(hashKey, "hashKey");
+    Objects.checkFromIndexSize(offset, length, hashKey.length);
+    prepare(group);
+    if (this.keyBytes != hashKey) {
+      this.keyBytes = hashKey;
+    }
+    this.keyOffset = offset;
+    this.keyLength = length;
+    group.strategy.start(this, client);
+    return this;
+  }
+
+  private void prepare(PeerGroup group) {
     if (current >= 0) {
       throw new IllegalStateException("the last peer (" + tier[current] + ") was not reported");
     }
@@ -68,12 +111,24 @@ public final class PeerSelection extends PeerSelectionFields {
     this.hash = 0;
     this.rehash = 0;
     this.hashTries = 0;
-    CharSequence key = hashKey == null ? "" : hashKey;
-    if (this.key != key) {
-      this.key = key;
+  }
+
+  /** The CRC-32 of the key: of its bytes, or of a String's UTF-8 encoding. */
+  int keyHash() {
+    if (keyBytes == null) {
+      return Crc32.of(key);
     }
-    group.strategy.start(this, client);
-    return this;
+    if (bytesCrc == null) {
+      bytesCrc = new CRC32();
+    }
+    bytesCrc.reset();
+    bytesCrc.update(keyBytes, keyOffset, keyLength);
+    return (int) bytesCrc.getValue();
+  }
+
+  /** {@code crc} (not finished) continued over the key. */
+  int updateKey(int crc) {
+    return keyBytes == null ? Crc32.update(crc, key) : Crc32.update(crc, keyBytes, keyOffset, keyLength);
   }
 
   /**
@@ -247,6 +302,11 @@ abstract class PeerSelectionFields extends PeerSelectionPadding {
   int rehash;
   int hashTries;
   CharSequence key = "";
+  // A key given as bytes instead (then key is not read), and the JDK's CRC-32 to hash it, made on first use.
+  @CheckForNull byte[] keyBytes;
+  int keyOffset;
+  int keyLength;
+  @CheckForNull CRC32 bytesCrc;
   int keyCrc;
   long addressLow;
   long addressHigh;

@@ -397,4 +397,67 @@ class BalancingTest {
 
     assertThat(replaced.peers().get(0).failures()).isZero();
   }
+
+  @ParameterizedTest
+  @CsvSource({"hash $request_uri", "hash $request_uri consistent"})
+  void aKeyGivenAsBytesPicksAsItsStringIncludingRetries(String method) {
+    String commands = method + "; server a weight=3; server b; server c weight=2; server d; server e weight=5;";
+    PeerGroup byString = group(commands);
+    PeerGroup byBytes = group(commands);
+    PeerSelection bytesSelection = new PeerSelection();
+    Random random = new Random(method.length());
+    for (int round = 0; round < 300; round++) {
+      StringBuilder key = new StringBuilder("/k/");
+      for (int i = random.nextInt(40); i > 0; i--) {
+        int kind = random.nextInt(10);
+        key.append(kind < 8 ? (char) ('a' + random.nextInt(26)) : kind == 8 ? 'é' : '€');
+      }
+      byte[] utf8 = key.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      // The key in the middle of a larger array, as a proxy's buffer holds it.
+      byte[] buffer = new byte[utf8.length + 7];
+      System.arraycopy(utf8, 0, buffer, 3, utf8.length);
+      selection.start(byString, null, key);
+      bytesSelection.start(byBytes, null, buffer, 3, utf8.length);
+      for (int attempt = 0; attempt < 3; attempt++) {
+        Peer expected = selection.next();
+        Peer actual = bytesSelection.next();
+        assertThat(name(actual)).as("%s try %d", key, attempt).isEqualTo(name(expected));
+        if (attempt < 2) {
+          selection.failed();
+          bytesSelection.failed();
+        } else {
+          selection.succeeded();
+          bytesSelection.succeeded();
+        }
+      }
+      ticker.advanceSeconds(11);
+    }
+  }
+
+  @Test
+  void anEmptyKeyGivenAsBytesIsRoundRobinAsAnEmptyString() {
+    PeerGroup byString = group("hash $request_uri; server a weight=3; server b; server c weight=2;");
+    PeerGroup byBytes = group("hash $request_uri; server a weight=3; server b; server c weight=2;");
+    PeerSelection bytesSelection = new PeerSelection();
+    StringBuilder expected = new StringBuilder();
+    StringBuilder actual = new StringBuilder();
+    for (int i = 0; i < 12; i++) {
+      expected.append(name(selection.start(byString, null, "").next()));
+      selection.succeeded();
+      actual.append(name(bytesSelection.start(byBytes, null, new byte[4], 2, 0).next()));
+      bytesSelection.succeeded();
+    }
+
+    assertThat(actual.toString()).isEqualTo(expected.toString()).isEqualTo("acabca" + "acabca");
+  }
+
+  @Test
+  void keyBytesOutsideTheArrayAreRefused() {
+    PeerGroup group = group("hash $request_uri; server a; server b;");
+
+    assertThatThrownBy(() -> selection.start(group, null, new byte[4], 2, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> selection.start(group, null, null, 0, 0)).isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("hashKey");
+  }
 }
