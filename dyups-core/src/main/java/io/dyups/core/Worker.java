@@ -49,16 +49,20 @@ final class Worker extends WorkerFields {
     return index;
   }
 
-  /** Writes the current weights the schedule stands for into the counters and leaves the schedule. */
+  /**
+   * Writes the current weights the schedule stands for into the counters and leaves the schedule. After
+   * {@code position} steps from all zeros, every step having added each peer's weight and taken the total from the
+   * one it picked, a peer's current weight is {@code position * weight - totalWeight * (its picks so far)}.
+   */
   void materialize() {
     if (position < 0) {
       return;
     }
     for (PeerCounters counters : primaries) {
-      counters.currentWeight = 0;
+      counters.currentWeight = position * counters.weight;
     }
     for (int step = 0; step < position; step++) {
-      smoothStep(primaries);
+      primaries[schedule[step]].currentWeight -= schedule.length;
     }
     position = -1;
   }
@@ -79,27 +83,11 @@ final class Worker extends WorkerFields {
     position = 0;
   }
 
-  /** One step of smooth weighted round robin with every peer at full weight; returns the index picked. */
-  static int smoothStep(PeerCounters[] peers) {
-    int best = 0;
-    int total = 0;
-    for (int i = 0; i < peers.length; i++) {
-      PeerCounters counters = peers[i];
-      counters.currentWeight += counters.weight;
-      total += counters.weight;
-      if (counters.currentWeight > peers[best].currentWeight) {
-        best = i;
-      }
-    }
-    peers[best].currentWeight -= total;
-    return best;
-  }
-
   /** The cycle of smooth weighted round robin over peers of these weights, or null when it is too long to keep. */
   @CheckForNull
   static int[] schedule(Peer[] primaries, int totalWeight) {
     if (primaries.length < 2 || totalWeight > MAX_SCHEDULE
-        || (long) totalWeight * primaries.length > MAX_REPLAY) {
+        || (long) totalWeight * primaries.length > MAX_WORK) {
       return null;
     }
     int[] current = new int[primaries.length];
@@ -118,9 +106,10 @@ final class Worker extends WorkerFields {
     return order;
   }
 
-  // The schedule costs 4 bytes per unit of weight; leaving it replays up to totalWeight steps of every primary.
+  // The schedule costs 4 bytes per unit of weight, and making it (on a worker's first pick) a step over every
+  // primary per unit.
   private static final int MAX_SCHEDULE = 4096;
-  private static final long MAX_REPLAY = 1 << 16;
+  private static final long MAX_WORK = 1 << 16;
 }
 
 /**
