@@ -55,8 +55,10 @@ public final class PeerGroup {
   // Sum of the primaries' weights, nginx's peers->total_weight.
   final int totalWeight;
   final int tries;
-  // The primary that holds each unit of the total weight, for the hash methods and random; null when too long.
+  // For the hash methods and random, the primary that holds each unit of the total weight; when that would be too
+  // long, weightEnds instead: the sum of the weights up to and including each primary.
   @CheckForNull final int[] byWeight;
+  @CheckForNull final int[] weightEnds;
   // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
   private final long weightReciprocal;
 
@@ -136,7 +138,8 @@ public final class PeerGroup {
     Balancing balancing = definition.balancing();
     boolean byWeight = balancing instanceof Balancing.IpHash || balancing instanceof Balancing.Random
         || (balancing instanceof Balancing.Hash hash && !hash.consistent());
-    this.byWeight = byWeight ? byWeight(primaries, totalWeight) : null;
+    this.byWeight = byWeight && totalWeight <= MAX_WEIGHT_TABLE ? byWeight(primaries, totalWeight) : null;
+    this.weightEnds = byWeight && this.byWeight == null ? weightEnds(primaries) : null;
     this.weightReciprocal = reciprocal(totalWeight);
     this.workers = new Worker[count];
     this.workerMask = count - 1;
@@ -253,11 +256,19 @@ public final class PeerGroup {
     return counters;
   }
 
-  @CheckForNull
-  private static int[] byWeight(Peer[] primaries, int totalWeight) {
-    if (totalWeight > 4096) {
-      return null;
+  private static final int MAX_WEIGHT_TABLE = 4096;
+
+  private static int[] weightEnds(Peer[] primaries) {
+    int[] ends = new int[primaries.length];
+    int sum = 0;
+    for (int i = 0; i < primaries.length; i++) {
+      sum += primaries[i].weight;
+      ends[i] = sum;
     }
+    return ends;
+  }
+
+  private static int[] byWeight(Peer[] primaries, int totalWeight) {
     int[] table = new int[totalWeight];
     int unit = 0;
     for (int i = 0; i < primaries.length; i++) {

@@ -56,13 +56,19 @@ abstract class Strategy {
     if (table != null) {
       return table[(int) w];
     }
-    Peer[] peers = group.primaries;
-    int index = 0;
-    while (w >= peers[index].weight) {
-      w -= peers[index].weight;
-      index++;
+    // The first primary whose weights end above w.
+    int[] ends = group.weightEnds;
+    int low = 0;
+    int high = ends.length - 1;
+    while (low < high) {
+      int mid = (low + high) >>> 1;
+      if (ends[mid] > w) {
+        high = mid;
+      } else {
+        low = mid + 1;
+      }
     }
-    return index;
+    return low;
   }
 
   /**

@@ -460,4 +460,21 @@ class BalancingTest {
     assertThatThrownBy(() -> selection.start(group, null, null, 0, 0)).isInstanceOf(NullPointerException.class)
         .hasMessageContaining("hashKey");
   }
+
+  @ParameterizedTest
+  @CsvSource({"random; server a weight=3; server b; server c weight=2;",
+      "random; server a weight=3000; server b weight=1000; server c weight=2000;",
+      "ip_hash; server a weight=3000; server b weight=1000; server c weight=2000;"})
+  void eachUnitOfWeightBelongsToItsPrimaryWithATableOrWithout(String commands) {
+    PeerGroup group = group(commands);
+    int[] weights = group.peers().stream().mapToInt(peer -> peer.spec().weight()).toArray();
+
+    int unit = 0;
+    for (int i = 0; i < weights.length; i++) {
+      for (int j = 0; j < weights[i]; j++, unit++) {
+        assertThat(Strategy.byWeight(group, unit)).as("unit %d", unit).isEqualTo(i);
+      }
+    }
+    assertThat(group.byWeight == null).isEqualTo(unit > 4096);
+  }
 }
