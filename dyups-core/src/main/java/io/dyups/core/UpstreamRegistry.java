@@ -14,6 +14,8 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -222,19 +224,19 @@ public final class UpstreamRegistry implements AutoCloseable {
     try {
       UpstreamBlock.checkName(name);
     } catch (IllegalArgumentException e) {
-      return new Result(Result.BAD_REQUEST, e.getMessage());
+      return Result.of(Result.Kind.INVALID, e.getMessage());
     }
     UpstreamBlock definition;
     if (commands != null) {
       long size = utf8Length(commands);
       if (size > maxCommandsSize) {
-        return new Result(Result.TOO_LARGE,
+        return Result.of(Result.Kind.TOO_LARGE,
             "commands too large: " + size + " bytes, the limit is " + maxCommandsSize);
       }
       try {
         definition = UpstreamBlock.fromCommands(name, commands);
       } catch (ConfigSyntaxException e) {
-        return new Result(Result.BAD_REQUEST, e.getMessage());
+        return Result.of(Result.Kind.INVALID, e.getMessage());
       }
     } else {
       definition = block;
@@ -245,6 +247,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       return Result.LOCKED;
     }
     UpstreamChange change;
+    long version;
     try {
       Upstream old = byKey.get(key);
       Result conflict = versionConflict(name, old, expected, check);
@@ -272,11 +275,12 @@ public final class UpstreamRegistry implements AutoCloseable {
         changes++;
       }
       change = new UpstreamChange(kept, old, current);
+      version = current.version();
     } finally {
       writeLock.unlock();
     }
     notifyListeners(change);
-    return Result.SUCCESS;
+    return Result.success(version);
   }
 
   private Result delete(String name, long expected, boolean check) {
@@ -289,7 +293,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     try {
       Upstream old = byKey.get(key);
       if (old == null) {
-        return new Result(Result.NOT_FOUND, "upstream \"" + name + "\" not found");
+        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + name + "\" not found");
       }
       Result conflict = versionConflict(name, old, expected, check);
       if (conflict != null) {
@@ -312,7 +316,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       writeLock.unlock();
     }
     notifyListeners(change);
-    return Result.SUCCESS;
+    return Result.success(ABSENT);
   }
 
   private boolean lock() {
@@ -334,7 +338,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
     String found = old == null ? "it does not exist" : "it is at version " + actual;
     String wanted = expected == ABSENT ? "expected it not to exist" : "expected version " + expected;
-    return new Result(Result.CONFLICT, "version conflict on upstream \"" + name + "\": " + wanted + ", " + found);
+    return new Result(Result.Kind.VERSION_CONFLICT,
+        "version conflict on upstream \"" + name + "\": " + wanted + ", " + found, actual);
   }
 
   /**
@@ -351,7 +356,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       return null;
     } catch (IOException | UncheckedIOException | SecurityException e) {
       LOG.log(Level.ERROR, "cannot write " + persistenceFile, e);
-      return new Result(Result.SERVER_ERROR,
+      return Result.of(Result.Kind.FAILED,
           "cannot write \"" + persistenceFile + "\": " + describe(e) + "; nothing changed");
     }
   }
@@ -509,8 +514,26 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
-    /** The time source for the peers' failure windows; the system ticker by default. */
-    public Builder ticker(Ticker ticker) {
+    /**
+     * The clock of the peers' failure windows ({@code max_fails} within {@code fail_timeout}): tests of an
+     * application give one they move by hand. By default the JVM's monotonic clock ({@link System#nanoTime()}).
+     *
+     * @throws NullPointerException if {@code clock} is null
+     */
+    public Builder clock(InstantSource clock) {
+      requireNonNull(clock, "clock");
+      this.ticker = new Ticker() {
+        @Override
+        public long read() {
+          Instant now = clock.instant();
+          return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
+      };
+      return this;
+    }
+
+    // For tests in this package, with the ticker the balancing tests share.
+    Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }
