@@ -21,7 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * dyups's admin interface ({@code dyups_interface}) as a transport-neutral handler: an {@link AdminRequest} in,
@@ -59,7 +59,7 @@ import javax.annotation.CheckForNull;
  */
 public final class AdminHandler {
   private final UpstreamRegistry registry;
-  @CheckForNull private final byte[] token;
+  private final byte @Nullable [] token;
   private final long maxBodySize;
 
   private AdminHandler(Builder builder) {
@@ -186,7 +186,7 @@ public final class AdminHandler {
     return result(registry.deleteUpstream(name, expected));
   }
 
-  private AdminResponse post(@CheckForNull List<String> path, AdminRequest request) {
+  private AdminResponse post(@Nullable List<String> path, AdminRequest request) {
     long declared = request.contentLength();
     if (declared > maxBodySize) {
       return tooLarge(declared);
@@ -250,7 +250,7 @@ public final class AdminHandler {
   }
 
   /** The body as UTF-8 text, or null when it is not valid UTF-8. */
-  @CheckForNull
+  @Nullable
   private static String decodeUtf8(byte[] body) {
     try {
       return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
@@ -319,7 +319,7 @@ public final class AdminHandler {
     return in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
   }
 
-  private boolean authorized(@CheckForNull String authorization) {
+  private boolean authorized(@Nullable String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
@@ -343,7 +343,7 @@ public final class AdminHandler {
   /** Configures an {@link AdminHandler}. */
   public static final class Builder {
     private final UpstreamRegistry registry;
-    @CheckForNull private String token;
+    @Nullable private String token;
     private long maxBodySize;
 
     private Builder(UpstreamRegistry registry) {

@@ -26,7 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Named upstreams that can be created, replaced, deleted, found and listed while traffic flows: the registry of
@@ -74,12 +74,12 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private final long maxCommandsSize;
   private final boolean tryLock;
-  @CheckForNull private final Path persistenceFile;
+  @Nullable private final Path persistenceFile;
   private final AtomicFileWriter fileWriter;
   private final Ticker ticker;
   private final int workers;
   private final List<UpstreamListener> listeners;
-  @CheckForNull private final ExecutorService notifier;
+  @Nullable private final ExecutorService notifier;
 
   private UpstreamRegistry(Builder builder) {
     this.maxCommandsSize = builder.maxCommandsSize;
@@ -146,7 +146,7 @@ public final class UpstreamRegistry implements AutoCloseable {
    * The upstream called {@code name} (ignoring ASCII case), or {@code null}. Takes no lock; allocates nothing
    * when the name has no upper-case letters.
    */
-  @CheckForNull
+  @Nullable
   public Upstream find(String name) {
     return byKey.get(key(name));
   }
@@ -219,7 +219,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   private Result update(
-      String name, @CheckForNull String commands, @CheckForNull UpstreamBlock block, long expected, boolean check) {
+      String name, @Nullable String commands, @Nullable UpstreamBlock block, long expected, boolean check) {
     requireNonNull(name, "name");
     try {
       UpstreamBlock.checkName(name);
@@ -327,8 +327,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     return true;
   }
 
-  @CheckForNull
-  private static Result versionConflict(String name, @CheckForNull Upstream old, long expected, boolean check) {
+  @Nullable
+  private static Result versionConflict(String name, @Nullable Upstream old, long expected, boolean check) {
     if (!check) {
       return null;
     }
@@ -346,8 +346,8 @@ public final class UpstreamRegistry implements AutoCloseable {
    * Writes the registry as it will be after the change ({@code current} in place of {@code key}, or without
    * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the 500.
    */
-  @CheckForNull
-  private Result persist(String key, @CheckForNull Upstream current) {
+  @Nullable
+  private Result persist(String key, @Nullable Upstream current) {
     if (persistenceFile == null) {
       return null;
     }
@@ -361,7 +361,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
   }
 
-  private void writeAll(OutputStream out, String key, @CheckForNull Upstream current) throws IOException {
+  private void writeAll(OutputStream out, String key, @Nullable Upstream current) throws IOException {
     boolean written = false;
     for (Map.Entry<Long, String> entry : keysInOrder.entrySet()) {
       if (entry.getValue().equals(key)) {
@@ -478,7 +478,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   public static final class Builder {
     private long maxCommandsSize = DEFAULT_MAX_COMMANDS_SIZE;
     private boolean tryLock;
-    @CheckForNull private Path persistenceFile;
+    @Nullable private Path persistenceFile;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = Ticker.systemTicker();
     private int workers = PeerGroup.DEFAULT_WORKERS;
