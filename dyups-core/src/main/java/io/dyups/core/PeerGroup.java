@@ -285,7 +285,7 @@ public final class PeerGroup {
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
    * @param ticker the time source for failure windows
    */
-  public static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker) {
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker) {
     return create(definition, previous, ticker, DEFAULT_WORKERS);
   }
 
@@ -296,7 +296,7 @@ public final class PeerGroup {
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
    * @param ticker the time source for failure windows
    */
-  public static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker,
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker,
       int workers) {
     requireNonNull(definition, "definition");
     requireNonNull(ticker, "ticker");
