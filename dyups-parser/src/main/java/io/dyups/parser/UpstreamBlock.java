@@ -3,7 +3,7 @@ package io.dyups.parser;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream: its name, balancing method, servers (in the order written), keepalive settings, zone and active
@@ -18,8 +18,8 @@ public record UpstreamBlock(
     Balancing balancing,
     List<ServerSpec> servers,
     KeepaliveSettings keepalive,
-    @CheckForNull Zone zone,
-    @CheckForNull HealthCheck healthCheck) {
+    @Nullable Zone zone,
+    @Nullable HealthCheck healthCheck) {
 
   public UpstreamBlock {
     requireNonNull(name, "name");
@@ -31,7 +31,7 @@ public record UpstreamBlock(
   /** A block without an active health check. */
   public UpstreamBlock(
       String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
-      @CheckForNull Zone zone) {
+      @Nullable Zone zone) {
     this(name, balancing, servers, keepalive, zone, null);
   }
 
