@@ -6,7 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection to a backend, on the event loop of the client connection that opened it: while a
@@ -19,8 +19,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   final long createdNanos = System.nanoTime();
   /** Requests sent on this connection so far (keepalive_requests). */
   int requests;
-  @CheckForNull ProxyRequest owner;
-  @CheckForNull ArrayDeque<BackendConnection> pooledIn;
+  @Nullable ProxyRequest owner;
+  @Nullable ArrayDeque<BackendConnection> pooledIn;
   private Channel channel;
   private final Deadlines.Entry timer = new Deadlines.Entry() {
     @Override

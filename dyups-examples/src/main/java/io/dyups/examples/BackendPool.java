@@ -6,7 +6,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One event loop's idle keep-alive connections to backends, as nginx's upstream keepalive module keeps them in
@@ -19,7 +19,7 @@ final class BackendPool {
   private final Map<String, ArrayDeque<BackendConnection>> idle = new HashMap<>();
 
   /** An idle connection to {@code address} for upstream {@code upstream}, taken out of the pool, or null. */
-  @CheckForNull
+  @Nullable
   BackendConnection take(String upstream, Address address) {
     ArrayDeque<BackendConnection> connections = idle.get(upstream);
     if (connections == null || connections.isEmpty()) {

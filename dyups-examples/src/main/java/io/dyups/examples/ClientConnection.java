@@ -1,8 +1,8 @@
 package io.dyups.examples;
 
-import io.dyups.core.AdminHandler;
-import io.dyups.core.AdminRequest;
-import io.dyups.core.AdminResponse;
+import io.dyups.admin.AdminHandler;
+import io.dyups.admin.AdminRequest;
+import io.dyups.admin.AdminResponse;
 import io.dyups.core.PeerSelection;
 import io.dyups.core.Upstream;
 import io.dyups.examples.ProxyConfig.AccessLogTarget;
@@ -43,7 +43,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One client connection, from accept to close, on its event loop: requests are answered one after another in the
@@ -70,18 +70,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private InetSocketAddress remote;
   private InetSocketAddress local;
   private String remoteText;
-  @CheckForNull private PeerSelection selection;
+  @Nullable private PeerSelection selection;
 
   private int requests;
-  @CheckForNull private Exchange current;
+  @Nullable private Exchange current;
   // What answers the current request: a ProxyRequest, an AdminBody, or null for a local answer.
-  @CheckForNull private ProxyRequest proxy;
-  @CheckForNull private AdminBody adminBody;
+  @Nullable private ProxyRequest proxy;
+  @Nullable private AdminBody adminBody;
   private boolean requestDone;
   private boolean responseDone;
   private boolean keepAlive;
   // Inbound messages of later requests, held while the current one is answered (pipelining).
-  @CheckForNull private ArrayDeque<Object> queued;
+  @Nullable private ArrayDeque<Object> queued;
   private boolean closing;
   private boolean headerStarted;
   private Waiting waiting = Waiting.HEADER;
@@ -464,7 +464,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   // ---- answers
 
   /** The current request's answer is complete (the last byte written, maybe not yet flushed). */
-  void responseComplete(Exchange exchange, @CheckForNull ChannelFuture lastWrite) {
+  void responseComplete(Exchange exchange, @Nullable ChannelFuture lastWrite) {
     if (exchange != current) {
       return;
     }
@@ -519,7 +519,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void lingeringClose(@CheckForNull ChannelFuture lastWrite) {
+  private void lingeringClose(@Nullable ChannelFuture lastWrite) {
     ChannelFutureListener then = future -> {
       if (channel instanceof DuplexChannel duplex && channel.isActive()) {
         // Send FIN, then read and drop what the client still sends, for a few seconds at most.
@@ -545,7 +545,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     sendFull(exchange, ErrorPages.wireStatus(status), status, TEXT_HTML, page, headers);
   }
 
-  private void respondText(Exchange exchange, int status, String text, @CheckForNull Map<AsciiString, CharSequence> extra) {
+  private void respondText(Exchange exchange, int status, String text, @Nullable Map<AsciiString, CharSequence> extra) {
     sendFull(exchange, status, status, TEXT_PLAIN, text.getBytes(StandardCharsets.UTF_8), extra);
   }
 
@@ -564,7 +564,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void sendFull(Exchange exchange, int wireStatus, int logStatus, AsciiString contentType, byte[] body,
-      @CheckForNull Map<AsciiString, CharSequence> extra) {
+      @Nullable Map<AsciiString, CharSequence> extra) {
     ByteBuf content = exchange.isHead() || wireStatus == 204 || wireStatus == 304 ? Unpooled.EMPTY_BUFFER
         : Unpooled.wrappedBuffer(body);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status(wireStatus), content,

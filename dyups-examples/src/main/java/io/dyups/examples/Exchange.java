@@ -6,7 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request on a client connection and what became of it: what nginx's variables read ({@link Variable}) for
@@ -24,27 +24,27 @@ final class Exchange {
 
   /** The request target's path (without the query, still percent-encoded) and query ({@code null}: none). */
   String path = "/";
-  @CheckForNull String query;
+  @Nullable String query;
   /** nginx's $host: from the request line's absolute URI, else the Host header, else the server's name. */
   String host = "";
-  @CheckForNull VirtualServer server;
-  @CheckForNull Location location;
+  @Nullable VirtualServer server;
+  @Nullable Location location;
   /** $proxy_host: the upstream name, or the host the request named for {@code proxy_pass http://$host}. */
-  @CheckForNull String proxyHost;
+  @Nullable String proxyHost;
 
   int status;
   long bodyBytesSent;
   long bytesSentAtStart;
   long bytesSent;
   long requestLength;
-  @CheckForNull HttpHeaders responseHeaders;
+  @Nullable HttpHeaders responseHeaders;
 
   // $upstream_addr and friends: one entry per peer tried, ", " between them, as nginx writes them.
-  @CheckForNull StringBuilder upstreamAddr;
-  @CheckForNull StringBuilder upstreamStatus;
-  @CheckForNull StringBuilder upstreamConnectTime;
-  @CheckForNull StringBuilder upstreamHeaderTime;
-  @CheckForNull StringBuilder upstreamResponseTime;
+  @Nullable StringBuilder upstreamAddr;
+  @Nullable StringBuilder upstreamStatus;
+  @Nullable StringBuilder upstreamConnectTime;
+  @Nullable StringBuilder upstreamHeaderTime;
+  @Nullable StringBuilder upstreamResponseTime;
 
   Exchange(ClientConnection connection, HttpRequest request, int number, boolean pipelined, long startNanos,
       long startMillis) {

@@ -10,7 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Socket addresses for the peers' {@link Address}es, made off the request path: IP literals are converted without
@@ -27,7 +27,7 @@ final class PeerAddresses implements UpstreamListener {
   }
 
   /** The socket address of {@code address}, or null when it has none (unresolved name, unix socket). */
-  @CheckForNull
+  @Nullable
   InetSocketAddress get(Address address) {
     InetSocketAddress known = resolved.get(address);
     if (known != null) {

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The subset of nginx.conf the example proxy serves, read and checked as nginx would check it: every directive
@@ -31,9 +31,9 @@ import javax.annotation.CheckForNull;
 record ProxyConfig(
     Path prefix,
     Path configFile,
-    @CheckForNull Path errorLog,
+    @Nullable Path errorLog,
     ServerLog.Level errorLogLevel,
-    @CheckForNull Path persistenceFile,
+    @Nullable Path persistenceFile,
     boolean tryLock,
     long maxCommandsSize,
     List<Path> upstreamSources,
@@ -48,13 +48,13 @@ record ProxyConfig(
   sealed interface Handler {}
 
   /** {@code proxy_pass http://NAME;} or {@code proxy_pass http://$host;} ({@code upstream} null). */
-  record ProxyPass(@CheckForNull String upstream) implements Handler {}
+  record ProxyPass(@Nullable String upstream) implements Handler {}
 
   /** {@code echo ARGS;}: the arguments joined by spaces, and a newline. */
   record Echo(String text) implements Handler {}
 
   /** {@code return CODE [TEXT];} */
-  record Return(int status, @CheckForNull String text) implements Handler {}
+  record Return(int status, @Nullable String text) implements Handler {}
 
   /** {@code dyups_interface;} */
   record DyupsInterface() implements Handler {}
@@ -82,7 +82,7 @@ record ProxyConfig(
       Settings defaults,
       SourcePosition position) {
     /** The location nginx picks for {@code path}, or null. */
-    @CheckForNull
+    @Nullable
     Location match(String path) {
       for (Location location : locations) {
         if (location.matches(path)) {
@@ -163,7 +163,7 @@ record ProxyConfig(
       long clientMaxBodySize,
       List<AccessRule> accessRules,
       List<AccessLogTarget> accessLogs,
-      @CheckForNull String adminToken) {
+      @Nullable String adminToken) {
 
     /** Whether {@code address} may use this location (no rules: everyone). */
     boolean allows(InetAddress address) {
@@ -659,7 +659,7 @@ record ProxyConfig(
    * parent as nginx's merge does.
    */
   private static final class SettingsBuilder {
-    @CheckForNull private final SettingsBuilder parent;
+    @Nullable private final SettingsBuilder parent;
     Integer proxyHttpVersion;
     List<HeaderSetting> proxyHeaders;
     Integer nextUpstream;
@@ -681,7 +681,7 @@ record ProxyConfig(
     int[] largeHeaderBuffers;
     private final java.util.HashSet<String> seen = new java.util.HashSet<>();
 
-    SettingsBuilder(@CheckForNull SettingsBuilder parent) {
+    SettingsBuilder(@Nullable SettingsBuilder parent) {
       this.parent = parent;
     }
 

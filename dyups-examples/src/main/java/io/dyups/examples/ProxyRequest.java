@@ -28,7 +28,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request proxied to an upstream, as nginx's upstream module runs it, on the client connection's event loop:
@@ -80,9 +80,9 @@ final class ProxyRequest {
   private HttpRequest head;
   private boolean asksClose;
 
-  @CheckForNull private Peer peer;
+  @Nullable private Peer peer;
   private boolean peerReported = true;
-  @CheckForNull private BackendConnection backend;
+  @Nullable private BackendConnection backend;
   private boolean freshRetry;
   private int tries;
   private Failure lastFailure = Failure.ERROR;
@@ -625,7 +625,7 @@ final class ProxyRequest {
    * one fresh connection to the same peer, not counted as the peer's failure: the backend closing an idle
    * connection is not the peer failing.
    */
-  private void attemptFailed(Failure failure, String reason, @CheckForNull BackendConnection connection) {
+  private void attemptFailed(Failure failure, String reason, @Nullable BackendConnection connection) {
     if (done) {
       return;
     }

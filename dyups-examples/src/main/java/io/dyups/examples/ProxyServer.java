@@ -1,6 +1,6 @@
 package io.dyups.examples;
 
-import io.dyups.core.AdminHandler;
+import io.dyups.admin.AdminHandler;
 import io.dyups.core.HealthChecker;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
@@ -40,7 +40,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one per processor by
@@ -63,7 +63,7 @@ final class ProxyServer implements AutoCloseable {
   private final PeerAddresses addresses;
   private final Transport transport;
   private final EventLoopGroup traffic;
-  @CheckForNull private final EventLoopGroup adminLoops;
+  @Nullable private final EventLoopGroup adminLoops;
   private final ExecutorService adminExecutor;
   private final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
   private final List<Listener> listeners = new ArrayList<>();
@@ -364,7 +364,7 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /** The admin handler for a location's token (null: none). */
-  AdminHandler admin(@CheckForNull String token) {
+  AdminHandler admin(@Nullable String token) {
     return admins.computeIfAbsent(token == null ? "" : token, key -> {
       AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
       if (!key.isEmpty()) {
@@ -379,7 +379,7 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /** The compiled {@code hash KEY} of an upstream, or null when it names a variable the proxy does not know. */
-  @CheckForNull
+  @Nullable
   Template hashKey(String key) {
     Template template = hashKeys.get(key);
     if (template == null) {

@@ -15,7 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The error log, in nginx's format ({@code 2026/11/27 10:00:00 [error] 4242#31: message}), written by its own
@@ -28,7 +28,7 @@ final class ServerLog implements Closeable {
     DEBUG, INFO, NOTICE, WARN, ERROR, CRIT, ALERT, EMERG;
 
     /** The level named as in {@code error_log FILE LEVEL}, or null. */
-    @CheckForNull
+    @Nullable
     static Level parse(String name) {
       for (Level level : values()) {
         if (level.name().equalsIgnoreCase(name)) {
@@ -60,7 +60,7 @@ final class ServerLog implements Closeable {
     thread.start();
   }
 
-  static ServerLog open(@CheckForNull Path file, Level level, String name) throws IOException {
+  static ServerLog open(@Nullable Path file, Level level, String name) throws IOException {
     if (file == null) {
       return new ServerLog(new OutputStreamWriter(new PrintStream(System.err, true), StandardCharsets.UTF_8), level,
           name);

@@ -2,7 +2,7 @@ package io.dyups.examples;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.Locale;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One nginx variable the proxy knows: appends its value for an {@link Exchange}, or reports it not found (nginx's
@@ -15,7 +15,7 @@ interface Variable {
   boolean append(StringBuilder out, Exchange exchange);
 
   /** The variable called {@code name} (any case), or null when nginx would not know it here. */
-  @CheckForNull
+  @Nullable
   static Variable named(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
     Variable fixed = Variables.FIXED.get(lower);

@@ -4,7 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /** The variables themselves, in one table. */
 final class Variables {
@@ -177,7 +177,7 @@ final class Variables {
     return true;
   }
 
-  private static boolean appendBuilder(StringBuilder out, @CheckForNull StringBuilder value) {
+  private static boolean appendBuilder(StringBuilder out, @Nullable StringBuilder value) {
     if (value == null) {
       return false;
     }
@@ -211,7 +211,7 @@ final class Variables {
   }
 
   /** $arg_NAME: the first NAME=value in the query, the name compared ignoring case, as nginx does. */
-  static boolean appendArgument(StringBuilder out, @CheckForNull String query, String wanted) {
+  static boolean appendArgument(StringBuilder out, @Nullable String query, String wanted) {
     if (query == null) {
       return false;
     }

@@ -1,7 +1,7 @@
 package io.dyups.parser;
 
 import java.time.Duration;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * nginx's time and size syntax for programs that read directives of their own beside the upstreams (the example
@@ -16,7 +16,7 @@ public final class NginxUnits {
    * A time as nginx's {@code ngx_conf_set_msec_slot} reads it ({@code 500ms}, {@code 10s}, {@code 1m30s}; a bare
    * number is seconds), or {@code null} when nginx would reject it.
    */
-  @CheckForNull
+  @Nullable
   public static Duration parseTime(String text) {
     return NginxValues.parseTime(text, false);
   }
