@@ -227,7 +227,8 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker start() {
       HealthChecker checker = build();
       long millis = tick.toMillis();
-      checker.scheduler.scheduleWithFixedDelay(() -> {
+      // Never cancelled by itself: close() shuts the scheduler down.
+      var unused = checker.scheduler.scheduleWithFixedDelay(() -> {
         try {
           checker.checkDue();
         } catch (RuntimeException e) {

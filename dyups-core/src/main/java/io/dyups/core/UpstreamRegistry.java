@@ -298,7 +298,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (!change.expected().matches(old)) {
         return versionConflict(change, old);
       }
-      Upstream current = definition == null ? null : build(key, definition, old);
+      Upstream current = definition == null ? null : build(definition, old);
       Result failed = persist(key, current);
       if (failed != null) {
         return failed;
@@ -332,7 +332,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /** The upstream {@code definition} makes under {@code key}: the first-written name and its place are kept. */
-  private Upstream build(String key, UpstreamBlock definition, @Nullable Upstream old) {
+  private Upstream build(UpstreamBlock definition, @Nullable Upstream old) {
     String kept = old == null ? definition.name() : old.name();
     UpstreamBlock named = definition.withName(kept);
     long order = old == null ? nextOrder : old.order;
@@ -341,6 +341,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /** Makes {@code current} (null: nothing) what {@code key} is, for every reader at once. */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
   private void publish(String key, @Nullable Upstream old, @Nullable Upstream current) {
     changes++;
     try {
@@ -452,7 +453,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   private void load(UpstreamBlock block) {
     String key = key(block.name());
     Upstream old = byKey.get(key);
-    publish(key, old, build(key, block, old));
+    publish(key, old, build(block, old));
   }
 
   /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */

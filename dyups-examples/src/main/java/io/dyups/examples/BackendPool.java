@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keep-alive connections to backends, a small idle pool per address. A pooled connection may have been closed by
@@ -31,7 +32,7 @@ final class BackendPool implements Closeable {
   }
 
   /** An idle connection to {@code address}, or null. */
-  BackendConnection pooled(Address address) {
+  @Nullable BackendConnection pooled(Address address) {
     Deque<BackendConnection> connections = idle.get(address);
     if (connections == null) {
       return null;

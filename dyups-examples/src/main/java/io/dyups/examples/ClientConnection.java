@@ -1,5 +1,7 @@
 package io.dyups.examples;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dyups.admin.AdminRequest;
 import io.dyups.admin.AdminResponse;
 import io.dyups.core.Peer;
@@ -24,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Serves one client connection: requests one after another while the client keeps the connection alive. */
 final class ClientConnection implements Runnable {
@@ -35,7 +38,10 @@ final class ClientConnection implements Runnable {
   private final Socket socket;
   private final InetAddress clientAddress;
   private final PeerSelection selection = new PeerSelection();
+  // Set by run() before anything reads them.
+  @SuppressWarnings("NullAway.Init")
   private HttpInput in;
+  @SuppressWarnings("NullAway.Init")
   private OutputStream out;
 
   ClientConnection(ProxyServer server, VirtualServer virtualServer, Socket socket) {
@@ -179,6 +185,8 @@ final class ClientConnection implements Runnable {
             + requestLine(request) + "\" to upstream \"" + upstream.name() + "\"");
         continue;
       }
+      // A response was read, so a connection carried it.
+      requireNonNull(connection, "connection");
       try {
         long[] relayed = relay(request, response, connection, keepAlive);
         selection.succeeded();
@@ -305,7 +313,7 @@ final class ClientConnection implements Runnable {
   }
 
   /** Writes a whole response; returns status << 40 | body bytes, for the access log. */
-  private long send(HttpHead request, int status, Map<String, String> headers, byte[] body, boolean keepAlive)
+  private long send(@Nullable HttpHead request, int status, Map<String, String> headers, byte[] body, boolean keepAlive)
       throws IOException {
     boolean noBody = status == 204 || status == 304 || (request != null && request.first().equals("HEAD"));
     StringBuilder head = new StringBuilder(128);
@@ -332,7 +340,7 @@ final class ClientConnection implements Runnable {
   }
 
   /** The path of a request target (origin form, or absolute form), or null when it has none. */
-  static String pathOf(String target) {
+  static @Nullable String pathOf(String target) {
     String path = target;
     if (target.regionMatches(true, 0, "http://", 0, 7)) {
       int slash = target.indexOf('/', 7);
@@ -364,11 +372,11 @@ final class ClientConnection implements Runnable {
     return request.first() + " " + request.second() + " " + request.third();
   }
 
-  private static String nullToDash(String value) {
+  private static String nullToDash(@Nullable String value) {
     return value == null ? "-" : value;
   }
 
-  private static String describe(IOException e) {
+  private static String describe(@Nullable IOException e) {
     if (e == null) {
       return "unknown error";
     }

@@ -1,5 +1,6 @@
 package io.dyups.examples;
 
+import com.google.common.base.Splitter;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +101,7 @@ record HttpHead(String first, String second, String third, List<String[]> header
   boolean hasToken(String name, String token) {
     for (String[] header : headers) {
       if (header[0].equalsIgnoreCase(name)) {
-        for (String part : header[1].split(",")) {
+        for (String part : Splitter.on(',').split(header[1])) {
           if (part.trim().equalsIgnoreCase(token)) {
             return true;
           }

@@ -1,5 +1,7 @@
 package io.dyups.examples;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.Directive;
 import io.dyups.parser.NginxConfig;
@@ -66,7 +68,7 @@ record ProxyConfig(
    */
   static ProxyConfig load(Path prefix, Path configFile) throws IOException {
     NginxConfig config = NginxConfig.load(configFile);
-    Path confDir = configFile.toAbsolutePath().normalize().getParent();
+    Path confDir = requireNonNull(configFile.toAbsolutePath().normalize().getParent(), "parent");
     Builder builder = new Builder(prefix.toAbsolutePath().normalize(), configFile.toAbsolutePath().normalize());
     for (Directive directive : config.directives()) {
       switch (directive.name()) {
@@ -333,8 +335,8 @@ record ProxyConfig(
   private static final class Builder {
     final Path prefix;
     final Path configFile;
-    Path errorLog;
-    Path persistenceFile;
+    @Nullable Path errorLog;
+    @Nullable Path persistenceFile;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
     final List<Path> upstreamSources = new ArrayList<>();

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -51,15 +52,15 @@ final class ServerLog implements Closeable {
   }
 
   void error(String message) {
-    write(ZonedDateTime.now().format(ERROR_TIME) + " [error] " + message);
+    write(ZonedDateTime.now(ZoneId.systemDefault()).format(ERROR_TIME) + " [error] " + message);
   }
 
   void notice(String message) {
-    write(ZonedDateTime.now().format(ERROR_TIME) + " [notice] " + message);
+    write(ZonedDateTime.now(ZoneId.systemDefault()).format(ERROR_TIME) + " [notice] " + message);
   }
 
   void access(String client, String requestLine, int status, long bytes, String referer, String userAgent) {
-    write(client + " - - [" + ZonedDateTime.now().format(ACCESS_TIME) + "] \"" + escape(requestLine) + "\" "
+    write(client + " - - [" + ZonedDateTime.now(ZoneId.systemDefault()).format(ACCESS_TIME) + "] \"" + escape(requestLine) + "\" "
         + status + " " + bytes + " \"" + escape(referer) + "\" \"" + escape(userAgent) + "\"");
   }
 
@@ -86,7 +87,7 @@ final class ServerLog implements Closeable {
     try {
       while (true) {
         String line = lines.take();
-        if (line == STOP) {
+        if (line == STOP) { // the sentinel object itself, never an equal line
           writer.flush();
           return;
         }

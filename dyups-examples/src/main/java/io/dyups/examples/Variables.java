@@ -1,5 +1,6 @@
 package io.dyups.examples;
 
+import com.google.common.base.Splitter;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -47,25 +48,31 @@ final class Variables {
     String args = query < 0 ? "" : target.substring(query + 1);
     String lower = name.toLowerCase(Locale.ROOT);
     switch (lower) {
-      case "remote_addr":
+      case "remote_addr" -> {
         return client.getHostAddress();
-      case "host":
+      }
+      case "host" -> {
         return host;
-      case "request_uri":
+      }
+      case "request_uri" -> {
         return target;
-      case "uri":
+      }
+      case "uri" -> {
         return URLDecoder.decode(query < 0 ? target : target.substring(0, query), StandardCharsets.UTF_8);
-      case "args":
-      case "query_string":
+      }
+      case "args", "query_string" -> {
         return args;
-      case "request_method":
+      }
+      case "request_method" -> {
         return request.first();
-      default:
-        break;
+      }
+      default -> {
+        // one of the prefixed variables below
+      }
     }
     if (lower.startsWith("arg_")) {
       String wanted = name.substring(4);
-      for (String pair : args.split("&")) {
+      for (String pair : Splitter.on('&').split(args)) {
         int eq = pair.indexOf('=');
         if (eq > 0 && pair.substring(0, eq).equalsIgnoreCase(wanted)) {
           return pair.substring(eq + 1);
@@ -80,7 +87,7 @@ final class Variables {
     if (lower.startsWith("cookie_")) {
       String cookies = request.header("Cookie");
       if (cookies != null) {
-        for (String cookie : cookies.split(";")) {
+        for (String cookie : Splitter.on(';').split(cookies)) {
           int eq = cookie.indexOf('=');
           if (eq > 0 && cookie.substring(0, eq).trim().equals(name.substring(7))) {
             return cookie.substring(eq + 1).trim();

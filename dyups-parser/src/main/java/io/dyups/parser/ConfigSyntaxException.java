@@ -27,7 +27,9 @@ public final class ConfigSyntaxException extends RuntimeException {
     this(printable(requireNonNull(reason, "reason")), requireNonNull(position, "position"), true);
   }
 
-  // The reason is made printable once, for both the message and reason().
+  // The reason is made printable once, for both the message and reason(); the flag only tells this constructor
+  // from the public one.
+  @SuppressWarnings("UnusedVariable")
   private ConfigSyntaxException(String printableReason, SourcePosition position, boolean printable) {
     super(printableReason + " in " + position, null, false, false);
     this.reason = printableReason;

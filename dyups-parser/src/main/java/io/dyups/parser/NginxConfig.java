@@ -57,7 +57,8 @@ public final class NginxConfig {
     requireNonNull(mainFile, "mainFile");
     Path file = mainFile.toAbsolutePath().normalize();
     String text = Files.readString(file, StandardCharsets.UTF_8);
-    Path confDir = file.getParent();
+    // An absolute, normalized path to a file always has a parent.
+    Path confDir = requireNonNull(file.getParent(), "parent");
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
     List<Directive> tree = includes(SyntaxReader.read(text, file.toString()), confDir, reading);

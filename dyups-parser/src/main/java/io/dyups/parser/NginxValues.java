@@ -1,6 +1,7 @@
 package io.dyups.parser;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * nginx's number, time and size syntax ({@code ngx_atoi}, {@code ngx_parse_time}, {@code ngx_parse_size}), read
@@ -40,7 +41,7 @@ final class NginxValues {
    * {@code fail_timeout}) {@code ms} is not allowed; in milliseconds mode (keepalive timeouts) {@code y} and
    * {@code M} are not. A number without a unit means seconds.
    */
-  static Duration parseTime(String text, boolean secondsMode) {
+  static @Nullable Duration parseTime(String text, boolean secondsMode) {
     // Steps as in ngx_parse_time: each unit must come after the ones before it.
     final int start = 0;
     final int year = 1;

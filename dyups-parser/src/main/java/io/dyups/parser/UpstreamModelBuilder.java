@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds {@link UpstreamBlock}s from directives with nginx's rules and nginx's words for what breaks them
@@ -61,7 +62,7 @@ final class UpstreamModelBuilder {
    * bare nginx word and used in {@code proxy_pass http://NAME}, so nothing a caller sends can inject
    * configuration into a persisted file.
    */
-  static String nameProblem(String name) {
+  static @Nullable String nameProblem(String name) {
     if (name.isEmpty()) {
       return "invalid upstream name \"\": it is empty";
     }
@@ -277,10 +278,10 @@ final class UpstreamModelBuilder {
    * check directives without {@code check} are accepted and have no effect.
    */
   private static final class HealthCheckBuilder {
-    private HealthCheck check;
-    String httpSend;
+    private @Nullable HealthCheck check;
+    @Nullable String httpSend;
     final EnumSet<HealthCheck.StatusClass> expectAlive = EnumSet.noneOf(HealthCheck.StatusClass.class);
-    Integer keepaliveRequests;
+    @Nullable Integer keepaliveRequests;
 
     void check(Directive directive) {
       HealthCheck defaults = HealthCheck.DEFAULT;
@@ -350,7 +351,7 @@ final class UpstreamModelBuilder {
       }
     }
 
-    HealthCheck build() {
+    @Nullable HealthCheck build() {
       if (check == null) {
         return null;
       }
