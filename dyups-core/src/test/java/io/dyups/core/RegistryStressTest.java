@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * the expected answer to a lost race; for those, the successful changes must form one chain of versions.
  */
 class RegistryStressTest {
-  static final int DEFAULT_OPERATIONS = 1_000_000;
+  static final int DEFAULT_OPERATIONS = 250_000;
   private static final int WRITERS = 8;
   private static final int READERS = 8;
   private static final int OWNED_PER_WRITER = 4;

@@ -83,11 +83,17 @@ final class ServerLog implements Closeable {
     lines.offer(line);
   }
 
+  // The sentinel object itself, never a line that happens to be equal.
+  @SuppressWarnings("ReferenceEquality")
+  private static boolean isStop(String line) {
+    return line == STOP;
+  }
+
   private void drain() {
     try {
       while (true) {
         String line = lines.take();
-        if (line == STOP) { // the sentinel object itself, never an equal line
+        if (isStop(line)) {
           writer.flush();
           return;
         }
