@@ -1,7 +1,7 @@
 package io.dyups.core;
 
 import java.net.InetAddress;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code hash KEY}, as ngx_http_upstream_hash_module (compatible with Cache::Memcached): the key's CRC-32,
@@ -10,7 +10,7 @@ import javax.annotation.CheckForNull;
  */
 final class HashStrategy extends Strategy {
   @Override
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {
+  void start(PeerSelection selection, @Nullable InetAddress client) {
     // The first try's CRC-32 is made before the lock is taken.
     selection.keyCrc = selection.keyLength == 0 ? 0 : selection.keyHash();
   }

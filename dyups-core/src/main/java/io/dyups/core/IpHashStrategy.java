@@ -1,7 +1,7 @@
 package io.dyups.core;
 
 import java.net.InetAddress;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code ip_hash}, as ngx_http_upstream_ip_hash_module: the first three octets of an IPv4 client (all sixteen of
@@ -14,7 +14,7 @@ final class IpHashStrategy extends Strategy {
   private static final int K2 = 113 * 113 % 6271;
 
   @Override
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {
+  void start(PeerSelection selection, @Nullable InetAddress client) {
     selection.hash = 89;
     selection.loadClientAddress(client);
   }

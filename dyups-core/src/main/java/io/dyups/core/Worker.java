@@ -1,6 +1,6 @@
 package io.dyups.core;
 
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The balancing state one worker keeps for one generation of a group, as each nginx worker process keeps its own
@@ -17,7 +17,7 @@ final class Worker extends WorkerFields {
   @SuppressWarnings("unused")
   private long p10, p11, p12, p13, p14, p15, p16, p17;
 
-  Worker(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, @CheckForNull int[] schedule) {
+  Worker(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, int @Nullable [] schedule) {
     super(lock, primaries, backups, schedule);
   }
 
@@ -84,8 +84,7 @@ final class Worker extends WorkerFields {
   }
 
   /** The cycle of smooth weighted round robin over peers of these weights, or null when it is too long to keep. */
-  @CheckForNull
-  static int[] schedule(Peer[] primaries, int totalWeight) {
+  static int @Nullable [] schedule(Peer[] primaries, int totalWeight) {
     if (primaries.length < 2 || totalWeight > MAX_SCHEDULE
         || (long) totalWeight * primaries.length > MAX_WORK) {
       return null;
@@ -131,7 +130,7 @@ abstract class WorkerFields extends WorkerPadding {
   final BalancingLock lock;
   final PeerCounters[] primaries;
   final PeerCounters[] backups;
-  @CheckForNull final int[] schedule;
+  final int @Nullable [] schedule;
   // The index into schedule of the next pick; -1 when the counters' current weights are the state.
   int position = -1;
   // Primaries that are not clean; the schedule holds only while this is 0.
@@ -141,7 +140,7 @@ abstract class WorkerFields extends WorkerPadding {
   // Set when a newer generation took the counters over; a retired worker never goes back to the schedule.
   boolean retired;
 
-  WorkerFields(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, @CheckForNull int[] schedule) {
+  WorkerFields(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, int @Nullable [] schedule) {
     this.lock = lock;
     this.primaries = primaries;
     this.backups = backups;

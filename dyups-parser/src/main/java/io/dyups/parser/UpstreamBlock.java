@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream: its name, balancing method, servers (in the order written), keepalive settings, zone and active
@@ -21,8 +21,8 @@ public record UpstreamBlock(
     Balancing balancing,
     List<ServerSpec> servers,
     KeepaliveSettings keepalive,
-    @CheckForNull Zone zone,
-    @CheckForNull HealthCheck healthCheck) {
+    @Nullable Zone zone,
+    @Nullable HealthCheck healthCheck) {
 
   public UpstreamBlock {
     requireNonNull(name, "name");
@@ -34,7 +34,7 @@ public record UpstreamBlock(
   /** A block without an active health check. */
   public UpstreamBlock(
       String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
-      @CheckForNull Zone zone) {
+      @Nullable Zone zone) {
     this(name, balancing, servers, keepalive, zone, null);
   }
 

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds the {@code upstream} blocks of a configuration where nginx allows them, builds each one, and checks what
@@ -58,7 +58,7 @@ final class UpstreamCollector {
   private final Consumer<? super ConfigWarning> warnings;
   private final Map<String, Boolean> names = new HashMap<>();
   private final Map<String, ZoneUse> zones = new LinkedHashMap<>();
-  @CheckForNull private Context topLevel;
+  private @Nullable Context topLevel;
 
   UpstreamCollector(Consumer<? super UpstreamBlock> action, Consumer<? super ConfigWarning> warnings) {
     this.action = action;
