@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Builds {@link UpstreamBlock}s from directives with nginx's rules and nginx's words for what breaks them
@@ -21,43 +22,6 @@ final class UpstreamModelBuilder {
   static final int MAX_UNIX_PATH = 108;
 
   private UpstreamModelBuilder() {}
-
-  /**
-   * Every {@code upstream NAME { }} block anywhere in the tree, in order; names unique as {@link
-   * UpstreamBlock#foldName} compares them.
-   */
-  static List<UpstreamBlock> collect(List<Directive> directives) {
-    List<UpstreamBlock> result = new ArrayList<>();
-    collect(directives, result, new HashMap<>());
-    return result;
-  }
-
-  private static void collect(
-      List<Directive> directives, List<UpstreamBlock> result, Map<String, Boolean> seen) {
-    for (Directive directive : directives) {
-      if (directive.name().equals("upstream")) {
-        if (!directive.hasBlock()) {
-          throw new ConfigSyntaxException(
-              "directive \"upstream\" has no opening \"{\"", directive.position());
-        }
-        if (directive.args().size() != 1) {
-          throw invalidArgumentCount(directive);
-        }
-        String name = directive.args().get(0);
-        String problem = nameProblem(name);
-        if (problem != null) {
-          throw new ConfigSyntaxException(problem, directive.argPositions().get(0));
-        }
-        if (seen.put(UpstreamBlock.foldName(name), Boolean.TRUE) != null) {
-          throw new ConfigSyntaxException(
-              "duplicate upstream \"" + name + "\"", directive.position());
-        }
-        result.add(build(name, directive.children(), directive.position()));
-      } else if (directive.hasBlock()) {
-        collect(directive.children(), result, seen);
-      }
-    }
-  }
 
   /**
    * Why {@code name} cannot be an upstream name, or {@code null} when it can. A name must be written back as one
@@ -85,6 +49,10 @@ final class UpstreamModelBuilder {
         return "invalid upstream name \"" + printable(name) + "\": invisible format character U+"
             + Integer.toHexString(c).toUpperCase(Locale.ROOT);
       }
+      if (ConfigBytes.isRawByte(c)) {
+        return "invalid upstream name \"" + printable(name) + "\": byte 0x"
+            + Integer.toHexString(ConfigBytes.rawByte(c)).toUpperCase(Locale.ROOT) + " is not UTF-8";
+      }
       if (Character.getType(c) == Character.SURROGATE) {
         // No UTF-8 encodes it: the persisted file would hold "?" and read back as another name.
         return "invalid upstream name: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT);
@@ -102,8 +70,12 @@ final class UpstreamModelBuilder {
     return ConfigText.escapeUnprintable(name.substring(0, end));
   }
 
-  /** Builds one upstream from the directives of its block; {@code where} is used for block-level errors. */
-  static UpstreamBlock build(String name, List<Directive> body, SourcePosition where) {
+  /**
+   * Builds one upstream from the directives of its block; {@code where} is used for block-level errors, and
+   * {@code warnings} is told what nginx would warn about.
+   */
+  static UpstreamBlock build(
+      String name, List<Directive> body, SourcePosition where, Consumer<? super ConfigWarning> warnings) {
     Balancing balancing = new Balancing.RoundRobin();
     List<ServerSpec> servers = new ArrayList<>();
     int keepaliveConnections = 0;
@@ -112,6 +84,8 @@ final class UpstreamModelBuilder {
     Duration keepaliveTimeout = null;
     Zone zone = null;
     HealthCheckBuilder check = new HealthCheckBuilder();
+    // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
+    boolean initUpstreamSet = false;
     for (Directive directive : body) {
       switch (directive.name()) {
         case "server" -> {
@@ -126,7 +100,7 @@ final class UpstreamModelBuilder {
           if (!directive.args().isEmpty()) {
             throw invalidArgumentCount(directive);
           }
-          // nginx only warns "load balancing method redefined"; the last method wins.
+          initUpstreamSet = methodDefined(directive, initUpstreamSet, warnings);
           balancing = directive.name().equals("ip_hash") ? new Balancing.IpHash() : new Balancing.LeastConn();
         }
         case "hash" -> {
@@ -142,6 +116,7 @@ final class UpstreamModelBuilder {
             }
             consistent = true;
           }
+          initUpstreamSet = methodDefined(directive, initUpstreamSet, warnings);
           balancing = new Balancing.Hash(args.get(0), consistent);
         }
         case "random" -> {
@@ -160,6 +135,7 @@ final class UpstreamModelBuilder {
               throw invalidParameter(directive, 1);
             }
           }
+          initUpstreamSet = methodDefined(directive, initUpstreamSet, warnings);
           balancing = new Balancing.Random(two);
         }
         case "keepalive" -> {
@@ -174,6 +150,7 @@ final class UpstreamModelBuilder {
                 directive.argPositions().get(0));
           }
           keepaliveConnections = n;
+          initUpstreamSet = true;
         }
         case "keepalive_requests" -> {
           requireOneArgument(directive);
@@ -219,7 +196,7 @@ final class UpstreamModelBuilder {
                   "invalid zone size \"" + args.get(1) + "\"", directive.argPositions().get(1));
             }
             // nginx wants at least eight pages of shared memory.
-            if (size < 8 * 4096) {
+            if (size < UpstreamCollector.MIN_ZONE_SIZE) {
               throw new ConfigSyntaxException(
                   "zone \"" + args.get(0) + "\" is too small", directive.argPositions().get(1));
             }
@@ -252,8 +229,9 @@ final class UpstreamModelBuilder {
           }
           check.keepaliveRequests = n;
         }
-        default -> throw new ConfigSyntaxException(
-            "unknown directive \"" + directive.name() + "\"", directive.position());
+        case "upstream" -> throw new ConfigSyntaxException(
+            "\"upstream\" directive is not allowed here", directive.position());
+        default -> throw UpstreamCollector.unknownDirective(directive);
       }
     }
     if (servers.isEmpty()) {
@@ -269,6 +247,20 @@ final class UpstreamModelBuilder {
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
     return new UpstreamBlock(name, balancing, servers, keepalive, zone, check.build());
+  }
+
+  /**
+   * nginx warns when a balancing method is set after another one, or after {@code keepalive} (whose connection
+   * cache nginx then no longer wraps around the method: nginx documents that a method must come before
+   * {@code keepalive}). As nginx, the last method wins; the keepalive settings are kept as written, and {@link
+   * UpstreamBlock#toConfig} writes the method first.
+   */
+  private static boolean methodDefined(
+      Directive directive, boolean initUpstreamSet, Consumer<? super ConfigWarning> warnings) {
+    if (initUpstreamSet) {
+      warnings.accept(new ConfigWarning("load balancing method redefined", directive.position()));
+    }
+    return true;
   }
 
   /**
@@ -447,6 +439,13 @@ final class UpstreamModelBuilder {
         throw new ConfigSyntaxException(
             "no path in the unix domain socket in upstream \"" + text + "\"", where);
       }
+      for (int i = 0; i < path.length(); i++) {
+        if (ConfigBytes.isRawByte(path.charAt(i))) {
+          // nginx takes any bytes; a Java socket address needs a path that is text.
+          throw new ConfigSyntaxException(
+              "invalid path in the unix domain socket in upstream \"" + text + "\": not UTF-8", where);
+        }
+      }
       // nginx's check: the path and its terminating NUL must fit sockaddr_un's sun_path (108 bytes on Linux).
       if (path.getBytes(StandardCharsets.UTF_8).length + 1 > MAX_UNIX_PATH) {
         throw new ConfigSyntaxException(
@@ -495,7 +494,30 @@ final class UpstreamModelBuilder {
       throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
     }
     boolean ipv4 = InetAddresses.isInetAddress(host) && host.chars().filter(c -> c == '.').count() == 3;
+    if (!ipv4 && !isHostName(host)) {
+      // nginx resolves host names when it reads the configuration, and no name of this form resolves.
+      throw new ConfigSyntaxException("host not found in upstream \"" + text + "\"", where);
+    }
     return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);
+  }
+
+  /**
+   * True for a name of DNS labels (RFC 1123: 1 to 63 characters each, not beginning or ending with {@code -}),
+   * separated by dots, with at most a final dot. The characters were checked before.
+   */
+  private static boolean isHostName(String host) {
+    int end = host.endsWith(".") ? host.length() - 1 : host.length();
+    int label = 0;
+    while (label <= end) {
+      int dot = host.indexOf('.', label);
+      int stop = dot < 0 || dot > end ? end : dot;
+      int length = stop - label;
+      if (length == 0 || length > 63 || host.charAt(label) == '-' || host.charAt(stop - 1) == '-') {
+        return false;
+      }
+      label = stop + 1;
+    }
+    return true;
   }
 
   private static int port(String digits, String text, SourcePosition where) {

@@ -8,7 +8,8 @@ options { tokenVocab = NginxLexer; }
 
 config : directive* EOF ;
 
-directive : value+ (SEMI | block) ;
+// A LUA_BLOCK token stands for a *_by_lua_block's whole block: the Lua code, read as one argument.
+directive : value+ (SEMI | block | LUA_BLOCK) ;
 
 block : LBRACE directive* RBRACE ;
 
