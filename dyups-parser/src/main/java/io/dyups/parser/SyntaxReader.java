@@ -21,6 +21,7 @@ import org.antlr.v4.runtime.TokenSource;
 import org.antlr.v4.runtime.atn.PredictionMode;
 import org.antlr.v4.runtime.misc.Interval;
 import org.antlr.v4.runtime.misc.Pair;
+import org.antlr.v4.runtime.tree.TerminalNode;
 
 /**
  * Turns configuration text into {@link Directive} trees: ANTLR lexer and parser, then one pass that builds the
@@ -322,25 +323,23 @@ final class SyntaxReader {
     }
 
     private Directive directive(NginxParser.DirectiveContext context) {
-      // The children are the values, then ';', the block or the Lua code; value() would copy the values into a
-      // new list.
-      int values = context.getChildCount() - 1;
-      Token nameToken = ((ParserRuleContext) context.getChild(0)).getStart();
-      List<String> args = new ArrayList<>(values);
-      List<SourcePosition> positions = new ArrayList<>(values);
-      for (int i = 1; i < values; i++) {
-        Token token = ((ParserRuleContext) context.getChild(i)).getStart();
+      List<NginxParser.ValueContext> values = context.value();
+      Token nameToken = values.get(0).getStart();
+      List<String> args = new ArrayList<>(values.size());
+      List<SourcePosition> positions = new ArrayList<>(values.size());
+      for (int i = 1; i < values.size(); i++) {
+        Token token = values.get(i).getStart();
         args.add(value(token));
         positions.add(positionOf(token, sourceName));
       }
-      Token lua = context.LUA_BLOCK() == null ? null : context.LUA_BLOCK().getSymbol();
+      TerminalNode lua = context.LUA_BLOCK();
       if (lua != null) {
-        args.add(lua.getText());
-        positions.add(positionOf(lua, sourceName));
+        args.add(lua.getSymbol().getText());
+        positions.add(positionOf(lua.getSymbol(), sourceName));
       }
-      List<Directive> block =
-          context.block() == null ? null : directives(context.block().directive());
-      return new Directive(value(nameToken), args, positions, block, positionOf(nameToken, sourceName));
+      NginxParser.BlockContext block = context.block();
+      return new Directive(value(nameToken), args, positions, block == null ? null : directives(block.directive()),
+          positionOf(nameToken, sourceName));
     }
 
     static String value(Token token) {

@@ -31,13 +31,6 @@ public record UpstreamBlock(
     requireNonNull(keepalive, "keepalive");
   }
 
-  /** A block without an active health check. */
-  public UpstreamBlock(
-      String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
-      @Nullable Zone zone) {
-    this(name, balancing, servers, keepalive, zone, null);
-  }
-
   /** This block under another name. */
   public UpstreamBlock withName(String newName) {
     return newName.equals(name) ? this

@@ -1,6 +1,6 @@
 /*
  * The structure of an nginx configuration: directives of one or more words, each ended by ';' or by a block.
- * No actions: io.dyups.parser.DirectiveTreeBuilder turns the tree into Directive records.
+ * No actions: io.dyups.parser.SyntaxReader turns the tree into Directive records.
  */
 parser grammar NginxParser;
 
