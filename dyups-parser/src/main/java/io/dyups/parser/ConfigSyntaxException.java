@@ -9,9 +9,10 @@ import static java.util.Objects.requireNonNull;
  * {@code reason in file:line:column}.
  *
  * <p>The reason quotes what it rejects, and that can be anything a caller sent, so it is made safe to show in a
- * terminal or a log: control characters are written as {@code \xNN} escapes (four hex digits above 0xff), and a
- * reason longer than {@value #MAX_REASON} characters keeps its start and end around a note of how much was left
- * out.
+ * terminal or a log: control characters are written as {@code \xNN} escapes, and invisible format characters (such
+ * as U+202E, which reverses the text after it) and other characters that do not show as themselves as a backslash,
+ * {@code u} and four hex digits; a reason longer than {@value #MAX_REASON} characters keeps its start and end
+ * around a note of how much was left out.
  */
 public final class ConfigSyntaxException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -24,16 +25,15 @@ public final class ConfigSyntaxException extends RuntimeException {
   private final SourcePosition position;
 
   public ConfigSyntaxException(String reason, SourcePosition position) {
-    this(printable(requireNonNull(reason, "reason")), requireNonNull(position, "position"), true);
+    super(null, null, false, false);
+    this.reason = printable(requireNonNull(reason, "reason"));
+    this.position = requireNonNull(position, "position");
   }
 
-  // The reason is made printable once, for both the message and reason(); the flag only tells this constructor
-  // from the public one.
-  @SuppressWarnings("UnusedVariable")
-  private ConfigSyntaxException(String printableReason, SourcePosition position, boolean printable) {
-    super(printableReason + " in " + position, null, false, false);
-    this.reason = printableReason;
-    this.position = position;
+  /** {@code reason in file:line:column}. */
+  @Override
+  public String getMessage() {
+    return reason + " in " + position;
   }
 
   private static String printable(String reason) {
@@ -43,19 +43,7 @@ public final class ConfigSyntaxException extends RuntimeException {
       text = text.substring(0, head) + "[... " + (text.length() - head - KEPT_TAIL) + " characters left out ...]"
           + text.substring(text.length() - KEPT_TAIL);
     }
-    StringBuilder out = null;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isISOControl(c)) {
-        if (out == null) {
-          out = new StringBuilder(text.length() + 16).append(text, 0, i);
-        }
-        out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
-      } else if (out != null) {
-        out.append(c);
-      }
-    }
-    return out == null ? text : out.toString();
+    return ConfigText.escapeUnprintable(text);
   }
 
   /** What is wrong, in nginx's words, without the position. */
