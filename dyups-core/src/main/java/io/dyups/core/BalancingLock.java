@@ -27,6 +27,11 @@ final class BalancingLock extends BalancingLockWord {
     }
   }
 
+  @SuppressWarnings("ThreadPriorityCheck")
+  private static void yieldProcessor() {
+    Thread.yield();
+  }
+
   private static final int SPINS = 64;
 
   /** Takes the lock; returns true when it was taken by another thread and this one had to wait. */
@@ -46,7 +51,8 @@ final class BalancingLock extends BalancingLockWord {
       if (spins < SPINS) {
         Thread.onSpinWait();
       } else {
-        Thread.yield();
+        // As nginx's ngx_shmtx_lock calls ngx_sched_yield(): a holder that was descheduled gets to run.
+        yieldProcessor();
       }
     }
   }
@@ -62,6 +68,7 @@ abstract class BalancingLockPadding {
   private long p00, p01, p02, p03, p04, p05, p06, p07;
   // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
   // subclass: ahead of the padding, beside the object before this one.
+  @SuppressWarnings("unused")
   private int p08;
 }
 

@@ -67,6 +67,7 @@ abstract class PeerCountersPadding {
   private long p00, p01, p02, p03, p04, p05, p06, p07;
   // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
   // subclass: ahead of the padding, beside the object before this one.
+  @SuppressWarnings("unused")
   private int p08;
 }
 
@@ -92,14 +93,16 @@ abstract class PeerCountersFields extends PeerCountersPadding {
   // True while nothing sets this peer apart from nginx's fresh state: no failures, full weight, not down, healthy,
   // no max_conns. While every primary of a group is clean, round robin follows a precomputed schedule.
   boolean clean;
-  // The newest generation's worker that holds these counters: it keeps the count of unclean primaries.
+  // The newest generation's worker that holds these counters: it keeps the count of unclean primaries. Set by
+  // PeerGroup when it makes the worker that first holds these counters, before any pick reads it.
+  @SuppressWarnings("NullAway.Init")
   Worker owner;
 
   PeerCountersFields(ServerSpec spec, boolean checkDown) {
     this.weight = spec.weight();
     this.maxFails = spec.maxFails();
     this.maxConns = spec.maxConns();
-    this.failTimeoutSeconds = spec.failTimeout().getSeconds();
+    this.failTimeoutSeconds = spec.failTimeout().toSeconds();
     this.down = spec.down();
     this.primary = !spec.backup();
     this.effectiveWeight = weight;

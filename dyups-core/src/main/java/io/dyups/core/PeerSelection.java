@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.zip.CRC32;
 import org.jspecify.annotations.Nullable;
@@ -211,7 +212,7 @@ public final class PeerSelection extends PeerSelectionFields {
     if (triedBeyond.length < words - 1) {
       triedBeyond = new long[words - 1];
     } else {
-      java.util.Arrays.fill(triedBeyond, 0L);
+      Arrays.fill(triedBeyond, 0L);
     }
   }
 
@@ -234,7 +235,7 @@ public final class PeerSelection extends PeerSelectionFields {
     tier = group.backups;
     counters = worker.backups;
     tried = 0;
-    java.util.Arrays.fill(triedBeyond, 0L);
+    Arrays.fill(triedBeyond, 0L);
   }
 
   /**
@@ -276,15 +277,21 @@ abstract class PeerSelectionPadding {
   private long p00, p01, p02, p03, p04, p05, p06, p07;
   // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
   // subclass: ahead of the padding, beside the object before this one.
+  @SuppressWarnings("unused")
   private int p08;
 }
 
 /** The fields of {@link PeerSelection}, between its paddings. */
 abstract class PeerSelectionFields extends PeerSelectionPadding {
+  // Set by start(), before next(), succeeded() or failed() may read them.
+  @SuppressWarnings("NullAway.Init")
   PeerGroup group;
   // The group's worker this selection picks through, and the counters of the tier it is in.
+  @SuppressWarnings("NullAway.Init")
   Worker worker;
+  @SuppressWarnings("NullAway.Init")
   PeerCounters[] counters;
+  @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.

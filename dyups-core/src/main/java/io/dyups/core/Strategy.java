@@ -51,6 +51,7 @@ abstract class Strategy {
   }
 
   /** The primary that holds unit {@code w} of the total weight. */
+  @SuppressWarnings("NullAway") // a group of a weighted method has byWeight or, when that is null, weightEnds
   static int byWeight(PeerGroup group, long w) {
     int[] table = group.byWeight;
     if (table != null) {
@@ -122,7 +123,8 @@ abstract class Strategy {
    * current weight grows by its effective weight, the largest wins (the first on ties) and gives back the total.
    * With {@code serverIds}, only the peers whose id is {@code sameServer} take part.
    */
-  static int smooth(PeerCounters[] tier, PeerSelection selection, long now, int[] serverIds, int sameServer) {
+  static int smooth(PeerCounters[] tier, PeerSelection selection, long now, int @Nullable [] serverIds,
+      int sameServer) {
     if (tier == selection.worker.primaries) {
       selection.worker.materialize();
     }

@@ -42,7 +42,8 @@ final class Worker extends WorkerFields {
     return position >= 0 && unclean == 0;
   }
 
-  /** The primary the schedule picks next. Only when {@link #onSchedule()}. */
+  /** The primary the schedule picks next. Only when {@link #onSchedule()}, which a null schedule never is. */
+  @SuppressWarnings("NullAway")
   int nextScheduled() {
     int index = schedule[position];
     position = position + 1 == schedule.length ? 0 : position + 1;
@@ -54,6 +55,7 @@ final class Worker extends WorkerFields {
    * {@code position} steps from all zeros, every step having added each peer's weight and taken the total from the
    * one it picked, a peer's current weight is {@code position * weight - totalWeight * (its picks so far)}.
    */
+  @SuppressWarnings("NullAway") // position >= 0 only with a schedule
   void materialize() {
     if (position < 0) {
       return;
@@ -121,6 +123,7 @@ abstract class WorkerPadding {
   private long p00, p01, p02, p03, p04, p05, p06, p07;
   // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
   // subclass: ahead of the padding, beside the object before this one.
+  @SuppressWarnings("unused")
   private int p08;
 }
 

@@ -95,7 +95,8 @@ public final class NginxConfig {
     requireNonNull(mainFile, "mainFile");
     Path file = mainFile.toAbsolutePath().normalize();
     byte[] bytes = readMainFile(file);
-    Path confDir = file.getParent();
+    // An absolute, normalized path to a file always has a parent.
+    Path confDir = requireNonNull(file.getParent(), "parent");
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
     List<Directive> tree = includes(SyntaxReader.read(bytes, file.toString()), confDir, reading);

@@ -30,7 +30,7 @@ import org.antlr.v4.runtime.tree.TerminalNode;
 final class SyntaxReader {
   /**
    * The deepest nesting of blocks read. The parser and the tree builder recurse once per level, so without a limit
-   * a hostile text of a few hundred kilobytes ({@code "a {"} repeated) overflows the stack; real configurations
+   * a hostile text of a few hundred kilobytes (<code>"a {"</code> repeated) overflows the stack; real configurations
    * nest a handful of levels.
    */
   static final int MAX_DEPTH = 100;

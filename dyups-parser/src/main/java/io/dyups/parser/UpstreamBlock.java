@@ -222,7 +222,7 @@ public record UpstreamBlock(
     }
   }
 
-  private String balancingDirective() {
+  private @Nullable String balancingDirective() {
     if (balancing instanceof Balancing.IpHash) {
       return "ip_hash;";
     } else if (balancing instanceof Balancing.LeastConn) {
