@@ -37,7 +37,7 @@ public final class PeerGroup {
   final Peer[] backups;
   final Strategy strategy;
   final Ticker ticker;
-  // Guards the health fields of the peers' PeerState and the making of workers; shared by every generation.
+  // Guards the health fields of the peers' SharedPeerState and the making of workers; shared by every generation.
   // Taken before a worker's lock. Off the request path, so a plain lock, without the padding of a worker's.
   final ReentrantLock lock;
   // Made on first use, so that an upstream costs a worker's state only in the workers that pick from it. Read
@@ -83,7 +83,7 @@ public final class PeerGroup {
     boolean sameWorkers = previous != null && previous.workers.length == count;
     this.lineage = sameWorkers ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
-    Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
+    Map<ServerSpec, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
         carried.computeIfAbsent(peer.spec(), spec -> new ArrayDeque<>()).add(peer.state);
@@ -95,20 +95,20 @@ public final class PeerGroup {
     List<Peer> all = new ArrayList<>();
     List<Peer> primaryList = new ArrayList<>();
     List<Peer> backupList = new ArrayList<>();
-    List<PeerState> kept = new ArrayList<>();
+    List<SharedPeerState> kept = new ArrayList<>();
     int weights = 0;
     lock.lock();
     try {
       for (ServerSpec server : definition.servers()) {
-        ArrayDeque<PeerState> same = carried.get(server);
-        PeerState state;
+        ArrayDeque<SharedPeerState> same = carried.get(server);
+        SharedPeerState state;
         if (same == null || same.isEmpty()) {
-          state = new PeerState(new PeerCounters[count], check != null && check.defaultDown());
+          state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown());
         } else {
           state = same.poll();
           kept.add(state);
           if (!sameWorkers) {
-            state.counters = new PeerCounters[count];
+            state.counters = new WorkerPeerCounters[count];
           }
         }
         Peer peer = new Peer(server, state, this);
@@ -121,7 +121,7 @@ public final class PeerGroup {
         }
       }
       if (checkRemoved) {
-        for (PeerState state : kept) {
+        for (SharedPeerState state : kept) {
           state.checkDown = false;
           state.publishCheckDown();
         }
@@ -215,16 +215,15 @@ public final class PeerGroup {
         boolean newest = previous == null || lineage.newestGeneration[index] < generation;
         if (newest) {
           if (previous != null) {
-            previous.materialize();
-            previous.retired = true;
+            previous.retire();
           }
           lineage.newest[index] = worker;
           lineage.newestGeneration[index] = generation;
         } else {
           worker.retired = true;
         }
-        for (PeerCounters[] tier : new PeerCounters[][] {worker.primaries, worker.backups}) {
-          for (PeerCounters counters : tier) {
+        for (WorkerPeerCounters[] tier : new WorkerPeerCounters[][] {worker.primaries, worker.backups}) {
+          for (WorkerPeerCounters counters : tier) {
             if (newest || counters.owner == null) {
               counters.owner = worker;
             }
@@ -242,14 +241,14 @@ public final class PeerGroup {
     }
   }
 
-  // Callers hold the shared lock, which guards PeerState.counters.
-  private static PeerCounters[] counters(Peer[] tier, int worker) {
-    PeerCounters[] counters = new PeerCounters[tier.length];
+  // Callers hold the shared lock, which guards SharedPeerState.counters.
+  private static WorkerPeerCounters[] counters(Peer[] tier, int worker) {
+    WorkerPeerCounters[] counters = new WorkerPeerCounters[tier.length];
     for (int i = 0; i < tier.length; i++) {
-      PeerState state = tier[i].state;
-      PeerCounters[] all = tier[i].counters;
+      SharedPeerState state = tier[i].state;
+      WorkerPeerCounters[] all = tier[i].counters;
       if (all[worker] == null) {
-        all[worker] = new PeerCounters(tier[i].spec(), state.checkDown);
+        all[worker] = new WorkerPeerCounters(tier[i].spec(), state.checkDown);
       }
       counters[i] = all[worker];
     }
@@ -348,8 +347,8 @@ public final class PeerGroup {
     return now == UNREAD ? nowSeconds() : now;
   }
 
-  /** Releases a peer a selection picked: nginx's free_peer. */
-  void release(PeerCounters counters, BalancingLock workerLock, boolean failed) {
+  /** Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer. */
+  void release(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed) {
     // Only a failure records the time; a success does not need the clock.
     long now = failed ? nowSeconds() : 0;
     workerLock.lock();
@@ -359,20 +358,9 @@ public final class PeerGroup {
         return;
       }
       if (failed) {
-        counters.fails++;
-        counters.accessed = now;
-        counters.checked = now;
-        if (counters.maxFails != 0) {
-          counters.effectiveWeight -= counters.weight / counters.maxFails;
-        }
-        if (counters.effectiveWeight < 0) {
-          counters.effectiveWeight = 0;
-        }
-        counters.updateClean();
-      } else if (counters.accessed < counters.checked) {
-        // A request succeeded after the failure window was checked: the peer is live again.
-        counters.fails = 0;
-        counters.updateClean();
+        counters.failed(now);
+      } else {
+        counters.succeeded();
       }
       counters.removeConnection();
     } finally {

@@ -24,12 +24,15 @@ import javax.annotation.CheckForNull;
  * // no peer left: answer 502
  * }</pre>
  *
- * <p>Not thread-safe: one request at a time. Reusable without allocating.
+ * <p>Not thread-safe: one request at a time. Reusable without allocating. Padded (248 bytes in all) to keep the
+ * fields it writes on every pick off the cache lines of objects beside it, such as another thread's selection.
  */
 public final class PeerSelection extends PeerSelectionFields {
-  // Padding after the fields; see PeerSelectionPadding.
-  @SuppressWarnings("unused")
-  private long p10, p11, p12, p13, p14, p15, p16, p17;
+  // The trailing pad; see Padded.
+  byte q000, q001, q002, q003, q004, q005, q006, q007, q008, q009, q010, q011, q012, q013, q014, q015;
+  byte q016, q017, q018, q019, q020, q021, q022, q023, q024, q025, q026, q027, q028, q029, q030, q031;
+  byte q032, q033, q034, q035, q036, q037, q038, q039, q040, q041, q042, q043, q044, q045, q046, q047;
+  byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   /** A selection not yet started. */
   public PeerSelection() {}
@@ -110,7 +113,7 @@ public final class PeerSelection extends PeerSelectionFields {
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
-    this.hashTries = 0;
+    this.draws = 0;
   }
 
   /** The CRC-32 of the key: of its bytes, or of a String's UTF-8 encoding. */
@@ -149,8 +152,9 @@ public final class PeerSelection extends PeerSelectionFields {
       return null;
     }
     Worker worker = this.worker;
-    if (worker.lock.lock()) {
-      // Another thread holds this worker: move on, by a xorshift step as LongAdder does, so that two threads that
+    if (!worker.lock.tryLock()) {
+      worker.lock.lock();
+      // Another thread held this worker: move on, by a xorshift step as LongAdder does, so that two threads that
       // collide do not both step to the same next worker.
       probe ^= probe << 13;
       probe ^= probe >>> 17;
@@ -266,25 +270,12 @@ public final class PeerSelection extends PeerSelectionFields {
   }
 }
 
-/**
- * Padding before the fields of {@link PeerSelection}: superclass fields are laid out first. A selection's fields
- * are written on every pick by the one thread using it, and the selections of different threads may lie side by
- * side (a collector copies them in the order it finds them); the padding keeps them off each other's lines.
- */
-abstract class PeerSelectionPadding {
-  @SuppressWarnings("unused")
-  private long p00, p01, p02, p03, p04, p05, p06, p07;
-  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
-  // subclass: ahead of the padding, beside the object before this one.
-  private int p08;
-}
-
-/** The fields of {@link PeerSelection}, between its paddings. */
-abstract class PeerSelectionFields extends PeerSelectionPadding {
+/** The fields of {@link PeerSelection}, after the padding. */
+abstract class PeerSelectionFields extends Padded {
   PeerGroup group;
   // The group's worker this selection picks through, and the counters of the tier it is in.
   Worker worker;
-  PeerCounters[] counters;
+  WorkerPeerCounters[] counters;
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
@@ -300,7 +291,10 @@ abstract class PeerSelectionFields extends PeerSelectionPadding {
   // Where a hash method left off for this request.
   long hash;
   int rehash;
-  int hashTries;
+  // Draws made by hash, ip_hash, consistent hash and random in this request; the first primary random two drew
+  // in this pick, or -1.
+  int draws;
+  int previousDraw;
   CharSequence key = "";
   // A key given as bytes instead (then key is not read), and the JDK's CRC-32 to hash it, made on first use.
   @CheckForNull byte[] keyBytes;

@@ -170,7 +170,7 @@ class NginxDifferentialTest {
   private static String state(PeerGroup group) {
     StringBuilder out = new StringBuilder();
     for (Peer peer : group.peers()) {
-      PeerCounters c = peer.counters[0];
+      WorkerPeerCounters c = peer.counters[0];
       out.append(String.format("[%s cw=%d ew=%d/%d conns=%d fails=%d checked=%d] ", peer, c == null ? 0
           : c.currentWeight, c == null ? 0 : c.effectiveWeight, peer.weight, c == null ? 0 : c.conns,
           c == null ? 0 : c.fails, c == null ? 0 : c.checked));
