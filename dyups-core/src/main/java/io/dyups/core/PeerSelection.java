@@ -24,8 +24,10 @@ import javax.annotation.CheckForNull;
  * // no peer left: answer 502
  * }</pre>
  *
- * <p>Not thread-safe: one request at a time. Reusable without allocating. Padded (248 bytes in all) to keep the
- * fields it writes on every pick off the cache lines of objects beside it, such as another thread's selection.
+ * <p>Not thread-safe: one request at a time. Reusable without allocating; a selection may move from thread to
+ * thread between requests (it picks through the worker of the thread that starts it). Padded (256 bytes in all)
+ * to keep the fields it writes on every pick off the cache lines of objects beside it, such as another thread's
+ * selection.
  */
 public final class PeerSelection extends PeerSelectionFields {
   // The trailing pad; see Padded.
@@ -95,6 +97,13 @@ public final class PeerSelection extends PeerSelectionFields {
     // usually reused for request after request on the same upstream.
     if (this.group != group) {
       this.group = group;
+    }
+    // The worker comes from the thread that picks, which need not be the one that made this selection (a proxy may
+    // make every connection's selection on its accepting thread).
+    long thread = Thread.currentThread().getId();
+    if (thread != probeThread) {
+      probeThread = thread;
+      probe = probeOf(thread);
     }
     Worker worker = group.worker(probe & group.workerMask);
     if (this.worker != worker) {
@@ -199,10 +208,19 @@ public final class PeerSelection extends PeerSelectionFields {
     group.release(counters[index], worker.lock, failed);
   }
 
-  /** Makes this selection pick through worker {@code probe} (modulo each group's number of workers). */
+  /**
+   * Makes this selection pick through worker {@code probe} (modulo each group's number of workers) while the
+   * calling thread starts it.
+   */
   PeerSelection probe(int probe) {
     this.probe = probe;
+    this.probeThread = Thread.currentThread().getId();
     return this;
+  }
+
+  // The thread's id at first (never 0, which xorshift keeps): consecutive threads start on consecutive workers.
+  private static int probeOf(long threadId) {
+    return (int) threadId | 1 << 30;
   }
 
   /** True before the first peer of this request was picked: nothing is tried yet. */
@@ -284,9 +302,11 @@ abstract class PeerSelectionFields extends Padded {
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
   int current = -1;
-  // Which worker to use, as a thread's probe in LongAdder: the thread's id at first (never 0, which xorshift
-  // keeps), moved on when the worker's lock was found taken, so that threads that collide spread out.
-  int probe = (int) Thread.currentThread().getId() | 1 << 30;
+  // Which worker to use, as a thread's probe in LongAdder: set from the id of the thread that starts the selection
+  // (probeThread; -1 before any), moved on when the worker's lock was found taken, so that threads that collide
+  // spread out.
+  int probe;
+  long probeThread = -1;
 
   // Where a hash method left off for this request.
   long hash;

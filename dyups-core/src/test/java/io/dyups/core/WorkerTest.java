@@ -168,6 +168,26 @@ class WorkerTest {
   }
 
   @Test
+  void aSelectionPicksThroughTheWorkerOfTheThreadThatStartsItNotOfTheOneThatMadeIt() throws Exception {
+    PeerGroup group = group("server a; server b;", 2);
+    PeerSelection selection = new PeerSelection();
+    long mine = Thread.currentThread().getId();
+    Thread picker;
+    do {
+      picker = new Thread(() -> {
+        selection.start(group, null, null);
+        selection.next();
+        selection.succeeded();
+      });
+    } while ((picker.getId() & 1) == (mine & 1));
+    picker.start();
+    picker.join();
+
+    assertThat(group.hasWorker((int) (picker.getId() & 1))).isTrue();
+    assertThat(group.hasWorker((int) (mine & 1))).isFalse();
+  }
+
+  @Test
   void anUpstreamWithZoneHasOneWorkerForEveryThread() {
     PeerGroup group = group("zone shared 64k; server a; server b;", 4);
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
