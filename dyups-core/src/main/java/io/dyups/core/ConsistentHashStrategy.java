@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code hash KEY consistent}, as ngx_http_upstream_hash_module (compatible with Cache::Memcached::Fast): a ring
@@ -113,7 +113,7 @@ final class ConsistentHashStrategy extends Strategy.Drawing {
   }
 
   @Override
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {
+  void start(PeerSelection selection, @Nullable InetAddress client) {
     long hash = selection.keyHash() & 0xFFFFFFFFL;
     // The first point at or after the key's hash; past the last point wraps to the first.
     int bucket = (int) (hash >>> bucketShift);

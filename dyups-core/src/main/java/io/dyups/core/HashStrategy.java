@@ -1,7 +1,7 @@
 package io.dyups.core;
 
 import java.net.InetAddress;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code hash KEY}, as ngx_http_upstream_get_hash_peer (compatible with Cache::Memcached): the key's CRC-32,
@@ -14,7 +14,7 @@ final class HashStrategy extends Strategy.Drawing {
   private static final int CRC_MASK = 0x7FFF;
 
   @Override
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {
+  void start(PeerSelection selection, @Nullable InetAddress client) {
     // The first draw's CRC-32 is made before the lock is taken.
     selection.keyCrc = selection.keyLength == 0 ? 0 : selection.keyHash();
   }

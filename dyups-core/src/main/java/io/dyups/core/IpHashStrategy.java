@@ -1,7 +1,7 @@
 package io.dyups.core;
 
 import java.net.InetAddress;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code ip_hash}, as ngx_http_upstream_ip_hash_module: the first three octets of an IPv4 client (all sixteen of
@@ -18,7 +18,7 @@ final class IpHashStrategy extends Strategy.Drawing {
   private static final int MULTIPLIER_2 = MULTIPLIER * MULTIPLIER % MODULUS;
 
   @Override
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {
+  void start(PeerSelection selection, @Nullable InetAddress client) {
     selection.hash = START;
     selection.loadClientAddress(client);
   }

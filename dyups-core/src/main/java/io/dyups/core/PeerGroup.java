@@ -15,7 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The live peers of one upstream definition and the balancing method that picks among them. A new group is built
@@ -48,7 +48,7 @@ public final class PeerGroup {
   private final Lineage lineage;
   private final long generation;
   // Made with the first worker (guarded by the shared lock): an upstream nobody picks from does not pay for it.
-  @CheckForNull private int[] schedule;
+  private int @Nullable [] schedule;
   private boolean scheduleMade;
   // nginx's peers->single: one primary and no backup; such a peer is never taken out for failures.
   final boolean single;
@@ -57,8 +57,8 @@ public final class PeerGroup {
   final int tries;
   // For the hash methods and random, the primary that holds each unit of the total weight; when that would be too
   // long, weightEnds instead: the sum of the weights up to and including each primary.
-  @CheckForNull final int[] byWeight;
-  @CheckForNull final int[] weightEnds;
+  final int @Nullable [] byWeight;
+  final int @Nullable [] weightEnds;
   // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
   private final long weightReciprocal;
 
@@ -75,7 +75,7 @@ public final class PeerGroup {
     }
   }
 
-  private PeerGroup(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker, int workerCount) {
+  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker, int workerCount) {
     this.definition = definition;
     this.ticker = ticker;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
@@ -219,18 +219,8 @@ public final class PeerGroup {
           }
           lineage.newest[index] = worker;
           lineage.newestGeneration[index] = generation;
-        } else {
-          worker.retired = true;
         }
-        for (WorkerPeerCounters[] tier : new WorkerPeerCounters[][] {worker.primaries, worker.backups}) {
-          for (WorkerPeerCounters counters : tier) {
-            if (newest || counters.owner == null) {
-              counters.owner = worker;
-            }
-          }
-        }
-        worker.count();
-        worker.tryResume();
+        worker.takeOver(newest);
       } finally {
         workerLock.unlock();
       }
@@ -284,7 +274,7 @@ public final class PeerGroup {
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
    * @param ticker the time source for failure windows
    */
-  public static PeerGroup create(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker) {
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker) {
     return create(definition, previous, ticker, DEFAULT_WORKERS);
   }
 
@@ -295,7 +285,7 @@ public final class PeerGroup {
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
    * @param ticker the time source for failure windows
    */
-  public static PeerGroup create(UpstreamBlock definition, @CheckForNull PeerGroup previous, Ticker ticker,
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker,
       int workers) {
     requireNonNull(definition, "definition");
     requireNonNull(ticker, "ticker");

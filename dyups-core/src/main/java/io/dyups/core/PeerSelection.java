@@ -6,7 +6,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.zip.CRC32;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The picking of peers for one request, as nginx's per-request peer data: which peers were tried, where a hash
@@ -48,7 +48,7 @@ public final class PeerSelection extends PeerSelectionFields {
    *     UTF-8 bytes
    * @throws IllegalStateException when the last peer of the previous request was not reported
    */
-  public PeerSelection start(PeerGroup group, @CheckForNull InetAddress client, @CheckForNull CharSequence hashKey) {
+  public PeerSelection start(PeerGroup group, @Nullable InetAddress client, @Nullable CharSequence hashKey) {
     prepare(group);
     CharSequence key = hashKey == null ? "" : hashKey;
     if (this.key != key) {
@@ -74,7 +74,7 @@ public final class PeerSelection extends PeerSelectionFields {
    * @throws IllegalStateException when the last peer of the previous request was not reported
    * @throws IndexOutOfBoundsException when {@code offset} and {@code length} are not within {@code hashKey}
    */
-  public PeerSelection start(PeerGroup group, @CheckForNull InetAddress client, byte[] hashKey, int offset,
+  public PeerSelection start(PeerGroup group, @Nullable InetAddress client, byte[] hashKey, int offset,
       int length) {
     requireNonNull(hashKey, "hashKey");
     Objects.checkFromIndexSize(offset, length, hashKey.length);
@@ -149,7 +149,7 @@ public final class PeerSelection extends PeerSelectionFields {
    *
    * @throws IllegalStateException when not started, or when the last peer was not reported
    */
-  @CheckForNull
+  @Nullable
   public Peer next() {
     if (group == null) {
       throw new IllegalStateException("not started");
@@ -263,7 +263,7 @@ public final class PeerSelection extends PeerSelectionFields {
    * Keeps the bytes ip_hash reads: three octets of IPv4, sixteen of IPv6, three zeros for anything else. In two
    * fields rather than an array of their own, which could lie beside another thread's selection.
    */
-  void loadClientAddress(@CheckForNull InetAddress client) {
+  void loadClientAddress(@Nullable InetAddress client) {
     addressLow = 0;
     addressHigh = 0;
     if (client == null) {
@@ -317,10 +317,10 @@ abstract class PeerSelectionFields extends Padded {
   int previousDraw;
   CharSequence key = "";
   // A key given as bytes instead (then key is not read), and the JDK's CRC-32 to hash it, made on first use.
-  @CheckForNull byte[] keyBytes;
+  byte @Nullable [] keyBytes;
   int keyOffset;
   int keyLength;
-  @CheckForNull CRC32 bytesCrc;
+  @Nullable CRC32 bytesCrc;
   int keyCrc;
   long addressLow;
   long addressHigh;

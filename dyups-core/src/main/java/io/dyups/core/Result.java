@@ -3,39 +3,75 @@ package io.dyups.core;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What a change to the registry came to: an HTTP-style status and a message, as dyups's
- * {@code ngx_dyups_update_upstream} and {@code ngx_dyups_delete_upstream} return them.
+ * What a change to the registry came to: a {@link Kind} that callers test, dyups's HTTP-style status for it, a
+ * message for people, and the version the change left. Callers tell outcomes apart by {@link #kind()}, never by
+ * the message, whose words may change.
  *
- * <ul>
- *   <li>200 {@code success}: the change is made and visible to every thread.
- *   <li>400: the commands or the name are wrong; the message says what and where ({@code file:line:column}).
- *   <li>404: there is no such upstream to delete.
- *   <li>409: another change held the lock (try-lock mode: {@code wait and try again}), or the upstream's version
- *       was not the one expected.
- *   <li>413: the commands are larger than the registry accepts.
- *   <li>500: a server-side fault, such as a persistence file that could not be written; nothing changed.
- * </ul>
+ * <p>As in dyups: {@link Kind#FAILED} is the server's fault; {@link Kind#LOCKED} means send the same change again
+ * later; {@link Kind#VERSION_CONFLICT} means read the upstream again and decide anew (sending the same change again
+ * never succeeds); anything else means fix the change.
  *
- * As in dyups: 500 is the server's fault, 409 means send the same change again later, anything else means fix
- * the change.
+ * @param kind what happened
+ * @param message {@code success}, or what is wrong and where ({@code file:line:column} for syntax)
+ * @param version after a successful update, the new version of the upstream (so optimistic concurrency needs no
+ *     {@link UpstreamRegistry#find} after it); after a version conflict, the version found ({@link
+ *     UpstreamRegistry#ABSENT} when there was none); otherwise {@link UpstreamRegistry#ABSENT}
  */
-public record Result(int status, String message) {
-  public static final int OK = 200;
-  public static final int BAD_REQUEST = 400;
-  public static final int NOT_FOUND = 404;
-  public static final int CONFLICT = 409;
-  public static final int TOO_LARGE = 413;
-  public static final int SERVER_ERROR = 500;
+public record Result(Kind kind, String message, long version) {
+  /** The outcomes of a change, each with the status dyups answers it with. */
+  public enum Kind {
+    /** 200 {@code success}: the change is made and visible to every thread. */
+    SUCCESS(200),
+    /** 400: the commands or the name are wrong; the message says what and where. */
+    INVALID(400),
+    /** 404: there is no such upstream to delete. */
+    NOT_FOUND(404),
+    /** 409 {@code wait and try again}: another change held the lock (dyups's {@code dyups_trylock}). */
+    LOCKED(409),
+    /** 409: the upstream is not at the version the change expected; another change won. */
+    VERSION_CONFLICT(409),
+    /** 413: the commands are larger than the registry accepts; the message says what the limit is. */
+    TOO_LARGE(413),
+    /** 500: a server-side fault, such as a persistence file that could not be written; nothing changed. */
+    FAILED(500);
 
-  static final Result SUCCESS = new Result(OK, "success");
-  static final Result LOCKED = new Result(CONFLICT, "wait and try again");
+    private final int status;
 
+    Kind(int status) {
+      this.status = status;
+    }
+
+    /** The HTTP status dyups answers this outcome with. */
+    public int status() {
+      return status;
+    }
+  }
+
+  static final Result LOCKED = new Result(Kind.LOCKED, "wait and try again", UpstreamRegistry.ABSENT);
+
+  /**
+   * @throws NullPointerException if {@code kind} or {@code message} is null
+   */
   public Result {
+    requireNonNull(kind, "kind");
     requireNonNull(message, "message");
   }
 
-  /** True for 200: the change was made. */
+  static Result success(long version) {
+    return new Result(Kind.SUCCESS, "success", version);
+  }
+
+  static Result of(Kind kind, String message) {
+    return new Result(kind, message, UpstreamRegistry.ABSENT);
+  }
+
+  /** dyups's status for this outcome: {@code kind().status()}. */
+  public int status() {
+    return kind.status();
+  }
+
+  /** True when the change was made. */
   public boolean isSuccess() {
-    return status == OK;
+    return kind == Kind.SUCCESS;
   }
 }

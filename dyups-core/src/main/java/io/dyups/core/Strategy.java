@@ -2,7 +2,7 @@ package io.dyups.core;
 
 import io.dyups.parser.Balancing;
 import java.net.InetAddress;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A balancing method: picks the next peer for a selection. {@link #pick} runs under the selection's worker lock,
@@ -11,7 +11,7 @@ import javax.annotation.CheckForNull;
  */
 abstract class Strategy {
   /** Prepares per-request state (the hash of a key, the client's address). Runs without the lock. */
-  void start(PeerSelection selection, @CheckForNull InetAddress client) {}
+  void start(PeerSelection selection, @Nullable InetAddress client) {}
 
   /** Picks under the worker's lock; {@code now} is the time in seconds, or {@link PeerGroup#UNREAD}. */
   abstract int pick(PeerSelection selection, long now);

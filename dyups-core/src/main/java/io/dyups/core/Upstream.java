@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.UpstreamBlock;
 import java.nio.charset.StandardCharsets;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream as the registry published it: its name, the version of this definition, the definition and the
@@ -21,7 +21,7 @@ public final class Upstream {
   // The definition as nginx configuration in UTF-8, for the persistence file: every change rewrites every
   // upstream, so each one's text is made and encoded once, by the first change that writes it. Only the writer,
   // under the registry's lock, reads or sets it.
-  @CheckForNull private byte[] config;
+  private byte @Nullable [] config;
 
   Upstream(String name, long version, UpstreamBlock definition, PeerGroup peers, long order) {
     this.name = requireNonNull(name, "name");

@@ -14,6 +14,8 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Named upstreams that can be created, replaced, deleted, found and listed while traffic flows: the registry of
@@ -72,12 +74,12 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private final long maxCommandsSize;
   private final boolean tryLock;
-  @CheckForNull private final Path persistenceFile;
+  @Nullable private final Path persistenceFile;
   private final AtomicFileWriter fileWriter;
   private final Ticker ticker;
   private final int workers;
   private final List<UpstreamListener> listeners;
-  @CheckForNull private final ExecutorService notifier;
+  @Nullable private final ExecutorService notifier;
 
   private UpstreamRegistry(Builder builder) {
     this.maxCommandsSize = builder.maxCommandsSize;
@@ -144,7 +146,7 @@ public final class UpstreamRegistry implements AutoCloseable {
    * The upstream called {@code name} (ignoring ASCII case), or {@code null}. Takes no lock; allocates nothing
    * when the name has no upper-case letters.
    */
-  @CheckForNull
+  @Nullable
   public Upstream find(String name) {
     return byKey.get(key(name));
   }
@@ -217,24 +219,24 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   private Result update(
-      String name, @CheckForNull String commands, @CheckForNull UpstreamBlock block, long expected, boolean check) {
+      String name, @Nullable String commands, @Nullable UpstreamBlock block, long expected, boolean check) {
     requireNonNull(name, "name");
     try {
       UpstreamBlock.checkName(name);
     } catch (IllegalArgumentException e) {
-      return new Result(Result.BAD_REQUEST, e.getMessage());
+      return Result.of(Result.Kind.INVALID, e.getMessage());
     }
     UpstreamBlock definition;
     if (commands != null) {
       long size = utf8Length(commands);
       if (size > maxCommandsSize) {
-        return new Result(Result.TOO_LARGE,
+        return Result.of(Result.Kind.TOO_LARGE,
             "commands too large: " + size + " bytes, the limit is " + maxCommandsSize);
       }
       try {
         definition = UpstreamBlock.fromCommands(name, commands);
       } catch (ConfigSyntaxException e) {
-        return new Result(Result.BAD_REQUEST, e.getMessage());
+        return Result.of(Result.Kind.INVALID, e.getMessage());
       }
     } else {
       definition = block;
@@ -245,6 +247,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       return Result.LOCKED;
     }
     UpstreamChange change;
+    long version;
     try {
       Upstream old = byKey.get(key);
       Result conflict = versionConflict(name, old, expected, check);
@@ -272,11 +275,12 @@ public final class UpstreamRegistry implements AutoCloseable {
         changes++;
       }
       change = new UpstreamChange(kept, old, current);
+      version = current.version();
     } finally {
       writeLock.unlock();
     }
     notifyListeners(change);
-    return Result.SUCCESS;
+    return Result.success(version);
   }
 
   private Result delete(String name, long expected, boolean check) {
@@ -289,7 +293,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     try {
       Upstream old = byKey.get(key);
       if (old == null) {
-        return new Result(Result.NOT_FOUND, "upstream \"" + name + "\" not found");
+        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + name + "\" not found");
       }
       Result conflict = versionConflict(name, old, expected, check);
       if (conflict != null) {
@@ -312,7 +316,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       writeLock.unlock();
     }
     notifyListeners(change);
-    return Result.SUCCESS;
+    return Result.success(ABSENT);
   }
 
   private boolean lock() {
@@ -323,8 +327,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     return true;
   }
 
-  @CheckForNull
-  private static Result versionConflict(String name, @CheckForNull Upstream old, long expected, boolean check) {
+  @Nullable
+  private static Result versionConflict(String name, @Nullable Upstream old, long expected, boolean check) {
     if (!check) {
       return null;
     }
@@ -334,15 +338,16 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
     String found = old == null ? "it does not exist" : "it is at version " + actual;
     String wanted = expected == ABSENT ? "expected it not to exist" : "expected version " + expected;
-    return new Result(Result.CONFLICT, "version conflict on upstream \"" + name + "\": " + wanted + ", " + found);
+    return new Result(Result.Kind.VERSION_CONFLICT,
+        "version conflict on upstream \"" + name + "\": " + wanted + ", " + found, actual);
   }
 
   /**
    * Writes the registry as it will be after the change ({@code current} in place of {@code key}, or without
    * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the 500.
    */
-  @CheckForNull
-  private Result persist(String key, @CheckForNull Upstream current) {
+  @Nullable
+  private Result persist(String key, @Nullable Upstream current) {
     if (persistenceFile == null) {
       return null;
     }
@@ -351,12 +356,12 @@ public final class UpstreamRegistry implements AutoCloseable {
       return null;
     } catch (IOException | UncheckedIOException | SecurityException e) {
       LOG.log(Level.ERROR, "cannot write " + persistenceFile, e);
-      return new Result(Result.SERVER_ERROR,
+      return Result.of(Result.Kind.FAILED,
           "cannot write \"" + persistenceFile + "\": " + describe(e) + "; nothing changed");
     }
   }
 
-  private void writeAll(OutputStream out, String key, @CheckForNull Upstream current) throws IOException {
+  private void writeAll(OutputStream out, String key, @Nullable Upstream current) throws IOException {
     boolean written = false;
     for (Map.Entry<Long, String> entry : keysInOrder.entrySet()) {
       if (entry.getValue().equals(key)) {
@@ -473,7 +478,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   public static final class Builder {
     private long maxCommandsSize = DEFAULT_MAX_COMMANDS_SIZE;
     private boolean tryLock;
-    @CheckForNull private Path persistenceFile;
+    @Nullable private Path persistenceFile;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = Ticker.systemTicker();
     private int workers = PeerGroup.DEFAULT_WORKERS;
@@ -509,8 +514,26 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
-    /** The time source for the peers' failure windows; the system ticker by default. */
-    public Builder ticker(Ticker ticker) {
+    /**
+     * The clock of the peers' failure windows ({@code max_fails} within {@code fail_timeout}): tests of an
+     * application give one they move by hand. By default the JVM's monotonic clock ({@link System#nanoTime()}).
+     *
+     * @throws NullPointerException if {@code clock} is null
+     */
+    public Builder clock(InstantSource clock) {
+      requireNonNull(clock, "clock");
+      this.ticker = new Ticker() {
+        @Override
+        public long read() {
+          Instant now = clock.instant();
+          return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
+      };
+      return this;
+    }
+
+    // For tests in this package, with the ticker the balancing tests share.
+    Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }

@@ -1,6 +1,6 @@
 package io.dyups.core;
 
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The balancing state one worker keeps for one generation of a group, as each nginx worker process keeps its own
@@ -24,12 +24,30 @@ final class Worker extends WorkerFields {
   byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   Worker(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      @CheckForNull int[] schedule) {
+      int @Nullable [] schedule) {
     super(lock, primaries, backups, schedule);
   }
 
+  /**
+   * Becomes the owner of its counters when it is the newest worker of its index (else of those that have none yet,
+   * and it is retired from the start: it only picks by the loop), counts what it owns, and follows the cycle when
+   * the counters are at its start. Under the shared lock and this worker's lock.
+   */
+  void takeOver(boolean newest) {
+    for (WorkerPeerCounters[] tier : new WorkerPeerCounters[][] {primaries, backups}) {
+      for (WorkerPeerCounters counters : tier) {
+        if (newest || counters.owner == null) {
+          counters.owner = this;
+        }
+      }
+    }
+    retired = !newest;
+    count();
+    tryResume();
+  }
+
   /** Counts the unclean primaries and the connections on them, for a worker that owns its counters. */
-  void count() {
+  private void count() {
     unclean = 0;
     busy = 0;
     for (WorkerPeerCounters counters : primaries) {
@@ -104,7 +122,7 @@ final class Worker extends WorkerFields {
    * back the total of the effective weights. The peer picked starts a new failure window when its last one ran out.
    */
   private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now, int from, int to,
-      @CheckForNull WorkerPeerCounters sameLoad, @CheckForNull int[] serverIds, int server) {
+      @Nullable WorkerPeerCounters sameLoad, int @Nullable [] serverIds, int server) {
     // A step over one peer gives back what it adds: the current weights stay as they are, and the cycle with them.
     boolean primary = tier == primaries && to - from > 1;
     if (primary) {
@@ -150,7 +168,7 @@ final class Worker extends WorkerFields {
    * {@code position} steps from all zeros, every step having added each peer's weight and taken the total from the
    * one it picked, a peer's current weight is {@code position * weight - totalWeight * (its picks so far)}.
    */
-  void materialize() {
+  private void materialize() {
     int[] cycle = schedule;
     if (cycle == null || position < 0) {
       return;
@@ -168,7 +186,7 @@ final class Worker extends WorkerFields {
    * Goes back to the schedule when it holds again: every primary clean and every current weight 0, the point
    * at which the cycle starts.
    */
-  void tryResume() {
+  private void tryResume() {
     if (schedule == null || retired || unclean != 0 || position >= 0) {
       return;
     }
@@ -190,8 +208,7 @@ final class Worker extends WorkerFields {
   }
 
   /** The cycle of smooth weighted round robin over peers of these weights, or null when it is too long to keep. */
-  @CheckForNull
-  static int[] schedule(Peer[] primaries, int totalWeight) {
+  static int @Nullable [] schedule(Peer[] primaries, int totalWeight) {
     if (primaries.length < 2 || totalWeight > MAX_SCHEDULE
         || (long) totalWeight * primaries.length > MAX_WORK) {
       return null;
@@ -224,7 +241,7 @@ abstract class WorkerFields extends Padded {
   final BalancingLock lock;
   final WorkerPeerCounters[] primaries;
   final WorkerPeerCounters[] backups;
-  @CheckForNull final int[] schedule;
+  final int @Nullable [] schedule;
   // The index into schedule of the next pick; -1 when the counters' current weights are the state.
   int position = -1;
   // Primaries that are not clean; the schedule holds only while this is 0.
@@ -235,7 +252,7 @@ abstract class WorkerFields extends Padded {
   boolean retired;
 
   WorkerFields(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      @CheckForNull int[] schedule) {
+      int @Nullable [] schedule) {
     this.lock = lock;
     this.primaries = primaries;
     this.backups = backups;

@@ -1,7 +1,7 @@
 package io.dyups.core;
 
 import io.dyups.parser.ServerSpec;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one worker counts for one server, as each nginx worker process keeps its own
@@ -175,7 +175,7 @@ abstract class WorkerPeerCountersFields extends Padded {
   boolean clean;
   // The newest generation's worker that holds these counters: it keeps the counts of unclean and busy primaries.
   // Set under the worker's lock when the worker that made these counters is made, before any pick.
-  @CheckForNull Worker owner;
+  @Nullable Worker owner;
 
   WorkerPeerCountersFields(ServerSpec spec, boolean checkDown) {
     this.weight = spec.weight();

@@ -2,7 +2,7 @@ package io.dyups.core;
 
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The changes the crash test's child applies, one per sequence number. Change {@code n} depends only on
@@ -52,7 +52,7 @@ enum CrashWorkload {
   abstract Change change(long seq, Predicate<String> exists);
 
   /** One change: update {@code name} with {@code commands}, or delete it when they are null. */
-  record Change(String name, @CheckForNull String commands) {
+  record Change(String name, @Nullable String commands) {
     static Change update(String name, String commands) {
       return new Change(name, commands);
     }

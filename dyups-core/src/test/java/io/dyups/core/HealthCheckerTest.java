@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dyups.parser.Address;
 import io.dyups.parser.HealthCheck;
 import java.util.ArrayList;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
@@ -196,26 +193,5 @@ class HealthCheckerTest {
     assertThat(peer("u", 1).isHealthy()).isFalse();
     peer("u", 1).setHealthy(true);
     assertThat(picks("u", 4)).contains("10.0.0.2:80");
-  }
-
-  @Test
-  void jsonListingsShowTheCheckAndEachServersHealth() throws Exception {
-    update("u", "server 10.0.0.1:80; server 10.0.0.2:80; check interval=1000 fall=1 timeout=500 type=http"
-        + " default_down=false;");
-    dead.add("10.0.0.2:80");
-    checkRound();
-
-    AdminResponse response = AdminHandler.of(registry).handle(new AdminRequest(
-        "GET", "/upstream/u?format=json", Map.of(), InputStream.nullInputStream(), 0));
-
-    Map<String, Object> upstream = AdminServerTest.Json.object(new String(response.body(), StandardCharsets.UTF_8));
-    assertThat(AdminServerTest.Json.object(upstream.get("check"))).containsEntry("type", "http")
-        .containsEntry("interval_ms", 1000L).containsEntry("timeout_ms", 500L).containsEntry("rise", 2L)
-        .containsEntry("fall", 1L).containsEntry("default_down", false).containsEntry("port", 0L);
-    List<Object> servers = AdminServerTest.Json.list(upstream.get("servers"));
-    assertThat(AdminServerTest.Json.object(servers.get(0))).containsEntry("healthy", true)
-        .containsEntry("available", true);
-    assertThat(AdminServerTest.Json.object(servers.get(1))).containsEntry("healthy", false)
-        .containsEntry("available", false);
   }
 }

@@ -236,11 +236,11 @@ class RegistryStressTest {
       int kind = random.nextInt(10);
       if (kind < 2) {
         Result result = registry.deleteUpstream(name);
-        int expected = state.id < 0 ? Result.NOT_FOUND : Result.OK;
-        if (result.status() != expected) {
+        Result.Kind expected = state.id < 0 ? Result.Kind.NOT_FOUND : Result.Kind.SUCCESS;
+        if (result.kind() != expected) {
           fail("delete of " + name + " answered " + result + ", expected " + expected);
         }
-        if (result.status() == Result.NOT_FOUND) {
+        if (result.kind() == Result.Kind.NOT_FOUND) {
           notFound++;
         }
         state.id = -1;
@@ -249,7 +249,7 @@ class RegistryStressTest {
         // A stale version must be refused and change nothing.
         int id = nextId();
         Result result = registry.updateUpstream(name, commands(id, nameIndex), state.version - 1);
-        if (result.status() != Result.CONFLICT) {
+        if (result.kind() != Result.Kind.VERSION_CONFLICT) {
           fail("stale versioned update of " + name + " answered " + result);
         }
         refused.set(id);
@@ -289,7 +289,7 @@ class RegistryStressTest {
         Result result = registry.deleteUpstream(name, expected);
         if (result.isSuccess()) {
           sharedLinks.get(slot).add(new Link(expected, -1));
-        } else if (result.status() == Result.CONFLICT || result.status() == Result.NOT_FOUND) {
+        } else if (result.kind() == Result.Kind.VERSION_CONFLICT || result.kind() == Result.Kind.NOT_FOUND) {
           conflicts++;
         } else {
           fail("versioned delete of " + name + " answered " + result);
@@ -301,7 +301,7 @@ class RegistryStressTest {
       if (result.isSuccess()) {
         acknowledged.set(id);
         sharedLinks.get(slot).add(new Link(expected, id));
-      } else if (result.status() == Result.CONFLICT) {
+      } else if (result.kind() == Result.Kind.VERSION_CONFLICT) {
         refused.set(id);
         conflicts++;
       } else {

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Coverage-guided fuzz target for the command API (Jazzer); seed corpus under
@@ -128,7 +128,7 @@ class UpstreamRegistryFuzzTest {
     return current == null ? UpstreamRegistry.ABSENT : current.version();
   }
 
-  @CheckForNull
+  @Nullable
   private static UpstreamBlock parsedOrNull(String commands) {
     try {
       return UpstreamBlock.fromCommands("parsed", commands);

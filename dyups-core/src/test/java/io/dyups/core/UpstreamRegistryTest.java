@@ -52,7 +52,7 @@ class UpstreamRegistryTest {
 
     Result result = registry.updateUpstream("dyhost", SEED);
 
-    assertThat(result).isEqualTo(new Result(200, "success"));
+    assertThat(result).isEqualTo(new Result(Result.Kind.SUCCESS, "success", registry.find("dyhost").version()));
     assertThat(result.isSuccess()).isTrue();
     assertThat(servers(registry.find("dyhost"))).containsExactly("127.0.0.1:8089", "127.0.0.1:8088");
   }
@@ -113,7 +113,7 @@ class UpstreamRegistryTest {
   void commandsWithoutServersAre400() {
     Result result = registry().updateUpstream("x", "  # nothing\n");
 
-    assertThat(result).isEqualTo(new Result(400, "no servers are inside upstream in commands:1:1"));
+    assertThat(result).isEqualTo(new Result(Result.Kind.INVALID, "no servers are inside upstream in commands:1:1", UpstreamRegistry.ABSENT));
   }
 
   @Test
@@ -137,7 +137,7 @@ class UpstreamRegistryTest {
     UpstreamRegistry registry = registry();
     registry.updateUpstream("dyhost", SEED);
 
-    assertThat(registry.deleteUpstream("DYHOST")).isEqualTo(new Result(200, "success"));
+    assertThat(registry.deleteUpstream("DYHOST")).isEqualTo(new Result(Result.Kind.SUCCESS, "success", UpstreamRegistry.ABSENT));
     assertThat(registry.find("dyhost")).isNull();
     assertThat(registry.list()).isEmpty();
   }
@@ -243,8 +243,8 @@ class UpstreamRegistryTest {
       Result delete = registry.deleteUpstream("a");
       release.countDown();
 
-      assertThat(second).isEqualTo(new Result(409, "wait and try again"));
-      assertThat(delete).isEqualTo(new Result(409, "wait and try again"));
+      assertThat(second).isEqualTo(new Result(Result.Kind.LOCKED, "wait and try again", UpstreamRegistry.ABSENT));
+      assertThat(delete).isEqualTo(new Result(Result.Kind.LOCKED, "wait and try again", UpstreamRegistry.ABSENT));
       assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
       assertThat(registry.list()).containsExactly("a");
     } finally {

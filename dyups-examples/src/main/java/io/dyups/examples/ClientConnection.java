@@ -1,7 +1,7 @@
 package io.dyups.examples;
 
-import io.dyups.core.AdminRequest;
-import io.dyups.core.AdminResponse;
+import io.dyups.admin.AdminRequest;
+import io.dyups.admin.AdminResponse;
 import io.dyups.core.Peer;
 import io.dyups.core.PeerSelection;
 import io.dyups.core.Upstream;

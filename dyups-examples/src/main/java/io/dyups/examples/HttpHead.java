@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The start line and headers of an HTTP/1.x message. For a request the parts are method, target and version;
@@ -19,7 +19,7 @@ record HttpHead(String first, String second, String third, List<String[]> header
       "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
 
   /** Reads a request head, or returns null when the connection closed before one began. */
-  @CheckForNull
+  @Nullable
   static HttpHead readRequest(HttpInput in) throws IOException {
     String line = in.readLine(MAX_LINE);
     while (line != null && line.isEmpty()) {
@@ -86,7 +86,7 @@ record HttpHead(String first, String second, String third, List<String[]> header
     return third.equals("HTTP/1.0") || first.equals("HTTP/1.0");
   }
 
-  @CheckForNull
+  @Nullable
   String header(String name) {
     for (String[] header : headers) {
       if (header[0].equalsIgnoreCase(name)) {

@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /** Buffered reading of HTTP/1.1 messages from a socket: lines, fixed-length and chunked bodies. */
 final class HttpInput {
@@ -43,7 +43,7 @@ final class HttpInput {
    *
    * @throws HttpException 400-class when the line is longer than {@code max}
    */
-  @CheckForNull
+  @Nullable
   String readLine(int max) throws IOException {
     StringBuilder line = null;
     while (true) {

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The subset of nginx.conf the example proxy serves, read and checked as nginx would check it: every directive
@@ -22,8 +22,8 @@ import javax.annotation.CheckForNull;
 record ProxyConfig(
     Path prefix,
     Path configFile,
-    @CheckForNull Path errorLog,
-    @CheckForNull Path persistenceFile,
+    @Nullable Path errorLog,
+    @Nullable Path persistenceFile,
     boolean tryLock,
     long maxCommandsSize,
     List<Path> upstreamSources,
@@ -33,13 +33,13 @@ record ProxyConfig(
   sealed interface Handler {}
 
   /** {@code proxy_pass http://NAME;} or {@code proxy_pass http://$host;} ({@code upstream} null). */
-  record ProxyPass(@CheckForNull String upstream) implements Handler {}
+  record ProxyPass(@Nullable String upstream) implements Handler {}
 
   /** {@code echo ARGS;}: the arguments joined by spaces, and a newline. */
   record Echo(String text) implements Handler {}
 
   /** {@code return CODE [TEXT];} */
-  record Return(int status, @CheckForNull String text) implements Handler {}
+  record Return(int status, @Nullable String text) implements Handler {}
 
   /** {@code dyups_interface;} */
   record DyupsInterface() implements Handler {}
@@ -48,7 +48,7 @@ record ProxyConfig(
 
   record VirtualServer(InetSocketAddress listen, List<Location> locations, SourcePosition position) {
     /** The location with the longest matching prefix, or null. */
-    @CheckForNull
+    @Nullable
     Location match(String path) {
       for (Location location : locations) {
         if (path.startsWith(location.prefix())) {

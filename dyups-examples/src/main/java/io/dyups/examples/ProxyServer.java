@@ -1,6 +1,6 @@
 package io.dyups.examples;
 
-import io.dyups.core.AdminHandler;
+import io.dyups.admin.AdminHandler;
 import io.dyups.core.HealthChecker;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.examples.ProxyConfig.VirtualServer;

@@ -15,7 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A log file written by its own thread, so that request threads never wait on the disk: the access log (one
@@ -39,7 +39,7 @@ final class ServerLog implements Closeable {
     thread.start();
   }
 
-  static ServerLog open(@CheckForNull Path file, String name) throws IOException {
+  static ServerLog open(@Nullable Path file, String name) throws IOException {
     if (file == null) {
       return new ServerLog(new OutputStreamWriter(new PrintStream(System.err, true), StandardCharsets.UTF_8), name);
     }

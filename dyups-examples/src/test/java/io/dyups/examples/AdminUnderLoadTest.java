@@ -2,8 +2,8 @@ package io.dyups.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dyups.core.AdminHandler;
-import io.dyups.core.AdminServer;
+import io.dyups.admin.AdminHandler;
+import io.dyups.admin.AdminServer;
 import io.dyups.core.Upstream;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;

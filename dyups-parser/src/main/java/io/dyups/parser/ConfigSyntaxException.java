@@ -9,9 +9,10 @@ import static java.util.Objects.requireNonNull;
  * {@code reason in file:line:column}.
  *
  * <p>The reason quotes what it rejects, and that can be anything a caller sent, so it is made safe to show in a
- * terminal or a log: control characters are written as {@code \xNN} escapes (four hex digits above 0xff), and a
- * reason longer than {@value #MAX_REASON} characters keeps its start and end around a note of how much was left
- * out.
+ * terminal or a log: control characters are written as {@code \xNN} escapes, and invisible format characters (such
+ * as U+202E, which reverses the text after it) and other characters that do not show as themselves as a backslash,
+ * {@code u} and four hex digits; a reason longer than {@value #MAX_REASON} characters keeps its start and end
+ * around a note of how much was left out.
  */
 public final class ConfigSyntaxException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -41,19 +42,7 @@ public final class ConfigSyntaxException extends RuntimeException {
       text = text.substring(0, head) + "[... " + (text.length() - head - KEPT_TAIL) + " characters left out ...]"
           + text.substring(text.length() - KEPT_TAIL);
     }
-    StringBuilder out = null;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isISOControl(c)) {
-        if (out == null) {
-          out = new StringBuilder(text.length() + 16).append(text, 0, i);
-        }
-        out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
-      } else if (out != null) {
-        out.append(c);
-      }
-    }
-    return out == null ? text : out.toString();
+    return ConfigText.escapeUnprintable(text);
   }
 
   /** What is wrong, in nginx's words, without the position. */

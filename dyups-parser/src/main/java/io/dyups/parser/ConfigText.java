@@ -43,6 +43,45 @@ final class ConfigText {
     return true;
   }
 
+  /**
+   * The text with every character that would not show as itself escaped, so that a message quoting what a caller
+   * sent cannot move a terminal's cursor, hide text or reorder it: control characters (category Cc) as
+   * {@code \xNN}, format characters (Cf: U+202E and the other bidirectional controls, zero-width characters, the
+   * byte order mark), line and paragraph separators and lone surrogates as a backslash, {@code u} and four hex
+   * digits, one escape per UTF-16 unit.
+   */
+  static String escapeUnprintable(String text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (isUnprintable(text, i)) {
+        if (out == null) {
+          out = new StringBuilder(text.length() + 16).append(text, 0, i);
+        }
+        out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+      } else if (out != null) {
+        out.append(c);
+      }
+    }
+    return out == null ? text : out.toString();
+  }
+
+  private static boolean isUnprintable(String text, int index) {
+    char c = text.charAt(index);
+    if (c < 0x7f) {
+      return c < ' ';
+    }
+    int codePoint = text.codePointAt(index);
+    if (Character.isLowSurrogate(c) && index > 0 && Character.isHighSurrogate(text.charAt(index - 1))) {
+      codePoint = text.codePointAt(index - 1);
+    }
+    return switch (Character.getType(codePoint)) {
+      case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+          Character.SURROGATE -> true;
+      default -> false;
+    };
+  }
+
   static void write(List<Directive> directives, StringBuilder out, int depth) {
     for (Directive directive : directives) {
       out.append(INDENT.repeat(depth)).append(word(directive.name()));

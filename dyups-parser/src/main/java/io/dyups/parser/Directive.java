@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One directive of an nginx configuration: its name, its arguments (with quotes and escapes already resolved, as
@@ -20,7 +20,7 @@ public record Directive(
     String name,
     List<String> args,
     List<SourcePosition> argPositions,
-    @CheckForNull List<Directive> block,
+    @Nullable List<Directive> block,
     SourcePosition position) {
 
   public Directive {

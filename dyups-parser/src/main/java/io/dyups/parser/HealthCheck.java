@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The active health check of an upstream, as Tengine's {@code ngx_http_upstream_check_module} configures it:
@@ -89,7 +89,7 @@ public record HealthCheck(
       return name().toLowerCase(Locale.ROOT);
     }
 
-    @CheckForNull
+    @Nullable
     static Type ofConfigName(String name) {
       for (Type type : values()) {
         if (type.configName().equals(name)) {
@@ -112,7 +112,7 @@ public record HealthCheck(
       return name().toLowerCase(Locale.ROOT);
     }
 
-    @CheckForNull
+    @Nullable
     static StatusClass of(int status) {
       return switch (status / 100) {
         case 2 -> HTTP_2XX;
@@ -123,7 +123,7 @@ public record HealthCheck(
       };
     }
 
-    @CheckForNull
+    @Nullable
     static StatusClass ofConfigName(String name) {
       for (StatusClass statusClass : values()) {
         if (statusClass.configName().equalsIgnoreCase(name)) {

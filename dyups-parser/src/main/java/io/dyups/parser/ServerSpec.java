@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One {@code server} line of an upstream block, with nginx's defaults filled in for what was not written.
@@ -33,8 +33,8 @@ public record ServerSpec(
     Duration slowStart,
     boolean drain,
     boolean resolve,
-    @CheckForNull String route,
-    @CheckForNull String service) {
+    @Nullable String route,
+    @Nullable String service) {
 
   /** nginx's default {@code fail_timeout}. */
   public static final Duration DEFAULT_FAIL_TIMEOUT = Duration.ofSeconds(10);

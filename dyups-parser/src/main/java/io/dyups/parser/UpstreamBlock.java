@@ -3,7 +3,7 @@ package io.dyups.parser;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream: its name, balancing method, servers (in the order written), keepalive settings, zone and active
@@ -18,8 +18,8 @@ public record UpstreamBlock(
     Balancing balancing,
     List<ServerSpec> servers,
     KeepaliveSettings keepalive,
-    @CheckForNull Zone zone,
-    @CheckForNull HealthCheck healthCheck) {
+    @Nullable Zone zone,
+    @Nullable HealthCheck healthCheck) {
 
   public UpstreamBlock {
     requireNonNull(name, "name");
@@ -31,7 +31,7 @@ public record UpstreamBlock(
   /** A block without an active health check. */
   public UpstreamBlock(
       String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
-      @CheckForNull Zone zone) {
+      @Nullable Zone zone) {
     this(name, balancing, servers, keepalive, zone, null);
   }
 
@@ -61,7 +61,8 @@ public record UpstreamBlock(
 
   /**
    * Checks that {@code name} can be an upstream name: one bare nginx word usable in {@code proxy_pass
-   * http://NAME}, 1 to 255 bytes of UTF-8, no whitespace or control characters and none of
+   * http://NAME}, 1 to 255 bytes of UTF-8, no whitespace, control characters or invisible format characters
+   * (Unicode category Cf, such as U+202E, which would make a listing show another name) and none of
    * {@code ; { } " ' # $ / \}. This is what keeps a caller's name from injecting configuration into a
    * persisted file.
    *
@@ -73,6 +74,32 @@ public record UpstreamBlock(
     if (problem != null) {
       throw new IllegalArgumentException(problem);
     }
+  }
+
+  /**
+   * The form under which two upstream names are the same upstream: ASCII letters {@code A-Z} lower-cased, every
+   * other character kept as it is. This is nginx's rule: {@code ngx_http_upstream_add} finds an existing upstream
+   * with {@code ngx_strncasecmp}, which folds ASCII letters only, so {@code API} and {@code api} are one upstream
+   * while {@code Äpfel} and {@code äpfel} are two. The parser's duplicate check uses this method, and so must
+   * anything else that keeps upstreams by name, or a state it accepts could be refused when read back.
+   *
+   * @return {@code name} itself when it has no ASCII capital letter
+   */
+  public static String foldName(String name) {
+    requireNonNull(name, "name");
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        char[] chars = name.toCharArray();
+        for (int j = i; j < chars.length; j++) {
+          if (chars[j] >= 'A' && chars[j] <= 'Z') {
+            chars[j] = (char) (chars[j] + ('a' - 'A'));
+          }
+        }
+        return new String(chars);
+      }
+    }
+    return name;
   }
 
   /** The whole block as canonical nginx text: {@code upstream NAME {\n    server ...;\n}\n}. */

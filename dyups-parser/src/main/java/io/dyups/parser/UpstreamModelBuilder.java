@@ -22,7 +22,10 @@ final class UpstreamModelBuilder {
 
   private UpstreamModelBuilder() {}
 
-  /** Every {@code upstream NAME { }} block anywhere in the tree, in order; names unique ignoring case. */
+  /**
+   * Every {@code upstream NAME { }} block anywhere in the tree, in order; names unique as {@link
+   * UpstreamBlock#foldName} compares them.
+   */
   static List<UpstreamBlock> collect(List<Directive> directives) {
     List<UpstreamBlock> result = new ArrayList<>();
     collect(directives, result, new HashMap<>());
@@ -45,7 +48,7 @@ final class UpstreamModelBuilder {
         if (problem != null) {
           throw new ConfigSyntaxException(problem, directive.argPositions().get(0));
         }
-        if (seen.put(name.toLowerCase(Locale.ROOT), Boolean.TRUE) != null) {
+        if (seen.put(UpstreamBlock.foldName(name), Boolean.TRUE) != null) {
           throw new ConfigSyntaxException(
               "duplicate upstream \"" + name + "\"", directive.position());
         }
@@ -72,34 +75,31 @@ final class UpstreamModelBuilder {
     if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
       return "invalid upstream name: longer than 255 bytes";
     }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c == 0x7f || Character.isWhitespace(c) || Character.isISOControl(c)) {
+    for (int i = 0; i < name.length(); i += Character.charCount(name.codePointAt(i))) {
+      int c = name.codePointAt(i);
+      if (c <= ' ' || Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
         return "invalid upstream name \"" + printable(name) + "\": whitespace or control character";
       }
-      if (Character.isSurrogate(c) && !Character.isSurrogatePair(name.charAt(Math.max(0, i - 1)), c)
-          && !(i + 1 < name.length() && Character.isSurrogatePair(c, name.charAt(i + 1)))) {
+      if (Character.getType(c) == Character.FORMAT) {
+        // U+202E and the other bidirectional controls, zero-width characters: a listing would show another name.
+        return "invalid upstream name \"" + printable(name) + "\": invisible format character U+"
+            + Integer.toHexString(c).toUpperCase(Locale.ROOT);
+      }
+      if (Character.getType(c) == Character.SURROGATE) {
         // No UTF-8 encodes it: the persisted file would hold "?" and read back as another name.
         return "invalid upstream name: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT);
       }
       if (";{}\"'#$/\\".indexOf(c) >= 0) {
-        return "invalid upstream name \"" + printable(name) + "\": character \"" + c + "\" is not allowed";
+        return "invalid upstream name \"" + printable(name) + "\": character \"" + (char) c + "\" is not allowed";
       }
     }
     return null;
   }
 
-  private static String printable(String text) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < 64; i++) {
-      char c = text.charAt(i);
-      if (Character.isISOControl(c)) {
-        out.append(String.format("\\x%02x", (int) c));
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
+  /** At most 64 characters of a refused name, escaped as {@link ConfigText#escapeUnprintable} does. */
+  private static String printable(String name) {
+    int end = name.length() <= 64 ? name.length() : name.offsetByCodePoints(0, 64);
+    return ConfigText.escapeUnprintable(name.substring(0, end));
   }
 
   /** Builds one upstream from the directives of its block; {@code where} is used for block-level errors. */

@@ -1,4 +1,4 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;

@@ -1,8 +1,13 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.core.Peer;
+import io.dyups.core.Result;
+import io.dyups.core.Upstream;
+import io.dyups.core.UpstreamRegistry;
+import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -14,8 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * dyups's admin interface ({@code dyups_interface}) as a transport-neutral handler: an {@link AdminRequest} in,
@@ -53,7 +59,7 @@ import javax.annotation.CheckForNull;
  */
 public final class AdminHandler {
   private final UpstreamRegistry registry;
-  @CheckForNull private final byte[] token;
+  private final byte @Nullable [] token;
   private final long maxBodySize;
 
   private AdminHandler(Builder builder) {
@@ -171,16 +177,16 @@ public final class AdminHandler {
     String name = path.get(1);
     String ifMatch = request.header("If-Match");
     if (ifMatch == null) {
-      return result(registry.deleteUpstream(name), false);
+      return result(registry.deleteUpstream(name));
     }
     long expected = expectedVersion(ifMatch, name);
     if (expected < 0) {
       return preconditionFailed();
     }
-    return result(registry.deleteUpstream(name, expected), true);
+    return result(registry.deleteUpstream(name, expected));
   }
 
-  private AdminResponse post(@CheckForNull List<String> path, AdminRequest request) {
+  private AdminResponse post(@Nullable List<String> path, AdminRequest request) {
     long declared = request.contentLength();
     if (declared > maxBodySize) {
       return tooLarge(declared);
@@ -213,13 +219,13 @@ public final class AdminHandler {
     String name = path.get(1);
     String ifMatch = request.header("If-Match");
     if (ifMatch == null) {
-      return result(registry.updateUpstream(name, commands), false);
+      return result(registry.updateUpstream(name, commands));
     }
     long expected = expectedVersion(ifMatch, name);
     if (expected < 0) {
       return preconditionFailed();
     }
-    return result(registry.updateUpstream(name, commands, expected), true);
+    return result(registry.updateUpstream(name, commands, expected));
   }
 
   /** The version an If-Match names ({@code "7"}, or {@code *} for the current one), or -1 when none can match. */
@@ -244,7 +250,7 @@ public final class AdminHandler {
   }
 
   /** The body as UTF-8 text, or null when it is not valid UTF-8. */
-  @CheckForNull
+  @Nullable
   private static String decodeUtf8(byte[] body) {
     try {
       return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(body)).toString();
@@ -284,11 +290,12 @@ public final class AdminHandler {
       bytes.append(bytes.length() == 0 ? "" : " ").append(String.format("0x%02X", body[i] & 0xff));
     }
     return "the commands are not valid UTF-8: byte" + (badLength > 1 ? "s " : " ") + bytes + " in "
-        + io.dyups.parser.UpstreamBlock.COMMANDS_SOURCE + ":" + line + ":" + column;
+        + UpstreamBlock.COMMANDS_SOURCE + ":" + line + ":" + column;
   }
 
-  private static AdminResponse result(Result result, boolean conditional) {
-    if (conditional && result.status() == Result.CONFLICT && !result.message().equals(Result.LOCKED.message())) {
+  // A version conflict can only come from If-Match, whose failure RFC 9110 answers with 412; LOCKED stays 409.
+  private static AdminResponse result(Result result) {
+    if (result.kind() == Result.Kind.VERSION_CONFLICT) {
       return AdminResponse.text(412, result.message());
     }
     return AdminResponse.text(result.status(), result.message());
@@ -312,7 +319,7 @@ public final class AdminHandler {
     return in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
   }
 
-  private boolean authorized(@CheckForNull String authorization) {
+  private boolean authorized(@Nullable String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
@@ -326,7 +333,7 @@ public final class AdminHandler {
       return format.equalsIgnoreCase("json");
     }
     String accept = request.header("Accept");
-    return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("application/json");
+    return accept != null && accept.toLowerCase(Locale.ROOT).contains("application/json");
   }
 
   private static AdminResponse jsonResponse(int status, byte[] body) {
@@ -336,7 +343,7 @@ public final class AdminHandler {
   /** Configures an {@link AdminHandler}. */
   public static final class Builder {
     private final UpstreamRegistry registry;
-    @CheckForNull private String token;
+    @Nullable private String token;
     private long maxBodySize;
 
     private Builder(UpstreamRegistry registry) {

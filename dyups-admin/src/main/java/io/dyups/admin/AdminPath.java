@@ -1,8 +1,8 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import java.util.ArrayList;
 import java.util.List;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The path of an admin request split into segments, as dyups splits nginx's decoded URI: empty segments (from
@@ -14,7 +14,7 @@ final class AdminPath {
   private AdminPath() {}
 
   /** The decoded segments of the target's path, or null when the path is unusable. */
-  @CheckForNull
+  @Nullable
   static List<String> segments(String target) {
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
@@ -36,7 +36,7 @@ final class AdminPath {
   }
 
   /** The value of a query parameter, or null. */
-  @CheckForNull
+  @Nullable
   static String queryParameter(String target, String name) {
     int query = target.indexOf('?');
     if (query < 0) {
@@ -53,7 +53,7 @@ final class AdminPath {
   }
 
   /** Percent-decodes once, as UTF-8; null for a bad escape, bad UTF-8, a slash, backslash or control. */
-  @CheckForNull
+  @Nullable
   private static String decode(String raw) {
     byte[] bytes = new byte[raw.length()];
     int n = 0;

@@ -1,8 +1,10 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.dyups.core.Upstream;
+import io.dyups.core.UpstreamRegistry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

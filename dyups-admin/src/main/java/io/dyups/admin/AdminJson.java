@@ -1,7 +1,9 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.dyups.core.Peer;
+import io.dyups.core.Upstream;
 import io.dyups.parser.Balancing;
 import io.dyups.parser.HealthCheck;
 import io.dyups.parser.KeepaliveSettings;

@@ -1,7 +1,10 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dyups.core.Result;
+import io.dyups.core.Upstream;
+import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.ByteArrayOutputStream;

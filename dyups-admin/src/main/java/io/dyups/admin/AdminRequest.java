@@ -1,4 +1,4 @@
-package io.dyups.core;
+package io.dyups.admin;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
@@ -7,7 +7,7 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.annotation.CheckForNull;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request to the admin interface, as any HTTP server hands it over: the method, the raw request target
@@ -41,7 +41,7 @@ public record AdminRequest(
   }
 
   /** The first value of a header (name in any case), or null. */
-  @CheckForNull
+  @Nullable
   public String header(String name) {
     List<String> values = headers.get(name);
     return values == null || values.isEmpty() ? null : values.get(0);
