@@ -107,11 +107,18 @@ final class Worker extends WorkerFields {
   }
 
   /**
-   * {@link #roundRobinAmongServer} for a name only {@code index} has: the step over one peer leaves its current
-   * weight as it was, and only the recovery of its effective weight remains.
+   * {@link #roundRobinAmongServer} for a name only {@code index} has. The step over one peer adds its effective
+   * weight to its current weight and takes the same total back, so only the recovery of its effective weight is
+   * left of it, and the peer is picked when it is eligible.
    */
   int roundRobinAmongOne(WorkerPeerCounters[] tier, PeerSelection selection, long now, int index) {
-    return smooth(tier, selection, now, index, index + 1, null, null, 0);
+    WorkerPeerCounters peer = tier[index];
+    if (selection.isTried(index) || !peer.usable(now, selection.group)) {
+      return -1;
+    }
+    peer.recoverWeight();
+    peer.startFailureWindow(selection.group, now);
+    return index;
   }
 
   /**
@@ -123,8 +130,7 @@ final class Worker extends WorkerFields {
    */
   private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now, int from, int to,
       @Nullable WorkerPeerCounters sameLoad, int @Nullable [] serverIds, int server) {
-    // A step over one peer gives back what it adds: the current weights stay as they are, and the cycle with them.
-    boolean primary = tier == primaries && to - from > 1;
+    boolean primary = tier == primaries;
     if (primary) {
       materialize();
     }
