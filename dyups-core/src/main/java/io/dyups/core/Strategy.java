@@ -56,8 +56,10 @@ abstract class Strategy {
   }
 
   /**
-   * Tries the primaries, then (once, for the rest of the selection) the backups; when neither can serve, clears
-   * the failure counts of the tiers tried, "for quick recovery", and reports that no peer is left.
+   * Tries the primaries, then (once, for the rest of the selection) the backups, as the failed: label of
+   * ngx_http_upstream_get_round_robin_peer and ngx_http_upstream_get_least_conn_peer. When neither can serve there
+   * is no peer: the failures stand until {@code fail_timeout} ends, and every request until then is answered at
+   * once, without a connection attempt (nginx 1.11.5 removed the quick recovery that cleared them).
    */
   abstract static class Tiered extends Strategy {
     /** Picks in the selection's current tier, or returns -1. */
@@ -73,12 +75,8 @@ abstract class Strategy {
       if (index < 0 && primaries && worker.backups.length > 0) {
         selection.switchToBackups();
         index = pickIn(worker.backups, selection, now);
-        if (index < 0) {
-          resetFails(worker.backups);
-        }
       }
       if (index < 0) {
-        resetFails(tier);
         return -1;
       }
       selection.markTried(index);
@@ -88,12 +86,6 @@ abstract class Strategy {
     // nginx's single peer: only down (or a failed health check) and max_conns keep it from being used.
     private static int single(WorkerPeerCounters peer) {
       return peer.down || peer.checkDown || !peer.hasRoom() ? -1 : 0;
-    }
-
-    private static void resetFails(WorkerPeerCounters[] tier) {
-      for (WorkerPeerCounters peer : tier) {
-        peer.resetFails();
-      }
     }
   }
 

@@ -65,12 +65,6 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     }
   }
 
-  /** Forgets the failures (nginx before 1.11.5, "for quick recovery", when every peer had failed). */
-  void resetFails() {
-    fails = 0;
-    updateClean();
-  }
-
   /** One pick of smooth weighted round robin in which this peer took part: the effective weight grows back by 1. */
   void recoverWeight() {
     if (effectiveWeight < weight) {

@@ -70,7 +70,7 @@ class NginxDifferentialTest {
       lines.add(server(random, nextId++, servers, i == 0));
     }
     String context = "seed " + seed + ", " + servers + " servers, " + (method.isEmpty() ? "round robin" : method);
-    NginxReference reference = new NginxReference(true, () -> ticker.read() / 1_000_000_000L);
+    NginxReference reference = new NginxReference(() -> ticker.read() / 1_000_000_000L);
     UpstreamBlock definition = UpstreamBlock.fromCommands("u", method + String.join("", lines));
     reference.update(definition);
     PeerGroup group = PeerGroup.create(definition, null, ticker, 1);

@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
  * nginx's round robin and least_conn written out as nginx's C has them, over a plain list of peers: the reference
  * the production code (its cycle, its per-worker counters, its tiers and bitmaps) is checked against, request for
  * request. Follows ngx_http_upstream_get_round_robin_peer, ngx_http_upstream_get_peer,
- * ngx_http_upstream_get_least_conn_peer and ngx_http_upstream_free_round_robin_peer of nginx 1.22.1; with
- * {@code quickRecovery}, also the reset of every peer's failures when none can serve that nginx removed in 1.11.5.
+ * ngx_http_upstream_get_least_conn_peer and ngx_http_upstream_free_round_robin_peer of nginx 1.22.1 (when no peer
+ * can serve, the failures stand: 1.11.5 removed the quick recovery that cleared them).
  *
  * <p>A replaced definition keeps the state of each server whose line did not change, as dyups does (nginx itself
  * never carries state across a reload).
@@ -55,15 +55,13 @@ final class NginxReference {
     }
   }
 
-  private final boolean quickRecovery;
   private final LongSupplier seconds;
   private List<Peer> primaries = List.of();
   private List<Peer> backups = List.of();
   private List<Peer> all = List.of();
   private boolean leastConn;
 
-  NginxReference(boolean quickRecovery, LongSupplier seconds) {
-    this.quickRecovery = quickRecovery;
+  NginxReference(LongSupplier seconds) {
     this.seconds = seconds;
   }
 
@@ -177,20 +175,12 @@ final class NginxReference {
       return failed(peers, this::getRoundRobin);
     }
 
-    // The failed: label of both methods: the backups once, then (before 1.11.5) quick recovery.
+    // The failed: label of both methods: the backups, once.
     private Peer failed(List<Peer> peers, java.util.function.Supplier<Peer> again) {
       if (peers == primaries && !backups.isEmpty()) {
         tier = backups;
         tried.clear();
-        Peer peer = again.get();
-        if (peer != null) {
-          return peer;
-        }
-      }
-      if (quickRecovery) {
-        for (Peer each : peers) {
-          each.fails = 0;
-        }
+        return again.get();
       }
       return null;
     }
