@@ -36,7 +36,8 @@ public final class PeerGroup {
   final Peer[] primaries;
   final Peer[] backups;
   final Strategy strategy;
-  final Ticker ticker;
+  // Nanoseconds of wall-clock time since the epoch; see SYSTEM_CLOCK.
+  final Ticker clock;
   // Guards the health fields of the peers' SharedPeerState and the making of workers; shared by every generation.
   // Taken before a worker's lock. Off the request path, so a plain lock, without the padding of a worker's.
   final ReentrantLock lock;
@@ -75,9 +76,9 @@ public final class PeerGroup {
     }
   }
 
-  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker, int workerCount) {
+  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock, int workerCount) {
     this.definition = definition;
-    this.ticker = ticker;
+    this.clock = clock;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
     boolean sameWorkers = previous != null && previous.workers.length == count;
@@ -272,10 +273,10 @@ public final class PeerGroup {
    * Builds the peers of {@code definition}.
    *
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
-   * @param ticker the time source for failure windows
+   * @param clock the clock of failure windows, in nanoseconds of wall-clock time since the epoch
    */
-  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker) {
-    return create(definition, previous, ticker, DEFAULT_WORKERS);
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock) {
+    return create(definition, previous, clock, DEFAULT_WORKERS);
   }
 
   /**
@@ -283,14 +284,14 @@ public final class PeerGroup {
    * one when the upstream has {@code zone}).
    *
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
-   * @param ticker the time source for failure windows
+   * @param clock the clock of failure windows, in nanoseconds of wall-clock time since the epoch
    */
-  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker,
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock,
       int workers) {
     requireNonNull(definition, "definition");
-    requireNonNull(ticker, "ticker");
+    requireNonNull(clock, "clock");
     checkArgument(workers >= 1 && workers <= MAX_WORKERS, "workers must be in 1..%s: %s", MAX_WORKERS, workers);
-    return new PeerGroup(definition, previous, ticker, powerOfTwo(workers));
+    return new PeerGroup(definition, previous, clock, powerOfTwo(workers));
   }
 
   static final int MAX_WORKERS = 1024;
@@ -328,9 +329,24 @@ public final class PeerGroup {
    */
   static final long UNREAD = Long.MIN_VALUE;
 
+  /** Whole seconds of wall-clock time, as nginx's ngx_time(); reading it costs more than the rest of a pick. */
   long nowSeconds() {
-    return ticker.read() / 1_000_000_000L;
+    return clock.read() / 1_000_000_000L;
   }
+
+  /**
+   * The system's wall clock, in nanoseconds since the epoch at a millisecond's precision. Failure windows count
+   * whole seconds of it, as nginx counts them: ngx_time() is the second of gettimeofday() (ngx_time_update in
+   * src/core/ngx_times.c), so a peer out for {@code fail_timeout=10s} after a failure at 12.9 s comes back at
+   * 23.0 s, and one that failed at 12.0 s at 23.0 s too. A clock that counts from another origin (such as
+   * {@link System#nanoTime()}) would move that moment by up to a second.
+   */
+  static final Ticker SYSTEM_CLOCK = new Ticker() {
+    @Override
+    public long read() {
+      return System.currentTimeMillis() * 1_000_000L;
+    }
+  };
 
   /** {@code now}, or the clock when {@code now} is {@link #UNREAD}. */
   long seconds(long now) {
