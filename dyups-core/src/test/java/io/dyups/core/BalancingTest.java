@@ -120,6 +120,23 @@ class BalancingTest {
     assertThat(picks(group, 6)).contains("a");
   }
 
+  /**
+   * nginx's ngx_time() is the whole second of the wall clock (gettimeofday), and fail_timeout is counted in it; so
+   * by default is ours, through the registry as an application builds it.
+   */
+  @Test
+  void failureWindowsCountWholeSecondsOfTheSystemClockByDefault() {
+    UpstreamRegistry registry = UpstreamRegistry.builder().build();
+    registry.updateUpstream("u", "server a; server b;");
+
+    long before = System.currentTimeMillis() / 1000;
+    long seconds = registry.find("u").peers().nowSeconds();
+    long after = System.currentTimeMillis() / 1000;
+
+    assertThat(seconds).isBetween(before, after);
+    registry.close();
+  }
+
   @Test
   void aSuccessAfterTheWindowClearsTheFailures() {
     PeerGroup group = group("server a max_fails=3 fail_timeout=5s; server b;");
