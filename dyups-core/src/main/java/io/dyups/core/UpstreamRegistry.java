@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
@@ -381,6 +382,11 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
   }
 
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  private static void warn(ConfigWarning warning) {
+    LOG.log(Level.WARNING, warning.toString());
+  }
+
   private static String describe(Exception e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
@@ -596,12 +602,13 @@ public final class UpstreamRegistry implements AutoCloseable {
     public UpstreamRegistry build() {
       List<UpstreamBlock> initial = new ArrayList<>();
       try {
+        // Both read one block at a time: the files are never held whole as text or as directives.
         for (Path config : configs) {
-          initial.addAll(NginxConfig.load(config).upstreams());
+          NginxConfig.forEachUpstream(config, initial::add, UpstreamRegistry::warn);
         }
         if (persistenceFile != null && Files.exists(persistenceFile)) {
           checkState(!Files.isDirectory(persistenceFile), "persistence file %s is a directory", persistenceFile);
-          initial.addAll(NginxConfig.load(persistenceFile).upstreams());
+          UpstreamBlock.readAll(persistenceFile, initial::add, UpstreamRegistry::warn);
         }
         if (persistenceFile != null) {
           removeLeftovers(persistenceFile);
