@@ -13,12 +13,14 @@ import org.antlr.v4.runtime.misc.Interval;
  */
 final class ByteCharStream implements CharStream {
   private final byte[] bytes;
+  private final int start;
   private final int end;
   private final String sourceName;
   private int index;
 
   ByteCharStream(byte[] bytes, int offset, int length, String sourceName) {
     this.bytes = bytes;
+    this.start = offset;
     this.index = offset;
     this.end = offset + length;
     this.sourceName = sourceName;
@@ -59,7 +61,7 @@ final class ByteCharStream implements CharStream {
     if (i < 0) {
       int at = index;
       for (int k = 0; k > i; k--) {
-        if (at <= 0) {
+        if (at <= start) {
           return IntStream.EOF;
         }
         at = previous(at);
@@ -106,9 +108,9 @@ final class ByteCharStream implements CharStream {
   // The start of the character that ends just before at: up to three continuation bytes back, if they make one.
   private int previous(int at) {
     for (int back = 2; back <= 4; back++) {
-      int start = at - back;
-      if (start >= 0 && ConfigBytes.wellFormedLength(bytes, start, end) == back) {
-        return start;
+      int from = at - back;
+      if (from >= start && ConfigBytes.wellFormedLength(bytes, from, end) == back) {
+        return from;
       }
     }
     return at - 1;
@@ -152,6 +154,6 @@ final class ByteCharStream implements CharStream {
 
   @Override
   public String toString() {
-    return getText(Interval.of(0, end - 1));
+    return getText(Interval.of(start, end - 1));
   }
 }

@@ -23,8 +23,10 @@ public final class Directive {
   private final List<String> args;
   private final @Nullable List<Directive> block;
   private final String file;
-  // Line and column of the name, then of each argument.
-  private final int[] lineColumns;
+  // Where the name and each argument start: their columns as a char[] when all are on this line (nearly always),
+  // else line and column pairs in an int[].
+  private final int line;
+  private final Object places;
   // Positions in files other than the name's (only from the public constructor), else null.
   private final @Nullable List<SourcePosition> argPositionsElsewhere;
 
@@ -52,23 +54,39 @@ public final class Directive {
       oneFile &= argPosition.file().equals(file);
     }
     this.argPositionsElsewhere = oneFile ? null : positions;
-    this.lineColumns = new int[2 + 2 * positions.size()];
+    int[] lineColumns = new int[2 + 2 * positions.size()];
     lineColumns[0] = position.line();
     lineColumns[1] = position.column();
     for (int i = 0; i < positions.size(); i++) {
       lineColumns[2 + 2 * i] = positions.get(i).line();
       lineColumns[3 + 2 * i] = positions.get(i).column();
     }
+    this.line = position.line();
+    this.places = places(lineColumns, lineColumns.length);
+  }
+
+  /** The places of {@code length / 2} words, given as line and column pairs, kept as small as they go. */
+  static Object places(int[] lineColumns, int length) {
+    int line = lineColumns[0];
+    char[] columns = new char[length / 2];
+    for (int i = 0; i < length; i += 2) {
+      if (lineColumns[i] != line || lineColumns[i + 1] > Character.MAX_VALUE) {
+        return java.util.Arrays.copyOf(lineColumns, length);
+      }
+      columns[i / 2] = (char) lineColumns[i + 1];
+    }
+    return columns;
   }
 
   /** A directive the parser read: arrays it hands over and no longer touches. */
   Directive(String name, String[] args, int argCount, Directive @Nullable [] block, int blockSize, String file,
-      int[] lineColumns) {
+      int line, Object places) {
     this.name = name;
     this.args = argCount == 0 ? List.of() : new ArrayView<>(args, argCount);
     this.block = block == null ? null : blockSize == 0 ? List.of() : new ArrayView<>(block, blockSize);
     this.file = file;
-    this.lineColumns = lineColumns;
+    this.line = line;
+    this.places = places;
     this.argPositionsElsewhere = null;
   }
 
@@ -99,7 +117,15 @@ public final class Directive {
     if (argPositionsElsewhere != null) {
       return argPositionsElsewhere.get(i);
     }
-    return new SourcePosition(file, lineColumns[2 + 2 * i], lineColumns[3 + 2 * i]);
+    return place(i + 1);
+  }
+
+  private SourcePosition place(int word) {
+    if (places instanceof char[] columns) {
+      return new SourcePosition(file, line, columns[word]);
+    }
+    int[] lineColumns = (int[]) places;
+    return new SourcePosition(file, lineColumns[2 * word], lineColumns[2 * word + 1]);
   }
 
   /** The directives inside {@code { }}, or {@code null} when the directive ended with {@code ;}. */
@@ -109,7 +135,7 @@ public final class Directive {
 
   /** Where the directive's name starts. */
   public SourcePosition position() {
-    return new SourcePosition(file, lineColumns[0], lineColumns[1]);
+    return place(0);
   }
 
   /** True when the directive has a block, even an empty one. */
