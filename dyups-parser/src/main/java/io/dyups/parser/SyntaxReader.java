@@ -1,6 +1,5 @@
 package io.dyups.parser;
 
-import com.google.common.util.concurrent.Uninterruptibles;
 import io.dyups.parser.internal.NginxLexer;
 import io.dyups.parser.internal.NginxParser;
 import java.util.ArrayList;
@@ -46,78 +45,10 @@ final class SyntaxReader {
 
   private SyntaxReader() {}
 
-  /** A text at least this long is read in two halves at once, on a machine with more than one core. */
-  static final int SPLIT_SIZE = 4 << 20;
-
   /** Reads configuration bytes into top-level directives; see {@link ConfigBytes} for bytes that are not UTF-8. */
   static List<Directive> read(byte[] bytes, String sourceName) {
-    if (bytes.length >= SPLIT_SIZE && Runtime.getRuntime().availableProcessors() > 1) {
-      int split = splitPoint(bytes);
-      if (split > 0) {
-        List<Directive> directives = readHalves(bytes, split, sourceName);
-        if (directives != null) {
-          return directives;
-        }
-      }
-    }
     List<Directive> directives = new ArrayList<>();
     read(bytes, 0, bytes.length, 1, sourceName, directives::add);
-    return directives;
-  }
-
-  /**
-   * Where a large text may be cut in two: after the first line from the middle on that is a lone {@code "}"} at the
-   * start of a line, which in a configuration as people and {@link UpstreamBlock#toConfig} write it closes a
-   * top-level block; 0 when there is none.
-   */
-  static int splitPoint(byte[] bytes) {
-    for (int i = Math.max(bytes.length / 2, 2); i + 1 < bytes.length; i++) {
-      if (bytes[i] == '\n' && bytes[i - 1] == '}' && bytes[i - 2] == '\n') {
-        return i + 1;
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * Reads the text before {@code split} on this thread and the text after it on another, and joins the
-   * directives; null when either half is rejected. Then the cut was not between two top-level directives, or the
-   * text has an error: the caller reads it whole, which gives the same directives or the first error. When both
-   * halves read, the cut was between two top-level directives (the first half ends with every block closed and
-   * its last directive ended, on a line break), so the lexer would have started a token where the second half
-   * starts: the halves give what the whole gives, with the second half's lines counted from the first's.
-   */
-  private static @Nullable List<Directive> readHalves(byte[] bytes, int split, String sourceName) {
-    List<Directive> second = new ArrayList<>();
-    RuntimeException[] secondFailed = new RuntimeException[1];
-    Thread other = new Thread(() -> {
-      try {
-        int line = 1;
-        for (int i = 0; i < split; i++) {
-          if (bytes[i] == '\n') {
-            line++;
-          }
-        }
-        read(bytes, split, bytes.length - split, line, sourceName, second::add);
-      } catch (RuntimeException e) {
-        secondFailed[0] = e;
-      }
-    }, "dyups-parser-second-half");
-    other.setDaemon(true);
-    other.start();
-    List<Directive> directives = new ArrayList<>();
-    boolean firstRead;
-    try {
-      read(bytes, 0, split, 1, sourceName, directives::add);
-      firstRead = true;
-    } catch (ConfigSyntaxException e) {
-      firstRead = false;
-    }
-    Uninterruptibles.joinUninterruptibly(other);
-    if (!firstRead || secondFailed[0] != null) {
-      return null;
-    }
-    directives.addAll(second);
     return directives;
   }
 
