@@ -456,7 +456,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     private boolean tryLock;
     private @Nullable Path persistenceFile;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
-    private Ticker ticker = Ticker.systemTicker();
+    private Ticker ticker = PeerGroup.SYSTEM_CLOCK;
     private int workers = PeerGroup.DEFAULT_WORKERS;
     private final List<UpstreamListener> listeners = new ArrayList<>();
     private final List<Path> configs = new ArrayList<>();
@@ -492,7 +492,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /**
      * The clock of the peers' failure windows ({@code max_fails} within {@code fail_timeout}): tests of an
-     * application give one they move by hand. By default the JVM's monotonic clock ({@link System#nanoTime()}).
+     * application give one they move by hand. By default the system clock ({@link InstantSource#system()}): as
+     * nginx's {@code ngx_time()}, a window counts whole seconds of wall-clock time.
      *
      * @throws NullPointerException if {@code clock} is null
      */
