@@ -418,25 +418,12 @@ public final class UpstreamRegistry implements AutoCloseable {
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
   }
 
-  /** nginx compares upstream names with ASCII case folding; lower-case names are used as they are. */
+  /**
+   * The key of a name: {@link UpstreamBlock#foldName}, the one rule the parser's duplicate check also uses (ASCII
+   * letters only, as nginx), so that every state the registry accepts loads again.
+   */
   static String key(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        return lowerAscii(name);
-      }
-    }
-    return name;
-  }
-
-  private static String lowerAscii(String name) {
-    char[] chars = name.toCharArray();
-    for (int i = 0; i < chars.length; i++) {
-      if (chars[i] >= 'A' && chars[i] <= 'Z') {
-        chars[i] = (char) (chars[i] + ('a' - 'A'));
-      }
-    }
-    return new String(chars);
+    return UpstreamBlock.foldName(name);
   }
 
   static long utf8Length(String text) {
