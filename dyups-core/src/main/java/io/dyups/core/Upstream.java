@@ -2,8 +2,8 @@ package io.dyups.core;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,11 +54,14 @@ public final class Upstream {
     return peers;
   }
 
-  /** {@code definition().toConfig()} in UTF-8, made once; callers must not change the array. */
+  /**
+   * {@code definition().toConfig()} as the bytes nginx would read (values read from bytes that were not UTF-8
+   * keep those bytes), made once; callers must not change the array.
+   */
   byte[] config() {
     byte[] text = config;
     if (text == null) {
-      text = definition.toConfig().getBytes(StandardCharsets.UTF_8);
+      text = NginxConfig.toBytes(definition.toConfig());
       config = text;
     }
     return text;

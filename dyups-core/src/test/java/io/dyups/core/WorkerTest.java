@@ -82,7 +82,7 @@ class WorkerTest {
     for (int step = 0; step < 2000; step++) {
       PeerSelection a = new PeerSelection().start(cycled, null, null);
       PeerSelection b = new PeerSelection().start(looped, null, null);
-      followedCycle |= cycled.worker(0).onSchedule();
+      followedCycle |= cycled.worker(0).position >= 0;
       // Retries stop before every server was tried: there the looped group, one server more, would try again.
       int retries = 0;
       for (;;) {
@@ -154,7 +154,7 @@ class WorkerTest {
   @Test
   void eachWorkerCountsItsOwnFailures() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
     assertThat(first.next()).isSameAs(a);
@@ -168,21 +168,41 @@ class WorkerTest {
   }
 
   @Test
+  void aSelectionPicksThroughTheWorkerOfTheThreadThatStartsItNotOfTheOneThatMadeIt() throws Exception {
+    PeerGroup group = group("server a; server b;", 2);
+    PeerSelection selection = new PeerSelection();
+    long mine = Thread.currentThread().getId();
+    Thread picker;
+    do {
+      picker = new Thread(() -> {
+        selection.start(group, null, null);
+        selection.next();
+        selection.succeeded();
+      });
+    } while ((picker.getId() & 1) == (mine & 1));
+    picker.start();
+    picker.join();
+
+    assertThat(group.hasWorker((int) (picker.getId() & 1))).isTrue();
+    assertThat(group.hasWorker((int) (mine & 1))).isFalse();
+  }
+
+  @Test
   void anUpstreamWithZoneHasOneWorkerForEveryThread() {
     PeerGroup group = group("zone shared 64k; server a; server b;", 4);
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
-    assertThat(first.next()).isSameAs(group.peers().get(0));
+    assertThat(first.next()).isSameAs(group.asList().get(0));
     first.failed();
 
     assertThat(group.workerCount()).isEqualTo(1);
     assertThat(pickOn(group, 1)).isEqualTo("b");
-    assertThat(group.peers().get(0).isAvailable()).isFalse();
+    assertThat(group.asList().get(0).isAvailable()).isFalse();
   }
 
   @Test
   void activeConnectionsAddUpOverWorkers() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
     PeerSelection one = new PeerSelection().probe(0).start(group, null, null);
     PeerSelection two = new PeerSelection().probe(1).start(group, null, null);
 
@@ -210,7 +230,7 @@ class WorkerTest {
   @Test
   void aHealthVerdictReachesEveryWorker() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     a.setHealthy(false);
     for (int i = 0; i < 6; i++) {

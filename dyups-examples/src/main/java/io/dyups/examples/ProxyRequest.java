@@ -51,7 +51,7 @@ final class ProxyRequest {
 
   // The response headers that do not reach the client: hop-by-hop ones (Connection first), and those nginx's
   // proxy_hide_header hides by default (ngx_http_proxy_hide_headers). The proxy writes its own Server and Date.
-  private static final AsciiString[] HIDDEN = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+  private static final AsciiString[] HIDDEN = {HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
       AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
       HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER,
       AsciiString.cached("x-pad"), AsciiString.cached("x-accel-expires"), AsciiString.cached("x-accel-redirect"),

@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@code "GET / HTTP/1.0\r\n\r\n"} and {@code http_2xx http_3xx}.
  *
  * @param port the port checked instead of the server's own; 0 for the server's port
- * @param httpSend the bytes an {@code http} check sends (ISO-8859-1), as {@code check_http_send} gives them
+ * @param httpSend what an {@code http} check sends, as {@code check_http_send} gives it; {@link
+ *     NginxConfig#toBytes} gives the bytes (UTF-8, and bytes of the configuration that were not UTF-8 as they were)
  * @param expectAlive the status classes an {@code http} check accepts
  * @param keepaliveRequests requests sent on one check connection before it is closed
  */
@@ -45,8 +46,8 @@ public record HealthCheck(
   public static final String DEFAULT_HTTP_SEND = "GET / HTTP/1.0\r\n\r\n";
 
   /** The module's defaults: a TCP connect every 30 s, down after 5 failures, up after 2 successes. */
-  public static final HealthCheck DEFAULT = new HealthCheck(Type.TCP, Duration.ofMillis(30_000),
-      Duration.ofMillis(1000), 2, 5, true, 0, DEFAULT_HTTP_SEND,
+  public static final HealthCheck DEFAULT = new HealthCheck(Type.TCP, Duration.ofSeconds(30),
+      Duration.ofSeconds(1), 2, 5, true, 0, DEFAULT_HTTP_SEND,
       EnumSet.of(StatusClass.HTTP_2XX, StatusClass.HTTP_3XX), 1);
 
   public HealthCheck {
