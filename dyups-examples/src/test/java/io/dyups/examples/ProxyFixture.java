@@ -28,6 +28,12 @@ final class ProxyFixture implements AutoCloseable {
    */
   static ProxyFixture start(Path prefix, String main, String httpDirectives, String serverDirectives,
       String locationDirectives) throws IOException {
+    return start(prefix, main, "", httpDirectives, serverDirectives, locationDirectives);
+  }
+
+  /** As {@link #start(Path, String, String, String, String)}, with {@code eventsDirectives} in the events block. */
+  static ProxyFixture start(Path prefix, String main, String eventsDirectives, String httpDirectives,
+      String serverDirectives, String locationDirectives) throws IOException {
     int front = ProxyScenarioTest.freePort();
     int admin = ProxyScenarioTest.freePort();
     Files.createDirectories(prefix.resolve("conf"));
@@ -36,6 +42,7 @@ final class ProxyFixture implements AutoCloseable {
         "error_log logs/error.log info;",
         main,
         "events {",
+        "    " + eventsDirectives,
         "}",
         "http {",
         "    dyups_upstream_conf upstream.conf;",
