@@ -91,7 +91,7 @@ class BackendResponseTest {
       assertThat(http.readToEnd()).isEqualTo("0123456789");
     }
     assertThat(backend.requests).containsExactly("GET /1 HTTP/1.0");
-    assertThat(fixture.errorLog()).contains("upstream prematurely closed connection while reading upstream");
+    fixture.assertLogged("upstream prematurely closed connection while reading upstream");
   }
 
   @Test
@@ -115,8 +115,7 @@ class BackendResponseTest {
       http.write("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
       assertThat(http.read(false).status()).isEqualTo(502);
     }
-    assertThat(fixture.errorLog())
-        .contains("upstream prematurely closed connection while reading response header from upstream");
+    fixture.assertLogged("upstream prematurely closed connection while reading response header from upstream");
   }
 
   @Test
@@ -137,8 +136,7 @@ class BackendResponseTest {
     } finally {
       released.countDown();
     }
-    assertThat(fixture.errorLog())
-        .contains("upstream timed out (110: Connection timed out) while reading response header from upstream");
+    fixture.assertLogged("upstream timed out (110: Connection timed out) while reading response header from upstream");
   }
 
   @Test
@@ -156,7 +154,7 @@ class BackendResponseTest {
     } finally {
       released.countDown();
     }
-    assertThat(fixture.errorLog()).contains("upstream timed out (110: Connection timed out) while reading upstream");
+    fixture.assertLogged("upstream timed out (110: Connection timed out) while reading upstream");
   }
 
   @Test

@@ -65,7 +65,7 @@ class ClientLimitsTest {
       assertThat(millis).isBetween(900L, 5_000L);
     }
     assertThat(backend.seen).isEmpty();
-    assertThat(fixture.errorLog()).contains("client timed out (110: Connection timed out) while reading client "
+    fixture.assertLogged("client timed out (110: Connection timed out) while reading client "
         + "request headers");
   }
 
@@ -95,7 +95,7 @@ class ClientLimitsTest {
       http.write("POST / HTTP/1.1\r\nHost: app\r\nContent-Length: 100\r\n\r\nonly part of it");
       assertThat(http.closedByServer()).isTrue();
     }
-    assertThat(fixture.errorLog()).contains("client timed out (110: Connection timed out) while reading client "
+    fixture.assertLogged("client timed out (110: Connection timed out) while reading client "
         + "request body");
   }
 
@@ -112,7 +112,7 @@ class ClientLimitsTest {
 
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.body()).contains("app");
-    assertThat(fixture.errorLog()).contains("32 worker_connections are not enough");
+    fixture.assertLogged("32 worker_connections are not enough");
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.dyups.examples;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +75,20 @@ final class ProxyFixture implements AutoCloseable {
     if (response.status() != 200) {
       throw new AssertionError("POST /upstream/" + name + ": " + response.status() + " " + response.body());
     }
+  }
+
+  /**
+   * Fails unless the error log holds {@code text} within 10 s (lines are written by the log's own thread, a moment
+   * after the event).
+   */
+  void assertLogged(String text) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    String log = errorLog();
+    while (!log.contains(text) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      log = errorLog();
+    }
+    assertThat(log).contains(text);
   }
 
   String errorLog() throws IOException {
