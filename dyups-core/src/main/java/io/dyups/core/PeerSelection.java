@@ -100,10 +100,10 @@ public final class PeerSelection extends PeerSelectionFields {
     }
     // The worker comes from the thread that picks, which need not be the one that made this selection (a proxy may
     // make every connection's selection on its accepting thread).
-    long thread = Thread.currentThread().getId();
+    Thread thread = Thread.currentThread();
     if (thread != probeThread) {
       probeThread = thread;
-      probe = probeOf(thread);
+      probe = probeOf(thread.getId());
     }
     Worker worker = group.worker(probe & group.workerMask);
     if (this.worker != worker) {
@@ -214,7 +214,7 @@ public final class PeerSelection extends PeerSelectionFields {
    */
   PeerSelection probe(int probe) {
     this.probe = probe;
-    this.probeThread = Thread.currentThread().getId();
+    this.probeThread = Thread.currentThread();
     return this;
   }
 
@@ -303,10 +303,10 @@ abstract class PeerSelectionFields extends Padded {
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
   int current = -1;
   // Which worker to use, as a thread's probe in LongAdder: set from the id of the thread that starts the selection
-  // (probeThread; -1 before any), moved on when the worker's lock was found taken, so that threads that collide
-  // spread out.
+  // (probeThread, compared by reference: one load, where the id would be two), moved on when the worker's lock was
+  // found taken, so that threads that collide spread out.
   int probe;
-  long probeThread = -1;
+  @Nullable Thread probeThread;
 
   // Where a hash method left off for this request.
   long hash;
