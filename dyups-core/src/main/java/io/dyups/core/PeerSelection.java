@@ -115,9 +115,9 @@ public final class PeerSelection extends PeerSelectionFields {
     if (this.counters != worker.primaries) {
       this.counters = worker.primaries;
     }
-    this.tried = 0;
+    clearTried();
     if (group.tries > 64) {
-      clearBeyond(group);
+      fitBeyond(group);
     }
     this.attempts = 0;
     this.hash = 0;
@@ -228,13 +228,25 @@ public final class PeerSelection extends PeerSelectionFields {
     return attempts == 0 && tier == group.primaries;
   }
 
-  private void clearBeyond(PeerGroup group) {
+  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size.
+  private void fitBeyond(PeerGroup group) {
     int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
     if (triedBeyond.length < words - 1) {
       triedBeyond = new long[words - 1];
-    } else {
-      java.util.Arrays.fill(triedBeyond, 0L);
     }
+  }
+
+  // Clears the peers tried so far one by one: a request tries few, and clearing every word would cost a pick on
+  // an upstream of thousands of servers what a loop over them costs.
+  private void clearTried() {
+    tried = 0;
+    for (int t = 0; t < triedCount; t++) {
+      int index = triedIndices[t];
+      if (index >= 64) {
+        triedBeyond[(index >>> 6) - 1] = 0;
+      }
+    }
+    triedCount = 0;
   }
 
   boolean isTried(int index) {
@@ -250,13 +262,16 @@ public final class PeerSelection extends PeerSelectionFields {
     } else {
       triedBeyond[(index >>> 6) - 1] |= 1L << index;
     }
+    if (triedCount == triedIndices.length) {
+      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedCount);
+    }
+    triedIndices[triedCount++] = index;
   }
 
   void switchToBackups() {
     tier = group.backups;
     counters = worker.backups;
-    tried = 0;
-    java.util.Arrays.fill(triedBeyond, 0L);
+    clearTried();
   }
 
   /**
@@ -299,6 +314,9 @@ abstract class PeerSelectionFields extends Padded {
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
   long tried;
   long[] triedBeyond = new long[0];
+  // The peers tried in the current tier, in the order they were: triedCount of them.
+  int[] triedIndices = new int[4];
+  int triedCount;
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
   int current = -1;
