@@ -1,5 +1,7 @@
 package io.dyups.core;
 
+import static java.util.Objects.requireNonNull;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,8 +26,8 @@ final class Worker extends WorkerFields {
   byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   Worker(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      int @Nullable [] schedule) {
-    super(lock, primaries, backups, schedule);
+      int @Nullable [] schedule, @Nullable SmoothLanes lanes) {
+    super(lock, primaries, backups, schedule, lanes);
   }
 
   /**
@@ -44,6 +46,46 @@ final class Worker extends WorkerFields {
     retired = !newest;
     count();
     tryResume();
+    SmoothLanes lanes = this.lanes;
+    if (newest) {
+      for (int i = 0; i < primaries.length; i++) {
+        primaries[i].slot = lanes != null ? i : -1;
+      }
+    }
+    if (lanes != null && newest) {
+      lanes.load(PeerGroup.UNREAD);
+      lanesLoaded = true;
+    }
+  }
+
+  /** True when this worker picks from its primaries by lanes (round robin or least_conn on a large tier). */
+  boolean picksByLanes() {
+    return lanes != null && !retired;
+  }
+
+  /**
+   * One pick from the primaries by the lanes: round robin's or least_conn's, whichever the lanes were made for.
+   * Only when {@link #picksByLanes()}.
+   */
+  int pickByLanes(PeerSelection selection, long now) {
+    SmoothLanes lanes = requireNonNull(this.lanes);
+    if (!lanesLoaded) {
+      // The loop of a retired worker picked from these counters and had the lanes written out first.
+      lanes.load(now);
+      lanesLoaded = true;
+    }
+    return lanes.pick(selection, now);
+  }
+
+  /**
+   * Peer {@code counters} (one of this worker's, by {@link WorkerPeerCounters#slot}) changed in a way that may
+   * move it in or out of the lanes. {@code now} may be {@link PeerGroup#UNREAD}.
+   */
+  void peerChanged(WorkerPeerCounters counters, long now) {
+    SmoothLanes lanes = this.lanes;
+    if (lanes != null && lanesLoaded) {
+      lanes.changed(counters.slot, now);
+    }
   }
 
   /** Counts the unclean primaries and the connections on them, for a worker that owns its counters. */
@@ -80,6 +122,9 @@ final class Worker extends WorkerFields {
    * picked, not yet marked tried, or -1 when none is eligible.
    */
   int roundRobin(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
+    if (tier == primaries && picksByLanes()) {
+      return pickByLanes(selection, now);
+    }
     int[] cycle = schedule;
     if (cycle != null && position >= 0 && unclean == 0 && tier == primaries && selection.firstTry()) {
       int index = cycle[position];
@@ -133,6 +178,7 @@ final class Worker extends WorkerFields {
     boolean primary = tier == primaries;
     if (primary) {
       materialize();
+      takeWeightsFromOwners();
     }
     boolean check = !(tier == primaries && allEligible(selection));
     PeerGroup group = selection.group;
@@ -189,6 +235,29 @@ final class Worker extends WorkerFields {
   }
 
   /**
+   * Before the loop of a retired worker reads and writes the counters' current weights (a request that found the
+   * old generation of the group): the newer worker that owns them writes out what its cycle or its lanes stand
+   * for, and goes back to them only when it may (its cycle when the weights are back at its start, its lanes on its
+   * next pick, from the counters). The two generations then never step the same weights two ways.
+   */
+  private void takeWeightsFromOwners() {
+    if (!retired) {
+      return;
+    }
+    for (WorkerPeerCounters counters : primaries) {
+      Worker owner = counters.owner;
+      if (owner != null && owner != this) {
+        owner.materialize();
+        SmoothLanes lanes = owner.lanes;
+        if (lanes != null && owner.lanesLoaded) {
+          lanes.store();
+          owner.lanesLoaded = false;
+        }
+      }
+    }
+  }
+
+  /**
    * Goes back to the schedule when it holds again: every primary clean and every current weight 0, the point
    * at which the cycle starts.
    */
@@ -210,6 +279,11 @@ final class Worker extends WorkerFields {
    */
   void retire() {
     materialize();
+    SmoothLanes lanes = this.lanes;
+    if (lanes != null && lanesLoaded) {
+      lanes.store();
+      lanesLoaded = false;
+    }
     retired = true;
   }
 
@@ -256,12 +330,17 @@ abstract class WorkerFields extends Padded {
   int busy;
   // Set when a newer generation took the counters over; a retired worker never goes back to the schedule.
   boolean retired;
+  // Smooth round robin over a large tier of primaries, when the group has one; while loaded it holds the current
+  // weights of the primaries in its lanes (see SmoothLanes), else the counters hold them.
+  final @Nullable SmoothLanes lanes;
+  boolean lanesLoaded;
 
   WorkerFields(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      int @Nullable [] schedule) {
+      int @Nullable [] schedule, @Nullable SmoothLanes lanes) {
     this.lock = lock;
     this.primaries = primaries;
     this.backups = backups;
     this.schedule = schedule;
+    this.lanes = lanes;
   }
 }

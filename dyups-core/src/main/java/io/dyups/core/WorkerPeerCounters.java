@@ -52,6 +52,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
       effectiveWeight = 0;
     }
     updateClean();
+    changed(nowSeconds);
   }
 
   /**
@@ -62,6 +63,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (accessed < checked) {
       fails = 0;
       updateClean();
+      changed(PeerGroup.UNREAD);
     }
   }
 
@@ -79,6 +81,15 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
   void setCheckDown(boolean down) {
     checkDown = down;
     updateClean();
+    changed(PeerGroup.UNREAD);
+  }
+
+  // Tells the owner's lanes (when it has them: slot is set) that this peer may have to move.
+  private void changed(long now) {
+    Worker owner = this.owner;
+    if (slot >= 0 && owner != null) {
+      owner.peerChanged(this, now);
+    }
   }
 
   void addConnection() {
@@ -87,6 +98,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (primary && owner != null) {
       owner.busy++;
     }
+    changed(PeerGroup.UNREAD);
   }
 
   void removeConnection() {
@@ -95,6 +107,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (primary && owner != null) {
       owner.busy--;
     }
+    changed(PeerGroup.UNREAD);
   }
 
   /**
@@ -170,6 +183,8 @@ abstract class WorkerPeerCountersFields extends Padded {
   // The newest generation's worker that holds these counters: it keeps the counts of unclean and busy primaries.
   // Set under the worker's lock when the worker that made these counters is made, before any pick.
   @Nullable Worker owner;
+  // The index of these counters among the owner's primaries when the owner keeps them in its lanes, else -1.
+  int slot = -1;
 
   WorkerPeerCountersFields(ServerSpec spec, boolean checkDown) {
     this.weight = spec.weight();
