@@ -236,17 +236,17 @@ public final class PeerSelection extends PeerSelectionFields {
     }
   }
 
-  // Clears the peers tried so far one by one: a request tries few, and clearing every word would cost a pick on
-  // an upstream of thousands of servers what a loop over them costs.
+  // Clears the peers tried so far: the first 64 at once, the rest one by one (a request tries few, and clearing
+  // every word would cost a pick on an upstream of thousands of servers what a loop over them costs).
   private void clearTried() {
     tried = 0;
-    for (int t = 0; t < triedCount; t++) {
-      int index = triedIndices[t];
-      if (index >= 64) {
+    if (triedCount != 0) {
+      for (int t = 0; t < triedCount; t++) {
+        int index = triedIndices[t];
         triedBeyond[(index >>> 6) - 1] = 0;
       }
+      triedCount = 0;
     }
-    triedCount = 0;
   }
 
   boolean isTried(int index) {
@@ -259,9 +259,9 @@ public final class PeerSelection extends PeerSelectionFields {
   void markTried(int index) {
     if (index < 64) {
       tried |= 1L << index;
-    } else {
-      triedBeyond[(index >>> 6) - 1] |= 1L << index;
+      return;
     }
+    triedBeyond[(index >>> 6) - 1] |= 1L << index;
     if (triedCount == triedIndices.length) {
       triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedCount);
     }
@@ -314,7 +314,7 @@ abstract class PeerSelectionFields extends Padded {
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
   long tried;
   long[] triedBeyond = new long[0];
-  // The peers tried in the current tier, in the order they were: triedCount of them.
+  // The peers tried in the current tier from the 65th on, in the order they were: triedCount of them.
   int[] triedIndices = new int[4];
   int triedCount;
   int attempts;

@@ -84,6 +84,11 @@ final class SmoothLanes {
   private long steps;
   // Round robin: the sum of the weights of the peers in lanes.
   private long laneTotal;
+  // Round robin's run: the lane picked last, whose head has the key runKey of the peer picked, wins every pick up
+  // to step runUntil, as long as nothing else changes (any change to a lane ends the run). See roundRobinStep.
+  private int runLane = NONE;
+  private long runKey;
+  private long runUntil;
 
   // Peers out for failures, by the second they come back (checked + fail_timeout + 1): a binary heap. It and the
   // lists below grow with what they hold, which is few peers.
@@ -149,14 +154,16 @@ final class SmoothLanes {
         newLane(g, 0);
       }
     }
-    // Into each lane in the order of the current weights, the first peer first on ties, as the loop sees them.
-    Integer[] order = new Integer[peers.length];
+    // Into each lane in the order of the current weights, the first peer first on ties, as the loop sees them: each
+    // peer sorted as the unsigned (Integer.MAX_VALUE - current weight, index), packed into a long whose sign bit is
+    // flipped for a signed sort.
+    long[] order = new long[peers.length];
     for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+      order[i] = (((long) Integer.MAX_VALUE - peers[i].currentWeight) << 32 | i) ^ Long.MIN_VALUE;
     }
-    Arrays.sort(order, (a, b) -> peers[a].currentWeight != peers[b].currentWeight
-        ? Integer.compare(peers[b].currentWeight, peers[a].currentWeight) : Integer.compare(a, b));
-    for (int i : order) {
+    Arrays.sort(order);
+    for (long packed : order) {
+      int i = (int) packed;
       where[i] = OUT;
       place(i, now);
     }
@@ -336,20 +343,38 @@ final class SmoothLanes {
   // Takes the tried peers of this selection out of their lanes; returns how many.
   private int takeTriedOut(PeerSelection selection) {
     int count = 0;
+    for (long low = selection.tried; low != 0; low &= low - 1) {
+      count = takeOut(Long.numberOfTrailingZeros(low), count);
+    }
     for (int t = 0; t < selection.triedCount; t++) {
-      int i = selection.triedIndices[t];
-      if (where[i] == IN_LANE) {
-        unlink(i);
-        if (count == triedOut.length) {
-          triedOut = Arrays.copyOf(triedOut, 2 * count);
-        }
-        triedOut[count++] = i;
-      }
+      count = takeOut(selection.triedIndices[t], count);
     }
     return count;
   }
 
-  // ngx_http_upstream_get_peer over every eligible peer.
+  private int takeOut(int i, int count) {
+    if (where[i] != IN_LANE) {
+      return count;
+    }
+    unlink(i);
+    if (count == triedOut.length) {
+      triedOut = Arrays.copyOf(triedOut, 2 * count);
+    }
+    triedOut[count] = i;
+    return count + 1;
+  }
+
+  /**
+   * ngx_http_upstream_get_peer over every eligible peer.
+   *
+   * <p>The peers of a lane picked one after the other have one key (the lane's head had it, the next one has it
+   * too, until the lane has given each of them the total back), and their current weight grows by the lane's weight
+   * at each pick, while another lane's head grows by its own: a lane of a smaller weight never catches up, one of a
+   * larger weight w' after (gap / (w' - w)) picks. So after comparing the heads, the lane picked keeps winning,
+   * without comparing them again, up to the first pick at which another lane could equal it (a <i>run</i>: in a
+   * clean tier about as many picks as the lane has peers), unless its next head has a smaller key or anything else
+   * changes. Not while peers are recovering, whose current weights move by their own effective weights.
+   */
   private int roundRobinStep(PeerSelection selection) {
     boolean any = laneTotal > 0;
     for (int r = 0; r < recoveringCount && !any; r++) {
@@ -359,6 +384,12 @@ final class SmoothLanes {
       return NONE;
     }
     long steps = ++this.steps;
+    int run = runLane;
+    if (run != NONE && steps <= runUntil && recoveringCount == 0) {
+      int best = head[run];
+      continueRun(best, run, runKey, runUntil);
+      return best;
+    }
     int best = NONE;
     long bestWeight = Long.MIN_VALUE;
     for (int lane = 0; lane < lanes; lane++) {
@@ -372,6 +403,11 @@ final class SmoothLanes {
         bestWeight = current;
       }
     }
+    if (recoveringCount == 0) {
+      int lane = laneOf[best];
+      continueRun(best, lane, key[best], runUntil(lane, bestWeight, steps));
+      return best;
+    }
     long total = laneTotal;
     for (int r = 0; r < recoveringCount; r++) {
       int i = recovering[r];
@@ -379,15 +415,53 @@ final class SmoothLanes {
         continue;
       }
       WorkerPeerCounters peer = peers[i];
-      peer.currentWeight += peer.effectiveWeight;
-      total += peer.effectiveWeight;
+      total += peer.takeTurn();
       if (peer.currentWeight > bestWeight || (peer.currentWeight == bestWeight && i < best)) {
         best = i;
         bestWeight = peer.currentWeight;
       }
     }
-    finishStep(selection, best, total, 0, 0);
+    finishStep(best, total);
     return best;
+  }
+
+  /**
+   * The lane head {@code best}, of key {@code runKey}, gives the total back; the run goes on to {@code until} when
+   * the lane's next head has the same key.
+   */
+  private void continueRun(int best, int lane, long runKey, long until) {
+    long total = laneTotal;
+    unlink(best);
+    key[best] -= total;
+    insert(best);
+    int next = head[lane];
+    if (next != NONE && key[next] == runKey && until > steps) {
+      runLane = lane;
+      this.runKey = runKey;
+      runUntil = until;
+    }
+  }
+
+  /**
+   * The last pick at which lane {@code lane}, whose head has the current weight {@code current} at pick
+   * {@code steps}, is still larger than every other lane's head: the lanes of larger weights close the gap.
+   */
+  private long runUntil(int lane, long current, long steps) {
+    int weight = groupWeight[lane];
+    long until = Long.MAX_VALUE;
+    for (int other = 0; other < lanes; other++) {
+      int h = head[other];
+      int otherWeight = groupWeight[other];
+      if (h == NONE || otherWeight <= weight) {
+        continue;
+      }
+      long gap = current - (key[h] + (long) otherWeight * steps);
+      int closing = otherWeight - weight;
+      // Strictly larger at steps + k while k * closing < gap.
+      long lead = gap <= 0 ? 0 : (gap - 1) / closing;
+      until = Math.min(until, steps + lead);
+    }
+    return until;
   }
 
   // ngx_http_upstream_get_least_conn_peer: the least loaded, or round robin among them when several tie.
@@ -405,12 +479,12 @@ final class SmoothLanes {
       }
       int weight = groupWeight[g];
       int lane = laneByConns[g][conns];
-      if (leastConns == NONE || (long) conns * leastWeight < (long) leastConns * weight) {
+      if (leastConns == NONE || WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) < 0) {
         leastConns = conns;
         leastWeight = weight;
         tied = size[lane];
         only = head[lane];
-      } else if ((long) conns * leastWeight == (long) leastConns * weight) {
+      } else if (WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) == 0) {
         tied += size[lane];
         only = Math.min(only, head[lane]);
       }
@@ -421,12 +495,13 @@ final class SmoothLanes {
       if (selection.isTried(i)) {
         continue;
       }
-      if (leastConns == NONE || (long) peer.conns * leastWeight < (long) leastConns * peer.weight) {
+      if (leastConns == NONE
+          || WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) < 0) {
         leastConns = peer.conns;
         leastWeight = peer.weight;
         tied = 1;
         only = i;
-      } else if ((long) peer.conns * leastWeight == (long) leastConns * peer.weight) {
+      } else if (WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) == 0) {
         tied++;
       }
     }
@@ -444,7 +519,7 @@ final class SmoothLanes {
     for (int g = 0; g < groupWeight.length; g++) {
       int conns = minConns[g];
       int weight = groupWeight[g];
-      if (conns == NONE || (long) conns * leastWeight != (long) leastConns * weight) {
+      if (conns == NONE || WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) != 0) {
         continue;
       }
       int lane = laneByConns[g][conns];
@@ -461,34 +536,26 @@ final class SmoothLanes {
     for (int r = 0; r < recoveringCount; r++) {
       int i = recovering[r];
       WorkerPeerCounters peer = peers[i];
-      if (selection.isTried(i) || (long) peer.conns * leastWeight != (long) leastConns * peer.weight) {
+      if (selection.isTried(i)
+          || WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) != 0) {
         continue;
       }
-      peer.currentWeight += peer.effectiveWeight;
-      total += peer.effectiveWeight;
+      total += peer.takeTurn();
       if (peer.currentWeight > bestWeight || (peer.currentWeight == bestWeight && i < best)) {
         best = i;
         bestWeight = peer.currentWeight;
       }
     }
-    finishStep(selection, best, total, leastConns, leastWeight);
+    finishStep(best, total);
     return best;
   }
 
   /**
-   * The end of a step: the effective weights of the recovering peers that took part grow back (after the total
-   * was taken), the peer picked gives the total back, and a peer back at full weight joins its lane.
+   * The end of a step: the peer picked gives the total back, and a recovering peer back at full weight joins its
+   * lane. (The recovering peers took their turns as in the loop, {@link WorkerPeerCounters#takeTurn}; the peers of
+   * a lane took theirs by its step count, at full weight.)
    */
-  private void finishStep(PeerSelection selection, int best, long total, int leastConns, int leastWeight) {
-    for (int r = 0; r < recoveringCount; r++) {
-      int i = recovering[r];
-      WorkerPeerCounters peer = peers[i];
-      if (selection.isTried(i)
-          || (leastConn && (long) peer.conns * leastWeight != (long) leastConns * peer.weight)) {
-        continue;
-      }
-      peer.recoverWeight();
-    }
+  private void finishStep(int best, long total) {
     if (where[best] == IN_LANE) {
       unlink(best);
       key[best] -= total;
@@ -508,6 +575,7 @@ final class SmoothLanes {
   // Links peer i into its lane: behind every peer of a larger current weight, and behind those of the same one
   // that come before it. From the tail, where a peer that gave the total back belongs.
   private void insert(int i) {
+    runLane = NONE;
     int lane = laneOf[i];
     long k = key[i];
     int after = tail[lane];
@@ -539,6 +607,7 @@ final class SmoothLanes {
   }
 
   private void unlink(int i) {
+    runLane = NONE;
     int lane = laneOf[i];
     int before = next[i];
     int after = prev[i];

@@ -131,7 +131,7 @@ final class Worker extends WorkerFields {
       position = position + 1 == cycle.length ? 0 : position + 1;
       return index;
     }
-    return smooth(tier, selection, now, 0, tier.length, null, null, 0);
+    return smooth(tier, selection, now);
   }
 
   /**
@@ -139,7 +139,24 @@ final class Worker extends WorkerFields {
    * eligible peers from {@code first} on that are as loaded as {@code tier[first]}, the first of the least loaded.
    */
   int roundRobinAmongLeastLoaded(WorkerPeerCounters[] tier, PeerSelection selection, long now, int first) {
-    return smooth(tier, selection, now, first, tier.length, tier[first], null, 0);
+    boolean check = beginStep(tier, selection);
+    WorkerPeerCounters least = tier[first];
+    // The first of the least loaded takes part (it is eligible): the step starts with it.
+    WorkerPeerCounters best = least;
+    int bestIndex = first;
+    int total = least.takeTurn();
+    for (int i = first + 1; i < tier.length; i++) {
+      WorkerPeerCounters peer = tier[i];
+      if (!peer.loadedAs(least) || (check && !Strategy.eligible(peer, i, selection, now))) {
+        continue;
+      }
+      total += peer.takeTurn();
+      if (peer.currentWeight > best.currentWeight) {
+        best = peer;
+        bestIndex = i;
+      }
+    }
+    return endStep(tier, selection, now, best, bestIndex, total);
   }
 
   /**
@@ -148,7 +165,22 @@ final class Worker extends WorkerFields {
    */
   int roundRobinAmongServer(WorkerPeerCounters[] tier, PeerSelection selection, long now, int[] serverIds,
       int server) {
-    return smooth(tier, selection, now, 0, tier.length, null, serverIds, server);
+    boolean check = beginStep(tier, selection);
+    WorkerPeerCounters best = null;
+    int bestIndex = -1;
+    int total = 0;
+    for (int i = 0; i < tier.length; i++) {
+      WorkerPeerCounters peer = tier[i];
+      if (serverIds[i] != server || (check && !Strategy.eligible(peer, i, selection, now))) {
+        continue;
+      }
+      total += peer.takeTurn();
+      if (best == null || peer.currentWeight > best.currentWeight) {
+        best = peer;
+        bestIndex = i;
+      }
+    }
+    return endStep(tier, selection, now, best, bestIndex, total);
   }
 
   /**
@@ -161,55 +193,61 @@ final class Worker extends WorkerFields {
     if (selection.isTried(index) || !peer.usable(now, selection.group)) {
       return -1;
     }
-    peer.recoverWeight();
+    if (peer.effectiveWeight < peer.weight) {
+      peer.recoverWeight();
+    }
     peer.startFailureWindow(selection.group, now);
     return index;
   }
 
   /**
-   * The one step of nginx's smooth weighted round robin, over the eligible peers of {@code tier} in
-   * {@code [from, to)}, only those as loaded as {@code sameLoad} when it is given, only those of server
-   * {@code server} when {@code serverIds} is given: every such peer's current weight grows by its effective
-   * weight, which recovers by 1 towards its weight; the largest current weight wins (the first on ties) and gives
-   * back the total of the effective weights. The peer picked starts a new failure window when its last one ran out.
+   * nginx's smooth weighted round robin over every eligible peer of {@code tier}: a step over the peers that take
+   * part, as every variant makes it. Each takes its turn ({@link WorkerPeerCounters#takeTurn}: its current weight
+   * grows by its effective weight, which recovers by 1 towards its weight); the largest current weight wins, the
+   * first on ties (hence the strict comparison); it gives back the total of the effective weights and starts a new
+   * failure window if its last one ran out ({@link #endStep}). The loops differ only in the peers that take part.
    */
-  private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now, int from, int to,
-      @Nullable WorkerPeerCounters sameLoad, int @Nullable [] serverIds, int server) {
-    boolean primary = tier == primaries;
-    if (primary) {
-      materialize();
-      takeWeightsFromOwners();
-    }
-    boolean check = !(tier == primaries && allEligible(selection));
-    PeerGroup group = selection.group;
+  private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
+    boolean check = beginStep(tier, selection);
     WorkerPeerCounters best = null;
     int bestIndex = -1;
     int total = 0;
-    for (int i = from; i < to; i++) {
+    for (int i = 0; i < tier.length; i++) {
       WorkerPeerCounters peer = tier[i];
-      if (serverIds != null && serverIds[i] != server) {
+      if (check && !Strategy.eligible(peer, i, selection, now)) {
         continue;
       }
-      if (sameLoad != null && !peer.loadedAs(sameLoad)) {
-        continue;
-      }
-      if (check && (selection.isTried(i) || !peer.usable(now, group))) {
-        continue;
-      }
-      peer.currentWeight += peer.effectiveWeight;
-      total += peer.effectiveWeight;
-      peer.recoverWeight();
+      total += peer.takeTurn();
       if (best == null || peer.currentWeight > best.currentWeight) {
         best = peer;
         bestIndex = i;
       }
     }
+    return endStep(tier, selection, now, best, bestIndex, total);
+  }
+
+  /**
+   * Before a step: the counters must hold the current weights (not the cycle, not a newer worker's lanes). Returns
+   * whether the peers must be checked for eligibility (not when every primary is known eligible).
+   */
+  private boolean beginStep(WorkerPeerCounters[] tier, PeerSelection selection) {
+    if (tier != primaries) {
+      return true;
+    }
+    materialize();
+    takeWeightsFromOwners();
+    return !allEligible(selection);
+  }
+
+  /** After a step: the peer picked gives the total back; the cycle resumes when the weights are back at its start. */
+  private int endStep(WorkerPeerCounters[] tier, PeerSelection selection, long now,
+      @Nullable WorkerPeerCounters best, int bestIndex, int total) {
     if (best == null) {
       return -1;
     }
     best.currentWeight -= total;
-    best.startFailureWindow(group, now);
-    if (primary) {
+    best.startFailureWindow(selection.group, now);
+    if (tier == primaries) {
       tryResume();
     }
     return bestIndex;

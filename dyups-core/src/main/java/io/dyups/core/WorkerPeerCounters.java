@@ -67,13 +67,27 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     }
   }
 
-  /** One pick of smooth weighted round robin in which this peer took part: the effective weight grows back by 1. */
+  /**
+   * This peer's part in a step of smooth weighted round robin: its current weight grows by its effective weight,
+   * which then recovers by 1 towards its weight. Returns what it added to the step's total.
+   */
+  int takeTurn() {
+    int added = effectiveWeight;
+    currentWeight += added;
+    if (added < weight) {
+      recoverWeight();
+    }
+    return added;
+  }
+
+  /**
+   * One pick of smooth weighted round robin in which this peer, below its weight, took part: the effective weight
+   * grows back by 1.
+   */
   void recoverWeight() {
-    if (effectiveWeight < weight) {
-      effectiveWeight++;
-      if (effectiveWeight == weight) {
-        updateClean();
-      }
+    effectiveWeight++;
+    if (effectiveWeight == weight) {
+      updateClean();
     }
   }
 
@@ -144,15 +158,23 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
 
   /**
    * True when this peer has fewer active connections relative to its weight than {@code other}, as least_conn
-   * compares them: {@code conns / weight}, cross-multiplied.
+   * compares them ({@link #compareLoads}).
    */
   boolean lessLoadedThan(WorkerPeerCounters other) {
-    return (long) conns * other.weight < (long) other.conns * weight;
+    return compareLoads(conns, weight, other.conns, other.weight) < 0;
   }
 
   /** True when this peer has as many active connections relative to its weight as {@code other}. */
   boolean loadedAs(WorkerPeerCounters other) {
-    return (long) conns * other.weight == (long) other.conns * weight;
+    return compareLoads(conns, weight, other.conns, other.weight) == 0;
+  }
+
+  /**
+   * least_conn's one comparison of loads: {@code conns / weight} against {@code otherConns / otherWeight},
+   * cross-multiplied as ngx_http_upstream_get_least_conn_peer does; negative, zero or positive.
+   */
+  static int compareLoads(int conns, int weight, int otherConns, int otherWeight) {
+    return Long.compare((long) conns * otherWeight, (long) otherConns * weight);
   }
 }
 

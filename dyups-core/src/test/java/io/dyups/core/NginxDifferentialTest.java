@@ -47,6 +47,39 @@ class NginxDifferentialTest {
     run(40_000 + servers + method.length(), method, servers, 2000);
   }
 
+  /**
+   * Clean upstreams for a whole cycle of smooth round robin and more (every current weight back at 0), where the
+   * lanes pick in runs without comparing their heads; least_conn with every peer idle ties them all alike.
+   */
+  @ParameterizedTest(name = "{0} servers, weights 1-{1} {2}")
+  @CsvSource({"1000,100,''", "1000,5,''", "300,100,least_conn;", "64,3,''", "10000,1,''", "10000,1,least_conn;"})
+  void cleanLargeUpstreamsPickAsNginxForAWholeCycle(int servers, int maxWeight, String method) {
+    StringBuilder commands = new StringBuilder(method);
+    int total = 0;
+    for (int i = 0; i < servers; i++) {
+      int weight = 1 + (i * 7 + i / maxWeight) % maxWeight;
+      total += weight;
+      commands.append("server p").append(i).append(" weight=").append(weight).append(';');
+    }
+    UpstreamBlock definition = UpstreamBlock.fromCommands("u", commands.toString());
+    NginxReference reference = new NginxReference(() -> ticker.read() / 1_000_000_000L);
+    reference.update(definition);
+    PeerGroup group = PeerGroup.create(definition, null, ticker, 1);
+    Generation generation = new Generation(group, reference.generation());
+    List<Held> held = new ArrayList<>();
+    Random never = new Random(0) {
+      @Override
+      public int nextInt(int bound) {
+        // Every request succeeds on its first peer: 99 is above every roll that fails, retries or holds.
+        return bound - 1;
+      }
+    };
+    for (int step = 0; step < total + 100; step++) {
+      request(never, generation, reference, held, servers + " servers " + method + ", step " + step);
+    }
+    assertThat(held).isEmpty();
+  }
+
   private static int small(RepetitionInfo repetition) {
     return 1 + new Random(repetition.getCurrentRepetition()).nextInt(12);
   }
