@@ -1,5 +1,7 @@
 package io.dyups.benchmarks;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dyups.core.Peer;
 import io.dyups.core.PeerSelection;
 import io.dyups.core.Result;
@@ -55,7 +57,7 @@ public class LargeUpdateBenchmark {
     boolean[] picked = new boolean[2];
     while (!picked[0] || !picked[1]) {
       Thread thread = new Thread(() -> {
-        PeerSelection selection = new PeerSelection().start(registry.find("big").peers(), null, null);
+        PeerSelection selection = new PeerSelection().start(requireNonNull(registry.find("big")).peers(), null, null);
         Peer peer = selection.next();
         if (peer != null) {
           selection.succeeded();

@@ -25,7 +25,7 @@ class AtomicFileWriter {
   }
 
   void replace(Path target, Content content) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
+    Path dir = directoryOf(target);
     Path temp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     boolean moved = false;
     try {
@@ -52,7 +52,7 @@ class AtomicFileWriter {
    * it deleted.
    */
   int removeLeftovers(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
+    Path dir = directoryOf(target);
     if (!Files.isDirectory(dir)) {
       return 0;
     }
@@ -68,6 +68,14 @@ class AtomicFileWriter {
       }
     }
     return removed;
+  }
+
+  private static Path directoryOf(Path target) {
+    Path dir = target.toAbsolutePath().getParent();
+    if (dir == null) {
+      throw new IllegalArgumentException("not a file: " + target);
+    }
+    return dir;
   }
 
   private static String temporaryPrefix(Path target) {

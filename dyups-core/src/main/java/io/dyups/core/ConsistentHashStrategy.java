@@ -24,7 +24,7 @@ final class ConsistentHashStrategy extends Strategy.Drawing {
   private final int bucketShift;
   private final int[] serverIds;
   // The primary of each server id when no two primaries share a name, else null.
-  private final int[] onlyPeer;
+  private final int @Nullable [] onlyPeer;
 
   ConsistentHashStrategy(PeerGroup group) {
     Peer[] peers = group.primaries;

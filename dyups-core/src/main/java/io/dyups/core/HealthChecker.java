@@ -80,7 +80,7 @@ public final class HealthChecker implements AutoCloseable {
       if (check == null) {
         continue;
       }
-      for (Peer peer : upstream.peers().peers()) {
+      for (Peer peer : upstream.peers().asList()) {
         if (peer.spec().down() || !claim(peer, now, check)) {
           continue;
         }
@@ -227,7 +227,8 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker start() {
       HealthChecker checker = build();
       long millis = tick.toMillis();
-      checker.scheduler.scheduleWithFixedDelay(() -> {
+      // Never cancelled by itself: close() shuts the scheduler down.
+      var unused = checker.scheduler.scheduleWithFixedDelay(() -> {
         try {
           checker.checkDue();
         } catch (RuntimeException e) {

@@ -80,7 +80,7 @@ public final class PeerGroup {
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
     boolean sameWorkers = previous != null && previous.workers.length == count;
-    this.lineage = sameWorkers ? previous.lineage : new Lineage(count);
+    this.lineage = sameWorkers && previous != null ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
     Map<ServerSpec, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
     if (previous != null) {
@@ -144,7 +144,7 @@ public final class PeerGroup {
     this.strategy = Strategy.of(balancing, this);
     // The workers that picked from the previous generation get their state now, from the writer, rather than on
     // their first pick from this one.
-    if (sameWorkers) {
+    if (sameWorkers && previous != null) {
       for (int w = 0; w < count; w++) {
         if (previous.workers[w] != null) {
           worker(w);
@@ -287,19 +287,9 @@ public final class PeerGroup {
     return workers.length;
   }
 
-  /** The definition these peers were built from. */
-  public UpstreamBlock definition() {
-    return definition;
-  }
-
-  /** Every peer, in the order the servers were written. */
-  public List<Peer> peers() {
+  /** Every peer, in the order the servers were written. Immutable. */
+  public List<Peer> asList() {
     return peers;
-  }
-
-  /** The balancing method in use. */
-  public Balancing balancing() {
-    return definition.balancing();
   }
 
   /**

@@ -305,10 +305,15 @@ public final class PeerSelection extends PeerSelectionFields {
 
 /** The fields of {@link PeerSelection}, after the padding. */
 abstract class PeerSelectionFields extends Padded {
+  // Set by start(), before next(), succeeded() or failed() may read them.
+  @SuppressWarnings("NullAway.Init")
   PeerGroup group;
   // The group's worker this selection picks through, and the counters of the tier it is in.
+  @SuppressWarnings("NullAway.Init")
   Worker worker;
+  @SuppressWarnings("NullAway.Init")
   WorkerPeerCounters[] counters;
+  @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.

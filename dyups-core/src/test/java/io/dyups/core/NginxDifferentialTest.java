@@ -135,7 +135,7 @@ class NginxDifferentialTest {
       } else if (roll < 26) {
         int i = random.nextInt(lines.size());
         boolean healthy = random.nextBoolean();
-        group.peers().get(i).setHealthy(healthy);
+        group.asList().get(i).setHealthy(healthy);
         reference.peers().get(i).checkDown = !healthy;
       } else if (roll < 30) {
         int i = random.nextInt(lines.size());
@@ -155,7 +155,7 @@ class NginxDifferentialTest {
         current = new Generation(group, reference.generation());
         // Health is kept by the servers that stayed; a new server is healthy.
         for (int p = 0; p < lines.size(); p++) {
-          assertThat(group.peers().get(p).isHealthy()).as("health of %s", p)
+          assertThat(group.asList().get(p).isHealthy()).as("health of %s", p)
               .isEqualTo(!reference.peers().get(p).checkDown);
         }
       }
@@ -193,7 +193,7 @@ class NginxDifferentialTest {
 
     int next() {
       Peer peer = selection.next();
-      return peer == null ? -1 : indexOf(group.peers(), peer);
+      return peer == null ? -1 : indexOf(group.asList(), peer);
     }
 
     void release(boolean failed) {
@@ -229,7 +229,7 @@ class NginxDifferentialTest {
   /** Each peer's weights, connections and failures as the counters have them, for a failure's message. */
   private static String state(PeerGroup group) {
     StringBuilder out = new StringBuilder();
-    for (Peer peer : group.peers()) {
+    for (Peer peer : group.asList()) {
       WorkerPeerCounters c = peer.counters[0];
       out.append(String.format("[%s cw=%d ew=%d/%d conns=%d fails=%d checked=%d] ", peer, c == null ? 0
           : c.currentWeight, c == null ? 0 : c.effectiveWeight, peer.weight, c == null ? 0 : c.conns,
@@ -267,7 +267,7 @@ class NginxDifferentialTest {
       int expectedIndex = expected == null ? -1 : indexOf(generation.reference().all(), expected);
       if (actual != expectedIndex) {
         // The state is shown only for small upstreams; a large one's would fill the report.
-        boolean show = group.peers().size() <= 40;
+        boolean show = group.asList().size() <= 40;
         assertThat(actual).as("%s, attempt %d%nproduction %s%nreference  %s", context, attempt,
             show ? state(group) : "", show ? state(generation.reference().all()) : "").isEqualTo(expectedIndex);
       }

@@ -159,9 +159,9 @@ class WorkerTest {
         selection.succeeded();
       }
     }
-    old.peers().get(42).setHealthy(false);
-    int[] failures = old.peers().stream().mapToInt(Peer::failures).toArray();
-    int[] currentWeights = old.peers().stream().mapToInt(peer -> weightIn(old, peer)).toArray();
+    old.asList().get(42).setHealthy(false);
+    int[] failures = old.asList().stream().mapToInt(Peer::failures).toArray();
+    int[] currentWeights = old.asList().stream().mapToInt(peer -> weightIn(old, peer)).toArray();
 
     PeerGroup replaced = replace(old, kept + "server other;");
 
@@ -169,19 +169,19 @@ class WorkerTest {
     assertThat(replaced.hasWorker(1)).isTrue();
     assertThat(replaced.worker(0).lanesLoaded).as("lanes made by the writer").isTrue();
     for (int i = 0; i < 9_999; i++) {
-      Peer before = old.peers().get(i);
-      Peer after = replaced.peers().get(i);
+      Peer before = old.asList().get(i);
+      Peer after = replaced.asList().get(i);
       assertThat(after.state).as("server %d", i).isSameAs(before.state);
       assertThat(after.counters[0]).isSameAs(before.counters[0]);
       assertThat(after.failures()).isEqualTo(failures[i]);
       assertThat(weightIn(replaced, after)).as("current weight of %d", i).isEqualTo(currentWeights[i]);
     }
-    assertThat(replaced.peers().get(42).isHealthy()).isFalse();
-    Peer heldNow = replaced.peers().get(old.peers().indexOf(heldPeer));
+    assertThat(replaced.asList().get(42).isHealthy()).isFalse();
+    Peer heldNow = replaced.asList().get(old.asList().indexOf(heldPeer));
     assertThat(heldNow.activeConnections()).isEqualTo(1);
     held.succeeded();
     assertThat(heldNow.activeConnections()).isZero();
-    assertThat(replaced.peers().get(9_999).failures()).isZero();
+    assertThat(replaced.asList().get(9_999).failures()).isZero();
   }
 
   /** A peer's current weight in worker 0, from its lanes or its counters. */
@@ -212,7 +212,7 @@ class WorkerTest {
   @Test
   void eachWorkerCountsItsOwnFailures() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
     assertThat(first.next()).isSameAs(a);
@@ -249,18 +249,18 @@ class WorkerTest {
   void anUpstreamWithZoneHasOneWorkerForEveryThread() {
     PeerGroup group = group("zone shared 64k; server a; server b;", 4);
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
-    assertThat(first.next()).isSameAs(group.peers().get(0));
+    assertThat(first.next()).isSameAs(group.asList().get(0));
     first.failed();
 
     assertThat(group.workerCount()).isEqualTo(1);
     assertThat(pickOn(group, 1)).isEqualTo("b");
-    assertThat(group.peers().get(0).isAvailable()).isFalse();
+    assertThat(group.asList().get(0).isAvailable()).isFalse();
   }
 
   @Test
   void activeConnectionsAddUpOverWorkers() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
     PeerSelection one = new PeerSelection().probe(0).start(group, null, null);
     PeerSelection two = new PeerSelection().probe(1).start(group, null, null);
 
@@ -288,7 +288,7 @@ class WorkerTest {
   @Test
   void aHealthVerdictReachesEveryWorker() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     a.setHealthy(false);
     for (int i = 0; i < 6; i++) {
