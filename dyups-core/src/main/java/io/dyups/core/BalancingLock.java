@@ -30,6 +30,11 @@ final class BalancingLock extends BalancingLockWord {
   }
 
   // Spins before a waiter starts yielding its processor.
+  @SuppressWarnings("ThreadPriorityCheck")
+  private static void yieldProcessor() {
+    Thread.yield();
+  }
+
   private static final int SPINS = 64;
 
   /** Takes the lock when it is free; returns false at once when another thread holds it. */
@@ -52,7 +57,8 @@ final class BalancingLock extends BalancingLockWord {
       if (spins < SPINS) {
         Thread.onSpinWait();
       } else {
-        Thread.yield();
+        // As nginx's ngx_shmtx_lock calls ngx_sched_yield(): a holder that was descheduled gets to run.
+        yieldProcessor();
       }
     }
   }

@@ -2,14 +2,16 @@ package io.dyups.core;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dyups.parser.NginxConfig;
+import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * dyups's {@code dyups_upstream_conf}: the registry's state kept as nginx configuration in one file. {@link #load()}
@@ -43,7 +45,7 @@ final class PersistenceFile {
    * @throws IllegalStateException when the path is a directory
    * @throws IOException when the file cannot be read
    */
-  List<UpstreamBlock> load() throws IOException {
+  List<UpstreamBlock> load(Consumer<? super ConfigWarning> warnings) throws IOException {
     removeLeftovers();
     if (!Files.exists(file)) {
       return List.of();
@@ -51,7 +53,10 @@ final class PersistenceFile {
     if (Files.isDirectory(file)) {
       throw new IllegalStateException("persistence file " + file + " is a directory");
     }
-    return NginxConfig.load(file).upstreams();
+    // Only upstream blocks may stand at the top of the registry's own file: anything else stops the start.
+    List<UpstreamBlock> blocks = new ArrayList<>();
+    UpstreamBlock.readAll(file, blocks::add, warnings);
+    return blocks;
   }
 
   private void removeLeftovers() {

@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -404,30 +406,24 @@ public final class UpstreamRegistry implements AutoCloseable {
     return after;
   }
 
+  private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
+
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  private static void warn(ConfigWarning warning) {
+    LOG.log(Level.WARNING, warning.toString());
+  }
+
   private static String describe(Exception e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
   }
 
-  /** nginx compares upstream names with ASCII case folding; lower-case names are used as they are. */
+  /**
+   * The key of a name: {@link UpstreamBlock#foldName}, the one rule the parser's duplicate check also uses (ASCII
+   * letters only, as nginx), so that every state the registry accepts loads again.
+   */
   static String key(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        return lowerAscii(name);
-      }
-    }
-    return name;
-  }
-
-  private static String lowerAscii(String name) {
-    char[] chars = name.toCharArray();
-    for (int i = 0; i < chars.length; i++) {
-      if (chars[i] >= 'A' && chars[i] <= 'Z') {
-        chars[i] = (char) (chars[i] + ('a' - 'A'));
-      }
-    }
-    return new String(chars);
+    return UpstreamBlock.foldName(name);
   }
 
   static long utf8Length(String text) {
@@ -574,11 +570,12 @@ public final class UpstreamRegistry implements AutoCloseable {
       PersistenceFile persistence = persistenceFile == null ? null : new PersistenceFile(persistenceFile, fileWriter);
       List<UpstreamBlock> initial = new ArrayList<>();
       try {
+        // Both read one block at a time: the files are never held whole as text or as directives.
         for (Path config : configs) {
-          initial.addAll(NginxConfig.load(config).upstreams());
+          NginxConfig.forEachUpstream(config, initial::add, UpstreamRegistry::warn);
         }
         if (persistence != null) {
-          initial.addAll(persistence.load());
+          initial.addAll(persistence.load(UpstreamRegistry::warn));
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -175,7 +175,7 @@ abstract class WorkerPeerCountersFields extends Padded {
     this.weight = spec.weight();
     this.maxFails = spec.maxFails();
     this.maxConns = spec.maxConns();
-    this.failTimeoutSeconds = spec.failTimeout().getSeconds();
+    this.failTimeoutSeconds = spec.failTimeout().toSeconds();
     this.down = spec.down();
     this.primary = !spec.backup();
     this.effectiveWeight = weight;

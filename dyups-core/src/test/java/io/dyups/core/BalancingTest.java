@@ -509,10 +509,10 @@ class BalancingTest {
     PeerGroup replaced = PeerGroup.create(
         UpstreamBlock.fromCommands("u", "server a max_fails=5; server b max_fails=5; server c;"), old, ticker);
 
-    Peer a = replaced.peers().get(0);
+    Peer a = replaced.asList().get(0);
     assertThat(a.failures()).isEqualTo(2);
-    assertThat(replaced.peers().get(2).failures()).isZero();
-    Peer heldNow = replaced.peers().stream().filter(p -> p.spec().equals(held.spec())).findFirst().orElseThrow();
+    assertThat(replaced.asList().get(2).failures()).isZero();
+    Peer heldNow = replaced.asList().stream().filter(p -> p.spec().equals(held.spec())).findFirst().orElseThrow();
     assertThat(heldNow.activeConnections()).isEqualTo(1);
     inFlight.succeeded();
     assertThat(heldNow.activeConnections()).isZero();
@@ -526,7 +526,7 @@ class BalancingTest {
     PeerGroup replaced = PeerGroup.create(UpstreamBlock.fromCommands("u", "server a max_fails=4; server b;"), old,
         ticker);
 
-    assertThat(replaced.peers().get(0).failures()).isZero();
+    assertThat(replaced.asList().get(0).failures()).isZero();
   }
 
   @ParameterizedTest

@@ -97,9 +97,7 @@ public record UpstreamBlock(
     requireNonNull(warnings, "warnings");
     Path path = file.toAbsolutePath().normalize();
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    for (Directive directive : SyntaxReader.read(NginxConfig.readMainFile(path), path.toString())) {
-      collector.upstreamsOnly(directive);
-    }
+    SyntaxReader.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
     collector.finish();
   }
 
