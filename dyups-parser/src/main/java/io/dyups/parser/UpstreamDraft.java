@@ -28,6 +28,8 @@ final class UpstreamDraft {
   private @Nullable Duration keepaliveTime;
   private @Nullable Duration keepaliveTimeout;
   private @Nullable Zone zone;
+  private @Nullable ResolverSpec resolver;
+  private @Nullable Duration resolverTimeout;
   private final HealthCheckDraft check = new HealthCheckDraft();
 
   UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings) {
@@ -48,6 +50,8 @@ final class UpstreamDraft {
       case "keepalive_time" -> keepaliveTime(directive);
       case "keepalive_timeout" -> keepaliveTimeout(directive);
       case "zone" -> zone(directive);
+      case "resolver" -> resolver(directive);
+      case "resolver_timeout" -> resolverTimeout(directive);
       case "check" -> check(directive);
       case "check_http_send" -> checkHttpSend(directive);
       case "check_http_expect_alive" -> checkHttpExpectAlive(directive);
@@ -66,13 +70,20 @@ final class UpstreamDraft {
     if (servers.stream().allMatch(ServerSpec::backup)) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
+    // ngx_http_upstream_init_round_robin: a name looked up again while nginx runs needs the peers in shared
+    // memory, where every worker sees the addresses change.
+    if (zone == null && servers.stream().anyMatch(ServerSpec::resolvesAtRunTime)) {
+      throw new ConfigSyntaxException(
+          "resolving names at run time requires upstream \"" + name + "\" to be in shared memory", where);
+    }
     KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
     KeepaliveSettings keepalive = new KeepaliveSettings(
         keepaliveConnections,
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check.finish());
+    return new UpstreamBlock(
+        name, balancing, servers, keepalive, zone, check.finish(), resolver, resolverTimeout);
   }
 
   private void server(Directive directive) {
@@ -211,6 +222,26 @@ final class UpstreamDraft {
       }
     }
     zone = new Zone(args.get(0), size);
+  }
+
+  /** {@code resolver ADDRESS ... [valid=TIME] [ipv4=on|off] [ipv6=on|off];}, as ngx_http_upstream_resolver. */
+  private void resolver(Directive directive) {
+    requireSimple(directive);
+    if (directive.args().isEmpty()) {
+      throw invalidArgumentCount(directive);
+    }
+    if (resolver != null) {
+      throw duplicate(directive);
+    }
+    resolver = ResolverSpec.read(directive.args(), directive.argPositions());
+  }
+
+  private void resolverTimeout(Directive directive) {
+    requireOneArgument(directive);
+    if (resolverTimeout != null) {
+      throw duplicate(directive);
+    }
+    resolverTimeout = milliseconds(directive);
   }
 
   private void check(Directive directive) {
