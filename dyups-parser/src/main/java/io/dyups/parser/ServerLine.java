@@ -35,7 +35,7 @@ final class ServerLine {
    * when the line is read, which decides whether {@code backup} is allowed (nginx checks it there too).
    */
   static ServerSpec read(Directive directive, Balancing balancing) {
-    Address address = UpstreamModelBuilder.address(directive.args().get(0), directive.argPositions().get(0));
+    Address address = UpstreamModelBuilder.address(directive.args().get(0), directive.argPosition(0));
     ServerLine line = new ServerLine(directive, balancing);
     for (int i = 1; i < directive.args().size(); i++) {
       line.parameter(i);
@@ -87,7 +87,8 @@ final class ServerLine {
     if (value == null) {
       throw invalidParameter(directive, i);
     }
-    return value;
+    // The default written out (fail_timeout=10s) is kept as the one default: a registry holds many servers.
+    return value.equals(ServerSpec.DEFAULT_FAIL_TIMEOUT) ? ServerSpec.DEFAULT_FAIL_TIMEOUT : value;
   }
 
   private String nonEmpty(int i, String prefix) {

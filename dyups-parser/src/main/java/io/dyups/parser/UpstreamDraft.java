@@ -23,12 +23,14 @@ final class UpstreamDraft {
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();
+  private int backupServers;
   private int keepaliveConnections;
   private @Nullable Integer keepaliveRequests;
   private @Nullable Duration keepaliveTime;
   private @Nullable Duration keepaliveTimeout;
   private @Nullable Zone zone;
-  private final HealthCheckDraft check = new HealthCheckDraft();
+  // Made by the first check directive: most upstreams have none.
+  private @Nullable HealthCheckDraft check;
 
   UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings) {
     this.name = name;
@@ -63,16 +65,19 @@ final class UpstreamDraft {
     if (servers.isEmpty()) {
       throw new ConfigSyntaxException("no servers are inside upstream", where);
     }
-    if (servers.stream().allMatch(ServerSpec::backup)) {
+    if (backupServers == servers.size()) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
     KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
-    KeepaliveSettings keepalive = new KeepaliveSettings(
+    boolean keepaliveWritten = keepaliveConnections != 0 || keepaliveRequests != null || keepaliveTime != null
+        || keepaliveTimeout != null;
+    // Nearly every upstream has no keepalive directive: they share the defaults.
+    KeepaliveSettings keepalive = !keepaliveWritten ? defaults : new KeepaliveSettings(
         keepaliveConnections,
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check.finish());
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish());
   }
 
   private void server(Directive directive) {
@@ -80,7 +85,11 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    servers.add(ServerLine.read(directive, balancing));
+    ServerSpec server = ServerLine.read(directive, balancing);
+    servers.add(server);
+    if (server.backup()) {
+      backupServers++;
+    }
   }
 
   private void ipHash(Directive directive) {
@@ -218,12 +227,12 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.check(directive);
+    check().check(directive);
   }
 
   private void checkHttpSend(Directive directive) {
     requireOneArgument(directive);
-    check.httpSend(directive.args().get(0));
+    check().httpSend(directive.args().get(0));
   }
 
   private void checkHttpExpectAlive(Directive directive) {
@@ -231,7 +240,7 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.expectAlive(directive);
+    check().expectAlive(directive);
   }
 
   private void checkKeepaliveRequests(Directive directive) {
@@ -240,7 +249,16 @@ final class UpstreamDraft {
     if (n <= 0) {
       throw slotError(directive, "invalid value");
     }
-    check.keepaliveRequests(n);
+    check().keepaliveRequests(n);
+  }
+
+  private HealthCheckDraft check() {
+    HealthCheckDraft draft = check;
+    if (draft == null) {
+      draft = new HealthCheckDraft();
+      check = draft;
+    }
+    return draft;
   }
 
   private static void requireSimple(Directive directive) {
