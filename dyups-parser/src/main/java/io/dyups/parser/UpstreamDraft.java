@@ -24,11 +24,14 @@ final class UpstreamDraft {
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();
   private int backupServers;
+  private int resolvingServers;
   private int keepaliveConnections;
   private @Nullable Integer keepaliveRequests;
   private @Nullable Duration keepaliveTime;
   private @Nullable Duration keepaliveTimeout;
   private @Nullable Zone zone;
+  private @Nullable ResolverSpec resolver;
+  private @Nullable Duration resolverTimeout;
   // Made by the first check directive: most upstreams have none.
   private @Nullable HealthCheckDraft check;
 
@@ -50,6 +53,8 @@ final class UpstreamDraft {
       case "keepalive_time" -> keepaliveTime(directive);
       case "keepalive_timeout" -> keepaliveTimeout(directive);
       case "zone" -> zone(directive);
+      case "resolver" -> resolver(directive);
+      case "resolver_timeout" -> resolverTimeout(directive);
       case "check" -> check(directive);
       case "check_http_send" -> checkHttpSend(directive);
       case "check_http_expect_alive" -> checkHttpExpectAlive(directive);
@@ -68,6 +73,12 @@ final class UpstreamDraft {
     if (backupServers == servers.size()) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
+    // ngx_http_upstream_init_round_robin: a name looked up again while nginx runs needs the peers in shared
+    // memory, where every worker sees the addresses change.
+    if (zone == null && resolvingServers > 0) {
+      throw new ConfigSyntaxException(
+          "resolving names at run time requires upstream \"" + name + "\" to be in shared memory", where);
+    }
     KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
     boolean keepaliveWritten = keepaliveConnections != 0 || keepaliveRequests != null || keepaliveTime != null
         || keepaliveTimeout != null;
@@ -77,7 +88,8 @@ final class UpstreamDraft {
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish());
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish(),
+        resolver, resolverTimeout);
   }
 
   private void server(Directive directive) {
@@ -89,6 +101,9 @@ final class UpstreamDraft {
     servers.add(server);
     if (server.backup()) {
       backupServers++;
+    }
+    if (server.resolvesAtRunTime()) {
+      resolvingServers++;
     }
   }
 
@@ -220,6 +235,26 @@ final class UpstreamDraft {
       }
     }
     zone = new Zone(args.get(0), size);
+  }
+
+  /** {@code resolver ADDRESS ... [valid=TIME] [ipv4=on|off] [ipv6=on|off];}, as ngx_http_upstream_resolver. */
+  private void resolver(Directive directive) {
+    requireSimple(directive);
+    if (directive.args().isEmpty()) {
+      throw invalidArgumentCount(directive);
+    }
+    if (resolver != null) {
+      throw duplicate(directive);
+    }
+    resolver = ResolverSpec.read(directive.args(), directive.argPositions());
+  }
+
+  private void resolverTimeout(Directive directive) {
+    requireOneArgument(directive);
+    if (resolverTimeout != null) {
+      throw duplicate(directive);
+    }
+    resolverTimeout = milliseconds(directive);
   }
 
   private void check(Directive directive) {
