@@ -44,11 +44,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one per processor by
- * default), and listeners whose server has a {@code dyups_interface} location on an event loop of their own, with
- * their own connection limit and accept queue, so that neither kind of client can starve the other. Admin
- * requests run on one thread beside the loops (a change writes the persistence file). The registry, the admin
- * handlers, the logs and the peers' socket addresses are shared by all.
+ * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one by default, as
+ * nginx; one per processor with {@code auto}), and listeners whose server has a {@code dyups_interface} location
+ * on an event loop of their own, with their own connection limit and accept queue, so that neither kind of client
+ * can starve the other. Admin requests run on one thread beside the loops (a change writes the persistence file).
+ * The registry, the admin handlers, the logs and the peers' socket addresses are shared by all.
  */
 final class ProxyServer implements AutoCloseable {
   /** The accept queue of each listener, nginx's default backlog on Linux. */
