@@ -50,16 +50,6 @@ class ProxyScenarioTest {
     Files.writeString(prefix.resolve("conf/conf/upstream.conf"), upstreams);
   }
 
-  /**
-   * Runs the copied configuration on one event loop, as nginx runs it by default (worker_processes 1): the seed's
-   * answers follow one round robin. With more, each event loop balances on its own, as nginx's workers do without a
-   * zone, and which loop takes a connection is the kernel's choice.
-   */
-  static void oneWorker(Path prefix) throws IOException {
-    Path config = prefix.resolve("conf/nginx.conf");
-    Files.writeString(config, "worker_processes 1;\n" + Files.readString(config));
-  }
-
   /** Adds directives at the top of the copied configuration's http block. */
   static void addHttpDirectives(Path prefix, String directives) throws IOException {
     Path config = prefix.resolve("conf/nginx.conf");
@@ -74,7 +64,6 @@ class ProxyScenarioTest {
     echo8088 = freePort();
     echo8089 = freePort();
     copyDefaultConfig(prefix, front, admin, echo8088, echo8089);
-    oneWorker(prefix);
     addHttpDirectives(prefix, "proxy_connect_timeout 2s; proxy_read_timeout 5s;");
     proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
   }
@@ -85,7 +74,6 @@ class ProxyScenarioTest {
     Path upstreams = prefix.resolve("conf/conf/upstream.conf");
     String persisted = Files.readString(upstreams);
     copyDefaultConfig(prefix, front, admin, echo8088, echo8089);
-    oneWorker(prefix);
     Files.writeString(upstreams, persisted);
     addHttpDirectives(prefix, directives);
     proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
