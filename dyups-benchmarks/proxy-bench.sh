@@ -141,7 +141,7 @@ mkdir -p "$prefix/dyups/conf" "$prefix/dyups/logs"
 : > "$prefix/dyups/conf/upstream.conf"
 cat > "$prefix/dyups/conf/nginx.conf" <<CONF
 daemon off;
-error_log logs/error.log;
+error_log logs/error.log notice;
 worker_processes $workers;
 
 events {
