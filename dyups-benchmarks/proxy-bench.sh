@@ -19,7 +19,8 @@
 #   slow      10 000 slow clients (a header line every 10 s) on the traffic port: p99 of the admin interface and of
 #             fresh traffic meanwhile
 #
-# Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000")
+# Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
+#        NGINX_REUSEPORT=1: nginx listens with `reuseport`, one socket per worker as the proxy binds one per loop)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
@@ -28,6 +29,8 @@ duration=${DURATION:-10s}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-2}
 connections=${CONNECTIONS:-2 50 1000}
+nginx_listen=""
+[ "${NGINX_REUSEPORT:-0}" = 1 ] && nginx_listen=" reuseport"
 parts=${*:-compare churn idle slow}
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar="$root/dyups-examples/target/dyups-proxy.jar"
@@ -117,7 +120,7 @@ nginx_conf nginx 0 "worker_processes $workers;" "
         keepalive 64;
     }
     server {
-        listen 127.0.0.1:$nginx_port;
+        listen 127.0.0.1:$nginx_port$nginx_listen;
         location / {
             proxy_pass http://bench;
             $proxy_directives
@@ -131,7 +134,7 @@ nginx_conf nginx-nk 0 "worker_processes $workers;" "
         server 127.0.0.1:$backend2;
     }
     server {
-        listen 127.0.0.1:$nginx_nk_port;
+        listen 127.0.0.1:$nginx_nk_port$nginx_listen;
         location / {
             proxy_pass http://bench;
         }
