@@ -20,7 +20,7 @@
 #             fresh traffic meanwhile
 #
 # Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
-#        NGINX_REUSEPORT=1: nginx listens with `reuseport`, one socket per worker as the proxy binds one per loop)
+#        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
@@ -29,8 +29,8 @@ duration=${DURATION:-10s}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-2}
 connections=${CONNECTIONS:-2 50 1000}
-nginx_listen=""
-[ "${NGINX_REUSEPORT:-0}" = 1 ] && nginx_listen=" reuseport"
+listen_options=""
+[ "${REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 parts=${*:-compare churn idle slow}
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar="$root/dyups-examples/target/dyups-proxy.jar"
@@ -120,7 +120,7 @@ nginx_conf nginx 0 "worker_processes $workers;" "
         keepalive 64;
     }
     server {
-        listen 127.0.0.1:$nginx_port$nginx_listen;
+        listen 127.0.0.1:$nginx_port$listen_options;
         location / {
             proxy_pass http://bench;
             $proxy_directives
@@ -134,7 +134,7 @@ nginx_conf nginx-nk 0 "worker_processes $workers;" "
         server 127.0.0.1:$backend2;
     }
     server {
-        listen 127.0.0.1:$nginx_nk_port$nginx_listen;
+        listen 127.0.0.1:$nginx_nk_port$listen_options;
         location / {
             proxy_pass http://bench;
         }
@@ -156,7 +156,7 @@ http {
     $log_directive
 
     server {
-        listen 127.0.0.1:$proxy_port;
+        listen 127.0.0.1:$proxy_port$listen_options;
         location / {
             proxy_pass http://\$host;
             $proxy_directives

@@ -71,11 +71,13 @@ record ProxyConfig(
    * longest first, as nginx picks them).
    *
    * @param defaultServer {@code listen ... default_server}
+   * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
    * @param defaults the server level's settings, for requests answered before a location is known
    */
   record VirtualServer(
       InetSocketAddress listen,
       boolean defaultServer,
+      boolean reusePort,
       List<String> names,
       List<Location> locations,
       ServerSettings settings,
@@ -398,6 +400,7 @@ record ProxyConfig(
       Path prefix) {
     InetSocketAddress listen = null;
     boolean defaultServer = false;
+    boolean reusePort = false;
     List<String> names = new ArrayList<>();
     SettingsBuilder settings = new SettingsBuilder(http);
     List<Directive> locations = new ArrayList<>();
@@ -414,7 +417,9 @@ record ProxyConfig(
             String option = directive.args().get(i);
             if (option.equals("default_server") || option.equals("default")) {
               defaultServer = true;
-            } else if (!option.equals("reuseport") && !option.startsWith("backlog=")) {
+            } else if (option.equals("reuseport")) {
+              reusePort = true;
+            } else if (!option.startsWith("backlog=")) {
               throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
                   directive.argPositions().get(i));
             }
@@ -455,7 +460,7 @@ record ProxyConfig(
     built.sort(Comparator.comparing((Location l) -> !l.exact())
         .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
     ServerSettings serverSettings = settings.serverSettings();
-    return new VirtualServer(listen, defaultServer, List.copyOf(names), List.copyOf(built), serverSettings,
+    return new VirtualServer(listen, defaultServer, reusePort, List.copyOf(names), List.copyOf(built), serverSettings,
         settings.settings(prefix, formats), server.position());
   }
 

@@ -83,6 +83,16 @@ final class ProxyServer implements AutoCloseable {
    */
   record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
       boolean admin) {
+    /** Whether a server on this address asked for {@code listen ... reuseport}. */
+    boolean reusePort() {
+      for (VirtualServer server : servers) {
+        if (server.reusePort()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
     VirtualServer select(String host) {
       if (servers.size() == 1 || host.isEmpty()) {
         return defaultServer;
@@ -237,15 +247,17 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Binds every listener. On epoll, a traffic listener gets one socket per event loop with SO_REUSEPORT (nginx's
-   * {@code listen ... reuseport}): the kernel spreads new connections over the loops, each loop accepts its own
-   * and serves them where they were accepted, and a burst of connections is accepted by every loop at once.
+   * Binds every listener. With {@code listen ... reuseport} (on epoll), a listener gets one socket per event loop
+   * with SO_REUSEPORT, as nginx gives one per worker: the kernel spreads new connections over the loops, each loop
+   * accepts its own and serves them where they were accepted. Without it, as nginx, one socket, and a second
+   * process on the same port fails to start rather than share it. On NIO, {@code reuseport} is accepted and has
+   * no effect.
    */
   private void bind() throws IOException {
     for (Listener listener : listeners) {
       EventLoopGroup group = listener.admin() && adminLoops != null ? adminLoops : traffic;
       List<EventLoopGroup> acceptors = new ArrayList<>();
-      boolean reusePort = transport == Transport.EPOLL && !listener.admin() && trafficThreads > 1;
+      boolean reusePort = transport == Transport.EPOLL && listener.reusePort();
       if (reusePort) {
         for (EventExecutor executor : group) {
           acceptors.add((EventLoop) executor);
