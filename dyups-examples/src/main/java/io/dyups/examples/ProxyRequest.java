@@ -228,8 +228,8 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    exchange.upstreamTried(next.address().toString());
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.address());
+    exchange.upstreamTried(next.toString());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -240,10 +240,10 @@ final class ProxyRequest {
 
   private void connect(Peer target) {
     LoopState loop = client.loop;
-    InetSocketAddress address = client.server.addresses().get(target.address());
-    if (address == null) {
-      attemptFailed(Failure.ERROR, "no resolved address for " + target.address() + " (unix sockets and unresolved "
-          + "host names are not served)", null);
+    // The address the registry resolved when it built the peer: nothing is looked up on the request path.
+    if (!(target.socketAddress() instanceof InetSocketAddress address) || address.isUnresolved()) {
+      attemptFailed(Failure.ERROR, "no address to connect to for " + target + " (unix sockets are not served)",
+          null);
       return;
     }
     if (!loop.tryOpen()) {
@@ -254,7 +254,7 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(target.address(), loop);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
     Channel channel = client.server.newBackendChannel(connection, settings);
     connection.attach(channel);
     connection.owner = this;
@@ -702,7 +702,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + connection.address + "\"");
+        + exchange.requestLine() + "\", upstream: \"http://" + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);
