@@ -60,10 +60,8 @@ public final class PeerGroup {
   // Sum of the primaries' weights, nginx's peers->total_weight.
   final int totalWeight;
   final int tries;
-  // For the hash methods and random, the primary that holds each unit of the total weight; when that would be too
-  // long, weightEnds instead: the sum of the weights up to and including each primary.
-  final int @Nullable [] byWeight;
-  final int @Nullable [] weightEnds;
+  // For the hash methods and random, the primary that holds each unit of the total weight.
+  final @Nullable WeightUnits weightUnits;
   // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
   private final long weightReciprocal;
 
@@ -146,8 +144,7 @@ public final class PeerGroup {
     Balancing balancing = definition.balancing();
     boolean byWeight = balancing instanceof Balancing.IpHash || balancing instanceof Balancing.Random
         || (balancing instanceof Balancing.Hash hash && !hash.consistent());
-    this.byWeight = byWeight && totalWeight <= MAX_WEIGHT_TABLE ? byWeight(primaries, totalWeight) : null;
-    this.weightEnds = byWeight && this.byWeight == null ? weightEnds(primaries) : null;
+    this.weightUnits = byWeight && totalWeight > 0 ? new WeightUnits(primaries, totalWeight) : null;
     this.weightReciprocal = reciprocal(totalWeight);
     this.workers = new Worker[count];
     this.workerMask = count - 1;
@@ -212,11 +209,16 @@ public final class PeerGroup {
         workerLock = new BalancingLock();
         lineage.locks[index] = workerLock;
       }
+      boolean leastConn = strategy instanceof LeastConnStrategy;
+      boolean lanes = (leastConn || strategy == RoundRobinStrategy.INSTANCE)
+          && primaries.length >= SmoothLanes.MIN_PEERS;
       if (!scheduleMade) {
-        schedule = Worker.schedule(primaries, totalWeight);
+        schedule = lanes ? null : Worker.schedule(primaries, totalWeight);
         scheduleMade = true;
       }
-      worker = new Worker(workerLock, counters(primaries, index), counters(backups, index), schedule);
+      WorkerPeerCounters[] primaryCounters = counters(primaries, index);
+      worker = new Worker(workerLock, primaryCounters, counters(backups, index), schedule,
+          lanes ? new SmoothLanes(primaryCounters, this, leastConn) : null);
       workerLock.lock();
       try {
         Worker previous = lineage.newest[index];
@@ -251,29 +253,6 @@ public final class PeerGroup {
       counters[i] = all[worker];
     }
     return counters;
-  }
-
-  private static final int MAX_WEIGHT_TABLE = 4096;
-
-  private static int[] weightEnds(Peer[] primaries) {
-    int[] ends = new int[primaries.length];
-    int sum = 0;
-    for (int i = 0; i < primaries.length; i++) {
-      sum += primaries[i].weight;
-      ends[i] = sum;
-    }
-    return ends;
-  }
-
-  private static int[] byWeight(Peer[] primaries, int totalWeight) {
-    int[] table = new int[totalWeight];
-    int unit = 0;
-    for (int i = 0; i < primaries.length; i++) {
-      for (int j = 0; j < primaries[i].weight; j++) {
-        table[unit++] = i;
-      }
-    }
-    return table;
   }
 
   /**

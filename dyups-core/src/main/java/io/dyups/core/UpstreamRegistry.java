@@ -280,7 +280,9 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
     UpstreamBlock definition;
     try {
-      definition = UpstreamBlock.fromCommands(name, commands);
+      // A change's positions name "commands", not a file: the log says which upstream the commands were for.
+      definition = UpstreamBlock.fromCommands(name, commands,
+          warning -> LOG.log(Level.WARNING, "upstream \"" + name + "\": " + warning));
     } catch (ConfigSyntaxException e) {
       return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
     }
@@ -472,7 +474,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
 
-  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined); a change's
+  // commands are read the same way (dyups parses them with ngx_conf_parse) and logged in update().
   private static void warn(ConfigWarning warning) {
     LOG.log(Level.WARNING, warning.toString());
   }

@@ -21,6 +21,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   final long createdNanos = System.nanoTime();
   /** Requests sent on this connection so far (keepalive_requests). */
   int requests;
+  /** When it last went into the pool. */
+  long idleSince;
   @Nullable ProxyRequest owner;
   @Nullable ArrayDeque<BackendConnection> pooledIn;
   private Channel channel;
