@@ -255,7 +255,7 @@ class WorkerTest {
   void theRegistryBuildsGroupsWithItsWorkers() {
     UpstreamRegistry registry = UpstreamRegistry.builder().workers(8).build();
     registry.updateUpstream("plain", "server a;");
-    registry.updateUpstream("zoned", "zone z; server a;");
+    registry.updateUpstream("zoned", "zone z 64k; server a;");
 
     assertThat(registry.find("plain").peers().workerCount()).isEqualTo(8);
     assertThat(registry.find("zoned").peers().workerCount()).isEqualTo(1);
