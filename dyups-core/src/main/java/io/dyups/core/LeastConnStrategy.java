@@ -25,11 +25,17 @@ final class LeastConnStrategy extends Strategy.Tiered {
       if (!allEligible && !eligible(peer, i, selection, now)) {
         continue;
       }
-      if (best == null || peer.lessLoadedThan(best)) {
+      if (best == null) {
+        best = peer;
+        bestIndex = i;
+        continue;
+      }
+      int load = WorkerPeerCounters.compareLoads(peer.conns, peer.weight, best.conns, best.weight);
+      if (load < 0) {
         best = peer;
         bestIndex = i;
         many = false;
-      } else if (peer.loadedAs(best)) {
+      } else if (load == 0) {
         many = true;
       }
     }

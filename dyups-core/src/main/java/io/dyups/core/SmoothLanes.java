@@ -30,7 +30,12 @@ import java.util.Arrays;
  *
  * <p>nginx's other checks keep the lanes exact: a peer leaves its lane while it is down, unhealthy, at
  * {@code max_conns} or out for failures (and comes back, when its {@code fail_timeout} has passed, from a heap of
- * the seconds at which it does), and for the one pick of a retry that has tried it.
+ * the seconds at which it does), and for the one pick of a retry that has tried it. A peer whose connections
+ * changed (least_conn's lanes, and {@code max_conns}) moves when the next pick reads the lanes, so that a request's
+ * own pick and release in between move nothing.
+ *
+ * <p>A group that has a cycle ({@link Worker}) follows it while it is clean; the lanes take over for good at the
+ * first pick the cycle cannot make (a failure, a retry, least_conn with a connection open).
  *
  * <p>Only the owning worker's picks and releases change it, under the worker's lock. {@code NginxDifferentialTest}
  * checks it against nginx's loops written out plainly, request for request.
@@ -507,12 +512,13 @@ final class SmoothLanes {
       }
       int weight = groupWeight[g];
       int lane = laneByConns[g][conns];
-      if (leastConns == NONE || WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) < 0) {
+      int load = leastConns == NONE ? -1 : WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight);
+      if (load < 0) {
         leastConns = conns;
         leastWeight = weight;
         tied = size[lane];
         only = head[lane];
-      } else if (WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) == 0) {
+      } else if (load == 0) {
         tied += size[lane];
         only = Math.min(only, head[lane]);
       }
@@ -523,13 +529,14 @@ final class SmoothLanes {
       if (selection.isTried(i)) {
         continue;
       }
-      if (leastConns == NONE
-          || WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) < 0) {
+      int load = leastConns == NONE ? -1
+          : WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight);
+      if (load < 0) {
         leastConns = peer.conns;
         leastWeight = peer.weight;
         tied = 1;
         only = i;
-      } else if (WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) == 0) {
+      } else if (load == 0) {
         tied++;
       }
     }
