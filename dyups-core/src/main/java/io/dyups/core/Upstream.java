@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,6 +53,14 @@ public final class Upstream {
   /** The live peers: pick from them with a {@link PeerSelection}. */
   public PeerGroup peers() {
     return peers;
+  }
+
+  /**
+   * The servers written with a host name, in the order written, each with what its name resolves to now and the
+   * addresses its peers have. Empty when every server is an address or a unix socket.
+   */
+  public List<HostStatus> hosts() {
+    return peers.hosts();
   }
 
   /**

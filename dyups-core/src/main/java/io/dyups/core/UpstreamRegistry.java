@@ -7,11 +7,13 @@ import com.google.common.base.Ticker;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -54,6 +56,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** As an expected version: the upstream must not exist yet. As a result's version: none. */
   public static final long ABSENT = 0;
 
+
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Long, String> keysInOrder = new ConcurrentSkipListMap<>();
   private final HealthCheckIndex healthChecked = new HealthCheckIndex();
@@ -74,6 +77,9 @@ public final class UpstreamRegistry implements AutoCloseable {
   private final Ticker ticker;
   private final int workers;
   private final UpstreamListeners listeners;
+  private final HostResolver resolver;
+  private final boolean ownsResolver;
+  private final HostTable hosts;
 
   private UpstreamRegistry(Builder builder, @Nullable PersistenceFile persistence) {
     this.maxCommandsSize = builder.maxCommandsSize;
@@ -82,6 +88,10 @@ public final class UpstreamRegistry implements AutoCloseable {
     this.ticker = builder.ticker;
     this.workers = builder.workers;
     this.listeners = new UpstreamListeners(builder.listeners);
+    this.ownsResolver = builder.hostResolver == null;
+    this.resolver = builder.hostResolver != null ? builder.hostResolver : HostResolver.system();
+    this.hosts = new HostTable(resolver, new HostTable.Defaults(builder.resolver, builder.resolverTimeout),
+        this::rebuild);
   }
 
   /** A builder with dyups's defaults: 2 MiB commands limit, blocking lock, no persistence, no listeners. */
@@ -231,6 +241,10 @@ public final class UpstreamRegistry implements AutoCloseable {
     } finally {
       writeLock.unlock();
     }
+    hosts.close();
+    if (ownsResolver) {
+      resolver.close();
+    }
     listeners.close();
   }
 
@@ -266,14 +280,17 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
     UpstreamBlock definition;
     try {
-      definition = UpstreamBlock.fromCommands(name, commands);
+      // A change's positions name "commands", not a file: the log says which upstream the commands were for.
+      definition = UpstreamBlock.fromCommands(name, commands,
+          warning -> LOG.log(Level.WARNING, "upstream \"" + name + "\": " + warning));
     } catch (ConfigSyntaxException e) {
       return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
     }
     return apply(new Change(name, definition, expected));
   }
 
-  // Everything but parsing happens here, under the write lock: check, build, persist, publish; then tell.
+  // Host names are looked up before the write lock, so a slow resolver never holds other writers up; the rest
+  // happens under it: check, build, persist, publish; then tell.
   private Result apply(Change change) {
     UpstreamBlock definition = change.definition();
     if (definition != null) {
@@ -282,7 +299,19 @@ public final class UpstreamRegistry implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
       }
+      try (HostTable.Lease lease = hosts.prepare(change.name(), definition, true)) {
+        String refusal = lease.refusal();
+        if (refusal != null) {
+          return Result.of(Result.Kind.INVALID, refusal);
+        }
+        return applyLocked(change);
+      }
     }
+    return applyLocked(change);
+  }
+
+  private Result applyLocked(Change change) {
+    UpstreamBlock definition = change.definition();
     String key = key(change.name());
     if (!lock()) {
       return Result.LOCKED;
@@ -338,8 +367,44 @@ public final class UpstreamRegistry implements AutoCloseable {
     String kept = old == null ? definition.name() : old.name();
     UpstreamBlock named = definition.withName(kept);
     long order = old == null ? nextOrder : old.order;
-    return new Upstream(kept, versions.incrementAndGet(), named,
-        PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
+    return new Upstream(kept, versions.incrementAndGet(), named, peers(named, old), order);
+  }
+
+  /** The peers of {@code definition} with the addresses its names have now, carrying the state of {@code old}'s. */
+  private PeerGroup peers(UpstreamBlock definition, @Nullable Upstream old) {
+    PeerGroup previous = old == null ? null : old.peers();
+    return PeerGroup.create(definition, hosts.plan(definition, previous), previous, ticker, workers);
+  }
+
+  /**
+   * Rebuilds the upstreams that use a name whose answer changed ({@link HostTable.Users}): the same definition and
+   * version with the new addresses; a peer whose address stays keeps its state. Nothing is written to the
+   * persistence file: it keeps the names, not what they resolve to.
+   */
+  private void rebuild(Runnable apply, java.util.function.Supplier<java.util.Set<String>> users) {
+    List<UpstreamChange> told = new ArrayList<>();
+    writeLock.lock();
+    try {
+      apply.run();
+      if (closed) {
+        return;
+      }
+      for (String key : users.get()) {
+        Upstream old = byKey.get(key);
+        if (old == null) {
+          continue;
+        }
+        Upstream current = new Upstream(old.name(), old.version(), old.definition(),
+            peers(old.definition(), old), old.order);
+        publish(key, old, current);
+        told.add(new UpstreamChange(old.name(), old, current));
+      }
+    } finally {
+      writeLock.unlock();
+    }
+    for (UpstreamChange change : told) {
+      listeners.tell(change);
+    }
   }
 
   /** Makes {@code current} (null: nothing) what {@code key} is, for every reader at once. */
@@ -361,6 +426,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         byKey.put(key, current);
         healthChecked.published(key, current);
       }
+      hosts.use(key, current == null ? null : current.definition());
     } finally {
       changes++;
     }
@@ -408,7 +474,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
 
-  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined); a change's
+  // commands are read the same way (dyups parses them with ngx_conf_parse) and logged in update().
   private static void warn(ConfigWarning warning) {
     LOG.log(Level.WARNING, warning.toString());
   }
@@ -445,11 +512,24 @@ public final class UpstreamRegistry implements AutoCloseable {
     return length;
   }
 
-  /** Adds the upstreams of a loaded configuration; used only while building, before anyone can see them. */
+  /**
+   * Adds the upstreams of a loaded configuration; used only while building, before anyone can see them. A host
+   * name not found now does not stop the start (nginx would not start): the upstream is loaded without its peers,
+   * the name is looked up again until it is found, and its {@link HostStatus} says so.
+   */
   private void load(UpstreamBlock block) {
     String key = key(block.name());
-    Upstream old = byKey.get(key);
-    publish(key, old, build(block, old));
+    try (HostTable.Lease lease = hosts.prepare(block.name(), block, false)) {
+      Upstream old = byKey.get(key);
+      Upstream current = build(block, old);
+      publish(key, old, current);
+      for (HostStatus host : current.hosts()) {
+        if (host.state() != HostStatus.State.RESOLVED) {
+          LOG.log(System.Logger.Level.WARNING, HostTable.notFound(host.server().address()) + " of upstream \""
+              + block.name() + "\" (" + host.error() + "); looked up again until found");
+        }
+      }
+    }
   }
 
   /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */
@@ -469,8 +549,48 @@ public final class UpstreamRegistry implements AutoCloseable {
     private int workers = PeerGroup.DEFAULT_WORKERS;
     private final List<UpstreamListener> listeners = new ArrayList<>();
     private final List<Path> configs = new ArrayList<>();
+    private @Nullable HostResolver hostResolver;
+    private @Nullable ResolverSpec resolver;
+    private Duration resolverTimeout = HostTable.DEFAULT_RESOLVER_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * What looks the servers' host names up: the DNS client of {@code dyups-dns} ({@code
+     * io.dyups.dns.DnsHostResolver}), which asks the servers of the {@code resolver} directive and honours TTLs, or
+     * one of the application's. By default {@link HostResolver#system()}, made for the registry and closed with it;
+     * a resolver given here is the caller's to close, after the registry.
+     *
+     * @throws NullPointerException if {@code resolver} is null
+     */
+    public Builder hostResolver(HostResolver resolver) {
+      this.hostResolver = requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code resolve} are looked
+     * up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is refused
+     * with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
+     *
+     * @throws NullPointerException if {@code resolver} is null
+     */
+    public Builder resolver(ResolverSpec resolver) {
+      this.resolver = requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * nginx's {@code resolver_timeout} of the {@code http} block (30 seconds by default): how long a lookup of a name
+     * with {@code resolve} may take, in upstreams that have no {@code resolver_timeout} of their own.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public Builder resolverTimeout(Duration timeout) {
+      checkArgument(!timeout.isNegative(), "resolverTimeout must not be negative: %s", timeout);
+      this.resolverTimeout = timeout;
+      return this;
+    }
 
     /** The largest commands, in bytes of UTF-8, a change may carry (dyups's {@code dyups_shm_zone_size}). */
     public Builder maxCommandsSize(long bytes) {

@@ -127,7 +127,7 @@ class BalancingTest {
   @Test
   void failureWindowsCountWholeSecondsOfTheSystemClockByDefault() {
     UpstreamRegistry registry = UpstreamRegistry.builder().build();
-    registry.updateUpstream("u", "server a; server b;");
+    registry.updateUpstream("u", "server 10.0.0.1; server 10.0.0.2;");
 
     long before = System.currentTimeMillis() / 1000;
     long seconds = registry.find("u").peers().nowSeconds();
