@@ -125,18 +125,11 @@ public final class NginxConfig {
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    // One top-level directive at a time: a large upstream.conf is never held whole as directives (a file of more
-    // than HalvedRead.MIN_SIZE bytes is read in two halves at once, the second half's directives held until the
-    // first half is done).
+    // One top-level directive at a time: a large upstream.conf is never held whole as directives.
     try {
-      HalvedRead.read(bytes, file.toString(), (directive, prebuilt) -> {
+      SyntaxReader.read(bytes, file.toString(), directive -> {
         try {
-          List<Directive> expanded = includes(List.of(directive), confDir, reading);
-          if (expanded.size() == 1 && expanded.get(0) == directive) {
-            collector.topLevel(directive, prebuilt);
-          } else {
-            collector.topLevel(expanded);
-          }
+          collector.topLevel(includes(List.of(directive), confDir, reading));
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

@@ -97,7 +97,7 @@ public record UpstreamBlock(
     requireNonNull(warnings, "warnings");
     Path path = file.toAbsolutePath().normalize();
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    HalvedRead.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
+    SyntaxReader.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
     collector.finish();
   }
 

@@ -2,7 +2,6 @@ package io.dyups.parser;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,45 +61,6 @@ final class UpstreamCollector {
   private final Map<String, Boolean> names = new HashMap<>();
   private final Map<String, ZoneUse> zones = new LinkedHashMap<>();
   private @Nullable Context topLevel;
-  // The upstream of the directive being read, built ahead of its turn, if it was.
-  private @Nullable Prebuilt prebuilt;
-
-  /**
-   * An upstream built ahead of its turn from a top-level {@code upstream} directive (by {@link HalvedRead}, on
-   * another thread), with the warnings and the error building it gave; the collector uses it in place of building
-   * the directive when the directive's turn comes, after the checks that come first.
-   */
-  record Prebuilt(
-      Directive directive,
-      @Nullable UpstreamBlock block,
-      @Nullable ConfigSyntaxException error,
-      List<ConfigWarning> warnings) {
-
-    /**
-     * The upstream of {@code directive} built ahead, or null when it is not a top-level upstream the collector would
-     * build as it stands: one name that is valid, a block, no {@code include} in it (which the caller may replace).
-     */
-    static @Nullable Prebuilt of(Directive directive) {
-      if (!directive.name().equals("upstream") || !directive.hasBlock() || directive.args().size() != 1
-          || UpstreamModelBuilder.nameProblem(directive.args().get(0)) != null) {
-        return null;
-      }
-      List<Directive> children = directive.children();
-      for (int i = 0; i < children.size(); i++) {
-        if (children.get(i).name().equals("include")) {
-          return null;
-        }
-      }
-      List<ConfigWarning> warnings = new ArrayList<>(0);
-      try {
-        UpstreamBlock block =
-            UpstreamModelBuilder.build(directive.args().get(0), children, directive.position(), warnings::add);
-        return new Prebuilt(directive, block, null, warnings);
-      } catch (ConfigSyntaxException e) {
-        return new Prebuilt(directive, null, e, warnings);
-      }
-    }
-  }
 
   UpstreamCollector(Consumer<? super UpstreamBlock> action, Consumer<? super ConfigWarning> warnings) {
     this.action = action;
@@ -111,29 +71,6 @@ final class UpstreamCollector {
   void topLevel(List<Directive> directives) {
     for (Directive directive : directives) {
       topLevel(directive);
-    }
-  }
-
-  /**
-   * Reads one top-level directive of a configuration, using {@code ahead} (when not null) as the upstream built
-   * from it.
-   */
-  void topLevel(Directive directive, @Nullable Prebuilt ahead) {
-    prebuilt = ahead;
-    try {
-      topLevel(directive);
-    } finally {
-      prebuilt = null;
-    }
-  }
-
-  /** {@link #upstreamsOnly(Directive)}, using {@code ahead} (when not null) as the upstream built from it. */
-  void upstreamsOnly(Directive directive, @Nullable Prebuilt ahead) {
-    prebuilt = ahead;
-    try {
-      upstreamsOnly(directive);
-    } finally {
-      prebuilt = null;
     }
   }
 
@@ -215,24 +152,11 @@ final class UpstreamCollector {
     if (names.put(UpstreamBlock.foldName(name), Boolean.TRUE) != null) {
       throw new ConfigSyntaxException("duplicate upstream \"" + name + "\"", directive.position());
     }
-    UpstreamBlock block = build(name, directive);
+    UpstreamBlock block = UpstreamModelBuilder.build(name, directive.children(), directive.position(), warnings);
     if (block.zone() != null) {
       zone(block.zone(), zoneDirective(directive));
     }
     action.accept(block);
-  }
-
-  private UpstreamBlock build(String name, Directive directive) {
-    Prebuilt ahead = prebuilt;
-    if (ahead == null || ahead.directive() != directive) {
-      return UpstreamModelBuilder.build(name, directive.children(), directive.position(), warnings);
-    }
-    ahead.warnings().forEach(warnings);
-    ConfigSyntaxException error = ahead.error();
-    if (error != null) {
-      throw error;
-    }
-    return requireNonNull(ahead.block(), "block");
   }
 
   private static Directive zoneDirective(Directive upstream) {
