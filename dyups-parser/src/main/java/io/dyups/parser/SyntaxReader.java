@@ -73,7 +73,7 @@ final class SyntaxReader {
   }
 
   /** Reads {@code length} bytes from {@code offset}, the start of line {@code line}. */
-  static void read(
+  private static void read(
       byte[] bytes, int offset, int length, int line, String sourceName, Consumer<Directive> topLevel) {
     ByteCharStream chars = new ByteCharStream(bytes, offset, length, sourceName);
     ReusingLexer lexer = new ReusingLexer(chars);
