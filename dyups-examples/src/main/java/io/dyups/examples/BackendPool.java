@@ -1,7 +1,7 @@
 package io.dyups.examples;
 
-import io.dyups.parser.Address;
 import io.dyups.parser.KeepaliveSettings;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -36,7 +36,7 @@ final class BackendPool {
 
   /** An idle connection to {@code address} for upstream {@code upstream}, taken out of the pool, or null. */
   @Nullable
-  BackendConnection take(String upstream, Address address) {
+  BackendConnection take(String upstream, SocketAddress address) {
     Idle pool = idle.get(upstream);
     if (pool == null || pool.connections.isEmpty()) {
       return null;

@@ -257,7 +257,7 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.address());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -268,10 +268,10 @@ final class ProxyRequest {
 
   private void connect(Peer target) {
     LoopState loop = client.loop;
-    InetSocketAddress address = client.server.addresses().get(target.address());
-    if (address == null) {
-      attemptFailed(Failure.ERROR, "no resolved address for " + target.address() + " (unix sockets and unresolved "
-          + "host names are not served)", null);
+    // The address the registry resolved when it built the peer: nothing is looked up on the request path.
+    if (!(target.socketAddress() instanceof InetSocketAddress address) || address.isUnresolved()) {
+      attemptFailed(Failure.ERROR, "no address to connect to for " + target + " (unix sockets are not served)",
+          null);
       return;
     }
     if (!loop.tryOpen()) {
@@ -282,7 +282,7 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(target.address(), loop);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
     Channel channel = client.server.newBackendChannel(connection, settings);
     connection.attach(channel);
     connection.owner = this;
@@ -766,7 +766,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + connection.address + "\"");
+        + exchange.requestLine() + "\", upstream: \"http://" + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);
