@@ -1,8 +1,8 @@
 package io.dyups.examples;
 
+import io.dyups.core.Peer;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.VirtualServer;
-import io.dyups.parser.Address;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -42,7 +42,8 @@ final class Exchange {
 
   // $upstream_addr and friends: one entry per peer tried, kept as numbers and formatted only when a log format or
   // a header asks for them.
-  @Nullable private Address[] upstreamAddresses;
+  // The peers tried; $upstream_addr names each by its address connected to, as nginx's peer->name.
+  @Nullable private Peer[] upstreamAddresses;
   @Nullable private long[] upstreamFacts;
   private int upstreams;
 
@@ -74,15 +75,15 @@ final class Exchange {
   }
 
   /** Records what became of one peer tried: its status (0: none) and times (-1: never reached). */
-  void upstreamDone(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {
+  void upstreamDone(Peer peer, int status, long connectNanos, long headerNanos, long responseNanos) {
     if (upstreamAddresses == null) {
-      upstreamAddresses = new Address[2];
+      upstreamAddresses = new Peer[2];
       upstreamFacts = new long[8];
     } else if (upstreams == upstreamAddresses.length) {
       upstreamAddresses = java.util.Arrays.copyOf(upstreamAddresses, upstreams * 2);
       upstreamFacts = java.util.Arrays.copyOf(upstreamFacts, upstreams * 8);
     }
-    upstreamAddresses[upstreams] = address;
+    upstreamAddresses[upstreams] = peer;
     int at = upstreams * 4;
     upstreamFacts[at] = status;
     upstreamFacts[at + 1] = connectNanos;

@@ -706,7 +706,7 @@ final class ProxyRequest {
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + (peer == null ? "" : peer.address()) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"http://" + (peer == null ? "" : peer) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
@@ -820,7 +820,7 @@ final class ProxyRequest {
   /** Ends this peer's entry in $upstream_status and the $upstream_*_time lists. */
   private void peerEntry(int status) {
     long now = System.nanoTime();
-    exchange.upstreamDone(peer.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+    exchange.upstreamDone(peer, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }
 }
