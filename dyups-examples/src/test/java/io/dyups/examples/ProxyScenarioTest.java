@@ -159,7 +159,7 @@ class ProxyScenarioTest {
 
   @Test
   void theHttpBlocksResolverServesUpstreamsWithResolve() throws Exception {
-    String upstream = "zone z; server localhost:" + echo8089 + " resolve;";
+    String upstream = "zone z 64k; server localhost:" + echo8089 + " resolve;";
     RawHttp.Response refused = adminCall("POST", "/upstream/dynamic", upstream);
     assertThat(refused.status()).isEqualTo(400);
     assertThat(refused.body())
