@@ -143,12 +143,22 @@ class PlusApiTest {
 
   @Test
   void deleteRemovesTheServerAndAnswersTheServersLeft() throws Exception {
-    int kept = id(1);
+    int kept = id(0);
 
-    HttpResponse<String> response = send("DELETE", "/api/9/http/upstreams/backend/servers/" + id(0) + "/", null);
+    HttpResponse<String> response = send("DELETE", "/api/9/http/upstreams/backend/servers/" + id(1) + "/", null);
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.body()).isEqualTo("[" + confServer(kept, "10.0.0.1:8089", 4, true, false) + "]");
+    assertThat(response.body()).isEqualTo("[" + confServer(kept, "10.0.0.1:8088", 1, false, false) + "]");
+  }
+
+  @Test
+  void removingTheLastPrimaryIsRefusedInNginxWords() throws Exception {
+    HttpResponse<String> response = send("DELETE", "/api/9/http/upstreams/backend/servers/" + id(0) + "/", null);
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(withoutRequestId(response.body()))
+        .isEqualTo(error(400, "no servers in upstream \"backend\"", "UpstreamConfFormatError"));
+    assertThat(registry.find("backend").servers()).hasSize(2);
   }
 
   @Test
