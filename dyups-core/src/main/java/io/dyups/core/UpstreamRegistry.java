@@ -525,6 +525,10 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (!change.expected().matches(old)) {
         return versionConflict(change, old);
       }
+      String zones = ZoneSizes.problem(byKey.values(), old, definition);
+      if (zones != null) {
+        return Result.of(Result.Kind.INVALID, zones);
+      }
       Upstream current = definition == null ? null : build(definition, old);
       Result failed = persist(key, current);
       if (failed != null) {
