@@ -410,14 +410,14 @@ public final class AdminServer implements AutoCloseable {
       }
       int end = -1;
       for (int i = Math.max(1, scanned); i < length; i++) {
-        if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n')) {
+        if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || (i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n'))) {
           end = i + 1;
           break;
         }
       }
       if (end < 0) {
         scanned = Math.max(0, length - 2);
-        if (length >= MAX_HEAD || length >= MAX_REQUEST_LINE && indexOf(bytes, length, (byte) '\n') < 0) {
+        if (length >= MAX_HEAD || (length >= MAX_REQUEST_LINE && indexOf(bytes, length, (byte) '\n') < 0)) {
           boolean line = indexOf(bytes, length, (byte) '\n') < 0;
           throw new HttpError(line ? 414 : 400,
               line ? "client sent too long URI" : "client sent too large request header");
@@ -433,7 +433,7 @@ public final class AdminServer implements AutoCloseable {
         return false;
       }
       if (!handler.admits(request.header("Authorization"))
-          || !request.chunked() && request.contentLength() > handler.maxBodySize()) {
+          || (!request.chunked() && request.contentLength() > handler.maxBodySize())) {
         // Answered (401, or 413 for a POST) without reading the body; the connection closes after.
         handle(request, new byte[0], request.contentLength(), true);
         return false;
