@@ -717,6 +717,7 @@ public final class UpstreamRegistry implements AutoCloseable {
    * name not found now does not stop the start (nginx would not start): the upstream is loaded without its peers,
    * the name is looked up again until it is found, and its {@link HostStatus} says so.
    */
+  @SuppressWarnings("try") // the lease holds the names' answers while the upstream is built
   private void load(UpstreamBlock block) {
     String key = key(block.name());
     try (HostTable.Lease lease = hosts.prepare(block.name(), block, false)) {
@@ -769,7 +770,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code resolve} are looked
+     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code server ... resolve} are looked
      * up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is refused
      * with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
      *
