@@ -770,9 +770,9 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code server ... resolve} are looked
-     * up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is refused
-     * with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
+     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code server ... resolve}
+     * are looked up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is
+     * refused with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
      *
      * @throws NullPointerException if {@code resolver} is null
      */
