@@ -1,6 +1,5 @@
 package io.dyups.admin;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dyups.core.Peer;
 import io.dyups.core.Upstream;
@@ -8,9 +7,7 @@ import io.dyups.core.UpstreamServer;
 import io.dyups.parser.NginxUnits;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.Zone;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +20,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * than invented (README: the NGINX Plus API).
  */
 final class PlusJson {
-  private static final JsonFactory FACTORY = new JsonFactory();
 
   private PlusJson() {}
 
@@ -181,17 +177,7 @@ final class PlusJson {
     json.writeEndObject();
   }
 
-  private interface Body {
-    void writeTo(JsonGenerator json) throws IOException;
-  }
-
-  private static byte[] write(Body body) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator json = FACTORY.createGenerator(out)) {
-      body.writeTo(json);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+  private static byte[] write(AdminJson.Body body) {
+    return AdminJson.bytes(body, false);
   }
 }
