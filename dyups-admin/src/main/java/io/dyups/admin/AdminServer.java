@@ -242,7 +242,9 @@ public final class AdminServer implements AutoCloseable {
   private boolean closeLongestIdle() {
     Connection longest = null;
     for (Connection connection : connections) {
-      if (connection.idle && (longest == null || connection.deadline - longest.deadline < 0)) {
+      // By when each became idle, not by deadline: the header and idle timeouts differ, so a connection just
+      // accepted (its bytes not read yet) would otherwise look older than one idle since long before.
+      if (connection.idle && (longest == null || connection.idleSince - longest.idleSince < 0)) {
         longest = connection;
       }
     }
@@ -310,6 +312,8 @@ public final class AdminServer implements AutoCloseable {
     State state = State.HEAD;
     // Waiting for the first byte of a request: such a connection may be closed to make room (nginx's reusable).
     boolean idle = true;
+    // When idle last became true (System.nanoTime): the order in which idle connections are given up.
+    long idleSince = System.nanoTime();
     // An answer was sent: the next request's head is timed from its first byte, not from the accept.
     boolean served;
     boolean timed;
@@ -541,6 +545,7 @@ public final class AdminServer implements AutoCloseable {
         process();
       } else {
         idle = true;
+        idleSince = System.nanoTime();
         deadline(idleNanos);
       }
     }
