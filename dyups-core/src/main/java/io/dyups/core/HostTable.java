@@ -167,15 +167,22 @@ final class HostTable implements AutoCloseable {
   final class Lease implements AutoCloseable {
     private final List<Entry> pinned;
     private final @Nullable String refusal;
+    private final @Nullable ServerSpec refused;
 
-    Lease(List<Entry> pinned, @Nullable String refusal) {
+    Lease(List<Entry> pinned, @Nullable String refusal, @Nullable ServerSpec refused) {
       this.pinned = pinned;
       this.refusal = refusal;
+      this.refused = refused;
     }
 
     /** Why the change must be refused, in nginx's words; null when it may go on. */
     @Nullable String refusal() {
       return refusal;
+    }
+
+    /** The server line the refusal is about; null when it may go on. */
+    @Nullable ServerSpec refusedServer() {
+      return refused;
     }
 
     @Override
@@ -200,6 +207,7 @@ final class HostTable implements AutoCloseable {
     List<Entry> pinned = new ArrayList<>();
     Map<HostKey, ServerSpec> needed = new LinkedHashMap<>();
     String refusal = null;
+    ServerSpec refused = null;
     for (ServerSpec server : definition.servers()) {
       HostKey key = key(server, definition);
       if (key == null) {
@@ -207,11 +215,18 @@ final class HostTable implements AutoCloseable {
       }
       if (key.runTime() && strict && refusal == null && noResolver(definition)) {
         refusal = "no resolver defined to resolve names at run time in upstream \"" + upstream + "\"";
+        refused = server;
       }
       needed.putIfAbsent(key, server);
     }
     if (refusal == null && strict) {
-      refusal = unresolvableNameServer(needed.keySet());
+      for (Map.Entry<HostKey, ServerSpec> each : needed.entrySet()) {
+        refusal = unresolvableNameServer(each.getKey());
+        if (refusal != null) {
+          refused = each.getValue();
+          break;
+        }
+      }
     }
     Map<HostKey, CompletableFuture<Lookup>> lookups = new LinkedHashMap<>();
     synchronized (this) {
@@ -229,7 +244,7 @@ final class HostTable implements AutoCloseable {
         }
       }
     }
-    Lease lease = new Lease(pinned, refusal);
+    Lease lease = new Lease(pinned, refusal, refused);
     for (Map.Entry<HostKey, CompletableFuture<Lookup>> each : lookups.entrySet()) {
       HostKey key = each.getKey();
       Lookup lookup = await(each.getValue(), key.timeout());
@@ -245,7 +260,7 @@ final class HostTable implements AutoCloseable {
       }
       if (strict && lease.refusal == null && !key.runTime() && lookup.status() != HostResolver.Status.FOUND) {
         ServerSpec server = requireNonNull(needed.get(key));
-        return new Lease(pinned, notFound(server.address()));
+        return new Lease(pinned, notFound(server.address()), server);
       }
     }
     return lease;
@@ -257,7 +272,11 @@ final class HostTable implements AutoCloseable {
    * written.
    */
   static String notFound(Address address) {
-    String written = address.port() == 80 ? address.host() : address.toConfig();
+    return notFound(address.port() == 80 ? address.host() : address.toConfig());
+  }
+
+  /** nginx's {@code host not found in upstream "URL"}, with the URL as the server line writes it. */
+  static String notFound(String written) {
     return "host not found in upstream \"" + written + "\"";
   }
 
@@ -267,12 +286,10 @@ final class HostTable implements AutoCloseable {
   }
 
   // nginx looks the resolver's own names up when it reads the directive (ngx_resolver_create).
-  private static @Nullable String unresolvableNameServer(Set<HostKey> keys) {
-    for (HostKey key : keys) {
-      for (Address server : key.nameServers()) {
-        if (server.kind() == Address.Kind.HOST && socketAddress(server).isUnresolved()) {
-          return "host not found in resolver \"" + server.toConfig() + "\"";
-        }
+  private static @Nullable String unresolvableNameServer(HostKey key) {
+    for (Address server : key.nameServers()) {
+      if (server.kind() == Address.Kind.HOST && socketAddress(server).isUnresolved()) {
+        return "host not found in resolver \"" + server.toConfig() + "\"";
       }
     }
     return null;
