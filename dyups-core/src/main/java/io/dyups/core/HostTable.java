@@ -565,7 +565,7 @@ final class HostTable implements AutoCloseable {
           ttl = addresses.ttl();
         }
         for (InetAddress address : ipv4First(addresses.addresses())) {
-          found.add(new Found(address, record.port(), record.weight(), record.priority() != minPriority,
+          found.add(new Found(address, record.port(), weight(record), record.priority() != minPriority,
               record.target()));
         }
       }
@@ -575,6 +575,14 @@ final class HostTable implements AutoCloseable {
       }
       return new Lookup(HostResolver.Status.FOUND, found, "", ttl, now);
     });
+  }
+
+  /**
+   * The weight of an SRV record as nginx reads it: RFC 2782's weight 0 ("very small chance of being selected")
+   * counts as 1 (ngx_resolver_process_srv), both for the peer's weight and for the order of the records.
+   */
+  static int weight(HostResolver.ServiceRecord record) {
+    return Math.max(1, record.weight());
   }
 
   /** What a group is built from: its peers, in nginx's order, and the state of each server with a host name. */
@@ -672,9 +680,7 @@ final class HostTable implements AutoCloseable {
     if (server.backup() && found.backup()) {
       return null;
     }
-    // RFC 2782 lets a record weigh 0; nginx's round robin would then never pick it while another peer is usable.
-    // Our balancing needs a weight of at least 1, so such a record counts as 1.
-    int weight = server.weight() != 1 ? server.weight() : Math.max(1, found.weight());
+    int weight = server.weight() != 1 ? server.weight() : found.weight();
     boolean backup = server.backup() || found.backup();
     ServerSpec spec = weight == server.weight() && backup == server.backup() ? server
         : new ServerSpec(server.address(), weight, server.maxFails(), server.failTimeout(), server.maxConns(),

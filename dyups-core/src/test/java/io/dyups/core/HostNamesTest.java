@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -292,6 +293,28 @@ class HostNamesTest {
         .containsExactly("10.0.1.1:8081", "10.0.1.3:8083", "10.0.1.4:8083", "10.0.1.2:8082");
     assertThat(peers).extracting(peer -> peer.spec().weight()).containsExactly(5, 2, 2, 1);
     assertThat(peers).extracting(peer -> peer.spec().backup()).containsExactly(false, false, false, true);
+  }
+
+  @Test
+  void aServiceRecordOfWeightZeroWeighsOneAsInNginx() {
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 0, 8081, "a.svc.local"),
+        new HostResolver.ServiceRecord(1, 0, 8082, "b.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1").answer("b.svc.local", LONG, "10.0.1.2");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve;");
+
+    // ngx_resolver_process_srv reads weight 0 as 1: both peers are picked in turn, neither is starved.
+    assertThat(registry.find("u").peers().asList()).extracting(peer -> peer.spec().weight()).containsExactly(1, 1);
+    PeerSelection selection = new PeerSelection();
+    List<String> picks = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      selection.start(registry.find("u").peers(), null, null);
+      picks.add(selection.next().toString());
+      selection.succeeded();
+    }
+    assertThat(picks).filteredOn("10.0.1.1:8081"::equals).hasSize(2);
+    assertThat(picks).filteredOn("10.0.1.2:8082"::equals).hasSize(2);
   }
 
   @Test
