@@ -126,6 +126,29 @@ class RegistryDnsTest {
   }
 
   @Test
+  void ipv6OffInTheResolverDirectiveLeavesTheAaaaRecordsOut() {
+    dns.addresses("backend.test", 300, "10.0.0.1", "2001:db8::1");
+
+    registry.updateUpstream("u", "zone z 64k; resolver 127.0.0.1:" + dns.address().getPort() + " ipv6=off; "
+        + "server backend.test resolve;");
+
+    assertThat(peers("u")).containsExactly("10.0.0.1:80");
+  }
+
+  @Test
+  void validInTheResolverDirectiveOverridesTheTtl() throws Exception {
+    dns.addresses("backend.test", 3600, "10.0.0.1");
+    registry.updateUpstream("u", "zone z 64k; resolver 127.0.0.1:" + dns.address().getPort() + " valid=1s; "
+        + "server backend.test resolve;");
+
+    dns.addresses("backend.test", 3600, "10.0.0.2");
+
+    // Looked up again a second after valid= runs out, whatever the hour-long TTL says.
+    await(() -> peers("u").equals(List.of("10.0.0.2:80")));
+    assertThat(peers("u")).containsExactly("10.0.0.2:80");
+  }
+
+  @Test
   void theSrvRecordsOfAServiceBecomePeersWithTheirWeightsAndPorts() {
     dns.service("_http._tcp.svc.test", 300, new TestDnsServer.Srv(1, 10, 8080, "a.svc.test"),
             new TestDnsServer.Srv(1, 30, 8081, "b.svc.test"), new TestDnsServer.Srv(5, 1, 9000, "c.svc.test"))
