@@ -24,6 +24,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
@@ -81,7 +82,7 @@ final class ProxyServer implements AutoCloseable {
    * else to the default server (the first, or the one marked default_server), as nginx chooses.
    */
   record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
-      boolean admin) {
+      boolean admin, @Nullable ListenerTls tls) {
     VirtualServer select(String host) {
       if (servers.size() == 1 || host.isEmpty()) {
         return defaultServer;
@@ -149,7 +150,8 @@ final class ProxyServer implements AutoCloseable {
     PeerAddresses addresses = new PeerAddresses(errorLog);
     UpstreamRegistry registry;
     try {
-      registry = registryBuilder(config).workers(Math.min(threads, 1024)).listener(addresses).build();
+      registry = registryBuilder(config).workers(Math.min(threads, 1024)).listener(addresses)
+          .listener(new BackendSessions(config.backendTls())).build();
     } catch (RuntimeException e) {
       errorLog.close();
       throw e;
@@ -215,7 +217,8 @@ final class ProxyServer implements AutoCloseable {
         }
       }
       boolean admin = servers.stream().anyMatch(VirtualServer::isAdmin);
-      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin));
+      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin,
+          ListenerTls.of(servers, chosen)));
     }
     for (LoopState loop : loops.values()) {
       loop.deadlines.start(loop.loop, () -> loop.backends.trim(System.nanoTime()));
@@ -305,6 +308,9 @@ final class ProxyServer implements AutoCloseable {
     if (countBytesSent) {
       channel.pipeline().addLast(new SentBytes(connection));
     }
+    if (listener.tls() != null) {
+      channel.pipeline().addLast(listener.tls().newHandler(channel));
+    }
     channel.pipeline().addLast(new HttpServerCodec(decoder), connection);
   }
 
@@ -325,8 +331,11 @@ final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** A new, unregistered channel to a backend for {@code connection}, with the location's connect timeout. */
-  Channel newBackendChannel(BackendConnection connection, Settings settings) {
+  /**
+   * A new, unregistered channel to a backend for {@code connection}, with the location's connect timeout; TLS
+   * first on it when {@code tls} is given.
+   */
+  Channel newBackendChannel(BackendConnection connection, Settings settings, @Nullable SslHandler tls) {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
@@ -335,6 +344,9 @@ final class ProxyServer implements AutoCloseable {
         .setMaxInitialLineLength(4096)
         .setMaxHeaderSize(8192)
         .setMaxChunkSize(64 * 1024);
+    if (tls != null) {
+      channel.pipeline().addLast(tls);
+    }
     channel.pipeline().addLast(new HttpClientCodec(decoder, false, false), connection);
     return channel;
   }
@@ -363,6 +375,10 @@ final class ProxyServer implements AutoCloseable {
   }
 
   // ---- what connections use
+
+  ProxyConfig config() {
+    return config;
+  }
 
   UpstreamRegistry registry() {
     return registry;

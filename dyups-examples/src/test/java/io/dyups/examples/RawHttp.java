@@ -19,7 +19,12 @@ final class RawHttp implements AutoCloseable {
   private final OutputStream out;
 
   RawHttp(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(new Socket("127.0.0.1", port));
+  }
+
+  /** Over a socket the test opened (a TLS one, say). */
+  RawHttp(Socket socket) throws IOException {
+    this.socket = socket;
     socket.setSoTimeout(20_000);
     in = socket.getInputStream();
     out = socket.getOutputStream();
