@@ -166,9 +166,10 @@ public final class AdminHandler {
     return AdminResponse.empty(404);
   }
 
+  // As dyups lists a server: by its peer's name, the address connected to (one line per address of a host name).
   private static void appendServers(StringBuilder out, Upstream upstream) {
     for (Peer peer : upstream.peers().asList()) {
-      out.append("server ").append(peer.address()).append('\n');
+      out.append("server ").append(peer).append('\n');
     }
   }
 

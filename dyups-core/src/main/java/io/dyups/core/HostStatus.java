@@ -29,6 +29,11 @@ public record HostStatus(
     requireNonNull(error, "error");
   }
 
+  /** {@link #addresses()} as nginx names peers: {@code 10.0.0.1:8080}, {@code [2001:db8::1]:8080}. */
+  public List<String> addressNames() {
+    return addresses.stream().map(Peer::addressText).toList();
+  }
+
   /** What the last lookup of a name found. */
   public enum State {
     /** The name was found: its addresses are the current answer. */

@@ -1,7 +1,7 @@
 package io.dyups.examples;
 
-import io.dyups.parser.Address;
 import io.dyups.parser.KeepaliveSettings;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -39,7 +39,7 @@ final class BackendPool {
    * as {@link BackendConnection#tlsRoute}; null for plain HTTP), taken out of the pool, or null.
    */
   @Nullable
-  BackendConnection take(String upstream, Address address, @Nullable String tlsRoute) {
+  BackendConnection take(String upstream, SocketAddress address, @Nullable String tlsRoute) {
     Idle pool = idle.get(upstream);
     if (pool == null || pool.connections.isEmpty()) {
       return null;

@@ -1,10 +1,9 @@
 package io.dyups.examples;
 
+import io.dyups.core.Peer;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamChange;
 import io.dyups.core.UpstreamListener;
-import io.dyups.parser.Address;
-import io.dyups.parser.ServerSpec;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -12,7 +11,7 @@ import java.util.Set;
 /**
  * Frees the saved TLS sessions of peers that left their upstream, as nginx frees a peer's saved session with the
  * peer ({@code ngx_http_upstream_free_round_robin_peer}'s pool going away after a dyups update): after an update,
- * the sessions of the servers the new definition no longer has; after a delete, all of the upstream's. Peers an
+ * the sessions of the peers (addresses) the new upstream no longer has; after a delete, all of the upstream's. Peers an
  * update keeps keep their sessions. Runs on the registry's notification thread.
  */
 final class BackendSessions implements UpstreamListener {
@@ -28,10 +27,10 @@ final class BackendSessions implements UpstreamListener {
     if (previous == null || contexts.isEmpty()) {
       return;
     }
-    Set<Address> kept = new HashSet<>();
+    Set<String> kept = new HashSet<>();
     if (change.current() != null) {
-      for (ServerSpec server : change.current().definition().servers()) {
-        kept.add(server.address());
+      for (Peer peer : change.current().peers().asList()) {
+        kept.add(BackendTls.peerKey(peer.socketAddress()));
       }
     }
     for (BackendTls context : contexts) {

@@ -1,6 +1,5 @@
 package io.dyups.examples;
 
-import io.dyups.parser.Address;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.SourcePosition;
 import io.netty.buffer.ByteBufAllocator;
@@ -11,6 +10,8 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -124,12 +125,12 @@ final class BackendTls {
    * @param handshakeMillis proxy_connect_timeout, which bounds the handshake as in nginx
    */
   SslHandler newHandler(ByteBufAllocator alloc, String sslName, boolean serverName, String upstream,
-      Address address, long handshakeMillis) {
-    String key = sslName + SEPARATOR + upstream + SEPARATOR + address;
+      InetSocketAddress address, long handshakeMillis) {
+    String key = sslName + SEPARATOR + upstream + SEPARATOR + peerKey(address);
     if (!sessionReuse) {
       key = key + SEPARATOR + unshared.incrementAndGet();
     }
-    SSLEngine engine = context.newEngine(alloc, key, address.port());
+    SSLEngine engine = context.newEngine(alloc, key, address.getPort());
     SSLParameters parameters = engine.getSSLParameters();
     List<SNIServerName> names = Collections.emptyList();
     if (serverName && !sslName.isEmpty() && !NetUtil.isValidIpV4Address(sslName)
@@ -156,11 +157,22 @@ final class BackendTls {
     return end < 0 ? key : key.substring(0, end);
   }
 
+  /** How a peer's socket address is written in session keys: {@code 127.0.0.1:8443}, {@code [::1]:8443}. */
+  static String peerKey(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      String host = inet.getAddress() == null ? inet.getHostString()
+          : inet.getAddress() instanceof java.net.Inet6Address ? "[" + inet.getAddress().getHostAddress() + "]"
+          : inet.getAddress().getHostAddress();
+      return host + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
+  }
+
   /**
-   * Frees the saved sessions of {@code upstream}'s peers whose address is not in {@code kept} (all of them for an
-   * empty set): the upstream was changed without them, or deleted.
+   * Frees the saved sessions of {@code upstream}'s peers whose {@link #peerKey} is not in {@code kept} (all of them
+   * for an empty set): the upstream was changed without them, or deleted.
    */
-  void forget(String upstream, Set<Address> kept) {
+  void forget(String upstream, Set<String> kept) {
     SSLSessionContext sessions = context.sessionContext();
     List<SSLSession> doomed = new ArrayList<>();
     for (byte[] id : Collections.list(sessions.getIds())) {
@@ -169,22 +181,13 @@ final class BackendTls {
         continue;
       }
       String[] parts = session.getPeerHost().split(String.valueOf(SEPARATOR), -1);
-      if (parts.length >= 3 && parts[1].equals(upstream) && !keptAddress(kept, parts[2])) {
+      if (parts.length >= 3 && parts[1].equals(upstream) && !kept.contains(parts[2])) {
         doomed.add(session);
       }
     }
     for (SSLSession session : doomed) {
       session.invalidate();
     }
-  }
-
-  private static boolean keptAddress(Set<Address> kept, String address) {
-    for (Address candidate : kept) {
-      if (candidate.toString().equals(address)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Saved sessions; for tests. */

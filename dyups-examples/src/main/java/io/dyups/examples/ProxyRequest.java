@@ -288,7 +288,7 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.address(), tlsRoute());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress(), tlsRoute());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -299,10 +299,10 @@ final class ProxyRequest {
 
   private void connect(Peer target) {
     LoopState loop = client.loop;
-    InetSocketAddress address = client.server.addresses().get(target.address());
-    if (address == null) {
-      attemptFailed(Failure.ERROR, "no resolved address for " + target.address() + " (unix sockets and unresolved "
-          + "host names are not served)", null);
+    // The address the registry resolved when it built the peer: nothing is looked up on the request path.
+    if (!(target.socketAddress() instanceof InetSocketAddress address) || address.isUnresolved()) {
+      attemptFailed(Failure.ERROR, "no address to connect to for " + target + " (unix sockets are not served)",
+          null);
       return;
     }
     if (!loop.tryOpen()) {
@@ -313,13 +313,13 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(target.address(), loop);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
     TlsDirectives.UpstreamTls tls = settings.proxyTls();
     SslHandler handshake = null;
     if (tls != null) {
       connection.tlsRoute = tlsRoute();
       handshake = tls.context().newHandler(client.channel().alloc(), sslName, tls.serverName(), upstream.name(),
-          target.address(), settings.proxyConnectTimeout().toMillis());
+          address, settings.proxyConnectTimeout().toMillis());
     }
     SslHandler ssl = handshake;
     Channel channel = client.server.newBackendChannel(connection, settings, ssl);
@@ -824,7 +824,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"" + scheme() + connection.address + "\"");
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);

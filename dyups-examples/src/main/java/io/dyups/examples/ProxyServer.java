@@ -2,8 +2,8 @@ package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
 import io.dyups.core.HealthChecker;
-import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
+import io.dyups.dns.DnsHostResolver;
 import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
@@ -48,7 +48,7 @@ import org.jspecify.annotations.Nullable;
  * nginx; one per processor with {@code auto}), and listeners whose server has a {@code dyups_interface} location
  * on an event loop of their own, with their own connection limit and accept queue, so that neither kind of client
  * can starve the other. Admin requests run on one thread beside the loops (a change writes the persistence file).
- * The registry, the admin handlers, the logs and the peers' socket addresses are shared by all.
+ * The registry, the admin handlers, the logs and the DNS client (for the upstreams' host names) are shared by all.
  */
 final class ProxyServer implements AutoCloseable {
   /** The accept queue of each listener, nginx's default backlog on Linux. */
@@ -61,7 +61,7 @@ final class ProxyServer implements AutoCloseable {
   private final ServerLog errorLog;
   private final AccessLog accessLog;
   private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
-  private final PeerAddresses addresses;
+  private final DnsHostResolver dns;
   private final Transport transport;
   private final EventLoopGroup traffic;
   @Nullable private final EventLoopGroup adminLoops;
@@ -109,11 +109,11 @@ final class ProxyServer implements AutoCloseable {
     }
   }
 
-  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, PeerAddresses addresses, ServerLog errorLog,
+  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, DnsHostResolver dns, ServerLog errorLog,
       int trafficThreads) {
     this.config = config;
     this.registry = registry;
-    this.addresses = addresses;
+    this.dns = dns;
     this.errorLog = errorLog;
     this.trafficThreads = trafficThreads;
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
@@ -147,19 +147,19 @@ final class ProxyServer implements AutoCloseable {
   static ProxyServer start(ProxyConfig config) throws IOException {
     int threads = config.workerProcesses() > 0 ? config.workerProcesses() : Runtime.getRuntime().availableProcessors();
     ServerLog errorLog = ServerLog.open(config.errorLog(), config.errorLogLevel(), "dyups-error-log");
-    PeerAddresses addresses = new PeerAddresses(errorLog);
+    // Host names are resolved by the registry when an upstream is defined, and again as their TTLs run out
+    // (server ... resolve); a request connects to the address its peer was built with.
+    DnsHostResolver dns = DnsHostResolver.create();
     UpstreamRegistry registry;
     try {
-      registry = registryBuilder(config).workers(Math.min(threads, 1024)).listener(addresses)
+      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024))
           .listener(new BackendSessions(config.backendTls())).build();
     } catch (RuntimeException e) {
+      dns.close();
       errorLog.close();
       throw e;
     }
-    for (Upstream upstream : registry.detail()) {
-      addresses.prepare(upstream);
-    }
-    ProxyServer server = new ProxyServer(config, registry, addresses, errorLog, threads);
+    ProxyServer server = new ProxyServer(config, registry, dns, errorLog, threads);
     try {
       server.prepare();
       server.bind();
@@ -175,11 +175,14 @@ final class ProxyServer implements AutoCloseable {
 
   /** Loads the upstreams as a start would, and throws what a start would throw; used by {@code -t}. */
   static void checkUpstreams(ProxyConfig config) {
-    registryBuilder(config).build().close();
+    try (DnsHostResolver dns = DnsHostResolver.create()) {
+      registryBuilder(config, dns).build().close();
+    }
   }
 
-  private static UpstreamRegistry.Builder registryBuilder(ProxyConfig config) {
+  private static UpstreamRegistry.Builder registryBuilder(ProxyConfig config, DnsHostResolver dns) {
     UpstreamRegistry.Builder builder = UpstreamRegistry.builder()
+        .hostResolver(dns)
         .tryLock(config.tryLock())
         .maxCommandsSize(config.maxCommandsSize());
     for (var source : config.upstreamSources()) {
@@ -388,10 +391,6 @@ final class ProxyServer implements AutoCloseable {
     return errorLog;
   }
 
-  PeerAddresses addresses() {
-    return addresses;
-  }
-
   ExecutorService adminExecutor() {
     return adminExecutor;
   }
@@ -488,6 +487,7 @@ final class ProxyServer implements AutoCloseable {
     accessLog.close();
     healthChecker.close();
     registry.close();
+    dns.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();
   }

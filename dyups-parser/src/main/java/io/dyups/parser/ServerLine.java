@@ -44,7 +44,7 @@ final class ServerLine {
       throw new ConfigSyntaxException(
           "service upstream \"" + text + "\" requires \"resolve\" parameter", directive.position());
     }
-    Address address = UpstreamModelBuilder.address(text, directive.argPositions().get(0));
+    Address address = UpstreamModelBuilder.address(text, directive.argPosition(0));
     if (line.service != null) {
       line.checkService(text, address);
     }
@@ -109,7 +109,8 @@ final class ServerLine {
     if (value == null) {
       throw invalidParameter(directive, i);
     }
-    return value;
+    // The default written out (fail_timeout=10s) is kept as the one default: a registry holds many servers.
+    return value.equals(ServerSpec.DEFAULT_FAIL_TIMEOUT) ? ServerSpec.DEFAULT_FAIL_TIMEOUT : value;
   }
 
   private String nonEmpty(int i, String prefix) {

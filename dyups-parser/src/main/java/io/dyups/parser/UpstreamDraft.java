@@ -23,6 +23,8 @@ final class UpstreamDraft {
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();
+  private int backupServers;
+  private int resolvingServers;
   private int keepaliveConnections;
   private @Nullable Integer keepaliveRequests;
   private @Nullable Duration keepaliveTime;
@@ -30,7 +32,8 @@ final class UpstreamDraft {
   private @Nullable Zone zone;
   private @Nullable ResolverSpec resolver;
   private @Nullable Duration resolverTimeout;
-  private final HealthCheckDraft check = new HealthCheckDraft();
+  // Made by the first check directive: most upstreams have none.
+  private @Nullable HealthCheckDraft check;
 
   UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings) {
     this.name = name;
@@ -67,23 +70,26 @@ final class UpstreamDraft {
     if (servers.isEmpty()) {
       throw new ConfigSyntaxException("no servers are inside upstream", where);
     }
-    if (servers.stream().allMatch(ServerSpec::backup)) {
+    if (backupServers == servers.size()) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
     // ngx_http_upstream_init_round_robin: a name looked up again while nginx runs needs the peers in shared
     // memory, where every worker sees the addresses change.
-    if (zone == null && servers.stream().anyMatch(ServerSpec::resolvesAtRunTime)) {
+    if (zone == null && resolvingServers > 0) {
       throw new ConfigSyntaxException(
           "resolving names at run time requires upstream \"" + name + "\" to be in shared memory", where);
     }
     KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
-    KeepaliveSettings keepalive = new KeepaliveSettings(
+    boolean keepaliveWritten = keepaliveConnections != 0 || keepaliveRequests != null || keepaliveTime != null
+        || keepaliveTimeout != null;
+    // Nearly every upstream has no keepalive directive: they share the defaults.
+    KeepaliveSettings keepalive = !keepaliveWritten ? defaults : new KeepaliveSettings(
         keepaliveConnections,
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(
-        name, balancing, servers, keepalive, zone, check.finish(), resolver, resolverTimeout);
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish(),
+        resolver, resolverTimeout);
   }
 
   private void server(Directive directive) {
@@ -91,7 +97,14 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    servers.add(ServerLine.read(directive, balancing));
+    ServerSpec server = ServerLine.read(directive, balancing);
+    servers.add(server);
+    if (server.backup()) {
+      backupServers++;
+    }
+    if (server.resolvesAtRunTime()) {
+      resolvingServers++;
+    }
   }
 
   private void ipHash(Directive directive) {
@@ -249,12 +262,12 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.check(directive);
+    check().check(directive);
   }
 
   private void checkHttpSend(Directive directive) {
     requireOneArgument(directive);
-    check.httpSend(directive.args().get(0));
+    check().httpSend(directive.args().get(0));
   }
 
   private void checkHttpExpectAlive(Directive directive) {
@@ -262,7 +275,7 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.expectAlive(directive);
+    check().expectAlive(directive);
   }
 
   private void checkKeepaliveRequests(Directive directive) {
@@ -271,7 +284,16 @@ final class UpstreamDraft {
     if (n <= 0) {
       throw slotError(directive, "invalid value");
     }
-    check.keepaliveRequests(n);
+    check().keepaliveRequests(n);
+  }
+
+  private HealthCheckDraft check() {
+    HealthCheckDraft draft = check;
+    if (draft == null) {
+      draft = new HealthCheckDraft();
+      check = draft;
+    }
+    return draft;
   }
 
   private static void requireSimple(Directive directive) {

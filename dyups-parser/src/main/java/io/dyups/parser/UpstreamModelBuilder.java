@@ -74,8 +74,8 @@ final class UpstreamModelBuilder {
   static UpstreamBlock build(
       String name, List<Directive> body, SourcePosition where, Consumer<? super ConfigWarning> warnings) {
     UpstreamDraft draft = new UpstreamDraft(name, warnings);
-    for (Directive directive : body) {
-      draft.directive(directive);
+    for (int i = 0; i < body.size(); i++) {
+      draft.directive(body.get(i));
     }
     return draft.finish(where);
   }
@@ -158,12 +158,22 @@ final class UpstreamModelBuilder {
     if (host.length() > MAX_HOST_NAME) {
       throw new ConfigSyntaxException("invalid host" + in, where);
     }
-    boolean ipv4 = InetAddresses.isInetAddress(host) && host.chars().filter(c -> c == '.').count() == 3;
+    boolean ipv4 = dots(host) == 3 && InetAddresses.isInetAddress(host);
     if (!ipv4 && !isHostName(host)) {
       // nginx resolves host names when it reads the configuration, and no name of this form resolves.
       throw new ConfigSyntaxException("host not found" + in, where);
     }
     return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);
+  }
+
+  private static int dots(String host) {
+    int dots = 0;
+    for (int i = 0; i < host.length(); i++) {
+      if (host.charAt(i) == '.') {
+        dots++;
+      }
+    }
+    return dots;
   }
 
   /**
