@@ -764,7 +764,8 @@ final class ProxyRequest {
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"" + scheme() + (peer == null ? "" : peer.address()) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + (peer == null ? "" : peer.address())
+        + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);

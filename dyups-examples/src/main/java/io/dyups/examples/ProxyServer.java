@@ -308,11 +308,12 @@ final class ProxyServer implements AutoCloseable {
         .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
         .setInitialBufferSize(limits.clientHeaderBufferSize())
         .setMaxChunkSize(64 * 1024);
+    if (listener.tls() != null) {
+      // Nearest the socket: $bytes_sent counts what the client is sent before encryption, as nginx's c->sent.
+      channel.pipeline().addLast(listener.tls().newHandler(channel));
+    }
     if (countBytesSent) {
       channel.pipeline().addLast(new SentBytes(connection));
-    }
-    if (listener.tls() != null) {
-      channel.pipeline().addLast(listener.tls().newHandler(channel));
     }
     channel.pipeline().addLast(new HttpServerCodec(decoder), connection);
   }
