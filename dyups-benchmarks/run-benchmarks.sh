@@ -46,7 +46,10 @@ for part in "${parts[@]}"; do
         java -cp "$jar" io.dyups.benchmarks.VisibilityProbe 20000
         ;;
       proxy)
-        "$root/dyups-benchmarks/proxy-bench.sh" 10s
+        # Each part of the proxy benchmark on its own, so that no step holds the machine for long.
+        for proxy_part in compare churn idle slow; do
+          "$root/dyups-benchmarks/proxy-bench.sh" "$proxy_part"
+        done
         ;;
       *)
         echo "unknown part $part" >&2
@@ -54,6 +57,6 @@ for part in "${parts[@]}"; do
         ;;
     esac
     load
-  } 2>&1 | tee "$log" | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.)|load average|^==|^\$|Requests/sec|Latency|^ +(50|75|90|99)%|B/server|lag|seen|proxy check' \
+  } 2>&1 | tee "$log" | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.)|load average|^==|^\$|Requests/sec|Latency|^ +(50|75|90|99)%|B/server|lag|seen|check:|^\||^(dyups|nginx|admin|slow) ' \
       | grep -v -E 'gc\.(count|time|alloc\.rate )|churn' || true
 done

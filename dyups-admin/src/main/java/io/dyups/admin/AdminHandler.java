@@ -36,6 +36,7 @@ import org.jspecify.annotations.Nullable;
  * DELETE /upstream/NAME                                      200 "success", 404
  * </pre>
  *
+ * Paths under {@code /api/} are NGINX Plus's upstream API ({@link PlusApi}, writes on), behind the same token.
  * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
  * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
  * JSON listings; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
@@ -57,17 +58,19 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * A Netty handler does the same with a {@code FullHttpRequest} (its content as the body stream).
- * {@link AdminServer} serves it on the JDK's own HTTP server. Thread-safe.
+ * {@link AdminServer} serves it on a small HTTP/1.1 server of its own. Thread-safe.
  */
 public final class AdminHandler {
   private final UpstreamRegistry registry;
   private final byte @Nullable [] token;
   private final long maxBodySize;
+  private final PlusApi plusApi;
 
   private AdminHandler(Builder builder) {
     this.registry = builder.registry;
     this.token = builder.token == null ? null : builder.token.getBytes(StandardCharsets.UTF_8);
     this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
+    this.plusApi = PlusApi.of(registry, true, maxBodySize);
   }
 
   /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
@@ -97,6 +100,9 @@ public final class AdminHandler {
           "unauthorized\n".getBytes(StandardCharsets.UTF_8));
     }
     List<String> path = AdminPath.segments(request.target());
+    if (path != null && PlusApi.serves(path)) {
+      return plusApi.handle(request, path.subList(1, path.size()));
+    }
     boolean json = wantsJson(request);
     return switch (request.method()) {
       case "GET" -> path == null ? AdminResponse.empty(404) : get(path, json, request);
@@ -350,6 +356,14 @@ public final class AdminHandler {
 
   private static byte[] readAtMost(InputStream in, long limit) throws IOException {
     return in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
+  }
+
+  /**
+   * Whether a request with this {@code Authorization} value gets past the token, for a server that decides before
+   * reading a body (AdminServer answers 401 without reading it).
+   */
+  boolean admits(@Nullable String authorization) {
+    return token == null || authorized(authorization);
   }
 
   private boolean authorized(@Nullable String authorization) {

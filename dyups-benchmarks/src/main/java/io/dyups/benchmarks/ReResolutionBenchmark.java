@@ -101,7 +101,7 @@ public class ReResolutionBenchmark {
     PickBenchmark.check(registry.updateUpstream("bench", PickBenchmark.servers(10, "1-5")));
     for (int i = 0; i < NAMES; i++) {
       PickBenchmark.check(registry.updateUpstream("dns" + i,
-          "zone z; resolver 10.0.0.53; server name" + i + ".bench resolve weight=" + (i % 5 + 1) + ";"));
+          "zone z 64k; resolver 10.0.0.53; server name" + i + ".bench resolve weight=" + (i % 5 + 1) + ";"));
     }
   }
 

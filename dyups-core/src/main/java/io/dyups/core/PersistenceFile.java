@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * dyups's {@code dyups_upstream_conf}: the registry's state kept as nginx configuration in one file. {@link #load()}
- * reads it at start; {@link #write} replaces it, atomically and durably, with the state after a change, before
+ * dyups's {@code dyups_upstream_conf}: the registry's state kept as nginx configuration in one file.
+ * {@link #load(Consumer)} reads it at start; {@link #write} replaces it, atomically and durably, with the state after a change, before
  * that change becomes visible.
  *
  * <p>Only the registry's writer calls {@link #write}, one change at a time, under the registry's lock.

@@ -3,6 +3,7 @@ package io.dyups.core;
 import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -23,6 +24,9 @@ public final class Upstream {
   // upstream, so each one's text is made and encoded once, by the first change that writes it. Only the writer,
   // under the registry's lock, reads or sets it.
   private byte @Nullable [] config;
+  // The servers with their ids, made by the first caller that asks (racy but idempotent: every thread computes
+  // the same list from the immutable definition).
+  private volatile @Nullable List<UpstreamServer> servers;
 
   Upstream(String name, long version, UpstreamBlock definition, PeerGroup peers, long order) {
     this.name = requireNonNull(name, "name");
@@ -61,6 +65,35 @@ public final class Upstream {
    */
   public List<HostStatus> hosts() {
     return peers.hosts();
+  }
+
+  /**
+   * The servers as written, in order, each with its id ({@link UpstreamServer}): the ids NGINX Plus's API names
+   * servers by. Made once per upstream; an upstream with many servers pays for it only when asked.
+   */
+  public List<UpstreamServer> servers() {
+    List<UpstreamServer> list = servers;
+    if (list == null) {
+      List<ServerSpec> specs = definition.servers();
+      int[] ids = ServerIds.of(specs);
+      UpstreamServer[] made = new UpstreamServer[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        made[i] = new UpstreamServer(ids[i], specs.get(i));
+      }
+      list = List.of(made);
+      servers = list;
+    }
+    return list;
+  }
+
+  /** The server with id {@code id}, or null when there is none. */
+  public @Nullable UpstreamServer server(int id) {
+    for (UpstreamServer server : servers()) {
+      if (server.id() == id) {
+        return server;
+      }
+    }
+    return null;
   }
 
   /**

@@ -111,8 +111,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     Worker owner = this.owner;
     if (primary && owner != null) {
       owner.busy++;
+      if (slot >= 0) {
+        owner.peerConnectionsChanged(this);
+      }
     }
-    changed(PeerGroup.UNREAD);
   }
 
   void removeConnection() {
@@ -120,8 +122,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     Worker owner = this.owner;
     if (primary && owner != null) {
       owner.busy--;
+      if (slot >= 0) {
+        owner.peerConnectionsChanged(this);
+      }
     }
-    changed(PeerGroup.UNREAD);
   }
 
   /**
@@ -213,7 +217,8 @@ abstract class WorkerPeerCountersFields extends Padded {
     this.maxFails = spec.maxFails();
     this.maxConns = spec.maxConns();
     this.failTimeoutSeconds = spec.failTimeout().toSeconds();
-    this.down = spec.down();
+    // A draining server (NGINX Plus's drain) takes no new request; the ones already on it finish.
+    this.down = spec.down() || spec.drain();
     this.primary = !spec.backup();
     this.effectiveWeight = weight;
     this.checkDown = checkDown;

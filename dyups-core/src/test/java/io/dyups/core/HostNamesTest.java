@@ -110,7 +110,7 @@ class HostNamesTest {
   void aNameWithResolveNeedsAResolver() {
     UpstreamRegistry registry = registry();
 
-    Result result = registry.updateUpstream("u", "zone z; server backend.local resolve;");
+    Result result = registry.updateUpstream("u", "zone z 64k; server backend.local resolve;");
 
     assertThat(result.status()).isEqualTo(400);
     assertThat(result.message()).isEqualTo("no resolver defined to resolve names at run time in upstream \"u\"");
@@ -123,7 +123,7 @@ class HostNamesTest {
         .resolver(ResolverSpec.parse(List.of("10.0.0.53:5353"))).build();
     opened.add(registry);
 
-    assertThat(registry.updateUpstream("u", "zone z; server backend.local resolve;").isSuccess()).isTrue();
+    assertThat(registry.updateUpstream("u", "zone z 64k; server backend.local resolve;").isSuccess()).isTrue();
 
     assertThat(peers(registry, "u")).containsExactly("10.0.0.1:80");
     assertThat(dns.queries.get(0).nameServers()).containsExactly(new InetSocketAddress("10.0.0.53", 5353));

@@ -38,6 +38,8 @@ class RestartPropertyTest {
   private static final String[] EXTRAS = {
     "", "keepalive 16;", "keepalive 2; keepalive_requests 7; keepalive_timeout 5s; keepalive_time 1m;",
     "zone shared 64k;", "# a comment ; { } \"\n", "check interval=1000 rise=1 fall=2 timeout=500 type=http;",
+    // Zones sized elsewhere, never, or twice differently: only what a restart can load again may be accepted.
+    "zone shared;", "zone shared 128k;", "zone alone;",
   };
 
   @TempDir Path dir;
@@ -50,7 +52,7 @@ class RestartPropertyTest {
     Path file = dir.resolve("upstream-" + repetition.getCurrentRepetition() + ".conf");
     int accepted = 0;
     try (UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).build()) {
-      for (int step = 0; step < 40; step++) {
+      for (int step = 0; step < 60; step++) {
         String name = name(random);
         Result result = random.nextInt(6) == 0 ? registry.deleteUpstream(name)
             : registry.updateUpstream(name, commands(random));
@@ -60,7 +62,7 @@ class RestartPropertyTest {
         }
       }
     }
-    assertThat(accepted).as("changes accepted with seed %s", seed).isGreaterThan(20);
+    assertThat(accepted).as("changes accepted with seed %s", seed).isGreaterThan(15);
   }
 
   private static void assertLoadsAgain(UpstreamRegistry registry, Path file, long seed, int step) {

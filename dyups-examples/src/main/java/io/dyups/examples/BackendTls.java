@@ -82,7 +82,7 @@ final class BackendTls {
         builder.ciphers(ciphers);
       }
     } catch (IllegalArgumentException e) {
-      throw new ConfigSyntaxException(e.getMessage(), at);
+      throw new ConfigSyntaxException(String.valueOf(e.getMessage()), at);
     }
     try {
       if (spec.verify()) {
@@ -104,7 +104,7 @@ final class BackendTls {
         builder.keyManager(key, chain);
       }
     } catch (PemFiles.PemException e) {
-      throw new ConfigSyntaxException(e.getMessage(), at);
+      throw new ConfigSyntaxException(String.valueOf(e.getMessage()), at);
     }
     if (!spec.sessionReuse()) {
       // Every engine has a key of its own: nothing to keep beyond the one just made.
@@ -207,7 +207,7 @@ final class BackendTls {
   static String failure(Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof PeerVerifier.Failure) {
-        return t.getMessage();
+        return String.valueOf(t.getMessage());
       }
     }
     if (isTimeout(cause)) {

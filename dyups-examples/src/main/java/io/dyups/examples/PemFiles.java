@@ -18,6 +18,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Certificates and private keys in PEM files, as nginx's {@code ssl_certificate}, {@code ssl_certificate_key},
@@ -139,7 +140,7 @@ final class PemFiles {
     }
 
     /** SEC 1's ECPrivateKey carries its curve in [0]; PKCS#8 wants it in the algorithm identifier. */
-    static byte[] ecPkcs8(byte[] sec1) {
+    static byte @Nullable [] ecPkcs8(byte[] sec1) {
       // ECPrivateKey ::= SEQUENCE { version INTEGER, privateKey OCTET STRING, [0] parameters, [1] publicKey }
       int at = contentStart(sec1, 0);
       int end = sec1.length;

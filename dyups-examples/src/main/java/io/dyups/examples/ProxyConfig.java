@@ -4,6 +4,7 @@ import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.Directive;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.NginxUnits;
+import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -39,7 +40,9 @@ record ProxyConfig(
     List<Path> upstreamSources,
     int workerProcesses,
     int workerConnections,
-    List<VirtualServer> servers) {
+    List<VirtualServer> servers,
+    @Nullable ResolverSpec resolver,
+    @Nullable Duration resolverTimeout) {
 
   /** The distinct TLS contexts toward backends of every location that proxies to {@code https://}. */
   List<BackendTls> backendTls() {
@@ -88,6 +91,7 @@ record ProxyConfig(
    * longest first, as nginx picks them).
    *
    * @param defaultServer {@code listen ... default_server}
+   * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
    * @param ssl {@code listen ... ssl}
    * @param tls the server's certificates and TLS settings (null: it names no ssl_certificate)
    * @param defaults the server level's settings, for requests answered before a location is known
@@ -95,6 +99,7 @@ record ProxyConfig(
   record VirtualServer(
       InetSocketAddress listen,
       boolean defaultServer,
+      boolean reusePort,
       boolean ssl,
       @Nullable ServerTls tls,
       List<String> names,
@@ -132,8 +137,32 @@ record ProxyConfig(
   /** One {@code log_format NAME [escape=default|json|none] STRING...;}. */
   record LogFormat(String name, Template template, Template.Escape escape) {}
 
-  /** The allow and deny rules of a context, in order; the first that matches decides (nginx's access module). */
-  record AccessRule(boolean allow, byte[] network, int prefixLength, String text) {
+  /**
+   * One allow or deny rule of a context; a context's rules are kept in order and the first that matches decides
+   * (nginx's access module). {@code network} is empty for {@code all}.
+   */
+  static final class AccessRule {
+    private final boolean allow;
+    private final byte[] network;
+    private final int prefixLength;
+    private final String text;
+
+    AccessRule(boolean allow, byte[] network, int prefixLength, String text) {
+      this.allow = allow;
+      this.network = network.clone();
+      this.prefixLength = prefixLength;
+      this.text = text;
+    }
+
+    boolean allow() {
+      return allow;
+    }
+
+    @Override
+    public String toString() {
+      return (allow ? "allow " : "deny ") + text;
+    }
+
     boolean matches(InetAddress address) {
       byte[] bytes = address.getAddress();
       if (network.length == 0) {
@@ -267,7 +296,8 @@ record ProxyConfig(
    */
   static ProxyConfig load(Path prefix, Path configFile) throws IOException {
     NginxConfig config = NginxConfig.load(configFile);
-    Path confDir = configFile.toAbsolutePath().normalize().getParent();
+    Path absolute = configFile.toAbsolutePath().normalize();
+    Path confDir = absolute.getParent() == null ? absolute.getRoot() : absolute.getParent();
     Builder builder = new Builder(prefix.toAbsolutePath().normalize(), configFile.toAbsolutePath().normalize());
     Directive http = null;
     for (Directive directive : config.directives()) {
@@ -278,11 +308,12 @@ record ProxyConfig(
           String target = directive.args().get(0);
           builder.errorLog = target.equals("stderr") ? null : builder.prefix.resolve(target).normalize();
           if (directive.args().size() == 2) {
-            builder.errorLogLevel = ServerLog.Level.parse(directive.args().get(1));
-            if (builder.errorLogLevel == null) {
+            ServerLog.Level level = ServerLog.Level.parse(directive.args().get(1));
+            if (level == null) {
               throw new ConfigSyntaxException("invalid log level \"" + directive.args().get(1) + "\"",
                   directive.argPositions().get(1));
             }
+            builder.errorLogLevel = level;
           }
         }
         case "pid", "worker_rlimit_nofile" -> simpleArgs(directive, 1, 1);
@@ -351,6 +382,29 @@ record ProxyConfig(
           builder.persistenceFile = confDir.resolve(directive.args().get(0)).toAbsolutePath().normalize();
         }
         case "dyups_trylock" -> builder.tryLock = flag(directive);
+        // For the upstreams' servers with resolve (ngx_http_upstream_zone_module takes the http block's).
+        case "resolver" -> {
+          if (builder.resolver != null) {
+            throw new ConfigSyntaxException("\"resolver\" directive is duplicate", directive.position());
+          }
+          simpleArgs(directive, 1, Integer.MAX_VALUE);
+          try {
+            builder.resolver = ResolverSpec.parse(directive.args());
+          } catch (IllegalArgumentException e) {
+            throw new ConfigSyntaxException(String.valueOf(e.getMessage()), directive.position());
+          }
+        }
+        case "resolver_timeout" -> {
+          if (builder.resolverTimeout != null) {
+            throw new ConfigSyntaxException("\"resolver_timeout\" directive is duplicate", directive.position());
+          }
+          simpleArgs(directive, 1, 1);
+          Duration timeout = NginxUnits.parseTime(directive.args().get(0));
+          if (timeout == null) {
+            throw invalidValue(directive);
+          }
+          builder.resolverTimeout = timeout;
+        }
         case "dyups_shm_zone_size" -> {
           simpleArgs(directive, 1, 1);
           long size = NginxUnits.parseSize(directive.args().get(0));
@@ -397,8 +451,9 @@ record ProxyConfig(
       Path prefix) {
     InetSocketAddress listen = null;
     boolean defaultServer = false;
+    boolean reusePort = false;
     boolean ssl = false;
-    Directive listenDirective = null;
+    @Nullable Directive listenDirective = null;
     List<String> names = new ArrayList<>();
     SettingsBuilder settings = new SettingsBuilder(http);
     List<Directive> locations = new ArrayList<>();
@@ -416,9 +471,11 @@ record ProxyConfig(
             String option = directive.args().get(i);
             if (option.equals("default_server") || option.equals("default")) {
               defaultServer = true;
+            } else if (option.equals("reuseport")) {
+              reusePort = true;
             } else if (option.equals("ssl")) {
               ssl = true;
-            } else if (!option.equals("reuseport") && !option.startsWith("backlog=")) {
+            } else if (!option.startsWith("backlog=")) {
               throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
                   directive.argPositions().get(i));
             }
@@ -445,7 +502,7 @@ record ProxyConfig(
       }
     }
     ServerTls.Spec tlsSpec = TlsDirectives.server(settings::tlsDirectives, settings.confDir(), server.position());
-    if (ssl && tlsSpec == null) {
+    if (ssl && tlsSpec == null && listenDirective != null) {
       throw new ConfigSyntaxException("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive",
           listenDirective.position());
     }
@@ -466,8 +523,8 @@ record ProxyConfig(
     built.sort(Comparator.comparing((Location l) -> !l.exact())
         .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
     ServerSettings serverSettings = settings.serverSettings();
-    return new VirtualServer(listen, defaultServer, ssl, tls, List.copyOf(names), List.copyOf(built), serverSettings,
-        settings.settings(prefix, formats, null), server.position());
+    return new VirtualServer(listen, defaultServer, reusePort, ssl, tls, List.copyOf(names), List.copyOf(built),
+        serverSettings, settings.settings(prefix, formats, null), server.position());
   }
 
   private static Location location(Directive location, SettingsBuilder server, Map<String, LogFormat> formats,
@@ -704,31 +761,33 @@ record ProxyConfig(
    */
   private static final class SettingsBuilder {
     @Nullable private final SettingsBuilder parent;
-    Integer proxyHttpVersion;
-    List<HeaderSetting> proxyHeaders;
-    Integer nextUpstream;
-    Integer nextUpstreamTries;
-    Duration nextUpstreamTimeout;
-    Duration proxyConnectTimeout;
-    Duration proxyReadTimeout;
-    Duration proxySendTimeout;
-    Duration clientBodyTimeout;
-    Duration sendTimeout;
-    Duration keepaliveTimeout;
-    Integer keepaliveRequests;
-    Long clientMaxBodySize;
-    List<AccessRule> accessRules;
-    List<AccessLogTarget> accessLogs;
-    String adminToken;
-    Duration clientHeaderTimeout;
-    Integer clientHeaderBufferSize;
-    int[] largeHeaderBuffers;
+    @Nullable Integer proxyHttpVersion;
+    @Nullable List<HeaderSetting> proxyHeaders;
+    @Nullable Integer nextUpstream;
+    @Nullable Integer nextUpstreamTries;
+    @Nullable Duration nextUpstreamTimeout;
+    @Nullable Duration proxyConnectTimeout;
+    @Nullable Duration proxyReadTimeout;
+    @Nullable Duration proxySendTimeout;
+    @Nullable Duration clientBodyTimeout;
+    @Nullable Duration sendTimeout;
+    @Nullable Duration keepaliveTimeout;
+    @Nullable Integer keepaliveRequests;
+    @Nullable Long clientMaxBodySize;
+    @Nullable List<AccessRule> accessRules;
+    @Nullable List<AccessLogTarget> accessLogs;
+    /** This level has {@code access_log off}: no access log here, whatever else the level names. */
+    boolean accessLogOff;
+    @Nullable String adminToken;
+    @Nullable Duration clientHeaderTimeout;
+    @Nullable Integer clientHeaderBufferSize;
+    int @Nullable [] largeHeaderBuffers;
     private final java.util.HashSet<String> seen = new java.util.HashSet<>();
     // The TLS directives written at this level, by name (TlsDirectives checks and merges them).
     private final Map<String, List<Directive>> tls = new java.util.HashMap<>();
     // The root level's: where relative certificate names start, and the contexts toward backends made so far.
-    Path confDir;
-    private Map<BackendTls.Spec, BackendTls> contexts;
+    @Nullable Path confDir;
+    private @Nullable Map<BackendTls.Spec, BackendTls> contexts;
 
     SettingsBuilder(@Nullable SettingsBuilder parent) {
       this.parent = parent;
@@ -843,7 +902,7 @@ record ProxyConfig(
               throw new ConfigSyntaxException("invalid parameter \"" + directive.args().get(1) + "\"",
                   directive.argPositions().get(1));
             }
-            accessLogs.add(null);
+            accessLogOff = true;
           } else {
             accessLogs.add(accessLog(directive, formats, prefix));
           }
@@ -908,16 +967,17 @@ record ProxyConfig(
     private static AccessLogTarget accessLog(Directive directive, Map<String, LogFormat> formats, Path prefix) {
       List<String> args = directive.args();
       Path path = prefix.resolve(args.get(0)).normalize();
-      LogFormat format = formats.get("combined");
+      LogFormat format = combined(formats);
       int bufferSize = 0;
       Duration flush = Duration.ZERO;
       for (int i = 1; i < args.size(); i++) {
         String arg = args.get(i);
         if (i == 1 && !arg.contains("=")) {
-          format = formats.get(arg);
-          if (format == null) {
+          LogFormat named = formats.get(arg);
+          if (named == null) {
             throw new ConfigSyntaxException("unknown log format \"" + arg + "\"", directive.argPositions().get(i));
           }
+          format = named;
         } else if (arg.startsWith("buffer=")) {
           long size = NginxUnits.parseSize(arg.substring(7));
           if (size <= 0 || size > 16 * 1024 * 1024) {
@@ -942,20 +1002,41 @@ record ProxyConfig(
       return new AccessLogTarget(path, format, bufferSize, flush);
     }
 
-    private <T> T get(java.util.function.Function<SettingsBuilder, T> field, T fallback) {
+    /** The value set at this level or the nearest one above it; null when none sets it. */
+    /** nginx's predefined format, put in every map of formats before any log_format. */
+    private static LogFormat combined(Map<String, LogFormat> formats) {
+      return java.util.Objects.requireNonNull(formats.get("combined"), "the combined format");
+    }
+
+    private <T> @Nullable T find(java.util.function.Function<SettingsBuilder, @Nullable T> field) {
       for (SettingsBuilder level = this; level != null; level = level.parent) {
         T value = field.apply(level);
         if (value != null) {
           return value;
         }
       }
-      return fallback;
+      return null;
+    }
+
+    private <T> T get(java.util.function.Function<SettingsBuilder, @Nullable T> field, T fallback) {
+      T value = find(field);
+      return value == null ? fallback : value;
+    }
+
+    /** The level whose access_log directives apply: this one or the nearest above with any; null when none has. */
+    private @Nullable SettingsBuilder accessLogLevel() {
+      for (SettingsBuilder level = this; level != null; level = level.parent) {
+        if (level.accessLogs != null) {
+          return level;
+        }
+      }
+      return null;
     }
 
     /** The TLS directives called {@code name} of the innermost level that has any, or null. */
     @Nullable
     List<Directive> tlsDirectives(String name) {
-      return get(b -> b.tls.get(name), null);
+      return find(b -> b.tls.get(name));
     }
 
     Path confDir() {
@@ -963,7 +1044,7 @@ record ProxyConfig(
       while (root.parent != null) {
         root = root.parent;
       }
-      return root.confDir;
+      return java.util.Objects.requireNonNull(root.confDir, "confDir");
     }
 
     Map<BackendTls.Spec, BackendTls> contexts() {
@@ -985,17 +1066,17 @@ record ProxyConfig(
 
     Settings settings(Path prefix, Map<String, LogFormat> formats, TlsDirectives.@Nullable UpstreamTls proxyTls) {
       List<HeaderSetting> headers = get(b -> b.proxyHeaders, List.of());
-      List<AccessLogTarget> logs = get(b -> b.accessLogs, null);
+      SettingsBuilder logLevel = accessLogLevel();
       List<AccessLogTarget> effectiveLogs;
-      if (logs == null) {
+      if (logLevel == null || logLevel.accessLogs == null) {
         // nginx's default: access_log logs/access.log combined.
-        effectiveLogs = List.of(new AccessLogTarget(prefix.resolve("logs/access.log"), formats.get("combined"), 0,
+        effectiveLogs = List.of(new AccessLogTarget(prefix.resolve("logs/access.log"), combined(formats), 0,
             Duration.ZERO));
-      } else if (logs.contains(null)) {
+      } else if (logLevel.accessLogOff) {
         // "access_log off" cancels every access_log of its level.
         effectiveLogs = List.of();
       } else {
-        effectiveLogs = List.copyOf(logs);
+        effectiveLogs = List.copyOf(logLevel.accessLogs);
       }
       return new Settings(
           get(b -> b.proxyHttpVersion, 10),
@@ -1013,7 +1094,7 @@ record ProxyConfig(
           get(b -> b.clientMaxBodySize, 1024L * 1024),
           List.copyOf(get(b -> b.accessRules, List.of())),
           effectiveLogs,
-          get(b -> b.adminToken, null),
+          find(b -> b.adminToken),
           proxyTls);
     }
   }
@@ -1021,9 +1102,9 @@ record ProxyConfig(
   private static final class Builder {
     final Path prefix;
     final Path configFile;
-    Path errorLog;
+    @Nullable Path errorLog;
     ServerLog.Level errorLogLevel = ServerLog.Level.ERROR;
-    Path persistenceFile;
+    @Nullable Path persistenceFile;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
     // nginx's default: one worker, so the seed's conf/nginx.conf (no worker_processes) gives the seed's answers in
@@ -1032,6 +1113,8 @@ record ProxyConfig(
     int workerConnections = DEFAULT_WORKER_CONNECTIONS;
     final List<Path> upstreamSources = new ArrayList<>();
     final List<VirtualServer> servers = new ArrayList<>();
+    @Nullable ResolverSpec resolver;
+    @Nullable Duration resolverTimeout;
 
     Builder(Path prefix, Path configFile) {
       this.prefix = prefix;
@@ -1042,7 +1125,8 @@ record ProxyConfig(
 
     ProxyConfig build() {
       return new ProxyConfig(prefix, configFile, errorLog, errorLogLevel, persistenceFile, tryLock, maxCommandsSize,
-          List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers));
+          List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers), resolver,
+          resolverTimeout);
     }
   }
 }

@@ -103,7 +103,7 @@ final class ProxyRequest {
   /** HTTP/1.0 to the backend and a chunked body: it is read whole and sent with a Content-Length. */
   private final boolean wholeBody;
 
-  private HttpRequest head;
+  private final HttpRequest head;
   // proxy_pass https: the name the backend's certificate is checked against (and sent as SNI).
   private String sslName = "";
   private boolean asksClose;
@@ -139,6 +139,7 @@ final class ProxyRequest {
     this.idempotent = !(method.equals("POST") || method.equals("LOCK") || method.equals("PATCH"));
     this.wholeBody = hasBody && declared < 0 && settings.proxyHttpVersion() == 10;
     this.bodyComplete = !hasBody;
+    this.head = requestHead();
   }
 
   void start() {
@@ -154,7 +155,6 @@ final class ProxyRequest {
     } else {
       selection.start(upstream.peers(), remote.getAddress(), null);
     }
-    head = requestHead();
     nextPeer();
   }
 
@@ -254,7 +254,7 @@ final class ProxyRequest {
   /** RFC 9110 7.6.1: headers the client's Connection header names end at this hop. */
   private static boolean namedIn(List<String> connection, CharSequence name) {
     for (String value : connection) {
-      for (String token : value.split(",")) {
+      for (String token : value.split(",", -1)) {
         if (AsciiString.contentEqualsIgnoreCase(name, token.trim())) {
           return true;
         }
@@ -313,17 +313,12 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
     TlsDirectives.UpstreamTls tls = settings.proxyTls();
-    SslHandler handshake = null;
-    if (tls != null) {
-      connection.tlsRoute = tlsRoute();
-      handshake = tls.context().newHandler(client.channel().alloc(), sslName, tls.serverName(), upstream.name(),
-          address, settings.proxyConnectTimeout().toMillis());
-    }
-    SslHandler ssl = handshake;
-    Channel channel = client.server.newBackendChannel(connection, settings, ssl);
-    connection.attach(channel);
+    SslHandler ssl = tls == null ? null : tls.context().newHandler(client.channel().alloc(), sslName,
+        tls.serverName(), upstream.name(), address, settings.proxyConnectTimeout().toMillis());
+    Channel channel = client.server.newBackendChannel(settings, ssl);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop, channel);
+    connection.tlsRoute = tlsRoute();
     connection.owner = this;
     backend = connection;
     loop.loop.register(channel).addListener(registered -> {
@@ -379,15 +374,15 @@ final class ProxyRequest {
     connection.owner = this;
     connection.requests++;
     connection.deadline(Deadlines.NEVER);
-    Channel channel = connection.channel();
     if (wholeBody && !bodyComplete) {
       // The head waits for the whole body, whose length it must carry.
       return;
     }
-    sendHead(channel);
+    sendHead(connection);
   }
 
-  private void sendHead(Channel channel) {
+  private void sendHead(BackendConnection connection) {
+    Channel channel = connection.channel();
     if (wholeBody) {
       head.headers().set(HeaderNames.CONTENT_LENGTH, bodyBytes);
     }
@@ -397,9 +392,9 @@ final class ProxyRequest {
     if (!hasBody) {
       // Nothing follows the head; the client's empty last piece is not waited for.
       channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
     } else {
-      writeBody(channel);
+      writeBody(connection);
       if (!bodyComplete && channel.isWritable() && !client.channel().config().isAutoRead()) {
         client.channel().config().setAutoRead(true);
       }
@@ -409,7 +404,8 @@ final class ProxyRequest {
   }
 
   /** Writes the body pieces the current backend has not had yet (flushed when the client's read ends). */
-  private void writeBody(Channel channel) {
+  private void writeBody(BackendConnection connection) {
+    Channel channel = connection.channel();
     backendDirty = true;
     if (replayable) {
       int i = 0;
@@ -430,10 +426,10 @@ final class ProxyRequest {
     }
     if (bodyComplete) {
       // The request is all out: proxy_read_timeout runs from here (and between reads).
-      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
     } else if (!channel.isWritable()) {
       client.channel().config().setAutoRead(false);
-      backend.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
     }
   }
 
@@ -468,10 +464,10 @@ final class ProxyRequest {
     }
     BackendConnection connection = backend;
     if (connection != null && connection.owner == this && connection.channel().isActive() && requestSent) {
-      writeBody(connection.channel());
+      writeBody(connection);
     } else if (connection != null && wholeBody && bodyComplete && connection.channel().isActive()
         && connectedAt >= 0) {
-      sendHead(connection.channel());
+      sendHead(connection);
     } else if (bodyBytes > PENDING_LIMIT && !bodyComplete) {
       client.channel().config().setAutoRead(false);
     }
@@ -580,7 +576,7 @@ final class ProxyRequest {
     headerAt = System.nanoTime();
     connection.deadline(headerAt + settings.proxyReadTimeout().toNanos());
     int bit = NextUpstream.forStatus(status);
-    if (bit != 0 && (settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+    if (bit != 0 && (settings.nextUpstream() & bit) != 0 && mayRetry()) {
       // proxy_next_upstream http_5xx/403/404/429: this answer is dropped with its connection and the next peer asked.
       peerEntry(status);
       boolean failure = status != 403 && status != 404;
@@ -606,7 +602,7 @@ final class ProxyRequest {
     if ((present & 1) != 0) {
       // RFC 9110 7.6.1: what the Connection header names ends here too.
       for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-        for (String token : value.split(",")) {
+        for (String token : value.split(",", -1)) {
           String name = token.trim();
           if (!name.isEmpty()) {
             headers.remove(name);
@@ -756,16 +752,16 @@ final class ProxyRequest {
     if (connection != null) {
       closeBackend(connection);
     }
-    if (failure == Failure.ERROR && wasPooled && nothingBack && !freshRetry && canResend()) {
+    Peer tried = peer;
+    if (failure == Failure.ERROR && wasPooled && nothingBack && !freshRetry && canResend() && tried != null) {
       freshRetry = true;
       connectedAt = -1;
       requestSent = false;
-      connect(peer);
+      connect(tried);
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"" + scheme() + (peer == null ? "" : peer.address())
-        + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + (tried == null ? "" : tried) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
@@ -775,7 +771,7 @@ final class ProxyRequest {
       case TIMEOUT -> NextUpstream.TIMEOUT;
       case INVALID_HEADER -> NextUpstream.INVALID_HEADER;
     };
-    if ((settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+    if ((settings.nextUpstream() & bit) != 0 && mayRetry()) {
       nextPeer();
     } else {
       fail(failure);
@@ -783,7 +779,7 @@ final class ProxyRequest {
   }
 
   /** Whether the request may go to another peer (ngx_http_upstream_next's conditions, beside the mask). */
-  private boolean mayRetry(int bit) {
+  private boolean mayRetry() {
     if (done) {
       return false;
     }
@@ -878,8 +874,12 @@ final class ProxyRequest {
 
   /** Ends this peer's entry in $upstream_status and the $upstream_*_time lists. */
   private void peerEntry(int status) {
+    Peer tried = peer;
+    if (tried == null) {
+      return;
+    }
     long now = System.nanoTime();
-    exchange.upstreamDone(peer.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+    exchange.upstreamDone(tried, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }
 }

@@ -71,7 +71,7 @@ final class ServerTls {
       keys = KeyManagerFactory.getInstance("PKIX");
       keys.init(store, NO_PASSWORD);
     } catch (PemFiles.PemException e) {
-      throw new ConfigSyntaxException(e.getMessage(), at);
+      throw new ConfigSyntaxException(String.valueOf(e.getMessage()), at);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new ConfigSyntaxException("cannot use the certificates: " + e.getMessage(), at);
     }

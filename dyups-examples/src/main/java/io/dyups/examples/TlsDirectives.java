@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -83,7 +84,7 @@ final class TlsDirectives {
         try {
           TlsOptions.ciphers(directive.args().get(0));
         } catch (IllegalArgumentException e) {
-          throw new ConfigSyntaxException(e.getMessage(), directive.argPositions().get(0));
+          throw new ConfigSyntaxException(String.valueOf(e.getMessage()), directive.argPositions().get(0));
         }
       }
       case "ssl_session_cache" -> {
@@ -192,7 +193,8 @@ final class TlsDirectives {
         text(lookup, "ssl_ciphers", TlsOptions.DEFAULT_SERVER_CIPHERS),
         flag(lookup, "ssl_prefer_server_ciphers", false),
         cache == null ? 1 : sessionCacheSize(cache.get(0)),
-        timeout == null ? DEFAULT_SESSION_TIMEOUT : NginxUnits.parseTime(timeout.get(0).args().get(0)),
+        timeout == null ? DEFAULT_SESSION_TIMEOUT
+            : Objects.requireNonNull(NginxUnits.parseTime(timeout.get(0).args().get(0)), "checked when set"),
         position);
   }
 

@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,9 +31,18 @@ class ProxyScenarioTest {
   private int echo8089;
   private final List<TestBackend> backends = new ArrayList<>();
 
+  // Ports this JVM handed out: the kernel may give a just-closed port again, and two listeners of one test on the
+  // same port would share it (an admin POST answered by an echo server).
+  private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
+
+  /** A port free now and never handed out before in this JVM. */
   static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        if (handedOut.add(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      }
     }
   }
 
@@ -155,6 +166,25 @@ class ProxyScenarioTest {
     RawHttp.Response refused = adminCall("POST", "/upstream/named", "server nothing.invalid:" + echo8088 + ";");
     assertThat(refused.status()).isEqualTo(400);
     assertThat(refused.body()).isEqualTo("host not found in upstream \"nothing.invalid:" + echo8088 + "\"");
+  }
+
+  @Test
+  void theHttpBlocksResolverServesUpstreamsWithResolve() throws Exception {
+    String upstream = "zone z 64k; server localhost:" + echo8089 + " resolve;";
+    RawHttp.Response refused = adminCall("POST", "/upstream/dynamic", upstream);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.body())
+        .isEqualTo("no resolver defined to resolve names at run time in upstream \"dynamic\"");
+
+    // A resolver that never answers: the name is accepted without peers, as nginx accepts it, and says why.
+    restart("resolver 127.0.0.1:" + freePort() + " valid=30s; resolver_timeout 500ms;");
+    RawHttp.Response accepted = adminCall("POST", "/upstream/dynamic", upstream);
+
+    assertThat(accepted.status()).isEqualTo(200);
+    assertThat(proxy.registry().find("dynamic").hosts()).singleElement().satisfies(host -> {
+      assertThat(host.state()).isEqualTo(io.dyups.core.HostStatus.State.FAILED);
+      assertThat(host.error()).isEqualTo("Operation timed out");
+    });
   }
 
   @Test
