@@ -3,6 +3,7 @@ package io.dyups.admin;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
 import io.dyups.core.Result;
 import io.dyups.core.Upstream;
@@ -31,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * GET    /list             names, one per line               200, or 204 when there are none
  * GET    /detail           name, "server ADDRESS" lines, ""  200, or 204 when there are none
  * GET    /upstream/NAME    "server ADDRESS" lines            200, or 404
+ *                          (and "# NAME:PORT stale: could not be resolved (ERROR), ..." for a host name that
+ *                          does not resolve now)
  * POST   /upstream/NAME    commands in the body              200 "success", 204 for an empty body,
  *                                                            400 with the parser's message, 409, 413, 500
  * DELETE /upstream/NAME                                      200 "success", 404
@@ -173,9 +176,20 @@ public final class AdminHandler {
   }
 
   // As dyups lists a server: by its peer's name, the address connected to (one line per address of a host name).
+  // Then a comment line for each host name that does not resolve now, in nginx's words ("NAME could not be
+  // resolved (ERROR)", ngx_http_upstream_zone_resolve_handler) with the state the JSON gives: its peers above are
+  // the last answer's (stale), or it has none. A reader of "server" lines skips it; a human sees why.
   private static void appendServers(StringBuilder out, Upstream upstream) {
     for (Peer peer : upstream.peers().asList()) {
       out.append("server ").append(peer).append('\n');
+    }
+    for (HostStatus host : upstream.hosts()) {
+      if (host.state() != HostStatus.State.RESOLVED) {
+        out.append("# ").append(host.server().address()).append(' ')
+            .append(host.state().name().toLowerCase(Locale.ROOT)).append(": could not be resolved (")
+            .append(host.error().isEmpty() ? "not looked up yet" : host.error()).append("), ")
+            .append(host.addresses().isEmpty() ? "no addresses" : "its last addresses kept").append('\n');
+      }
     }
   }
 
