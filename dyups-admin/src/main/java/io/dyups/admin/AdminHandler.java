@@ -65,12 +65,15 @@ public final class AdminHandler {
   private final byte @Nullable [] token;
   private final long maxBodySize;
   private final PlusApi plusApi;
+  // Set when this handler answers NGINX Plus's API only, below this path (the location of nginx's api directive).
+  private final @Nullable String plusApiPrefix;
 
   private AdminHandler(Builder builder) {
     this.registry = builder.registry;
     this.token = builder.token == null ? null : builder.token.getBytes(StandardCharsets.UTF_8);
     this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
-    this.plusApi = PlusApi.of(registry, true, maxBodySize);
+    this.plusApi = PlusApi.of(registry, builder.plusApiPrefix == null || builder.plusApiWrite, maxBodySize);
+    this.plusApiPrefix = builder.plusApiPrefix;
   }
 
   /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
@@ -99,6 +102,10 @@ public final class AdminHandler {
           Map.of("WWW-Authenticate", "Bearer realm=\"dyups\"", "Content-Type", AdminResponse.TEXT),
           "unauthorized\n".getBytes(StandardCharsets.UTF_8));
     }
+    String prefix = plusApiPrefix;
+    if (prefix != null) {
+      return plusApi.handle(belowApi(request, prefix));
+    }
     List<String> path = AdminPath.segments(request.target());
     if (path != null && PlusApi.serves(path)) {
       return plusApi.handle(request, path.subList(1, path.size()));
@@ -110,6 +117,21 @@ public final class AdminHandler {
       case "POST" -> post(path, request);
       default -> AdminResponse.empty(405);
     };
+  }
+
+  /**
+   * {@code request} with its target below {@code /api/} instead of below {@code prefix}: as NGINX Plus's api
+   * directive, the part of the path after the location's is the API's ({@code location /stats/ { api; }} serves
+   * {@code /stats/9/http/upstreams}). A target outside {@code prefix} stays as it is (and is 404).
+   */
+  private static AdminRequest belowApi(AdminRequest request, String prefix) {
+    String target = request.target();
+    if (!target.startsWith(prefix)) {
+      return request;
+    }
+    String rest = target.substring(prefix.length());
+    String below = "/api/" + (rest.startsWith("/") ? rest.substring(1) : rest);
+    return new AdminRequest(request.method(), below, request.headers(), request.body(), request.contentLength());
   }
 
   private AdminResponse get(List<String> path, boolean json, AdminRequest request) {
@@ -392,6 +414,8 @@ public final class AdminHandler {
     private final UpstreamRegistry registry;
     @Nullable private String token;
     private long maxBodySize;
+    @Nullable private String plusApiPrefix;
+    private boolean plusApiWrite;
 
     private Builder(UpstreamRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
@@ -409,6 +433,18 @@ public final class AdminHandler {
     public Builder maxBodySize(long bytes) {
       checkArgument(bytes > 0, "maxBodySize must be > 0: %s", bytes);
       this.maxBodySize = bytes;
+      return this;
+    }
+
+    /**
+     * Answers NGINX Plus's API only ({@link PlusApi}), as its {@code api [write=on];} directive in {@code location
+     * PREFIX}: the path after {@code prefix} is the API's ({@code PREFIX/9/http/upstreams}); read-only, changes
+     * 405 {@code MethodDisabled}, unless {@code write}. Without this, the handler answers dyups's interface and the
+     * API under {@code /api/} with writes on.
+     */
+    public Builder plusApiOnly(String prefix, boolean write) {
+      this.plusApiPrefix = requireNonNull(prefix, "prefix");
+      this.plusApiWrite = write;
       return this;
     }
 

@@ -59,7 +59,8 @@ final class ProxyServer implements AutoCloseable {
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
   private final HealthChecker healthChecker;
-  private final Map<String, AdminHandler> admins = new HashMap<>();
+  // Asked for by every event loop.
+  private final Map<String, AdminHandler> admins = new ConcurrentHashMap<>();
   private final ServerLog errorLog;
   private final AccessLog accessLog;
   private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
@@ -381,10 +382,14 @@ final class ProxyServer implements AutoCloseable {
       }
       for (VirtualServer server : listener.servers()) {
         for (Location location : server.locations()) {
-          if (location.handler() instanceof ProxyConfig.DyupsInterface && location.settings().accessRules().isEmpty()
+          boolean changes = location.handler() instanceof ProxyConfig.DyupsInterface
+              || location.handler() instanceof ProxyConfig.PlusApiHandler api && api.write();
+          if (changes && location.settings().accessRules().isEmpty()
               && location.settings().adminToken() == null) {
             SourcePosition at = location.position();
-            errorLog.warn("dyups_interface in " + at.file() + ":" + at.line() + " is reachable from any address on "
+            String directive = location.handler() instanceof ProxyConfig.DyupsInterface ? "dyups_interface"
+                : "api write=on";
+            errorLog.warn(directive + " in " + at.file() + ":" + at.line() + " is reachable from any address on "
                 + describe(listener.address()) + " with neither allow/deny nor dyups_interface_token: anyone who "
                 + "reaches the port can change the upstreams");
           }
@@ -421,6 +426,21 @@ final class ProxyServer implements AutoCloseable {
       AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
       if (!key.isEmpty()) {
         builder.bearerToken(key);
+      }
+      return builder.build();
+    });
+  }
+
+  /**
+   * The handler of NGINX Plus's {@code api} directive in the location at {@code path}, for a location's token
+   * (null: none).
+   */
+  AdminHandler plusApi(@Nullable String token, String path, boolean write) {
+    return admins.computeIfAbsent((token == null ? "" : token) + "\0api\0" + path + "\0" + write, key -> {
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .plusApiOnly(path, write);
+      if (token != null) {
+        builder.bearerToken(token);
       }
       return builder.build();
     });
