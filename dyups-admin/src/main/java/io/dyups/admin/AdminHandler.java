@@ -17,10 +17,12 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,6 +69,8 @@ public final class AdminHandler {
   private final PlusApi plusApi;
   // Set when this handler answers NGINX Plus's API only, below this path (the location of nginx's api directive).
   private final @Nullable String plusApiPrefix;
+  // Paths the application answers itself (Builder.route), by exact path.
+  private final Map<String, Function<AdminRequest, AdminResponse>> routes;
 
   private AdminHandler(Builder builder) {
     this.registry = builder.registry;
@@ -74,6 +78,7 @@ public final class AdminHandler {
     this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
     this.plusApi = PlusApi.of(registry, builder.plusApiPrefix == null || builder.plusApiWrite, maxBodySize);
     this.plusApiPrefix = builder.plusApiPrefix;
+    this.routes = Map.copyOf(builder.routes);
   }
 
   /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
@@ -105,6 +110,14 @@ public final class AdminHandler {
     String prefix = plusApiPrefix;
     if (prefix != null) {
       return plusApi.handle(belowApi(request, prefix));
+    }
+    if (!routes.isEmpty()) {
+      String target = request.target();
+      int query = target.indexOf('?');
+      Function<AdminRequest, AdminResponse> route = routes.get(query < 0 ? target : target.substring(0, query));
+      if (route != null) {
+        return request.method().equals("GET") ? route.apply(request) : AdminResponse.empty(405);
+      }
     }
     List<String> path = AdminPath.segments(request.target());
     if (path != null && PlusApi.serves(path)) {
@@ -416,6 +429,7 @@ public final class AdminHandler {
     private long maxBodySize;
     @Nullable private String plusApiPrefix;
     private boolean plusApiWrite;
+    private final Map<String, Function<AdminRequest, AdminResponse>> routes = new HashMap<>();
 
     private Builder(UpstreamRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
@@ -445,6 +459,19 @@ public final class AdminHandler {
     public Builder plusApiOnly(String prefix, boolean write) {
       this.plusApiPrefix = requireNonNull(prefix, "prefix");
       this.plusApiWrite = write;
+      return this;
+    }
+
+    /**
+     * Answers GET requests of {@code path} (exactly, as sent, before the query) with {@code handler}, behind the
+     * same token, ahead of dyups's interface: the place for an application's own page such as Prometheus's {@code
+     * /metrics}. Other methods on that path are 405.
+     *
+     * @throws IllegalArgumentException if {@code path} does not start with {@code /}
+     */
+    public Builder route(String path, Function<AdminRequest, AdminResponse> handler) {
+      checkArgument(path.startsWith("/"), "path must start with /: %s", path);
+      routes.put(path, requireNonNull(handler, "handler"));
       return this;
     }
 

@@ -243,6 +243,11 @@ public final class Peer {
     DOWN,
     /** Taken out for {@code max_fails} failures within {@code fail_timeout}, in some worker. */
     UNAVAIL,
+    /**
+     * Down until its first active health check passes: a server of an upstream whose {@code check} says {@code
+     * default_down=true} (Tengine's default), not checked yet, as NGINX Plus's {@code mandatory} health checks.
+     */
+    CHECKING,
     /** Marked down by an active health check ({@link #isHealthy()} false). */
     UNHEALTHY;
 
@@ -254,7 +259,7 @@ public final class Peer {
 
   /**
    * The peer's state now, in NGINX Plus's order of precedence: {@code down} as written, {@code drain} as written,
-   * unhealthy, unavail, up.
+   * checking, unhealthy, unavail, up.
    */
   public State state() {
     if (spec.down()) {
@@ -263,8 +268,14 @@ public final class Peer {
     if (spec.drain()) {
       return State.DRAINING;
     }
-    if (!isHealthy()) {
-      return State.UNHEALTHY;
+    group.lock.lock();
+    try {
+      if (state.checkDown) {
+        return state.lastPassed == null && state.checks == 0 && state.startedDown ? State.CHECKING
+            : State.UNHEALTHY;
+      }
+    } finally {
+      group.lock.unlock();
     }
     return isOut() ? State.UNAVAIL : State.UP;
   }

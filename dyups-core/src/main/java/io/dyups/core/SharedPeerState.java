@@ -27,6 +27,8 @@ final class SharedPeerState {
   long checksFailed;
   long unhealthy;
   @Nullable Boolean lastPassed;
+  // Made down by default_down=true: NGINX Plus's "checking" until the first check.
+  final boolean startedDown;
   // While checkDown: the epoch milliseconds it began, else -1; and the milliseconds of the periods that ended.
   long checkDownSinceMillis = -1;
   long checkDowntimeMillis;
@@ -44,6 +46,7 @@ final class SharedPeerState {
     if (checkDown) {
       checkDownSinceMillis = nowMillis;
     }
+    this.startedDown = checkDown;
   }
 
   /**

@@ -235,6 +235,20 @@ class PeerStatisticsTest {
   }
 
   @Test
+  void aServerDownByDefaultIsCheckingUntilItsFirstCheckThenUnhealthyOrUp() {
+    update("server 10.0.0.1:80; server 10.0.0.2:80; check interval=1000 fall=1 rise=1 default_down=true;");
+    HealthCheck check = registry.find("u").definition().healthCheck();
+    assertThat(peer(0).state()).isEqualTo(Peer.State.CHECKING);
+
+    HealthChecker.record(peer(0), check, false);
+    HealthChecker.record(peer(1), check, true);
+
+    assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
+    assertThat(peer(1).state()).isEqualTo(Peer.State.UP);
+    assertThat(peer(1).statistics().healthChecks().unhealthy()).isZero();
+  }
+
+  @Test
   void anUpdateThatKeepsTheServerKeepsItsStatisticsAndANewServerStartsFromZero() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));

@@ -1,6 +1,7 @@
 package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
+import io.dyups.admin.AdminResponse;
 import io.dyups.core.HealthChecker;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.dns.DnsHostResolver;
@@ -8,9 +9,12 @@ import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
+import io.dyups.micrometer.UpstreamMetrics;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -29,6 +33,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,6 +63,9 @@ final class ProxyServer implements AutoCloseable {
 
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  // Prometheus's text exposition format, as PrometheusMeterRegistry.scrape() writes it.
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   private final HealthChecker healthChecker;
   // Asked for by every event loop.
   private final Map<String, AdminHandler> admins = new ConcurrentHashMap<>();
@@ -129,6 +137,9 @@ final class ProxyServer implements AutoCloseable {
     this.dns = dns;
     this.errorLog = errorLog;
     this.trafficThreads = trafficThreads;
+    // The peers' statistics, as Prometheus reads them from the admin server's /metrics.
+    this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    UpstreamMetrics.of(registry).bindTo(prometheus);
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
     this.healthChecker = HealthChecker.builder(registry).start();
     this.transport = Transport.best();
@@ -423,7 +434,9 @@ final class ProxyServer implements AutoCloseable {
   /** The admin handler for a location's token (null: none). */
   AdminHandler admin(@Nullable String token) {
     return admins.computeIfAbsent(token == null ? "" : token, key -> {
-      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .route("/metrics", request -> new AdminResponse(200, Map.of("Content-Type", PROMETHEUS_TEXT),
+              prometheus.scrape().getBytes(StandardCharsets.UTF_8)));
       if (!key.isEmpty()) {
         builder.bearerToken(key);
       }
@@ -524,6 +537,7 @@ final class ProxyServer implements AutoCloseable {
     accessLog.close();
     healthChecker.close();
     registry.close();
+    prometheus.close();
     dns.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();

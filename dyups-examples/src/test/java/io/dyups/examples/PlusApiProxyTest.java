@@ -22,11 +22,12 @@ class PlusApiProxyTest {
   private ProxyServer proxy;
   private int front;
   private int api;
+  private int admin;
 
   @BeforeEach
   void start() throws IOException {
     front = ProxyScenarioTest.freePort();
-    int admin = ProxyScenarioTest.freePort();
+    admin = ProxyScenarioTest.freePort();
     int echo8088 = ProxyScenarioTest.freePort();
     int echo8089 = ProxyScenarioTest.freePort();
     api = ProxyScenarioTest.freePort();
@@ -74,6 +75,27 @@ class PlusApiProxyTest {
     assertThat(upstream.status()).isEqualTo(200);
     assertThat(upstream.body()).contains("\"requests\":3,\"responses\":{\"1xx\":0,\"2xx\":3,\"3xx\":0,\"4xx\":0,"
         + "\"5xx\":0,\"total\":3}");
+  }
+
+  @Test
+  void theAdminServerServesThePeersMetersAsPrometheusText() throws Exception {
+    for (int i = 0; i < 2; i++) {
+      assertThat(RawHttp.request(front, "GET", "/", "host2", null).status()).isEqualTo(200);
+    }
+    awaitStatistics("host2", 2);
+
+    RawHttp.Response metrics = RawHttp.request(admin, "GET", "/metrics", "127.0.0.1", null);
+
+    assertThat(metrics.status()).isEqualTo(200);
+    assertThat(metrics.headers().get("content-type")).startsWith("text/plain; version=0.0.4");
+    String server = proxy.registry().find("host2").peers().asList().get(0).toString();
+    String id = Integer.toString(proxy.registry().find("host2").servers().get(0).id());
+    String labels = "id=\"" + id + "\",server=\"" + server + "\",";
+    assertThat(metrics.body()).contains(
+        "dyups_peer_requests_total{" + labels + "upstream=\"host2\"} 2.0",
+        "dyups_peer_responses_total{" + labels + "status=\"2xx\",upstream=\"host2\"} 2.0",
+        "dyups_peer_state{" + labels + "upstream=\"host2\"} 1.0");
+    assertThat(RawHttp.request(admin, "GET", "/list", "127.0.0.1", null).body()).isEqualTo("host1\nhost2\n");
   }
 
   @Test

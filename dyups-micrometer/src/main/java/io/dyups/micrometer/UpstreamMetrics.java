@@ -216,6 +216,7 @@ public final class UpstreamMetrics implements MeterBinder {
       case DRAINING -> 2;
       case DOWN -> 3;
       case UNAVAIL -> 4;
+      case CHECKING -> 5;
       case UNHEALTHY -> 6;
     };
   }

@@ -164,6 +164,7 @@ class UpstreamMetricsTest {
     assertThat(UpstreamMetrics.stateNumber(Peer.State.DRAINING)).isEqualTo(2);
     assertThat(UpstreamMetrics.stateNumber(Peer.State.DOWN)).isEqualTo(3);
     assertThat(UpstreamMetrics.stateNumber(Peer.State.UNAVAIL)).isEqualTo(4);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.CHECKING)).isEqualTo(5);
     assertThat(UpstreamMetrics.stateNumber(Peer.State.UNHEALTHY)).isEqualTo(6);
   }
 }
