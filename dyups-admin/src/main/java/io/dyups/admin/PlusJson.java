@@ -148,8 +148,9 @@ final class PlusJson {
     json.writeNumberField("checks", checks.checks());
     json.writeNumberField("fails", checks.fails());
     json.writeNumberField("unhealthy", checks.unhealthy());
-    if (checks.lastPassed() != null) {
-      json.writeBooleanField("last_passed", checks.lastPassed());
+    Boolean lastPassed = checks.lastPassed();
+    if (lastPassed != null) {
+      json.writeBooleanField("last_passed", lastPassed);
     }
     json.writeEndObject();
     json.writeNumberField("downtime", stats.downtime().toMillis());

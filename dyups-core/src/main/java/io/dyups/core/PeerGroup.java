@@ -380,7 +380,6 @@ public final class PeerGroup {
     boolean reported = selection.reported;
     // Only a failure, or figures to date, need the clock.
     long nanos = failed || reported ? clock.read() : 0;
-    long now = nanos / 1_000_000_000L;
     workerLock.lock();
     try {
       counters.releases++;
@@ -398,7 +397,7 @@ public final class PeerGroup {
         return;
       }
       if (failed) {
-        counters.failed(now, nanos / 1_000_000L);
+        counters.failed(nanos / 1_000_000_000L, nanos / 1_000_000L);
       } else {
         counters.succeeded();
       }
