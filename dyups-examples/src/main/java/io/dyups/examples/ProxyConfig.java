@@ -79,6 +79,9 @@ record ProxyConfig(
   /** {@code dyups_interface;} */
   record DyupsInterface() implements Handler {}
 
+  /** NGINX Plus's {@code api [write=on|off];}: its upstream API below the location, read-only unless {@code write}. */
+  record PlusApiHandler(boolean write) implements Handler {}
+
   /** How a location matches a path: a prefix, or {@code =} an exact path. */
   record Location(String path, boolean exact, Handler handler, Settings settings, SourcePosition position) {
     boolean matches(String requestPath) {
@@ -120,7 +123,8 @@ record ProxyConfig(
 
     /** True when a location serves {@code dyups_interface}: the server then runs apart from traffic. */
     boolean isAdmin() {
-      return locations.stream().anyMatch(l -> l.handler() instanceof DyupsInterface);
+      return locations.stream().anyMatch(l -> l.handler() instanceof DyupsInterface
+          || l.handler() instanceof PlusApiHandler);
     }
   }
 
@@ -572,6 +576,7 @@ record ProxyConfig(
           simpleArgs(directive, 0, 0);
           next = new DyupsInterface();
         }
+        case "api" -> next = plusApi(directive);
         default -> {
           if (ANY_LEVEL.contains(directive.name()) || TlsDirectives.PROXY.contains(directive.name())) {
             settings.set(directive, formats, prefix);
@@ -588,7 +593,7 @@ record ProxyConfig(
     }
     if (handler == null) {
       throw new ConfigSyntaxException(
-          "location \"" + path + "\" has no content handler (proxy_pass, echo, return or dyups_interface)",
+          "location \"" + path + "\" has no content handler (proxy_pass, echo, return, dyups_interface or api)",
           location.position());
     }
     TlsDirectives.UpstreamTls proxyTls = null;
@@ -597,6 +602,21 @@ record ProxyConfig(
           location.position());
     }
     return new Location(path, exact, handler, settings.settings(prefix, formats, proxyTls), location.position());
+  }
+
+  // NGINX Plus's ngx_http_api_module: "api;" is read-only, "api write=on;" takes changes too.
+  private static Handler plusApi(Directive directive) {
+    simpleArgs(directive, 0, 1);
+    if (directive.args().isEmpty()) {
+      return new PlusApiHandler(false);
+    }
+    String arg = directive.args().get(0);
+    return switch (arg) {
+      case "write=on" -> new PlusApiHandler(true);
+      case "write=off" -> new PlusApiHandler(false);
+      default -> throw new ConfigSyntaxException("invalid parameter \"" + arg + "\"",
+          directive.argPositions().get(0));
+    };
   }
 
   private static Handler proxyPass(Directive directive) {
@@ -740,7 +760,7 @@ record ProxyConfig(
   }
 
   private static final Set<String> KNOWN_ELSEWHERE = Set.of(
-      "proxy_pass", "echo", "return", "dyups_interface", "location", "server", "listen", "server_name",
+      "proxy_pass", "echo", "return", "dyups_interface", "api", "location", "server", "listen", "server_name",
       "upstream", "log_format", "dyups_upstream_conf", "dyups_trylock", "dyups_shm_zone_size",
       "dyups_read_msg_timeout", "worker_connections", "worker_processes", "events", "http", "daemon", "pid",
       "error_log", "client_header_timeout", "client_header_buffer_size", "large_client_header_buffers");

@@ -917,6 +917,10 @@ final class ProxyRequest {
       return;
     }
     long now = System.nanoTime();
+    if (headerAt >= 0 && !peerReported && status >= 100 && status <= 999) {
+      // The peer answered: its statistics count the response (NGINX Plus's responses, header_time, response_time).
+      selection.recordResponse(status, headerAt - peerStart, now - peerStart);
+    }
     exchange.upstreamDone(tried, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }

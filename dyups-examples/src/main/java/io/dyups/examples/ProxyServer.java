@@ -1,6 +1,7 @@
 package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
+import io.dyups.admin.AdminResponse;
 import io.dyups.core.HealthChecker;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.dns.DnsHostResolver;
@@ -8,9 +9,12 @@ import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
+import io.dyups.micrometer.UpstreamMetrics;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -30,6 +34,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,8 +64,12 @@ final class ProxyServer implements AutoCloseable {
 
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  // Prometheus's text exposition format, as PrometheusMeterRegistry.scrape() writes it.
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   private final HealthChecker healthChecker;
-  private final Map<String, AdminHandler> admins = new HashMap<>();
+  // Asked for by every event loop.
+  private final Map<String, AdminHandler> admins = new ConcurrentHashMap<>();
   private final ServerLog errorLog;
   private final AccessLog accessLog;
   private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
@@ -129,6 +138,9 @@ final class ProxyServer implements AutoCloseable {
     this.dns = dns;
     this.errorLog = errorLog;
     this.trafficThreads = trafficThreads;
+    // The peers' statistics, as Prometheus reads them from the admin server's /metrics.
+    this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    UpstreamMetrics.of(registry).bindTo(prometheus);
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
     this.healthChecker = HealthChecker.builder(registry).start();
     this.transport = Transport.best();
@@ -391,10 +403,14 @@ final class ProxyServer implements AutoCloseable {
       }
       for (VirtualServer server : listener.servers()) {
         for (Location location : server.locations()) {
-          if (location.handler() instanceof ProxyConfig.DyupsInterface && location.settings().accessRules().isEmpty()
+          boolean changes = location.handler() instanceof ProxyConfig.DyupsInterface
+              || location.handler() instanceof ProxyConfig.PlusApiHandler api && api.write();
+          if (changes && location.settings().accessRules().isEmpty()
               && location.settings().adminToken() == null) {
             SourcePosition at = location.position();
-            errorLog.warn("dyups_interface in " + at.file() + ":" + at.line() + " is reachable from any address on "
+            String directive = location.handler() instanceof ProxyConfig.DyupsInterface ? "dyups_interface"
+                : "api write=on";
+            errorLog.warn(directive + " in " + at.file() + ":" + at.line() + " is reachable from any address on "
                 + describe(listener.address()) + " with neither allow/deny nor dyups_interface_token: anyone who "
                 + "reaches the port can change the upstreams");
           }
@@ -432,9 +448,26 @@ final class ProxyServer implements AutoCloseable {
   /** The admin handler for a location's token (null: none). */
   AdminHandler admin(@Nullable String token) {
     return admins.computeIfAbsent(token == null ? "" : token, key -> {
-      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .route("/metrics", request -> new AdminResponse(200, Map.of("Content-Type", PROMETHEUS_TEXT),
+              prometheus.scrape().getBytes(StandardCharsets.UTF_8)));
       if (!key.isEmpty()) {
         builder.bearerToken(key);
+      }
+      return builder.build();
+    });
+  }
+
+  /**
+   * The handler of NGINX Plus's {@code api} directive in the location at {@code path}, for a location's token
+   * (null: none).
+   */
+  AdminHandler plusApi(@Nullable String token, String path, boolean write) {
+    return admins.computeIfAbsent((token == null ? "" : token) + "\0api\0" + path + "\0" + write, key -> {
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .plusApiOnly(path, write);
+      if (token != null) {
+        builder.bearerToken(token);
       }
       return builder.build();
     });
@@ -518,6 +551,7 @@ final class ProxyServer implements AutoCloseable {
     accessLog.close();
     healthChecker.close();
     registry.close();
+    prometheus.close();
     dns.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();
