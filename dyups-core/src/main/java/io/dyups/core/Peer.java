@@ -271,7 +271,7 @@ public final class Peer {
     group.lock.lock();
     try {
       if (state.checkDown) {
-        return state.lastPassed == null && state.checks == 0 && state.startedDown ? State.CHECKING
+        return state.startedDown && !state.checkedOnce ? State.CHECKING
             : State.UNHEALTHY;
       }
     } finally {

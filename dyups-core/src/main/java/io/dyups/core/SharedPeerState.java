@@ -27,8 +27,10 @@ final class SharedPeerState {
   long checksFailed;
   long unhealthy;
   @Nullable Boolean lastPassed;
-  // Made down by default_down=true: NGINX Plus's "checking" until the first check.
+  // Made down by default_down=true: NGINX Plus's "checking" until the first check (checkedOnce, which a reset of
+  // the statistics leaves as it is).
   final boolean startedDown;
+  boolean checkedOnce;
   // While checkDown: the epoch milliseconds it began, else -1; and the milliseconds of the periods that ended.
   long checkDownSinceMillis = -1;
   long checkDowntimeMillis;
