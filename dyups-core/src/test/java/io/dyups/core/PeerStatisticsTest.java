@@ -246,6 +246,8 @@ class PeerStatisticsTest {
     assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
     assertThat(peer(1).state()).isEqualTo(Peer.State.UP);
     assertThat(peer(1).statistics().healthChecks().unhealthy()).isZero();
+    registry.find("u").peers().resetStatistics();
+    assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
   }
 
   @Test
