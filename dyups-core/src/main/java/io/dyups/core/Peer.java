@@ -121,36 +121,36 @@ public final class Peer {
     group.lock.lock();
     try {
       total.add(state.retired);
-      long requests = state.retiredRequests;
-      long active = 0;
-      long downtime = state.retiredDowntimeMillis;
-      long downstart = Long.MAX_VALUE;
-      // As SharedPeerState.eachWorker, with sums a lambda could not keep.
-      for (WorkerPeerCounters worker : counters) {
-        if (worker == null || worker.owner == null) {
-          continue;
-        }
-        BalancingLock lock = worker.owner.lock;
-        lock.lock();
-        try {
-          total.add(worker.traffic);
-          requests += worker.requests();
-          active += worker.conns;
-          long workerDowntime = worker.traffic.downtimeMillis;
-          long since = worker.traffic.downSinceMillis;
-          if (since >= 0) {
-            if (worker.isFailed(nowSeconds, group)) {
-              workerDowntime += Math.max(0, nowMillis - since);
-              downstart = Math.min(downstart, since);
-            } else {
-              workerDowntime += Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - since);
-            }
-          }
-          downtime = Math.max(downtime, workerDowntime);
-        } finally {
-          lock.unlock();
-        }
+      // What the workers add up to; a holder, since the lambda cannot change locals.
+      final class Sums {
+        long requests = state.retiredRequests;
+        long active;
+        long downtime = state.retiredDowntimeMillis;
+        long downstart = Long.MAX_VALUE;
       }
+      Sums sums = new Sums();
+      // The state's counters, not this peer's: after a change of the number of workers, those of an older peer
+      // are counted in state.retired.
+      SharedPeerState.eachWorker(state.counters, worker -> {
+        total.add(worker.traffic);
+        sums.requests += worker.requests();
+        sums.active += worker.conns;
+        long workerDowntime = worker.traffic.downtimeMillis;
+        long since = worker.traffic.downSinceMillis;
+        if (since >= 0) {
+          if (worker.isFailed(nowSeconds, group)) {
+            workerDowntime += Math.max(0, nowMillis - since);
+            sums.downstart = Math.min(sums.downstart, since);
+          } else {
+            workerDowntime += Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - since);
+          }
+        }
+        sums.downtime = Math.max(sums.downtime, workerDowntime);
+      });
+      long requests = sums.requests;
+      long active = sums.active;
+      long downtime = sums.downtime;
+      long downstart = sums.downstart;
       long checkDowntime = state.checkDowntimeMillis;
       if (state.checkDownSinceMillis >= 0) {
         checkDowntime += Math.max(0, nowMillis - state.checkDownSinceMillis);
