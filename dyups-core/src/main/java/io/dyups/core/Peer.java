@@ -156,11 +156,18 @@ public final class Peer {
         checkDowntime += Math.max(0, nowMillis - state.checkDownSinceMillis);
         downstart = Math.min(downstart, state.checkDownSinceMillis);
       }
-      long[] byClass = total.responsesByClass;
+      // selected: a request that went well does not read the clock, so a read that finds new requests dates them
+      // to itself; a failure brings its own time.
+      if (requests != state.seenRequests) {
+        state.seenRequests = requests;
+        state.seenAtMillis = nowMillis;
+      }
+      long selected = Math.max(state.seenAtMillis, total.selectedMillis);
       return new PeerStatistics(
           requests,
           (int) active,
-          new PeerStatistics.Responses(byClass[1], byClass[2], byClass[3], byClass[4], byClass[5], total.responses),
+          new PeerStatistics.Responses(total.responses1xx, total.responses2xx, total.responses3xx,
+              total.responses4xx, total.responses5xx, total.responses),
           total.sent,
           total.received,
           total.fails,
@@ -168,7 +175,7 @@ public final class Peer {
           new PeerStatistics.HealthChecks(state.checks, state.checksFailed, state.unhealthy, state.lastPassed),
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
-          total.selectedMillis == 0 ? null : Instant.ofEpochMilli(total.selectedMillis),
+          selected == 0 ? null : Instant.ofEpochMilli(selected),
           average(total.headerTimeMillis, total.headerTimes),
           average(total.responseTimeMillis, total.responseTimes));
     } finally {

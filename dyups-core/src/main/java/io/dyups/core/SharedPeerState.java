@@ -37,6 +37,9 @@ final class SharedPeerState {
   // slow_start's ramp of a server added to a running upstream: when it began (0: none), for the workers whose
   // counters are made later.
   long rampStartNanos;
+  // The requests the last statistics read found, and when it found more than the read before (selected).
+  long seenRequests;
+  long seenAtMillis;
   // The figures of workers whose counters were replaced (the upstream's number of workers changed with zone).
   final PeerTraffic retired = new PeerTraffic();
   long retiredRequests;
@@ -97,6 +100,8 @@ final class SharedPeerState {
     retired.reset(nowMillis);
     retiredRequests = 0;
     retiredDowntimeMillis = 0;
+    seenRequests = 0;
+    seenAtMillis = 0;
     eachWorker(counters, worker -> {
       worker.traffic.reset(nowMillis);
       worker.releases = -worker.conns;
