@@ -3,6 +3,7 @@ package io.dyups.admin;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
 import io.dyups.core.Result;
 import io.dyups.core.Upstream;
@@ -33,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  * GET    /list             names, one per line               200, or 204 when there are none
  * GET    /detail           name, "server ADDRESS" lines, ""  200, or 204 when there are none
  * GET    /upstream/NAME    "server ADDRESS" lines            200, or 404
+ *                          (and "# NAME:PORT stale: could not be resolved (ERROR), ..." for a host name that
+ *                          does not resolve now)
+ * GET    /dashboard        the live dashboard (a page for a browser; no token needed for the page itself)
  * POST   /upstream/NAME    commands in the body              200 "success", 204 for an empty body,
  *                                                            400 with the parser's message, 409, 413, 500
  * DELETE /upstream/NAME                                      200 "success", 404
@@ -41,7 +45,8 @@ import org.jspecify.annotations.Nullable;
  * Paths under {@code /api/} are NGINX Plus's upstream API ({@link PlusApi}, writes on), behind the same token.
  * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
  * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
- * JSON listings; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
+ * JSON listings, {@code ?format=commands} on {@code GET /upstream/NAME} gives the upstream's commands as a POST takes
+ * them back; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
  * {@code ETag} ({@code "7"}); conditions follow RFC 9110 §13: {@code If-Match} (a list, or {@code *}: the upstream
  * exists; weak tags never match) makes a POST or DELETE only at a version it names, {@code If-None-Match: *} makes
  * a POST create-only, and a failed condition is 412 (304 for {@code If-None-Match} on GET); an optional bearer
@@ -102,12 +107,18 @@ public final class AdminHandler {
    */
   public AdminResponse handle(AdminRequest request) {
     requireNonNull(request, "request");
+    String prefix = plusApiPrefix;
+    List<String> path = AdminPath.segments(request.target());
+    // A handler that serves only the Plus API (nginx's location with api;) serves no dashboard.
+    if (prefix == null && path != null && Dashboard.serves(path)) {
+      // The page and its files hold no data: the page asks for the token and sends it with its own calls.
+      return Dashboard.handle(request.method(), path);
+    }
     if (token != null && !authorized(request.header("Authorization"))) {
       return new AdminResponse(401,
           Map.of("WWW-Authenticate", "Bearer realm=\"dyups\"", "Content-Type", AdminResponse.TEXT),
           "unauthorized\n".getBytes(StandardCharsets.UTF_8));
     }
-    String prefix = plusApiPrefix;
     if (prefix != null) {
       return plusApi.handle(belowApi(request, prefix));
     }
@@ -119,7 +130,6 @@ public final class AdminHandler {
         return request.method().equals("GET") ? route.apply(request) : AdminResponse.empty(405);
       }
     }
-    List<String> path = AdminPath.segments(request.target());
     if (path != null && PlusApi.serves(path)) {
       return plusApi.handle(request, path.subList(1, path.size()));
     }
@@ -199,6 +209,11 @@ public final class AdminHandler {
         return new AdminResponse(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag),
             AdminJson.upstream(upstream));
       }
+      if ("commands".equalsIgnoreCase(AdminPath.queryParameter(request.target(), "format"))) {
+        // The commands as a POST to this path takes them back: what an editor starts from.
+        return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
+            upstream.definition().toCommands().getBytes(StandardCharsets.UTF_8));
+      }
       StringBuilder out = new StringBuilder();
       appendServers(out, upstream);
       return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
@@ -208,9 +223,20 @@ public final class AdminHandler {
   }
 
   // As dyups lists a server: by its peer's name, the address connected to (one line per address of a host name).
+  // Then a comment line for each host name that does not resolve now, in nginx's words ("NAME could not be
+  // resolved (ERROR)", ngx_http_upstream_zone_resolve_handler) with the state the JSON gives: its peers above are
+  // the last answer's (stale), or it has none. A reader of "server" lines skips it; a human sees why.
   private static void appendServers(StringBuilder out, Upstream upstream) {
     for (Peer peer : upstream.peers().asList()) {
       out.append("server ").append(peer).append('\n');
+    }
+    for (HostStatus host : upstream.hosts()) {
+      if (host.state() != HostStatus.State.RESOLVED) {
+        out.append("# ").append(host.server().address()).append(' ')
+            .append(host.state().name().toLowerCase(Locale.ROOT)).append(": could not be resolved (")
+            .append(host.error().isEmpty() ? "not looked up yet" : host.error()).append("), ")
+            .append(host.addresses().isEmpty() ? "no addresses" : "its last addresses kept").append('\n');
+      }
     }
   }
 

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -103,6 +104,8 @@ final class ProxyRequest {
   private final boolean wholeBody;
 
   private final HttpRequest head;
+  // proxy_pass https: the name the backend's certificate is checked against (and sent as SNI).
+  private String sslName = "";
   private boolean asksClose;
 
   @Nullable private Peer peer;
@@ -140,6 +143,10 @@ final class ProxyRequest {
   }
 
   void start() {
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    if (tls != null) {
+      sslName = sslName(tls.name() == null ? exchange.proxyHost : tls.name().evaluate(exchange));
+    }
     Balancing balancing = upstream.definition().balancing();
     InetSocketAddress remote = client.remoteAddress();
     if (balancing instanceof Balancing.Hash hash) {
@@ -149,6 +156,30 @@ final class ProxyRequest {
       selection.start(upstream.peers(), remote.getAddress(), null);
     }
     nextPeer();
+  }
+
+  /** ngx_http_upstream_ssl_name: the port of a name such as $proxy_host or $http_host is not part of it. */
+  private static String sslName(@Nullable String name) {
+    if (name == null) {
+      return "";
+    }
+    int from = name.startsWith("[") ? Math.max(0, name.indexOf(']')) : 0;
+    int colon = name.indexOf(':', from);
+    return colon < 0 ? name : name.substring(0, colon);
+  }
+
+  /**
+   * What a pooled connection must have been made with to serve this request: nothing for plain HTTP; for TLS the
+   * context and the name its certificate was checked against.
+   */
+  @Nullable
+  private String tlsRoute() {
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    return tls == null ? null : tls.context().id + "/" + sslName;
+  }
+
+  private String scheme() {
+    return settings.proxyTls() == null ? "http://" : "https://";
   }
 
   // ---- the request head
@@ -242,7 +273,7 @@ final class ProxyRequest {
     if (next == null) {
       if (tries == 0) {
         client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
-            + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"http://"
+            + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"" + scheme()
             + upstream.name() + "\", host: \"" + exchange.host + "\"");
       }
       fail(lastFailure);
@@ -257,7 +288,7 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress(), tlsRoute());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -282,8 +313,12 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    Channel channel = client.server.newBackendChannel(settings);
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    SslHandler ssl = tls == null ? null : tls.context().newHandler(client.channel().alloc(), sslName,
+        tls.serverName(), upstream.name(), address, settings.proxyConnectTimeout().toMillis());
+    Channel channel = client.server.newBackendChannel(settings, ssl);
     BackendConnection connection = new BackendConnection(address, target.toString(), loop, channel);
+    connection.tlsRoute = tlsRoute();
     connection.owner = this;
     backend = connection;
     loop.loop.register(channel).addListener(registered -> {
@@ -308,8 +343,27 @@ final class ProxyRequest {
                   + cause.getMessage() + ")") + " while connecting to upstream", connection);
           return;
         }
-        connectedAt = System.nanoTime();
-        use(connection);
+        if (ssl == null) {
+          connectedAt = System.nanoTime();
+          use(connection);
+          return;
+        }
+        // Nothing of the request goes out before the peer's certificate passed (ngx_http_upstream_ssl_handshake).
+        ssl.handshakeFuture().addListener(handshaken -> {
+          if (backend != connection || done) {
+            channel.close();
+            return;
+          }
+          if (!handshaken.isSuccess()) {
+            channel.close();
+            Throwable cause = handshaken.cause();
+            attemptFailed(BackendTls.isTimeout(cause) ? Failure.TIMEOUT : Failure.ERROR,
+                BackendTls.failure(cause) + " while SSL handshaking to upstream", connection);
+            return;
+          }
+          connectedAt = System.nanoTime();
+          use(connection);
+        });
       });
     });
   }
@@ -707,7 +761,7 @@ final class ProxyRequest {
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + (tried == null ? "" : tried) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + (tried == null ? "" : tried) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
@@ -767,7 +821,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + connection.name + "\"");
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);

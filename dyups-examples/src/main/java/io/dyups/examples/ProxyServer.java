@@ -29,6 +29,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
@@ -93,7 +94,7 @@ final class ProxyServer implements AutoCloseable {
    * else to the default server (the first, or the one marked default_server), as nginx chooses.
    */
   record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
-      boolean admin) {
+      boolean admin, @Nullable ListenerTls tls) {
     /** Whether a server on this address asked for {@code listen ... reuseport}. */
     boolean reusePort() {
       for (VirtualServer server : servers) {
@@ -176,7 +177,8 @@ final class ProxyServer implements AutoCloseable {
     DnsHostResolver dns = DnsHostResolver.create();
     UpstreamRegistry registry;
     try {
-      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024)).build();
+      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024))
+          .listener(new BackendSessions(config.backendTls())).build();
     } catch (RuntimeException e) {
       dns.close();
       errorLog.close();
@@ -251,7 +253,8 @@ final class ProxyServer implements AutoCloseable {
         }
       }
       boolean admin = servers.stream().anyMatch(VirtualServer::isAdmin);
-      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin));
+      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin,
+          ListenerTls.of(servers, chosen)));
     }
     for (LoopState loop : loops.values()) {
       loop.deadlines.start(loop.loop, () -> loop.backends.trim(System.nanoTime()));
@@ -346,6 +349,10 @@ final class ProxyServer implements AutoCloseable {
         .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
         .setInitialBufferSize(limits.clientHeaderBufferSize())
         .setMaxChunkSize(64 * 1024);
+    if (listener.tls() != null) {
+      // Nearest the socket: $bytes_sent counts what the client is sent before encryption, as nginx's c->sent.
+      channel.pipeline().addLast(listener.tls().newHandler(channel));
+    }
     if (countBytesSent) {
       channel.pipeline().addLast(new SentBytes(connection));
     }
@@ -370,10 +377,10 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * A new, unregistered channel to a backend, with the location's connect timeout and the HTTP codec; its
-   * {@link BackendConnection} adds itself after the codec.
+   * A new, unregistered channel to a backend, with the location's connect timeout, TLS first on it when {@code tls}
+   * is given, and the HTTP codec; its {@link BackendConnection} adds itself after the codec.
    */
-  Channel newBackendChannel(Settings settings) {
+  Channel newBackendChannel(Settings settings, @Nullable SslHandler tls) {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
@@ -382,6 +389,9 @@ final class ProxyServer implements AutoCloseable {
         .setMaxInitialLineLength(4096)
         .setMaxHeaderSize(8192)
         .setMaxChunkSize(64 * 1024);
+    if (tls != null) {
+      channel.pipeline().addLast(tls);
+    }
     channel.pipeline().addLast(new HttpClientCodec(decoder, false, false));
     return channel;
   }
@@ -414,6 +424,10 @@ final class ProxyServer implements AutoCloseable {
   }
 
   // ---- what connections use
+
+  ProxyConfig config() {
+    return config;
+  }
 
   UpstreamRegistry registry() {
     return registry;
