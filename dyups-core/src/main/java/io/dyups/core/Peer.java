@@ -132,11 +132,12 @@ public final class Peer {
       // The state's counters, not this peer's: after a change of the number of workers, those of an older peer
       // are counted in state.retired.
       SharedPeerState.eachWorker(state.counters, worker -> {
-        total.add(worker.traffic);
+        PeerTraffic traffic = worker.trafficToRead();
+        total.add(traffic);
         sums.requests += worker.requests();
         sums.active += worker.conns;
-        long workerDowntime = worker.traffic.downtimeMillis;
-        long since = worker.traffic.downSinceMillis;
+        long workerDowntime = traffic.downtimeMillis;
+        long since = traffic.downSinceMillis;
         if (since >= 0) {
           if (worker.isFailed(nowSeconds, group)) {
             workerDowntime += Math.max(0, nowMillis - since);

@@ -392,7 +392,7 @@ public final class PeerGroup {
     workerLock.lock();
     try {
       counters.releases++;
-      selection.recordInto(counters.traffic);
+      selection.recordInto(counters.traffic());
       free(counters, failed, nanos);
     } finally {
       workerLock.unlock();
@@ -402,12 +402,13 @@ public final class PeerGroup {
   // Under the worker's lock; nanos is the clock's reading when failed.
   private void free(WorkerPeerCounters counters, boolean failed, long nanos) {
     if (failed) {
-      counters.traffic.selectedMillis = Math.max(counters.traffic.selectedMillis, nanos / 1_000_000L);
+      PeerTraffic traffic = counters.traffic();
+      traffic.selectedMillis = Math.max(traffic.selectedMillis, nanos / 1_000_000L);
     }
     if (single) {
       // nginx never takes the only peer out, but NGINX Plus counts its failures.
       if (failed) {
-        counters.traffic.fails++;
+        counters.traffic().fails++;
       }
       counters.removeConnection();
       return;

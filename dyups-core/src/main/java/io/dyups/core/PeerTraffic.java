@@ -5,10 +5,14 @@ package io.dyups.core;
  * ({@link PeerStatistics}): responses by class, bytes, failures, times taken out and for how long. Kept apart from
  * the {@link WorkerPeerCounters} it belongs to, so that a pick never reads its cache lines: only a failure, a
  * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it. No
- * figure needs the clock on a request that went well.
+ * figure needs the clock on a request that went well. Made by the first of them that writes
+ * ({@link WorkerPeerCounters#traffic()}).
  * Guarded by the lock of the worker whose counters hold it; a reader adds the workers' figures up ({@link #add}).
  */
 final class PeerTraffic {
+  /** What a worker that has no figures yet reads as its own; never written. */
+  static final PeerTraffic NONE = new PeerTraffic();
+
   // Responses by the first digit of their status, and every response reported, whatever its status.
   long responses1xx;
   long responses2xx;

@@ -79,10 +79,11 @@ final class SharedPeerState {
    */
   void retireCounters(WorkerPeerCounters[] replacement, long nowMillis) {
     eachWorker(counters, worker -> {
-      retired.add(worker.traffic);
+      PeerTraffic traffic = worker.trafficToRead();
+      retired.add(traffic);
       retiredRequests += worker.releases;
-      retiredDowntimeMillis += worker.traffic.downSinceMillis >= 0
-          ? Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - worker.traffic.downSinceMillis) : 0;
+      retiredDowntimeMillis += traffic.downSinceMillis >= 0
+          ? Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - traffic.downSinceMillis) : 0;
     });
     counters = replacement;
   }
@@ -103,7 +104,10 @@ final class SharedPeerState {
     seenRequests = 0;
     seenAtMillis = 0;
     eachWorker(counters, worker -> {
-      worker.traffic.reset(nowMillis);
+      PeerTraffic traffic = worker.traffic;
+      if (traffic != null) {
+        traffic.reset(nowMillis);
+      }
       worker.releases = -worker.conns;
     });
   }
