@@ -8,6 +8,7 @@ import io.dyups.parser.Balancing;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.NginxUnits;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
@@ -199,10 +200,23 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (server.backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
       }
+      Result slowStart = slowStartRefused(server, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
+      }
       List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
       servers.add(server);
       return new ServerEdit(servers, servers.size() - 1, null);
     });
+  }
+
+  /** nginx's refusal of {@code slow_start=} under a method that does not take it, or null. */
+  private static @Nullable Result slowStartRefused(ServerSpec server, Upstream current) {
+    if (server.slowStart().isZero() || current.definition().balancing().supportsSlowStart()) {
+      return null;
+    }
+    return Result.of(Result.Kind.INVALID,
+        Balancing.notSupported("slow_start=" + NginxUnits.formatTime(server.slowStart())));
   }
 
   /**
@@ -245,6 +259,10 @@ public final class UpstreamRegistry implements AutoCloseable {
       }
       if (changed.backup() && !servers.get(index).backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
+      }
+      Result slowStart = slowStartRefused(changed, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
       }
       servers.set(index, changed);
       return new ServerEdit(servers, index, null);
@@ -425,6 +443,16 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** The largest commands size, in bytes of UTF-8, that {@link #updateUpstream(String, String)} accepts. */
   public long maxCommandsSize() {
     return maxCommandsSize;
+  }
+
+  /**
+   * Adds a listener after the registry was built (an adapter such as a metrics binder that is given the registry):
+   * it is told of every change made from now on, as those given to {@link Builder#listener}. Thread-safe.
+   *
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public void addListener(UpstreamListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
   }
 
   /**
