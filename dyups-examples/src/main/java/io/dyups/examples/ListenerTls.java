@@ -12,7 +12,6 @@ import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,7 +23,7 @@ import org.jspecify.annotations.Nullable;
 final class ListenerTls {
   private final ServerTls defaultTls;
   @Nullable private final Mapping<String, SslContext> byName;
-  private final Map<SslContext, ServerTls> byContext = new IdentityHashMap<>();
+  private final IdentityHashMap<SslContext, ServerTls> byContext = new IdentityHashMap<>();
 
   private ListenerTls(ServerTls defaultTls, @Nullable Mapping<String, SslContext> byName) {
     this.defaultTls = defaultTls;

@@ -77,7 +77,10 @@ final class PeerVerifier extends X509ExtendedTrustManager {
   }
 
   private void check(X509Certificate[] chain, String name) throws Failure {
-    int code = verify(chain, new Date());
+    // X509Certificate.checkValidity takes a Date: the JDK's certificate API has no java.time form.
+    @SuppressWarnings("JavaUtilDate")
+    Date now = new Date();
+    int code = verify(chain, now);
     if (code != 0) {
       throw new Failure("upstream SSL certificate verify error: (" + code + ":" + errorString(code) + ")");
     }

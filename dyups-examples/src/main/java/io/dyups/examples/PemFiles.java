@@ -68,13 +68,15 @@ final class PemFiles {
       throw new PemException(what + "encrypted keys (ssl_password_file) are not supported by the example proxy");
     }
     byte[] pkcs8;
-    List<byte[]> blocks = blocks(text, "PRIVATE KEY");
-    if (!blocks.isEmpty()) {
-      pkcs8 = blocks.get(0);
-    } else if (!(blocks = blocks(text, "RSA PRIVATE KEY")).isEmpty()) {
-      pkcs8 = Der.rsaPkcs8(blocks.get(0));
-    } else if (!(blocks = blocks(text, "EC PRIVATE KEY")).isEmpty()) {
-      pkcs8 = Der.ecPkcs8(blocks.get(0));
+    List<byte[]> pkcs8Blocks = blocks(text, "PRIVATE KEY");
+    List<byte[]> rsaBlocks = blocks(text, "RSA PRIVATE KEY");
+    List<byte[]> ecBlocks = blocks(text, "EC PRIVATE KEY");
+    if (!pkcs8Blocks.isEmpty()) {
+      pkcs8 = pkcs8Blocks.get(0);
+    } else if (!rsaBlocks.isEmpty()) {
+      pkcs8 = Der.rsaPkcs8(rsaBlocks.get(0));
+    } else if (!ecBlocks.isEmpty()) {
+      pkcs8 = Der.ecPkcs8(ecBlocks.get(0));
       if (pkcs8 == null) {
         throw new PemException(what + "PEM_read_bio_PrivateKey() failed (EC key without a named curve)");
       }

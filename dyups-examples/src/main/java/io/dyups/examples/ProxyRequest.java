@@ -113,7 +113,10 @@ final class ProxyRequest {
   @Nullable private BackendConnection backend;
   private boolean freshRetry;
   private int tries;
-  private Failure lastFailure = Failure.ERROR;
+  // nginx's u->peer.tries when the request started (allowedTries), or -1 before it is needed: only a retry asks.
+  private int allowedTries = -1;
+  // When the first peer was asked for: proxy_next_upstream_timeout counts from here (u->peer.start_time).
+  private long upstreamStart;
   private long peerStart;
   private long connectedAt = -1;
   private long headerAt = -1;
@@ -269,14 +272,17 @@ final class ProxyRequest {
     if (done) {
       return;
     }
+    if (tries == 0) {
+      upstreamStart = System.nanoTime();
+    }
     Peer next = selection.next();
     if (next == null) {
-      if (tries == 0) {
-        client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
-            + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"" + scheme()
-            + upstream.name() + "\", host: \"" + exchange.host + "\"");
-      }
-      fail(lastFailure);
+      // ngx_http_upstream_connect: the balancer is busy (every peer left is down or out for failures), on the first
+      // try or a later one: logged each time, and 502 whatever the peers before failed with (FT_NOLIVE).
+      client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
+          + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"" + scheme()
+          + upstream.name() + "\", host: \"" + exchange.host + "\"");
+      fail(Failure.ERROR);
       return;
     }
     peer = next;
@@ -582,7 +588,6 @@ final class ProxyRequest {
       boolean failure = status != 403 && status != 404;
       closeBackend(connection);
       report(failure);
-      lastFailure = Failure.ERROR;
       nextPeer();
       return;
     }
@@ -765,7 +770,6 @@ final class ProxyRequest {
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
-    lastFailure = failure;
     int bit = switch (failure) {
       case ERROR -> NextUpstream.ERROR;
       case TIMEOUT -> NextUpstream.TIMEOUT;
@@ -778,9 +782,18 @@ final class ProxyRequest {
     }
   }
 
-  /** Whether the request may go to another peer (ngx_http_upstream_next's conditions, beside the mask). */
+  /**
+   * Whether the request may go to another peer: ngx_http_upstream_next's and ngx_http_upstream_test_next's
+   * conditions beside the condition's own bit. A POST, LOCK or PATCH already sent needs {@code non_idempotent}; a
+   * body no longer kept cannot be sent again; the tries nginx allows must not be used up (so the last peer's
+   * {@code http_500} goes to the client as it is, as nginx passes it); {@code proxy_next_upstream_timeout} counts
+   * from the first peer asked.
+   */
   private boolean mayRetry() {
     if (done) {
+      return false;
+    }
+    if (tries >= allowedTries()) {
       return false;
     }
     if (requestSent && !idempotent && (settings.nextUpstream() & NextUpstream.NON_IDEMPOTENT) == 0) {
@@ -789,11 +802,36 @@ final class ProxyRequest {
     if (!canResend()) {
       return false;
     }
-    if (settings.nextUpstreamTries() > 0 && tries >= settings.nextUpstreamTries()) {
-      return false;
-    }
     long limit = settings.nextUpstreamTimeout().toNanos();
-    return limit == 0 || System.nanoTime() - exchange.startNanos < limit;
+    return limit == 0 || System.nanoTime() - upstreamStart < limit;
+  }
+
+  /**
+   * nginx's {@code u->peer.tries} at the start of the request: the round-robin tries of the upstream
+   * ({@code ngx_http_upstream_tries}: the servers not marked {@code down}, primaries and backups; a single primary
+   * without backups is tried once, as {@code peers->single}), lowered to {@code proxy_next_upstream_tries} when that
+   * is set. Counted on the first retry only.
+   */
+  private int allowedTries() {
+    if (allowedTries < 0) {
+      int primaries = 0;
+      int backups = 0;
+      int live = 0;
+      for (Peer candidate : upstream.peers().asList()) {
+        if (candidate.spec().backup()) {
+          backups++;
+        } else {
+          primaries++;
+        }
+        if (!candidate.spec().down()) {
+          live++;
+        }
+      }
+      int allowed = primaries == 1 && backups == 0 ? 1 : live;
+      int limit = settings.nextUpstreamTries();
+      allowedTries = limit > 0 ? Math.min(allowed, limit) : allowed;
+    }
+    return allowedTries;
   }
 
   /** Whether the body can be sent again: all of it is kept, or none of it was written. */

@@ -33,7 +33,7 @@ final class TlsDirectives {
   static final Set<String> REPEATABLE = Set.of("ssl_certificate", "ssl_certificate_key");
 
   /** nginx's {@code ssl_session_timeout} default (ngx_http_ssl_merge_srv_conf). */
-  static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(300);
+  static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofMinutes(5);
   /** OpenSSL's SSL_SESSION_CACHE_MAX_SIZE_DEFAULT, the size of {@code ssl_session_cache builtin}. */
   static final int BUILTIN_CACHE_SESSIONS = 20 * 1024;
   /** nginx's documentation: one megabyte of {@code shared:} cache stores about 4000 sessions. */

@@ -76,7 +76,7 @@ final class TlsOptions {
       return null;
     }
     List<String> result = new ArrayList<>();
-    for (String name : spec.split(":")) {
+    for (String name : spec.split(":", -1)) {
       if (name.isEmpty()) {
         continue;
       }
