@@ -218,7 +218,7 @@ class PlusApiTest {
     String body = get("/api/9/http/upstreams/flaky").body();
 
     assertThat(body).contains("\"state\":\"unavail\"", "\"fails\":1,\"unavail\":1,",
-        "\"downtime\":2500,\"downstart\":\"2026-11-30T22:00:00.250Z\",\"selected\":\"2026-11-30T22:00:00.250Z\"");
+        "\"downtime\":2500,\"downstart\":\"2026-11-30T22:00:00.250Z\",\"selected\":\"2026-11-30T22:00:02.750Z\"");
   }
 
   @Test

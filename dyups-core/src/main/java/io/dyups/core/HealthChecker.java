@@ -143,6 +143,7 @@ public final class HealthChecker implements AutoCloseable {
       state.checkInFlight = false;
       boolean wasDown = state.checkDown;
       state.checks++;
+      state.checkedOnce = true;
       state.lastPassed = alive;
       if (alive) {
         state.checkFailures = 0;

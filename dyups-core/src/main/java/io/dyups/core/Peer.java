@@ -121,46 +121,54 @@ public final class Peer {
     group.lock.lock();
     try {
       total.add(state.retired);
-      long requests = state.retiredRequests;
-      long active = 0;
-      long downtime = state.retiredDowntimeMillis;
-      long downstart = Long.MAX_VALUE;
-      // As SharedPeerState.eachWorker, with sums a lambda could not keep.
-      for (WorkerPeerCounters worker : counters) {
-        if (worker == null || worker.owner == null) {
-          continue;
-        }
-        BalancingLock lock = worker.owner.lock;
-        lock.lock();
-        try {
-          total.add(worker.traffic);
-          requests += worker.requests();
-          active += worker.conns;
-          long workerDowntime = worker.traffic.downtimeMillis;
-          long since = worker.traffic.downSinceMillis;
-          if (since >= 0) {
-            if (worker.isFailed(nowSeconds, group)) {
-              workerDowntime += Math.max(0, nowMillis - since);
-              downstart = Math.min(downstart, since);
-            } else {
-              workerDowntime += Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - since);
-            }
-          }
-          downtime = Math.max(downtime, workerDowntime);
-        } finally {
-          lock.unlock();
-        }
+      // What the workers add up to; a holder, since the lambda cannot change locals.
+      final class Sums {
+        long requests = state.retiredRequests;
+        long active;
+        long downtime = state.retiredDowntimeMillis;
+        long downstart = Long.MAX_VALUE;
       }
+      Sums sums = new Sums();
+      // The state's counters, not this peer's: after a change of the number of workers, those of an older peer
+      // are counted in state.retired.
+      SharedPeerState.eachWorker(state.counters, worker -> {
+        PeerTraffic traffic = worker.trafficToRead();
+        total.add(traffic);
+        sums.requests += worker.requests();
+        sums.active += worker.conns;
+        long workerDowntime = traffic.downtimeMillis;
+        long since = traffic.downSinceMillis;
+        if (since >= 0) {
+          if (worker.isFailed(nowSeconds, group)) {
+            workerDowntime += Math.max(0, nowMillis - since);
+            sums.downstart = Math.min(sums.downstart, since);
+          } else {
+            workerDowntime += Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - since);
+          }
+        }
+        sums.downtime = Math.max(sums.downtime, workerDowntime);
+      });
+      long requests = sums.requests;
+      long active = sums.active;
+      long downtime = sums.downtime;
+      long downstart = sums.downstart;
       long checkDowntime = state.checkDowntimeMillis;
       if (state.checkDownSinceMillis >= 0) {
         checkDowntime += Math.max(0, nowMillis - state.checkDownSinceMillis);
         downstart = Math.min(downstart, state.checkDownSinceMillis);
       }
-      long[] byClass = total.responsesByClass;
+      // selected: a request that went well does not read the clock, so a read that finds new requests dates them
+      // to itself; a failure brings its own time.
+      if (requests != state.seenRequests) {
+        state.seenRequests = requests;
+        state.seenAtMillis = nowMillis;
+      }
+      long selected = Math.max(state.seenAtMillis, total.selectedMillis);
       return new PeerStatistics(
           requests,
           (int) active,
-          new PeerStatistics.Responses(byClass[1], byClass[2], byClass[3], byClass[4], byClass[5], total.responses),
+          new PeerStatistics.Responses(total.responses1xx, total.responses2xx, total.responses3xx,
+              total.responses4xx, total.responses5xx, total.responses),
           total.sent,
           total.received,
           total.fails,
@@ -168,7 +176,7 @@ public final class Peer {
           new PeerStatistics.HealthChecks(state.checks, state.checksFailed, state.unhealthy, state.lastPassed),
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
-          total.selectedMillis == 0 ? null : Instant.ofEpochMilli(total.selectedMillis),
+          selected == 0 ? null : Instant.ofEpochMilli(selected),
           average(total.headerTimeMillis, total.headerTimes),
           average(total.responseTimeMillis, total.responseTimes));
     } finally {
@@ -271,7 +279,7 @@ public final class Peer {
     group.lock.lock();
     try {
       if (state.checkDown) {
-        return state.lastPassed == null && state.checks == 0 && state.startedDown ? State.CHECKING
+        return state.startedDown && !state.checkedOnce ? State.CHECKING
             : State.UNHEALTHY;
       }
     } finally {

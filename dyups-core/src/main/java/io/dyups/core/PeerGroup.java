@@ -372,39 +372,53 @@ public final class PeerGroup {
     return now == UNREAD ? nowSeconds() : now;
   }
 
-  /**
-   * Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer, and the statistics: the
-   * request, and the figures {@code selection} was given for it, if any.
-   */
-  void release(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed, PeerSelection selection) {
-    boolean reported = selection.reported;
-    // Only a failure, or figures to date, need the clock.
-    long nanos = failed || reported ? clock.read() : 0;
+  /** Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer, and counts the request. */
+  void release(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed) {
+    // Only a failure records the time; a success does not need the clock.
+    long nanos = failed ? clock.read() : 0;
     workerLock.lock();
     try {
       counters.releases++;
-      if (reported) {
-        selection.recordInto(counters.traffic, nanos / 1_000_000L);
-      } else if (failed) {
-        counters.traffic.selectedMillis = Math.max(counters.traffic.selectedMillis, nanos / 1_000_000L);
-      }
-      if (single) {
-        // nginx never takes the only peer out, but NGINX Plus counts its failures.
-        if (failed) {
-          counters.traffic.fails++;
-        }
-        counters.removeConnection();
-        return;
-      }
-      if (failed) {
-        counters.failed(nanos / 1_000_000_000L, nanos / 1_000_000L);
-      } else {
-        counters.succeeded();
-      }
-      counters.removeConnection();
+      free(counters, failed, nanos);
     } finally {
       workerLock.unlock();
     }
+  }
+
+  /** {@link #release}, with the figures {@code selection} was given for the request (PeerSelection.recordResponse). */
+  void releaseReported(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed,
+      PeerSelection selection) {
+    long nanos = failed ? clock.read() : 0;
+    workerLock.lock();
+    try {
+      counters.releases++;
+      selection.recordInto(counters.traffic());
+      free(counters, failed, nanos);
+    } finally {
+      workerLock.unlock();
+    }
+  }
+
+  // Under the worker's lock; nanos is the clock's reading when failed.
+  private void free(WorkerPeerCounters counters, boolean failed, long nanos) {
+    if (failed) {
+      PeerTraffic traffic = counters.traffic();
+      traffic.selectedMillis = Math.max(traffic.selectedMillis, nanos / 1_000_000L);
+    }
+    if (single) {
+      // nginx never takes the only peer out, but NGINX Plus counts its failures.
+      if (failed) {
+        counters.traffic().fails++;
+      }
+      counters.removeConnection();
+      return;
+    }
+    if (failed) {
+      counters.failed(nanos / 1_000_000_000L, nanos / 1_000_000L);
+    } else {
+      counters.succeeded();
+    }
+    counters.removeConnection();
   }
 
   /** Epoch milliseconds of the group's clock. */

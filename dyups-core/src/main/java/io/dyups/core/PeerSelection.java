@@ -245,11 +245,9 @@ public final class PeerSelection extends PeerSelectionFields {
   }
 
   /** Adds the figures recorded for this request to {@code traffic}, under its worker's lock. */
-  void recordInto(PeerTraffic traffic, long nowMillis) {
+  void recordInto(PeerTraffic traffic) {
     if (reportedStatus != 0) {
-      traffic.recordResponse(reportedStatus, reportedHeaderNanos, reportedResponseNanos, nowMillis);
-    } else {
-      traffic.selectedMillis = Math.max(traffic.selectedMillis, nowMillis);
+      traffic.recordResponse(reportedStatus, reportedHeaderNanos, reportedResponseNanos);
     }
     traffic.recordBytes(reportedSent, reportedReceived);
   }
@@ -260,13 +258,15 @@ public final class PeerSelection extends PeerSelectionFields {
       throw new IllegalStateException("no peer to report");
     }
     current = -1;
-    group.release(counters[index], worker.lock, failed, this);
-    if (reported) {
-      reported = false;
-      reportedStatus = 0;
-      reportedSent = 0;
-      reportedReceived = 0;
+    if (!reported) {
+      group.release(counters[index], worker.lock, failed);
+      return;
     }
+    group.releaseReported(counters[index], worker.lock, failed, this);
+    reported = false;
+    reportedStatus = 0;
+    reportedSent = 0;
+    reportedReceived = 0;
   }
 
   /**

@@ -26,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * @param healthChecks the active health checks' figures
  * @param downtime how long the peer was out for failures or unhealthy, up to now
  * @param downstart when the peer went out or unhealthy, while it is; null while it is neither
- * @param selected when the last request whose figures were reported, or that failed, ended; null before
+ * @param selected when a request was last sent to the peer, null before the first: a request that went well does
+ *     not read the clock, so the first read of the statistics that finds new requests dates them to itself (a
+ *     dashboard that polls every second sees it to the second); a failure brings its own time
  * @param headerTime the average time to the response header over the responses reported with one; null before
  * @param responseTime the average time to the whole response over the responses reported with one; null before
  */

@@ -4,12 +4,21 @@ package io.dyups.core;
  * One worker's traffic figures for one peer, the parts of NGINX Plus's per-peer statistics that requests make
  * ({@link PeerStatistics}): responses by class, bytes, failures, times taken out and for how long. Kept apart from
  * the {@link WorkerPeerCounters} it belongs to, so that a pick never reads its cache lines: only a failure, a
- * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it.
+ * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it. No
+ * figure needs the clock on a request that went well. Made by the first of them that writes
+ * ({@link WorkerPeerCounters#traffic()}).
  * Guarded by the lock of the worker whose counters hold it; a reader adds the workers' figures up ({@link #add}).
  */
 final class PeerTraffic {
-  // Responses by the first digit of their status (index 1 to 5), and every response reported, whatever its status.
-  final long[] responsesByClass = new long[6];
+  /** What a worker that has no figures yet reads as its own; never written. */
+  static final PeerTraffic NONE = new PeerTraffic();
+
+  // Responses by the first digit of their status, and every response reported, whatever its status.
+  long responses1xx;
+  long responses2xx;
+  long responses3xx;
+  long responses4xx;
+  long responses5xx;
   long responses;
   long sent;
   long received;
@@ -22,19 +31,25 @@ final class PeerTraffic {
   long headerTimes;
   long responseTimeMillis;
   long responseTimes;
-  // Epoch milliseconds of the last request whose figures were reported, 0 before.
+  // Epoch milliseconds of the last failure, 0 before: a failure reads the clock anyway.
   long selectedMillis;
   // Out-periods: the epoch milliseconds the current one began (-1: not out since the last period ended), and the
   // milliseconds of the periods that ended.
   long downSinceMillis = -1;
   long downtimeMillis;
 
-  /** Counts one response the application reported. */
-  void recordResponse(int status, long headerNanos, long responseNanos, long nowMillis) {
+  /** Counts one response the application reported; the times are in nanoseconds, negative when not known. */
+  void recordResponse(int status, long headerNanos, long responseNanos) {
     responses++;
-    int statusClass = status / 100;
-    if (statusClass >= 1 && statusClass <= 5) {
-      responsesByClass[statusClass]++;
+    switch (status / 100) {
+      case 1 -> responses1xx++;
+      case 2 -> responses2xx++;
+      case 3 -> responses3xx++;
+      case 4 -> responses4xx++;
+      case 5 -> responses5xx++;
+      default -> {
+        // 600 to 999: counted in the total only, as NGINX Plus.
+      }
     }
     if (headerNanos >= 0) {
       headerTimeMillis += headerNanos / 1_000_000L;
@@ -44,7 +59,6 @@ final class PeerTraffic {
       responseTimeMillis += responseNanos / 1_000_000L;
       responseTimes++;
     }
-    selectedMillis = Math.max(selectedMillis, nowMillis);
   }
 
   void recordBytes(long sent, long received) {
@@ -72,9 +86,11 @@ final class PeerTraffic {
 
   /** Adds {@code other}'s figures (not its out-period, which the caller reads with the worker's state). */
   void add(PeerTraffic other) {
-    for (int i = 0; i < responsesByClass.length; i++) {
-      responsesByClass[i] += other.responsesByClass[i];
-    }
+    responses1xx += other.responses1xx;
+    responses2xx += other.responses2xx;
+    responses3xx += other.responses3xx;
+    responses4xx += other.responses4xx;
+    responses5xx += other.responses5xx;
     responses += other.responses;
     sent += other.sent;
     received += other.received;
@@ -90,7 +106,11 @@ final class PeerTraffic {
 
   /** Forgets every figure, as NGINX Plus's DELETE of an upstream; a current out-period starts again now. */
   void reset(long nowMillis) {
-    java.util.Arrays.fill(responsesByClass, 0);
+    responses1xx = 0;
+    responses2xx = 0;
+    responses3xx = 0;
+    responses4xx = 0;
+    responses5xx = 0;
     responses = 0;
     sent = 0;
     received = 0;

@@ -27,14 +27,19 @@ final class SharedPeerState {
   long checksFailed;
   long unhealthy;
   @Nullable Boolean lastPassed;
-  // Made down by default_down=true: NGINX Plus's "checking" until the first check.
+  // Made down by default_down=true: NGINX Plus's "checking" until the first check (checkedOnce, which a reset of
+  // the statistics leaves as it is).
   final boolean startedDown;
+  boolean checkedOnce;
   // While checkDown: the epoch milliseconds it began, else -1; and the milliseconds of the periods that ended.
   long checkDownSinceMillis = -1;
   long checkDowntimeMillis;
   // slow_start's ramp of a server added to a running upstream: when it began (0: none), for the workers whose
   // counters are made later.
   long rampStartNanos;
+  // The requests the last statistics read found, and when it found more than the read before (selected).
+  long seenRequests;
+  long seenAtMillis;
   // The figures of workers whose counters were replaced (the upstream's number of workers changed with zone).
   final PeerTraffic retired = new PeerTraffic();
   long retiredRequests;
@@ -74,10 +79,11 @@ final class SharedPeerState {
    */
   void retireCounters(WorkerPeerCounters[] replacement, long nowMillis) {
     eachWorker(counters, worker -> {
-      retired.add(worker.traffic);
+      PeerTraffic traffic = worker.trafficToRead();
+      retired.add(traffic);
       retiredRequests += worker.releases;
-      retiredDowntimeMillis += worker.traffic.downSinceMillis >= 0
-          ? Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - worker.traffic.downSinceMillis) : 0;
+      retiredDowntimeMillis += traffic.downSinceMillis >= 0
+          ? Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - traffic.downSinceMillis) : 0;
     });
     counters = replacement;
   }
@@ -95,8 +101,13 @@ final class SharedPeerState {
     retired.reset(nowMillis);
     retiredRequests = 0;
     retiredDowntimeMillis = 0;
+    seenRequests = 0;
+    seenAtMillis = 0;
     eachWorker(counters, worker -> {
-      worker.traffic.reset(nowMillis);
+      PeerTraffic traffic = worker.traffic;
+      if (traffic != null) {
+        traffic.reset(nowMillis);
+      }
       worker.releases = -worker.conns;
     });
   }

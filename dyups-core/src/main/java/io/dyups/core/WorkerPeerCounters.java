@@ -55,7 +55,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     boolean wasOut = checked == accessed && isFailedAt(nowSeconds);
     // An earlier out-period ended when its failure window ran out: fail_timeout after the last failure in it.
     long previousEnd = outEndMillis();
-    traffic.fails++;
+    traffic().fails++;
     fails++;
     accessed = nowSeconds;
     checked = nowSeconds;
@@ -73,7 +73,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     updateClean();
     changed(nowSeconds);
     if (wentOut) {
-      traffic.wentOut(nowMillis, previousEnd);
+      traffic().wentOut(nowMillis, previousEnd);
     }
   }
 
@@ -117,7 +117,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
   void succeeded() {
     if (accessed < checked) {
       if (fails != 0) {
-        traffic.closeOutPeriod(outEndMillis());
+        traffic().closeOutPeriod(outEndMillis());
       }
       fails = 0;
       updateClean();
@@ -221,6 +221,22 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     return maxFails != 0 && fails >= maxFails && group.seconds(now) - checked <= failTimeoutSeconds;
   }
 
+  /** This worker's traffic figures for the peer, made on first use; under the worker's lock. */
+  PeerTraffic traffic() {
+    PeerTraffic figures = traffic;
+    if (figures == null) {
+      figures = new PeerTraffic();
+      traffic = figures;
+    }
+    return figures;
+  }
+
+  /** This worker's traffic figures for the peer to read (all zeros when none were made); under the worker's lock. */
+  PeerTraffic trafficToRead() {
+    PeerTraffic figures = traffic;
+    return figures != null ? figures : PeerTraffic.NONE;
+  }
+
   /** Requests picked through this worker: those released and those still running. */
   long requests() {
     return releases + conns;
@@ -280,8 +296,9 @@ abstract class WorkerPeerCountersFields extends Padded {
   boolean checkDown;
   // Requests released, for the statistics' requests (with conns); -conns after a reset of the statistics.
   long releases;
-  // The figures of NGINX Plus's statistics beyond the counts above; off the pick path.
-  final PeerTraffic traffic = new PeerTraffic();
+  // The figures of NGINX Plus's statistics beyond the counts above; off the pick path. Made by the first failure or
+  // reported request (traffic()), so that a peer that has neither costs no more memory than before them.
+  @Nullable PeerTraffic traffic;
 
   // True while nothing sets this peer apart from nginx's fresh state: no failures, full weight, not down, healthy,
   // no max_conns. While every primary of a group is clean, round robin follows a precomputed schedule.

@@ -122,13 +122,20 @@ class PeerStatisticsTest {
   }
 
   @Test
-  void aRequestWithNothingReportedCountsNoResponse() {
+  void aRequestWithNothingReportedCountsNoResponseAndIsDatedByTheReadThatFindsIt() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
     selection.succeeded();
 
     assertThat(statistics(0).responses().total()).isZero();
-    assertThat(statistics(0).selected()).isNull();
+    // Dated by the first read that finds it: the request path reads no clock for a request that went well.
+    assertThat(statistics(0).selected()).isEqualTo(now());
+    Instant first = now();
+    ticker.advanceSeconds(3);
+    assertThat(statistics(0).selected()).as("no new request since the last read").isEqualTo(first);
+    pickUntil(peer(0));
+    selection.succeeded();
+    assertThat(statistics(0).selected()).isEqualTo(now());
   }
 
   @Test
@@ -246,6 +253,8 @@ class PeerStatisticsTest {
     assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
     assertThat(peer(1).state()).isEqualTo(Peer.State.UP);
     assertThat(peer(1).statistics().healthChecks().unhealthy()).isZero();
+    registry.find("u").peers().resetStatistics();
+    assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
   }
 
   @Test

@@ -555,7 +555,7 @@ final class ProxyServer implements AutoCloseable {
       for (VirtualServer server : listener.servers()) {
         for (Location location : server.locations()) {
           boolean changes = location.handler() instanceof ProxyConfig.DyupsInterface
-              || location.handler() instanceof ProxyConfig.PlusApiHandler api && api.write();
+              || (location.handler() instanceof ProxyConfig.PlusApiHandler api && api.write());
           if (changes && location.settings().accessRules().isEmpty()
               && location.settings().adminToken() == null) {
             SourcePosition at = location.position();
