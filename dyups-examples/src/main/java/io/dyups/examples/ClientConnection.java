@@ -84,6 +84,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   // Inbound messages of later requests, held while the current one is answered (pipelining).
   @Nullable private ArrayDeque<Object> queued;
   private boolean closing;
+  private boolean started;
   private boolean headerStarted;
   private boolean finishedInThisRead;
   private Waiting waiting = Waiting.HEADER;
@@ -155,12 +156,28 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    // Added to a channel already active (after ALPN chose HTTP/1.1, or to an HTTP/2 stream): no channelActive comes.
+    if (ctx.channel().isActive()) {
+      startWaiting();
+    }
+  }
+
+  @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    startWaiting();
+    ctx.fireChannelActive();
+  }
+
+  private void startWaiting() {
+    if (started) {
+      return;
+    }
+    started = true;
     loop.deadlines.add(timer);
     // The first request head must arrive within client_header_timeout of the accept (nginx's post_accept_timeout).
     waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
     headerStarted = true;
-    ctx.fireChannelActive();
   }
 
   private void waitFor(Waiting what, long nanos) {

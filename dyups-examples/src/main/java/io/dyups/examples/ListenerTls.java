@@ -24,10 +24,20 @@ final class ListenerTls {
   private final ServerTls defaultTls;
   @Nullable private final Mapping<String, SslContext> byName;
   private final IdentityHashMap<SslContext, ServerTls> byContext = new IdentityHashMap<>();
+  private final boolean http2;
 
-  private ListenerTls(ServerTls defaultTls, @Nullable Mapping<String, SslContext> byName) {
+  private ListenerTls(ServerTls defaultTls, @Nullable Mapping<String, SslContext> byName, boolean http2) {
     this.defaultTls = defaultTls;
     this.byName = byName;
+    this.http2 = http2;
+  }
+
+  /**
+   * Whether a server on this socket has {@code listen ... http2}: the protocol ALPN chose decides, after the
+   * handshake, between HTTP/2 and HTTP/1.1 (a client that asks for neither gets HTTP/1.1).
+   */
+  boolean http2() {
+    return http2;
   }
 
   /**
@@ -45,8 +55,9 @@ final class ListenerTls {
           "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive", defaultServer.position());
     }
     boolean several = servers.stream().anyMatch(s -> s.tls() != null && s.tls() != defaultServer.tls());
+    boolean http2 = servers.stream().anyMatch(s -> s.ssl() && s.http2());
     if (!several) {
-      return new ListenerTls(defaultServer.tls(), null);
+      return new ListenerTls(defaultServer.tls(), null, http2);
     }
     DomainWildcardMappingBuilder<SslContext> names = new DomainWildcardMappingBuilder<>(
         defaultServer.tls().context());
@@ -59,7 +70,7 @@ final class ListenerTls {
         }
       }
     }
-    ListenerTls tls = new ListenerTls(defaultServer.tls(), names.build());
+    ListenerTls tls = new ListenerTls(defaultServer.tls(), names.build(), http2);
     for (VirtualServer server : servers) {
       if (server.tls() != null) {
         tls.byContext.put(server.tls().context(), server.tls());

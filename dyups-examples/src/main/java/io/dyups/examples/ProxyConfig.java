@@ -96,6 +96,7 @@ record ProxyConfig(
    * @param defaultServer {@code listen ... default_server}
    * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
    * @param ssl {@code listen ... ssl}
+   * @param http2 {@code listen ... http2}: HTTP/2 offered by ALPN on the TLS handshake
    * @param tls the server's certificates and TLS settings (null: it names no ssl_certificate)
    * @param defaults the server level's settings, for requests answered before a location is known
    */
@@ -104,6 +105,7 @@ record ProxyConfig(
       boolean defaultServer,
       boolean reusePort,
       boolean ssl,
+      boolean http2,
       @Nullable ServerTls tls,
       List<String> names,
       List<Location> locations,
@@ -457,6 +459,7 @@ record ProxyConfig(
     boolean defaultServer = false;
     boolean reusePort = false;
     boolean ssl = false;
+    boolean http2 = false;
     @Nullable Directive listenDirective = null;
     List<String> names = new ArrayList<>();
     SettingsBuilder settings = new SettingsBuilder(http);
@@ -479,6 +482,8 @@ record ProxyConfig(
               reusePort = true;
             } else if (option.equals("ssl")) {
               ssl = true;
+            } else if (option.equals("http2")) {
+              http2 = true;
             } else if (!option.startsWith("backlog=")) {
               throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
                   directive.argPositions().get(i));
@@ -510,7 +515,12 @@ record ProxyConfig(
       throw new ConfigSyntaxException("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive",
           listenDirective.position());
     }
-    ServerTls tls = tlsSpec == null ? null : ServerTls.create(tlsSpec);
+    if (http2 && !ssl && listenDirective != null) {
+      // nginx would speak HTTP/2 with prior knowledge (h2c) here; the example proxy offers HTTP/2 by ALPN only.
+      throw new ConfigSyntaxException("\"http2\" without \"ssl\" (h2c) is not supported by the example proxy",
+          listenDirective.argPositions().get(listenDirective.args().indexOf("http2")));
+    }
+    ServerTls tls = tlsSpec == null ? null : ServerTls.create(tlsSpec, http2);
     if (listen == null) {
       listen = new InetSocketAddress(80);
     }
@@ -527,7 +537,7 @@ record ProxyConfig(
     built.sort(Comparator.comparing((Location l) -> !l.exact())
         .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
     ServerSettings serverSettings = settings.serverSettings();
-    return new VirtualServer(listen, defaultServer, reusePort, ssl, tls, List.copyOf(names), List.copyOf(built),
+    return new VirtualServer(listen, defaultServer, reusePort, ssl, http2, tls, List.copyOf(names), List.copyOf(built),
         serverSettings, settings.settings(prefix, formats, null), server.position());
   }
 

@@ -20,7 +20,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
@@ -28,7 +30,20 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
@@ -349,14 +364,150 @@ final class ProxyServer implements AutoCloseable {
         .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
         .setInitialBufferSize(limits.clientHeaderBufferSize())
         .setMaxChunkSize(64 * 1024);
-    if (listener.tls() != null) {
+    ListenerTls tls = listener.tls();
+    if (tls != null) {
       // Nearest the socket: $bytes_sent counts what the client is sent before encryption, as nginx's c->sent.
-      channel.pipeline().addLast(listener.tls().newHandler(channel));
+      channel.pipeline().addLast(tls.newHandler(channel));
+      if (tls.http2()) {
+        channel.pipeline().addLast(new Alpn(listener, loop, connection, decoder));
+        return;
+      }
     }
+    http1(channel, connection, decoder);
+  }
+
+  private void http1(Channel channel, ClientConnection connection, HttpDecoderConfig decoder) {
     if (countBytesSent) {
       channel.pipeline().addLast(new SentBytes(connection));
     }
     channel.pipeline().addLast(new HttpServerCodec(decoder), connection);
+  }
+
+  /**
+   * HTTP/2 on a TLS connection whose client chose {@code h2}: each stream is a child channel whose frames Netty's
+   * codec turns into the HTTP/1.1 messages a {@link ClientConnection} serves, one connection object per stream (on
+   * the connection's event loop, with the connection's number for {@code $connection}). nginx's defaults: 128
+   * concurrent streams ({@code http2_max_concurrent_streams}), a header list as large as the
+   * {@code large_client_header_buffers} allow, and a connection with no open stream closed after
+   * {@code keepalive_timeout}.
+   */
+  private void http2(Channel channel, Listener listener, LoopState loop, long id) {
+    ProxyConfig.ServerSettings limits = listener.defaultServer().settings();
+    Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        .initialSettings(Http2Settings.defaultSettings()
+            .maxConcurrentStreams(HTTP2_MAX_CONCURRENT_STREAMS)
+            .maxHeaderListSize((long) limits.largeHeaderBuffers() * limits.largeHeaderBufferSize()))
+        .build();
+    long idleMillis = listener.defaultServer().defaults().keepaliveTimeout().toMillis();
+    if (idleMillis > 0) {
+      channel.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+    }
+    channel.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+      @Override
+      protected void initChannel(Http2StreamChannel stream) {
+        ClientConnection connection = new ClientConnection(ProxyServer.this, listener, loop, id, stream);
+        if (countBytesSent) {
+          stream.pipeline().addLast(new StreamSentBytes(connection));
+        }
+        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), Http2Version.INSTANCE, connection);
+      }
+    }), new Http2Idle(codec));
+  }
+
+  /**
+   * First on an HTTP/2 stream's pipeline when a log format uses $bytes_sent: the stream's frames as they go out,
+   * each with its 9-byte frame header, DATA by payload, HEADERS by the names and values of its fields as they are
+   * before HPACK compresses them (nginx counts the compressed bytes: this is near it, a little above).
+   */
+  private static final class StreamSentBytes extends ChannelOutboundHandlerAdapter {
+    private static final int FRAME_HEADER = 9;
+    private final ClientConnection connection;
+
+    StreamSentBytes(ClientConnection connection) {
+      this.connection = connection;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof Http2DataFrame data) {
+        connection.bytesWritten += FRAME_HEADER + data.content().readableBytes() + data.padding();
+      } else if (msg instanceof Http2HeadersFrame headers) {
+        long size = FRAME_HEADER;
+        for (Map.Entry<CharSequence, CharSequence> field : headers.headers()) {
+          size += field.getKey().length() + field.getValue().length();
+        }
+        connection.bytesWritten += size;
+      }
+      ctx.write(msg, promise);
+    }
+  }
+
+  /** nginx's {@code http2_max_concurrent_streams} default (ngx_http_v2_module.c). */
+  private static final int HTTP2_MAX_CONCURRENT_STREAMS = 128;
+
+  /** After the TLS handshake, HTTP/2 or HTTP/1.1 as the client's ALPN choice says. */
+  private final class Alpn extends ApplicationProtocolNegotiationHandler {
+    private final Listener listener;
+    private final LoopState loop;
+    private final ClientConnection connection;
+    private final HttpDecoderConfig decoder;
+
+    Alpn(Listener listener, LoopState loop, ClientConnection connection, HttpDecoderConfig decoder) {
+      super(ApplicationProtocolNames.HTTP_1_1);
+      this.listener = listener;
+      this.loop = loop;
+      this.connection = connection;
+      this.decoder = decoder;
+    }
+
+    @Override
+    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+      if (protocol.equals(ApplicationProtocolNames.HTTP_2)) {
+        http2(ctx.channel(), listener, loop, connection.id());
+      } else {
+        http1(ctx.channel(), connection, decoder);
+      }
+    }
+
+    @Override
+    protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+      // As on an HTTP/1.1 listener: a failed handshake ends the connection, nothing to answer.
+      ctx.close();
+    }
+  }
+
+  /** The request line of an HTTP/2 request says HTTP/2.0, as nginx's $request and $server_protocol do. */
+  @ChannelHandler.Sharable
+  private static final class Http2Version extends ChannelInboundHandlerAdapter {
+    static final Http2Version INSTANCE = new Http2Version();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest request) {
+        request.setProtocolVersion(RequestChecks.HTTP_2_0);
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /** Closes an HTTP/2 connection that stayed idle for keepalive_timeout with no stream open. */
+  private static final class Http2Idle extends ChannelInboundHandlerAdapter {
+    private final Http2FrameCodec codec;
+
+    Http2Idle(Http2FrameCodec codec) {
+      this.codec = codec;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof IdleStateEvent) {
+        if (codec.connection().numActiveStreams() == 0) {
+          ctx.close();
+        }
+        return;
+      }
+      ctx.fireUserEventTriggered(event);
+    }
   }
 
   /** First on a client's pipeline when a log format uses $bytes_sent: counts the bytes written. */

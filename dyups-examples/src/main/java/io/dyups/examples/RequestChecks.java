@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.List;
@@ -24,6 +25,12 @@ import org.jspecify.annotations.Nullable;
  * it after 400, 414, 494 and 501, so nothing the client sent after a bad head can be read as a request.
  */
 final class RequestChecks {
+  /**
+   * The version of requests that came as HTTP/2 streams (set by ProxyServer after Netty's codec turned the frames
+   * into HTTP/1.1 messages): nginx's $request and $server_protocol say HTTP/2.0.
+   */
+  static final HttpVersion HTTP_2_0 = new HttpVersion("HTTP", 2, 0, true);
+
   private RequestChecks() {}
 
   /** nginx's 494: answered with a 400 whose page says "Request Header Or Cookie Too Large". */
@@ -56,7 +63,9 @@ final class RequestChecks {
       return new Refusal(400, "client sent invalid request: " + cause.getMessage());
     }
     HttpVersion version = request.protocolVersion();
-    if (version.majorVersion() != 1) {
+    // HTTP/2.0 only on an HTTP/2 stream (ProxyServer marks its requests so); a request line saying so is refused.
+    boolean stream = exchange.connection.channel() instanceof Http2StreamChannel;
+    if (version.majorVersion() != 1 && !(stream && version.majorVersion() == 2)) {
       return new Refusal(version.majorVersion() > 1 ? 505 : 400, "client sent unsupported HTTP version");
     }
     String uri = request.uri();

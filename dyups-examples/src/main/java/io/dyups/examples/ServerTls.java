@@ -3,6 +3,8 @@ package io.dyups.examples;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.SourcePosition;
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -27,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * as nginx serves them: the JDK's key manager picks the pair the client's signature algorithms and cipher suites
  * can use), {@code ssl_protocols}, {@code ssl_ciphers}, {@code ssl_prefer_server_ciphers},
  * {@code ssl_session_cache} (the size of the JDK's server session cache) and {@code ssl_session_timeout} (the
- * lifetime of cached sessions and of session tickets). Thread-safe.
+ * lifetime of cached sessions and of session tickets); with {@code listen ... http2}, ALPN offers {@code h2} before
+ * {@code http/1.1}. Thread-safe.
  */
 final class ServerTls {
   /** The settings of a server block's TLS. */
@@ -48,11 +51,11 @@ final class ServerTls {
   }
 
   /**
-   * Reads the certificate pairs and makes the context.
+   * Reads the certificate pairs and makes the context; {@code http2}: offered by ALPN.
    *
    * @throws ConfigSyntaxException with nginx's start-up message, at {@code spec.position()}
    */
-  static ServerTls create(Spec spec) {
+  static ServerTls create(Spec spec, boolean http2) {
     SourcePosition at = spec.position();
     KeyManagerFactory keys;
     try {
@@ -80,6 +83,12 @@ final class ServerTls {
         .protocols(TlsOptions.supported(spec.protocols(), at))
         .sessionCacheSize(spec.sessionCacheSize())
         .sessionTimeout(spec.sessionTimeout().toSeconds());
+    if (http2) {
+      builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+    }
     try {
       List<String> ciphers = TlsOptions.ciphers(spec.ciphers());
       if (ciphers != null) {

@@ -56,7 +56,7 @@ final class TlsVariables {
         return false;
       },
       "ssl_session_reused", (out, e) -> {
-        Channel channel = e.connection.channel();
+        Channel channel = tlsChannel(e);
         SslHandler handler = channel.pipeline().get(SslHandler.class);
         if (handler == null) {
           return false;
@@ -67,12 +67,19 @@ final class TlsVariables {
 
   /** Whether the request came over TLS ($scheme). */
   static boolean isTls(Exchange exchange) {
-    return exchange.connection.channel().pipeline().get(SslHandler.class) != null;
+    return tlsChannel(exchange).pipeline().get(SslHandler.class) != null;
+  }
+
+  /** The channel whose pipeline holds the TLS handler: the connection's, or for an HTTP/2 stream its parent's. */
+  private static Channel tlsChannel(Exchange exchange) {
+    Channel channel = exchange.connection.channel();
+    Channel parent = channel.parent();
+    return parent != null && !(parent instanceof io.netty.channel.ServerChannel) ? parent : channel;
   }
 
   @Nullable
   private static SSLSession session(Exchange exchange) {
-    SslHandler handler = exchange.connection.channel().pipeline().get(SslHandler.class);
+    SslHandler handler = tlsChannel(exchange).pipeline().get(SslHandler.class);
     return handler == null || !handler.handshakeFuture().isSuccess() ? null : handler.engine().getSession();
   }
 }
