@@ -25,7 +25,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -199,6 +201,41 @@ class DashboardBrowserTest {
     assertThat(stateClass("host1", "127.0.0.1:8088")).contains("state-up");
     assertThat(stateOf("host2", "127.0.0.1:8089")).isEqualTo("up");
     assertThat(browser.findElement(By.id("summary")).getText()).startsWith("2 upstreams, 2 servers: 2 up");
+    // A single instance has no cluster store (GET /status is not found): no cluster panel.
+    assertThat(browser.findElement(By.id("cluster")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void everyControlHasAnAccessibleNameAndAStateIsWrittenNotOnlyColoured() {
+    startWithSeed();
+    open();
+    card("host1");
+
+    @SuppressWarnings("unchecked")
+    List<String> unnamed = (List<String>) ((JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('button, input, textarea, select')]"
+            + ".filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length) || e.textContent.trim()))"
+            + ".map(e => e.outerHTML);");
+    assertThat(unnamed).isEmpty();
+    assertThat(row("host1", "127.0.0.1:8088").findElement(By.cssSelector("button[data-action='down']"))
+        .getAttribute("aria-label")).isEqualTo("Down 127.0.0.1:8088 in host1");
+    assertThat(stateOf("host1", "127.0.0.1:8088")).isEqualTo("up");
+  }
+
+  @Test
+  void theConfirmationTakesTheFocusAndEscapeCancelsIt() {
+    startWithSeed();
+    open();
+    long version = Objects.requireNonNull(registry.find("host1")).version();
+    click("host1", "127.0.0.1:8088", "down");
+    dialog();
+
+    WebElement focused = browser.switchTo().activeElement();
+    assertThat(focused.getAttribute("id")).isEqualTo("dialog-confirm");
+    focused.sendKeys(Keys.ESCAPE);
+
+    waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("dialog")));
+    assertThat(Objects.requireNonNull(registry.find("host1")).version()).isEqualTo(version);
   }
 
   @Test
@@ -463,11 +500,15 @@ class DashboardBrowserTest {
     registry.updateUpstream("static", "server 10.0.1.1:80; server 10.0.1.2:80 drain;");
     registry.updateUpstream("sessions", "hash $cookie_sid consistent; server 10.0.2.1:9000; server 10.0.2.2:9000;");
     start(AdminHandler.builder(registry));
-    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 640));
-    open();
-    waiting().until(d -> stateOf("static", "10.0.1.2:80").equals("draining"));
-
-    byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    browser.manage().window().setSize(new Dimension(1360, 660));
+    byte[] png;
+    try {
+      open();
+      waiting().until(d -> stateOf("static", "10.0.1.2:80").equals("draining"));
+      png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+    }
     Path target = Path.of("target", "dashboard.png");
     Files.write(target, png);
     assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
