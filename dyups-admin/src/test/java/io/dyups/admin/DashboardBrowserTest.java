@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -490,6 +491,93 @@ class DashboardBrowserTest {
     List<String> resources = (List<String>) ((JavascriptExecutor) browser).executeScript(
         "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);");
     assertThat(resources).isNotEmpty().allSatisfy(u -> assertThat(u).startsWith(url("/")));
+  }
+
+  /**
+   * Runs {@code action} with {@code script} run in every page before the page's own (through the DevTools protocol,
+   * which the page's Content-Security-Policy does not govern), then removes it for the tests that follow.
+   */
+  private void withScript(String script, Runnable action) {
+    ChromeDriver chrome = (ChromeDriver) browser;
+    Object id = chrome.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", script))
+        .get("identifier");
+    try {
+      action.run();
+    } finally {
+      chrome.executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", id));
+    }
+  }
+
+  /**
+   * A stand-in for what the registry does not count yet on this branch: each answer of the Plus API's listing gets
+   * NGINX Plus's peer statistics (its reference's field names), growing by 50 requests from one answer to the next.
+   */
+  private static final String PEER_STATISTICS = """
+      (() => {
+        const real = window.fetch.bind(window);
+        let n = 0;
+        window.fetch = async (url, options) => {
+          const answer = await real(url, options);
+          if (String(url) !== '/api/9/http/upstreams') {
+            return answer;
+          }
+          const json = await answer.json();
+          n++;
+          for (const upstream of Object.values(json)) {
+            for (const peer of upstream.peers) {
+              Object.assign(peer, { requests: 50 * n, fails: 1, unavail: 0, response_time: 12,
+                responses: { '1xx': 0, '2xx': 45 * n, '3xx': 0, '4xx': 5 * n, '5xx': 0, total: 50 * n },
+                health_checks: { checks: 10, fails: 1, unhealthy: 0, last_passed: true } });
+            }
+          }
+          return new Response(JSON.stringify(json), { status: 200, headers: { 'Content-Type': 'application/json' } });
+        };
+      })();
+      """;
+
+  @Test
+  void perServerStatisticsAreShownAndTheSparklineDrawsRequestsPerSecond() {
+    startWithSeed();
+    withScript(PEER_STATISTICS, () -> {
+      open();
+      waiting().until(d -> cell("host1", "127.0.0.1:8088", ".responses").matches("0/\\d+/0/\\d+/0"));
+      assertThat(cell("host1", "127.0.0.1:8088", ".fails")).isEqualTo("1");
+      assertThat(cell("host1", "127.0.0.1:8088", ".checks")).isEqualTo("10, 1 failed, last passed");
+      assertThat(cell("host1", "127.0.0.1:8088", ".time")).isEqualTo("12 ms");
+
+      // Two answers apart make a rate; the line is drawn from the samples kept.
+      waiting().until(d -> card("host1").findElement(By.cssSelector(".rate")).getText().matches("\\d+\\.\\d req/s")
+          && !card("host1").findElement(By.cssSelector(".spark polyline")).getAttribute("points").isEmpty());
+      double rate = Double.parseDouble(card("host1").findElement(By.cssSelector(".rate")).getText().split(" ")[0]);
+      assertThat(rate).isPositive();
+      assertThat(card("host1").findElement(By.cssSelector(".spark")).getAttribute("aria-label"))
+          .startsWith("requests per second over the last minutes, now ");
+    });
+  }
+
+  /** The cluster store's status as the ZooKeeper store's GET /status?format=json gives it. */
+  private static final String CLUSTER_STATUS = """
+      (() => {
+        const real = window.fetch.bind(window);
+        window.fetch = async (url, options) => String(url) !== '/status?format=json' ? real(url, options)
+            : new Response(JSON.stringify({ kind: 'zookeeper', available: false, state: 'SUSPENDED',
+                detail: 'connection lost', lastVersion: 42, lastChangeAt: '2026-11-30T22:00:00Z',
+                pendingChanges: 0, behindMillis: 1500 }),
+              { status: 200, headers: { 'Content-Type': 'application/json' } });
+      })();
+      """;
+
+  @Test
+  void theClusterStateIsShownWhenTheStoreReportsIt() {
+    startWithSeed();
+    withScript(CLUSTER_STATUS, () -> {
+      open();
+      WebElement cluster = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("cluster")));
+      assertThat(cluster.findElement(By.id("cluster-state")).getText()).isEqualTo("zookeeper not connected");
+      assertThat(cluster.findElement(By.id("cluster-state")).getAttribute("class")).contains("bad");
+      assertThat(cluster.findElement(By.id("cluster-detail")).getText()).isEqualTo("SUSPENDED, behind by 1500 ms, "
+          + "0 changes pending, last change applied: version 42, at 2026-11-30T22:00:00Z, connection lost");
+    });
   }
 
   @Test

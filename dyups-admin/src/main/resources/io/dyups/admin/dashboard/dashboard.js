@@ -206,8 +206,10 @@
     if (last && upstream.requests < last.requests) {
       samples.length = 0; // statistics reset (DELETE of the upstream in the Plus API, or a new upstream)
     }
-    // Keep a point every window/points at most, so that the sparkline spans the whole window.
-    if (last && now - last.t < SPARK_WINDOW_MS / SPARK_POINTS && samples.length > 1) {
+    // Points kept are at least window/points apart, so that the sparkline spans the whole window; the last one is
+    // the newest answer, replaced until it is far enough from the one before.
+    const anchor = samples[samples.length - 2];
+    if (anchor && now - anchor.t < SPARK_WINDOW_MS / SPARK_POINTS) {
       samples[samples.length - 1] = { t: now, requests: upstream.requests };
     } else {
       samples.push({ t: now, requests: upstream.requests });
