@@ -9,11 +9,15 @@ import io.dyups.core.UpstreamRegistry;
 import io.dyups.core.UpstreamServer;
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
+import com.google.common.base.Splitter;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The upstream part of NGINX Plus's REST API ({@code ngx_http_api_module}, API versions 1 to 9), so that tools
@@ -26,6 +30,7 @@ import java.util.function.UnaryOperator;
  * GET    /api/N/http/upstreams                  every upstream with its peers and their state
  * GET    /api/N/http/upstreams/NAME             one upstream
  * DELETE /api/N/http/upstreams/NAME             resets the upstream's statistics: 204
+ * GET    ...upstreams?fields=peers,zone         only the upstreams' fields named (none: only the names)
  * GET    /api/N/http/upstreams/NAME/servers     the servers as configured, each with its id
  * POST   /api/N/http/upstreams/NAME/servers     adds a server: 201 with it
  * GET    /api/N/http/upstreams/NAME/servers/ID  one server
@@ -120,8 +125,8 @@ public final class PlusApi {
       return PlusJson.error(404, "path not found", "PathNotFound");
     }
     return switch (rest.size()) {
-      case 2 -> method.equals("GET") ? PlusJson.ok(200, PlusJson.upstreams(registry.detail())) : notSupported();
-      case 3 -> upstream(method, rest.get(2));
+      case 2 -> method.equals("GET") ? upstreams(request) : notSupported();
+      case 3 -> upstream(request, rest.get(2));
       case 4 -> rest.get(3).equals("servers") ? servers(request, rest.get(2))
           : PlusJson.error(404, "path not found", "PathNotFound");
       case 5 -> rest.get(3).equals("servers") ? server(request, rest.get(2), rest.get(4))
@@ -134,7 +139,26 @@ public final class PlusApi {
     return segment.length() == 1 && segment.charAt(0) >= '1' && segment.charAt(0) <= '0' + NEWEST_VERSION;
   }
 
-  private AdminResponse upstream(String method, String name) {
+  private AdminResponse upstreams(AdminRequest request) {
+    return PlusJson.ok(200, PlusJson.upstreams(registry.detail(), fields(request)));
+  }
+
+  /**
+   * The {@code fields} query parameter: the upstream's fields to write, comma-separated, or null when absent (all).
+   * A name an upstream has no field for selects nothing, as NGINX Plus's filter.
+   */
+  private static @Nullable Set<String> fields(AdminRequest request) {
+    String value = AdminPath.queryParameter(request.target(), "fields");
+    if (value == null) {
+      return null;
+    }
+    Set<String> fields = new HashSet<>();
+    Splitter.on(',').omitEmptyStrings().split(value).forEach(fields::add);
+    return fields;
+  }
+
+  private AdminResponse upstream(AdminRequest request, String name) {
+    String method = request.method();
     if (!method.equals("GET") && !method.equals("DELETE")) {
       return notSupported();
     }
@@ -146,10 +170,10 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream)), upstream);
+      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream, fields(request))), upstream);
     }
-    // NGINX Plus resets the upstream's statistics; the registry keeps none beyond the live state, so there is
-    // nothing to reset (README: the NGINX Plus API).
+    // As NGINX Plus: the statistics start again from zero; the servers and their live state stay.
+    upstream.peers().resetStatistics();
     return AdminResponse.empty(204);
   }
 

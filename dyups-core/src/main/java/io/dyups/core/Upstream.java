@@ -97,6 +97,26 @@ public final class Upstream {
   }
 
   /**
+   * The id of the server {@code peer} (one of this upstream's) was built from: the server with the peer's address
+   * and the same line, else the first with its address (a server with {@code service=} gives its peers SRV
+   * weights); -1 for a peer of another upstream. The peers of a host name share their server's id.
+   */
+  public int serverId(Peer peer) {
+    int byAddress = -1;
+    for (UpstreamServer server : servers()) {
+      if (server.spec().address().equals(peer.address())) {
+        if (server.spec().equals(peer.spec())) {
+          return server.id();
+        }
+        if (byAddress < 0) {
+          byAddress = server.id();
+        }
+      }
+    }
+    return byAddress;
+  }
+
+  /**
    * {@code definition().toConfig()} as the bytes nginx would read (values read from bytes that were not UTF-8
    * keep those bytes), made once; callers must not change the array.
    */

@@ -8,6 +8,7 @@ import io.dyups.parser.Balancing;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.NginxUnits;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
@@ -197,10 +198,23 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (server.backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
       }
+      Result slowStart = slowStartRefused(server, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
+      }
       List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
       servers.add(server);
       return new ServerEdit(servers, servers.size() - 1, null);
     });
+  }
+
+  /** nginx's refusal of {@code slow_start=} under a method that does not take it, or null. */
+  private static @Nullable Result slowStartRefused(ServerSpec server, Upstream current) {
+    if (server.slowStart().isZero() || current.definition().balancing().supportsSlowStart()) {
+      return null;
+    }
+    return Result.of(Result.Kind.INVALID,
+        Balancing.notSupported("slow_start=" + NginxUnits.formatTime(server.slowStart())));
   }
 
   /**
@@ -243,6 +257,10 @@ public final class UpstreamRegistry implements AutoCloseable {
       }
       if (changed.backup() && !servers.get(index).backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
+      }
+      Result slowStart = slowStartRefused(changed, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
       }
       servers.set(index, changed);
       return new ServerEdit(servers, index, null);
@@ -423,6 +441,16 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** The largest commands size, in bytes of UTF-8, that {@link #updateUpstream(String, String)} accepts. */
   public long maxCommandsSize() {
     return maxCommandsSize;
+  }
+
+  /**
+   * Adds a listener after the registry was built (an adapter such as a metrics binder that is given the registry):
+   * it is told of every change made from now on, as those given to {@link Builder#listener}. Thread-safe.
+   *
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public void addListener(UpstreamListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
   }
 
   /**
@@ -713,21 +741,35 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /**
-   * Adds the upstreams of a loaded configuration; used only while building, before anyone can see them. A host
-   * name not found now does not stop the start (nginx would not start): the upstream is loaded without its peers,
-   * the name is looked up again until it is found, and its {@link HostStatus} says so.
+   * Adds an upstream of a configuration ({@code config}: its file) or of the persistence file ({@code config}
+   * null); used only while building, before anyone can see them. A configuration is checked as nginx checks it
+   * when it starts: a host name without {@code resolve} that is not found refuses the start with nginx's {@code
+   * host not found in upstream "NAME:PORT"} at its server line, while a name with {@code resolve} may be unresolved
+   * (its peers come when it resolves). The persistence file holds only what the registry accepted, so it always
+   * loads again: a name it has that is not found now leaves the upstream without that server's peers until it is,
+   * and its {@link HostStatus} says so.
+   *
+   * @throws ConfigSyntaxException when {@code config} is refused
    */
   @SuppressWarnings("try") // the lease holds the names' answers while the upstream is built
-  private void load(UpstreamBlock block) {
+  private void load(UpstreamBlock block, @Nullable Path config) {
     String key = key(block.name());
-    try (HostTable.Lease lease = hosts.prepare(block.name(), block, false)) {
+    try (HostTable.Lease lease = hosts.prepare(block.name(), block, config != null)) {
+      String refusal = lease.refusal();
+      if (refusal != null && config != null) {
+        throw StartRefusal.of(refusal, lease.refusedServer(), block, config);
+      }
       Upstream old = byKey.get(key);
       Upstream current = build(block, old);
       publish(key, old, current);
       for (HostStatus host : current.hosts()) {
         if (host.state() != HostStatus.State.RESOLVED) {
-          LOG.log(System.Logger.Level.WARNING, HostTable.notFound(host.server().address()) + " of upstream \""
-              + block.name() + "\" (" + host.error() + "); looked up again until found");
+          ServerSpec server = host.server();
+          // nginx's words: the resolver's for a name with resolve, the configuration's for one without.
+          String what = server.resolvesAtRunTime() ? server.address().host() + " could not be resolved"
+              : HostTable.notFound(server.address());
+          LOG.log(Level.WARNING, what + " (" + host.error() + ") in upstream \"" + block.name()
+              + "\"; looked up again until found");
         }
       }
     }
@@ -867,7 +909,9 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /**
      * Loads every {@code upstream} block of an nginx configuration or upstream.conf at {@link #build()},
-     * following its includes. May be called more than once; files load in the order given.
+     * following its includes. May be called more than once; files load in the order given. As nginx at its start,
+     * every server's host name without {@code resolve} is looked up then, and one that is not found refuses the
+     * build; a name with {@code resolve} is looked up with the {@linkplain #resolver resolver} and may be unresolved.
      */
     public Builder load(Path config) {
       configs.add(requireNonNull(config, "config"));
@@ -880,30 +924,43 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
+    /** An upstream read at {@link #build()}, and the configuration it is from (null: the persistence file). */
+    private record Initial(UpstreamBlock block, @Nullable Path config) {}
+
     /**
      * Creates the registry, loading the configurations and the persistence file.
      *
-     * @throws ConfigSyntaxException when a file does not parse (file, line and column in the message); no
-     *     registry is created
+     * @throws ConfigSyntaxException when a file does not parse, or a configuration is refused as nginx refuses to
+     *     start on it: a server's host name (without {@code resolve}) that is not found, with nginx's {@code host not
+     *     found in upstream "NAME:PORT"}, or a name with {@code resolve} and no resolver (file, line and column in
+     *     the message); no registry is created
      * @throws UncheckedIOException when a file cannot be read
      */
     public UpstreamRegistry build() {
       PersistenceFile persistence = persistenceFile == null ? null : new PersistenceFile(persistenceFile, fileWriter);
-      List<UpstreamBlock> initial = new ArrayList<>();
+      List<Initial> initial = new ArrayList<>();
       try {
         // Both read one block at a time: the files are never held whole as text or as directives.
         for (Path config : configs) {
-          NginxConfig.forEachUpstream(config, initial::add, UpstreamRegistry::warn);
+          NginxConfig.forEachUpstream(config, block -> initial.add(new Initial(block, config)),
+              UpstreamRegistry::warn);
         }
         if (persistence != null) {
-          initial.addAll(persistence.load(UpstreamRegistry::warn));
+          for (UpstreamBlock block : persistence.load(UpstreamRegistry::warn)) {
+            initial.add(new Initial(block, null));
+          }
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       UpstreamRegistry registry = new UpstreamRegistry(this, persistence);
-      for (UpstreamBlock block : initial) {
-        registry.load(block);
+      try {
+        for (Initial each : initial) {
+          registry.load(each.block(), each.config());
+        }
+      } catch (RuntimeException e) {
+        registry.close();
+        throw e;
       }
       return registry;
     }
