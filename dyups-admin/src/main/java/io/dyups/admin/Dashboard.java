@@ -24,14 +24,12 @@ final class Dashboard {
   static final String POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
       + "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-  private static final Map<String, Asset> ASSETS = load(Map.of(
+  private static final Map<String, AdminResponse> ASSETS = load(Map.of(
       "", "text/html; charset=utf-8",
       "dashboard.js", "text/javascript; charset=utf-8",
       "dashboard.css", "text/css; charset=utf-8"));
 
   private Dashboard() {}
-
-  private record Asset(String contentType, byte[] bytes) {}
 
   /** True when {@code path} (decoded segments) is the dashboard's: it starts with {@code dashboard}. */
   static boolean serves(List<String> path) {
@@ -43,29 +41,26 @@ final class Dashboard {
     if (!method.equals("GET") && !method.equals("HEAD")) {
       return new AdminResponse(405, Map.of("Allow", "GET, HEAD"), new byte[0]);
     }
-    Asset asset = path.size() == 1 ? ASSETS.get("") : path.size() == 2 ? ASSETS.get(path.get(1)) : null;
-    if (asset == null) {
-      return AdminResponse.empty(404);
-    }
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put("Content-Type", asset.contentType());
-    headers.put("Content-Security-Policy", POLICY);
-    headers.put("X-Content-Type-Options", "nosniff");
-    headers.put("Referrer-Policy", "no-referrer");
-    // The files change only with the jar; revalidating each load keeps a page and its script of one version.
-    headers.put("Cache-Control", "no-cache");
-    return new AdminResponse(200, headers, asset.bytes());
+    AdminResponse asset = path.size() == 1 ? ASSETS.get("") : path.size() == 2 ? ASSETS.get(path.get(1)) : null;
+    return asset == null ? AdminResponse.empty(404) : asset;
   }
 
-  private static Map<String, Asset> load(Map<String, String> types) {
-    Map<String, Asset> assets = new LinkedHashMap<>();
+  private static Map<String, AdminResponse> load(Map<String, String> types) {
+    Map<String, AdminResponse> assets = new LinkedHashMap<>();
     types.forEach((name, type) -> {
       String file = "dashboard/" + (name.isEmpty() ? "dashboard.html" : name);
       try (InputStream in = Dashboard.class.getResourceAsStream(file)) {
         if (in == null) {
           throw new IllegalStateException("the admin module's jar lacks " + file);
         }
-        assets.put(name, new Asset(type, in.readAllBytes()));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", type);
+        headers.put("Content-Security-Policy", POLICY);
+        headers.put("X-Content-Type-Options", "nosniff");
+        headers.put("Referrer-Policy", "no-referrer");
+        // The files change only with the jar; revalidating each load keeps a page and its script of one version.
+        headers.put("Cache-Control", "no-cache");
+        assets.put(name, new AdminResponse(200, headers, in.readAllBytes()));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read " + file + " from the admin module's jar", e);
       }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +26,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -199,6 +202,41 @@ class DashboardBrowserTest {
     assertThat(stateClass("host1", "127.0.0.1:8088")).contains("state-up");
     assertThat(stateOf("host2", "127.0.0.1:8089")).isEqualTo("up");
     assertThat(browser.findElement(By.id("summary")).getText()).startsWith("2 upstreams, 2 servers: 2 up");
+    // A single instance has no cluster store (GET /status is not found): no cluster panel.
+    assertThat(browser.findElement(By.id("cluster")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void everyControlHasAnAccessibleNameAndAStateIsWrittenNotOnlyColoured() {
+    startWithSeed();
+    open();
+    card("host1");
+
+    @SuppressWarnings("unchecked")
+    List<String> unnamed = (List<String>) ((JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('button, input, textarea, select')]"
+            + ".filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length) || e.textContent.trim()))"
+            + ".map(e => e.outerHTML);");
+    assertThat(unnamed).isEmpty();
+    assertThat(row("host1", "127.0.0.1:8088").findElement(By.cssSelector("button[data-action='down']"))
+        .getAttribute("aria-label")).isEqualTo("Down 127.0.0.1:8088 in host1");
+    assertThat(stateOf("host1", "127.0.0.1:8088")).isEqualTo("up");
+  }
+
+  @Test
+  void theConfirmationTakesTheFocusAndEscapeCancelsIt() {
+    startWithSeed();
+    open();
+    long version = Objects.requireNonNull(registry.find("host1")).version();
+    click("host1", "127.0.0.1:8088", "down");
+    dialog();
+
+    WebElement focused = browser.switchTo().activeElement();
+    assertThat(focused.getAttribute("id")).isEqualTo("dialog-confirm");
+    focused.sendKeys(Keys.ESCAPE);
+
+    waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("dialog")));
+    assertThat(Objects.requireNonNull(registry.find("host1")).version()).isEqualTo(version);
   }
 
   @Test
@@ -455,6 +493,93 @@ class DashboardBrowserTest {
     assertThat(resources).isNotEmpty().allSatisfy(u -> assertThat(u).startsWith(url("/")));
   }
 
+  /**
+   * Runs {@code action} with {@code script} run in every page before the page's own (through the DevTools protocol,
+   * which the page's Content-Security-Policy does not govern), then removes it for the tests that follow.
+   */
+  private void withScript(String script, Runnable action) {
+    ChromeDriver chrome = (ChromeDriver) browser;
+    Object id = chrome.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", script))
+        .get("identifier");
+    try {
+      action.run();
+    } finally {
+      chrome.executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", id));
+    }
+  }
+
+  /**
+   * A stand-in for what the registry does not count yet on this branch: each answer of the Plus API's listing gets
+   * NGINX Plus's peer statistics (its reference's field names), growing by 50 requests from one answer to the next.
+   */
+  private static final String PEER_STATISTICS = """
+      (() => {
+        const real = window.fetch.bind(window);
+        let n = 0;
+        window.fetch = async (url, options) => {
+          const answer = await real(url, options);
+          if (String(url) !== '/api/9/http/upstreams') {
+            return answer;
+          }
+          const json = await answer.json();
+          n++;
+          for (const upstream of Object.values(json)) {
+            for (const peer of upstream.peers) {
+              Object.assign(peer, { requests: 50 * n, fails: 1, unavail: 0, response_time: 12,
+                responses: { '1xx': 0, '2xx': 45 * n, '3xx': 0, '4xx': 5 * n, '5xx': 0, total: 50 * n },
+                health_checks: { checks: 10, fails: 1, unhealthy: 0, last_passed: true } });
+            }
+          }
+          return new Response(JSON.stringify(json), { status: 200, headers: { 'Content-Type': 'application/json' } });
+        };
+      })();
+      """;
+
+  @Test
+  void perServerStatisticsAreShownAndTheSparklineDrawsRequestsPerSecond() {
+    startWithSeed();
+    withScript(PEER_STATISTICS, () -> {
+      open();
+      waiting().until(d -> cell("host1", "127.0.0.1:8088", ".responses").matches("0/\\d+/0/\\d+/0"));
+      assertThat(cell("host1", "127.0.0.1:8088", ".fails")).isEqualTo("1");
+      assertThat(cell("host1", "127.0.0.1:8088", ".checks")).isEqualTo("10, 1 failed, last passed");
+      assertThat(cell("host1", "127.0.0.1:8088", ".time")).isEqualTo("12 ms");
+
+      // Two answers apart make a rate; the line is drawn from the samples kept.
+      waiting().until(d -> card("host1").findElement(By.cssSelector(".rate")).getText().matches("\\d+\\.\\d req/s")
+          && !card("host1").findElement(By.cssSelector(".spark polyline")).getAttribute("points").isEmpty());
+      double rate = Double.parseDouble(card("host1").findElement(By.cssSelector(".rate")).getText().split(" ")[0]);
+      assertThat(rate).isPositive();
+      assertThat(card("host1").findElement(By.cssSelector(".spark")).getAttribute("aria-label"))
+          .startsWith("requests per second over the last minutes, now ");
+    });
+  }
+
+  /** The cluster store's status as the ZooKeeper store's GET /status?format=json gives it. */
+  private static final String CLUSTER_STATUS = """
+      (() => {
+        const real = window.fetch.bind(window);
+        window.fetch = async (url, options) => String(url) !== '/status?format=json' ? real(url, options)
+            : new Response(JSON.stringify({ kind: 'zookeeper', available: false, state: 'SUSPENDED',
+                detail: 'connection lost', lastVersion: 42, lastChangeAt: '2026-11-30T22:00:00Z',
+                pendingChanges: 0, behindMillis: 1500 }),
+              { status: 200, headers: { 'Content-Type': 'application/json' } });
+      })();
+      """;
+
+  @Test
+  void theClusterStateIsShownWhenTheStoreReportsIt() {
+    startWithSeed();
+    withScript(CLUSTER_STATUS, () -> {
+      open();
+      WebElement cluster = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("cluster")));
+      assertThat(cluster.findElement(By.id("cluster-state")).getText()).isEqualTo("zookeeper not connected");
+      assertThat(cluster.findElement(By.id("cluster-state")).getAttribute("class")).contains("bad");
+      assertThat(cluster.findElement(By.id("cluster-detail")).getText()).isEqualTo("SUSPENDED, behind by 1500 ms, "
+          + "0 changes pending, last change applied: version 42, at 2026-11-30T22:00:00Z, connection lost");
+    });
+  }
+
   @Test
   void aScreenshotOfThePageWithAFewUpstreams() throws Exception {
     registry = UpstreamRegistry.builder().build();
@@ -463,11 +588,15 @@ class DashboardBrowserTest {
     registry.updateUpstream("static", "server 10.0.1.1:80; server 10.0.1.2:80 drain;");
     registry.updateUpstream("sessions", "hash $cookie_sid consistent; server 10.0.2.1:9000; server 10.0.2.2:9000;");
     start(AdminHandler.builder(registry));
-    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 640));
-    open();
-    waiting().until(d -> stateOf("static", "10.0.1.2:80").equals("draining"));
-
-    byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    browser.manage().window().setSize(new Dimension(1360, 660));
+    byte[] png;
+    try {
+      open();
+      waiting().until(d -> stateOf("static", "10.0.1.2:80").equals("draining"));
+      png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+    }
     Path target = Path.of("target", "dashboard.png");
     Files.write(target, png);
     assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');

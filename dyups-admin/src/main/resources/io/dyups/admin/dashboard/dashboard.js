@@ -206,8 +206,10 @@
     if (last && upstream.requests < last.requests) {
       samples.length = 0; // statistics reset (DELETE of the upstream in the Plus API, or a new upstream)
     }
-    // Keep a point every window/points at most, so that the sparkline spans the whole window.
-    if (last && now - last.t < SPARK_WINDOW_MS / SPARK_POINTS && samples.length > 1) {
+    // Points kept are at least window/points apart, so that the sparkline spans the whole window; the last one is
+    // the newest answer, replaced until it is far enough from the one before.
+    const anchor = samples[samples.length - 2];
+    if (anchor && now - anchor.t < SPARK_WINDOW_MS / SPARK_POINTS) {
       samples[samples.length - 1] = { t: now, requests: upstream.requests };
     } else {
       samples.push({ t: now, requests: upstream.requests });
@@ -311,6 +313,7 @@
         : 'Upstreams ' + (from + 1) + '–' + (from + slice.length) + ' of ' + shown.length;
     $('prev').disabled = view.page === 0;
     $('next').disabled = view.page >= pages - 1;
+    $('prev').hidden = $('next').hidden = pages === 1;
 
     // Only what is on the page is in the document; a card is rebuilt only when its servers changed, else its
     // figures are updated in place (so that focus and selection survive the refresh).
@@ -367,7 +370,7 @@
   }
 
   const COLUMNS = ['State', 'Server', 'Weight', 'Active', 'Requests', 'Responses 1xx/2xx/3xx/4xx/5xx', 'Fails',
-    'Unavail', 'Health checks', 'Response time', 'Actions'];
+    'Unavail', 'Checks', 'Resp. time', 'Actions'];
 
   function buildCard(upstream) {
     const titleId = 'upstream-' + (++ids);
@@ -445,12 +448,12 @@
       row.querySelector('.requests').textContent = figure(peer.requests);
       const r = peer.responses;
       row.querySelector('.responses').textContent = r && typeof r === 'object'
-          ? ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => figure(r[c])).join(' / ') : '–';
+          ? ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => figure(r[c])).join('/') : '–';
       row.querySelector('.fails').textContent = figure(peer.fails);
       row.querySelector('.unavail').textContent = figure(peer.unavail);
       const h = peer.health_checks;
       row.querySelector('.checks').textContent = h && typeof h === 'object'
-          ? figure(h.checks) + ' checks, ' + figure(h.fails) + ' failed'
+          ? figure(h.checks) + ', ' + figure(h.fails) + ' failed'
             + (h.last_passed === undefined ? '' : h.last_passed ? ', last passed' : ', last failed')
           : '–';
       row.querySelector('.time').textContent = typeof peer.response_time === 'number'
