@@ -54,6 +54,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>Each address becomes a peer with the server's parameters; the addresses of a name with {@code resolve}
  *       come after the other peers, IPv4 first, and when its answer changes, the peers whose address stays keep
  *       their place and their state, the ones gone are removed, and new ones are added at the end ({@link #plan}).
+ *   <li>An answer goes to the upstreams whose lookup got it in the order it came; an upstream that begins to use a
+ *       name the table already has an answer for gets it as nginx's resolver serves a cached answer, rotated at
+ *       random ({@link #fromCache}); a service's records of one priority start at one picked at random by weight
+ *       ({@link #report}).
  * </ul>
  *
  * <p>One entry serves every upstream that names the same host the same way. Lookups run on the resolver's threads
@@ -354,6 +358,7 @@ final class HostTable implements AutoCloseable {
         Entry entry = entries.get(key);
         if (entry != null) {
           entry.users.remove(upstream);
+          entry.servedFromCache.remove(upstream);
           dropIfUnused(entry);
         }
       }
