@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  * GET    /api/N/http/upstreams                  every upstream with its peers and their state
  * GET    /api/N/http/upstreams/NAME             one upstream
  * DELETE /api/N/http/upstreams/NAME             resets the upstream's statistics: 204
- * GET    ...upstreams?fields=peers,zone         only the upstreams' fields named (none: only the names)
+ * GET    ...upstreams?fields=peers,zone         only the fields named (none: the names only)
  * GET    /api/N/http/upstreams/NAME/servers     the servers as configured, each with its id
  * POST   /api/N/http/upstreams/NAME/servers     adds a server: 201 with it
  * GET    /api/N/http/upstreams/NAME/servers/ID  one server

@@ -19,11 +19,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The upstream JSON as a client we did not write decodes it: nginx-plus-go-client (the client of the NGINX Ingress
- * Controller and of nginx-prometheus-exporter), whose {@code client/nginx.go} declares {@code Upstream}, {@code Peer},
- * {@code Responses} and {@code HealthChecks} with Go types. Go's decoder leaves a field it does not know aside and
- * fails on a value of the wrong type (a string where it wants {@code uint64}, a negative or fractional number), so a
- * misspelt name reads as 0 and a wrong type breaks the whole scrape. The tables below are those structs' JSON names and
- * types (read from the client's sources, release 2.x); every field dyups writes must be one of them, with its type.
+ * Controller and of nginx-prometheus-exporter), whose {@code client/nginx.go} declares {@code Upstream}, {@code
+ * Peer}, {@code Responses} and {@code HealthChecks} with Go types. Go's decoder leaves a field it does not know aside
+ * and fails on a value of the wrong type (a string where it wants {@code uint64}, a negative or fractional number),
+ * so a misspelt name reads as 0 and a wrong type breaks the whole scrape. The tables below are those structs' JSON
+ * names and types (read from the client's sources, v3, commit 0234a06); every field dyups writes must be one of
+ * them, with its type.
  */
 class PlusApiClientShapesTest {
   private enum GoType { STRING, INT, UINT, BOOL, OBJECT, ARRAY }

@@ -142,9 +142,10 @@ public final class HealthChecker implements AutoCloseable {
       SharedPeerState state = peer.state;
       state.checkInFlight = false;
       boolean wasDown = state.checkDown;
-      state.checks++;
+      PeerFigures figures = state.figures();
+      figures.checks++;
       state.checkedOnce = true;
-      state.lastPassed = alive;
+      figures.lastPassed = alive;
       if (alive) {
         state.checkFailures = 0;
         state.checkSuccesses++;
@@ -152,7 +153,7 @@ public final class HealthChecker implements AutoCloseable {
           state.setCheckDown(false, nowMillis);
         }
       } else {
-        state.checksFailed++;
+        figures.checksFailed++;
         state.checkSuccesses = 0;
         state.checkFailures++;
         if (!state.checkDown && state.checkFailures >= check.fall()) {

@@ -120,17 +120,18 @@ public final class Peer {
     PeerTraffic total = new PeerTraffic();
     group.lock.lock();
     try {
-      total.add(state.retired);
+      PeerFigures shared = state.figures();
+      total.add(shared.retired);
       // What the workers add up to; a holder, since the lambda cannot change locals.
       final class Sums {
-        long requests = state.retiredRequests;
+        long requests = shared.retiredRequests;
         long active;
-        long downtime = state.retiredDowntimeMillis;
+        long downtime = shared.retiredDowntimeMillis;
         long downstart = Long.MAX_VALUE;
       }
       Sums sums = new Sums();
       // The state's counters, not this peer's: after a change of the number of workers, those of an older peer
-      // are counted in state.retired.
+      // are counted in retired.
       SharedPeerState.eachWorker(state.counters, worker -> {
         PeerTraffic traffic = worker.trafficToRead();
         total.add(traffic);
@@ -152,18 +153,18 @@ public final class Peer {
       long active = sums.active;
       long downtime = sums.downtime;
       long downstart = sums.downstart;
-      long checkDowntime = state.checkDowntimeMillis;
-      if (state.checkDownSinceMillis >= 0) {
-        checkDowntime += Math.max(0, nowMillis - state.checkDownSinceMillis);
-        downstart = Math.min(downstart, state.checkDownSinceMillis);
+      long checkDowntime = shared.checkDowntimeMillis;
+      if (shared.checkDownSinceMillis >= 0) {
+        checkDowntime += Math.max(0, nowMillis - shared.checkDownSinceMillis);
+        downstart = Math.min(downstart, shared.checkDownSinceMillis);
       }
       // selected: a request that went well does not read the clock, so a read that finds new requests dates them
       // to itself; a failure brings its own time.
-      if (requests != state.seenRequests) {
-        state.seenRequests = requests;
-        state.seenAtMillis = nowMillis;
+      if (requests != shared.seenRequests) {
+        shared.seenRequests = requests;
+        shared.seenAtMillis = nowMillis;
       }
-      long selected = Math.max(state.seenAtMillis, total.selectedMillis);
+      long selected = Math.max(shared.seenAtMillis, total.selectedMillis);
       return new PeerStatistics(
           requests,
           (int) active,
@@ -173,7 +174,8 @@ public final class Peer {
           total.received,
           total.fails,
           total.unavail,
-          new PeerStatistics.HealthChecks(state.checks, state.checksFailed, state.unhealthy, state.lastPassed),
+          new PeerStatistics.HealthChecks(shared.checks, shared.checksFailed, shared.unhealthy,
+              shared.lastPassed),
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
           selected == 0 ? null : Instant.ofEpochMilli(selected),

@@ -85,13 +85,16 @@ public final class UpstreamMetrics implements MeterBinder {
     requireNonNull(meters, "meters");
     boolean listen;
     synchronized (this) {
-      bindings.add(new Binding(meters));
       listen = !listening;
       listening = true;
-      sync();
     }
     if (listen) {
+      // Listening before the first sync: a change that lands in between is synced again after it.
       registry.addListener(change -> sync());
+    }
+    synchronized (this) {
+      bindings.add(new Binding(meters));
+      sync();
     }
   }
 
