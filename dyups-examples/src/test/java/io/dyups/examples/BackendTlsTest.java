@@ -267,6 +267,46 @@ class BackendTlsTest {
   }
 
   @Test
+  void proxySslVerifyDepthLimitsTheChain() throws Exception {
+    TlsBackend backend = backend("rsa");
+    // The leaf is signed by the trusted CA: a chain of depth 1, too long for 0 (only a trusted leaf would pass).
+    startSimple("proxy_ssl_verify on; proxy_ssl_trusted_certificate " + TestCertificates.file("ca.pem")
+        + "; proxy_ssl_name localhost; proxy_ssl_verify_depth 0;");
+    upstream("secure", "server 127.0.0.1:" + backend.port() + ";");
+
+    assertThat(get("secure", "/").status()).isEqualTo(502);
+
+    assertThat(errorLog()).contains("upstream SSL certificate verify error: (22:certificate chain too long) while "
+        + "SSL handshaking to upstream");
+    assertThat(backend.requests).isEmpty();
+  }
+
+  @Test
+  void proxySslProtocolsLimitsWhatTheProxyOffers() throws Exception {
+    TlsBackend backend = backend("rsa");
+    backend.protocols("TLSv1.3");
+    startSimple("proxy_ssl_protocols TLSv1.2;");
+    upstream("secure", "server 127.0.0.1:" + backend.port() + ";");
+
+    assertThat(get("secure", "/").status()).isEqualTo(502);
+
+    assertThat(errorLog()).contains("SSL_do_handshake() failed (SSL: ").contains("while SSL handshaking to upstream");
+    assertThat(backend.requests).isEmpty();
+  }
+
+  @Test
+  void proxySslCiphersLimitsTheSuitesOffered() throws Exception {
+    TlsBackend backend = backend("rsa");
+    backend.protocols("TLSv1.2");
+    startSimple("proxy_ssl_protocols TLSv1.2; proxy_ssl_ciphers ECDHE-RSA-AES256-GCM-SHA384;");
+    upstream("secure", "server 127.0.0.1:" + backend.port() + ";");
+
+    assertThat(get("secure", "/").status()).isEqualTo(200);
+
+    assertThat(backend.awaitHandshakes(1).get(0).cipherSuite()).isEqualTo("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+  }
+
+  @Test
   void withoutVerificationAnyCertificateIsAccepted() throws Exception {
     TlsBackend rogue = backend("rogue");
     startSimple("proxy_ssl_name wrong.test;");

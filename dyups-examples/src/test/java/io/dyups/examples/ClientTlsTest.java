@@ -149,6 +149,18 @@ class ClientTlsTest {
   }
 
   @Test
+  void sslCiphersLimitsTheSuitesTheListenerAccepts() throws Exception {
+    start(pairs() + " ssl_protocols TLSv1.2; ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;", ";");
+    SSLContext client = clientContext();
+
+    assertThatThrownBy(() -> connect(client, front, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"))
+        .isInstanceOf(IOException.class);
+    SSLSocket allowed = connect(client, front, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assertThat(allowed.getSession().getCipherSuite()).isEqualTo("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assertThat(get(allowed, "/").status()).isEqualTo(200);
+  }
+
+  @Test
   void theAdminInterfaceWorksOverTls() throws Exception {
     start(pairs(), "ssl; " + pairs());
     SSLContext client = clientContext();

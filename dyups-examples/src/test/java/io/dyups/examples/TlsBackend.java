@@ -31,7 +31,7 @@ import javax.net.ssl.X509TrustManager;
  */
 final class TlsBackend implements AutoCloseable {
   /** One TLS connection as the backend saw it. */
-  record Handshake(boolean resumed, String serverName, String clientSubject) {}
+  record Handshake(boolean resumed, String serverName, String clientSubject, String cipherSuite) {}
 
   private final SSLServerSocket listener;
   final List<Handshake> handshakes = new CopyOnWriteArrayList<>();
@@ -68,6 +68,11 @@ final class TlsBackend implements AutoCloseable {
     thread.setDaemon(true);
     thread.start();
   }
+  /** Limits the protocols the backend speaks (every connection accepted from now on). */
+  void protocols(String... names) {
+    listener.setEnabledProtocols(names);
+  }
+
 
   int port() {
     return listener.getLocalPort();
@@ -106,7 +111,8 @@ final class TlsBackend implements AutoCloseable {
         // No client certificate.
       }
       // A resumed session keeps the creation time of the one it resumes, made before this connection came.
-      handshakes.add(new Handshake(session.getCreationTime() < accepted, serverName, client));
+      handshakes.add(new Handshake(session.getCreationTime() < accepted, serverName, client,
+          session.getCipherSuite()));
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       while (true) {
