@@ -23,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -31,6 +32,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -89,8 +91,11 @@ final class HostTable implements AutoCloseable {
   record HostKey(String name, @Nullable String serviceName, boolean runTime, List<Address> nameServers,
       boolean ipv4, boolean ipv6, @Nullable Duration valid, Duration timeout) {}
 
-  /** One address found: for a service, with its SRV record's port, weight, priority rank and target. */
-  record Found(InetAddress address, int port, int weight, boolean backup, @Nullable String target) {}
+  /**
+   * One address found: for a service, with its SRV record's port, weight (at least 1), priority and target; for a
+   * name, with zeros and no target.
+   */
+  record Found(InetAddress address, int port, int weight, int priority, @Nullable String target) {}
 
   /** The state of one name: what the last answer found, and the addresses in use. */
   record Lookup(HostResolver.Status status, List<Found> found, String error, @Nullable Duration ttl,
@@ -108,6 +113,9 @@ final class HostTable implements AutoCloseable {
     volatile @Nullable Lookup lookup;
     // Guarded by the table's monitor.
     @Nullable ScheduledFuture<?> timer;
+    // For each upstream (key) that began to use the answer after it came: the answer as nginx's resolver serves it
+    // from its cache, rotated (ngx_resolver_export). Until the next answer. Guarded by the table's monitor.
+    final Map<String, List<Found>> servedFromCache = new HashMap<>();
 
     Entry(HostKey key) {
       this.key = key;
@@ -117,15 +125,21 @@ final class HostTable implements AutoCloseable {
   private final HostResolver resolver;
   private final Defaults defaults;
   private final Users registry;
+  private final IntUnaryOperator random;
   private final ScheduledThreadPoolExecutor timers;
   private final Map<HostKey, Entry> entries = new HashMap<>();
   private final Map<String, Set<HostKey>> keysOfUpstream = new HashMap<>();
   private boolean closed;
 
-  HostTable(HostResolver resolver, Defaults defaults, Users registry) {
+  /**
+   * @param random {@code random.applyAsInt(n)} is a number in {@code 0..n-1}, as nginx's {@code ngx_random() % n}:
+   *     where a cached answer's rotation and the order of a service's records start
+   */
+  HostTable(HostResolver resolver, Defaults defaults, Users registry, IntUnaryOperator random) {
     this.resolver = requireNonNull(resolver, "resolver");
     this.defaults = requireNonNull(defaults, "defaults");
     this.registry = requireNonNull(registry, "registry");
+    this.random = requireNonNull(random, "random");
     AtomicInteger threads = new AtomicInteger();
     this.timers = new ScheduledThreadPoolExecutor(1, task -> {
       Thread thread = new Thread(task, "dyups-host-refresh-" + threads.incrementAndGet());
@@ -234,13 +248,17 @@ final class HostTable implements AutoCloseable {
         Entry entry = entries.computeIfAbsent(key, Entry::new);
         entry.pins++;
         pinned.add(entry);
+        Lookup cached = entry.lookup;
         if (!key.runTime()) {
-          lookups.put(key, lookUp(key, entry.lookup));
-        } else if (entry.lookup == null) {
+          lookups.put(key, lookUp(key, cached));
+        } else if (cached == null) {
           if (entry.first == null) {
             entry.first = lookUp(key, null);
           }
           lookups.put(key, entry.first);
+        } else if (!entry.users.contains(UpstreamBlock.foldName(upstream))) {
+          // A name the table has an answer for: nginx's resolver would serve it from its cache, rotated.
+          entry.servedFromCache.put(UpstreamBlock.foldName(upstream), fromCache(key, cached.found()));
         }
       }
     }
@@ -410,7 +428,8 @@ final class HostTable implements AutoCloseable {
         return;
       }
     }
-    lookUp(entry.key, entry.lookup).whenCompleteAsync((lookup, error) -> {
+    // Nothing waits for the refresh: apply publishes what it finds, and schedules the next one.
+    CompletableFuture<?> unused = lookUp(entry.key, entry.lookup).whenCompleteAsync((lookup, error) -> {
       Lookup next = lookup != null ? lookup : new Lookup(HostResolver.Status.FAILED, kept(entry.lookup),
           String.valueOf(error), null, Instant.now());
       apply(entry, next);
@@ -424,7 +443,9 @@ final class HostTable implements AutoCloseable {
       }
     }
     Lookup before = entry.lookup;
-    boolean changed = before == null || !before.found().equals(next.found()) || before.status() != next.status()
+    // The same addresses in another order change nothing: a peer whose address stays keeps its place.
+    boolean changed = before == null || before.found().size() != next.found().size()
+        || !new HashSet<>(before.found()).equals(new HashSet<>(next.found())) || before.status() != next.status()
         || !before.error().equals(next.error());
     if (before != null && before.status() != next.status()) {
       LOG.log(next.status() == HostResolver.Status.FOUND ? Level.INFO : Level.WARNING, () -> describe(entry.key)
@@ -434,15 +455,21 @@ final class HostTable implements AutoCloseable {
     if (changed) {
       // The users are read under the registry's lock, where they change: an upstream published meanwhile with
       // the old answer is rebuilt too.
-      registry.rebuild(() -> entry.lookup = next, () -> usersOf(entry));
+      registry.rebuild(() -> answer(entry, next), () -> usersOf(entry));
     } else {
-      entry.lookup = next;
+      answer(entry, next);
     }
     synchronized (this) {
       if (entries.get(entry.key) == entry && (entry.key.runTime() || next.status() != HostResolver.Status.FOUND)) {
         schedule(entry, next);
       }
     }
+  }
+
+  // A new answer, fresh from the resolver: every user gets it in the order it came.
+  private synchronized void answer(Entry entry, Lookup next) {
+    entry.lookup = next;
+    entry.servedFromCache.clear();
   }
 
   private synchronized Set<String> usersOf(Entry entry) {
@@ -496,7 +523,7 @@ final class HostTable implements AutoCloseable {
         List<InetAddress> ordered = runTime ? ipv4First(answer.addresses()) : answer.addresses();
         List<Found> found = new ArrayList<>(ordered.size());
         for (InetAddress address : new LinkedHashSet<>(ordered)) {
-          found.add(new Found(address, 0, 0, false, null));
+          found.add(new Found(address, 0, 0, 0, null));
         }
         yield new Lookup(HostResolver.Status.FOUND, found, "", answer.ttl(), now);
       }
@@ -537,9 +564,9 @@ final class HostTable implements AutoCloseable {
       return CompletableFuture.completedFuture(
           new Lookup(HostResolver.Status.FAILED, kept(before), answer.error(), null, now));
     }
+    // ngx_resolver_process_srv sorts the records by priority, keeping the answer's order within one (ngx_sort).
     List<HostResolver.ServiceRecord> records = new ArrayList<>(answer.services());
     records.sort((a, b) -> Integer.compare(a.priority(), b.priority()));
-    int minPriority = records.get(0).priority();
     Map<String, CompletableFuture<HostResolver.Answer>> byTarget = new LinkedHashMap<>();
     for (HostResolver.ServiceRecord record : records) {
       String target = lowerAscii(record.target());
@@ -547,7 +574,7 @@ final class HostTable implements AutoCloseable {
           name, query.nameServers(), query.ipv4(), query.ipv6(), query.timeout())));
     }
     return CompletableFuture.allOf(byTarget.values().toArray(new CompletableFuture<?>[0])).handle((ignored, e) -> {
-      List<Found> found = new ArrayList<>();
+      List<Target> resolved = new ArrayList<>();
       Duration ttl = answer.ttl();
       boolean failed = false;
       String error = "";
@@ -564,17 +591,124 @@ final class HostTable implements AutoCloseable {
         if (addresses.ttl() != null && (ttl == null || addresses.ttl().compareTo(ttl) < 0)) {
           ttl = addresses.ttl();
         }
-        for (InetAddress address : ipv4First(addresses.addresses())) {
-          found.add(new Found(address, record.port(), weight(record), record.priority() != minPriority,
-              record.target()));
-        }
+        resolved.add(new Target(record.priority(), weight(record), record.port(), record.target(),
+            ipv4First(new ArrayList<>(new LinkedHashSet<>(addresses.addresses())))));
       }
+      List<Found> found = report(resolved);
       if (found.isEmpty()) {
         return failed ? new Lookup(HostResolver.Status.FAILED, kept(before), error, null, now)
             : new Lookup(HostResolver.Status.NOT_FOUND, List.of(), error, ttl, now);
       }
       return new Lookup(HostResolver.Status.FOUND, found, "", ttl, now);
     });
+  }
+
+  /** One SRV record whose target has addresses: its weight at least 1, its addresses in the order served. */
+  private record Target(int priority, int weight, int port, String target, List<InetAddress> addresses) {
+    long share() {
+      return (long) weight * addresses.size();
+    }
+  }
+
+  /**
+   * The addresses of a service in the order nginx's resolver reports them (ngx_resolver_report_srv): by priority;
+   * within one, from a record picked at random by weight (each weighs its weight times its number of addresses),
+   * then the next records in turn, each record's addresses in their order. So the first peers of a service differ
+   * from one lookup to the next as the weights say, as with nginx.
+   */
+  private List<Found> report(List<Target> targets) {
+    List<Found> found = new ArrayList<>();
+    int first = 0;
+    while (first < targets.size()) {
+      int end = first;
+      long total = 0;
+      while (end < targets.size() && targets.get(end).priority() == targets.get(first).priority()) {
+        total += targets.get(end).share();
+        end++;
+      }
+      long w = random.applyAsInt((int) Math.min(total, Integer.MAX_VALUE));
+      int k = first;
+      while (k < end - 1 && w >= targets.get(k).share()) {
+        w -= targets.get(k).share();
+        k++;
+      }
+      for (int n = first; n < end; n++) {
+        Target target = targets.get(k);
+        for (InetAddress address : target.addresses()) {
+          found.add(new Found(address, target.port(), target.weight(), target.priority(), target.target()));
+        }
+        k = k + 1 == end ? first : k + 1;
+      }
+      first = end;
+    }
+    return found;
+  }
+
+  /**
+   * A name's answer as nginx's resolver serves it from its cache to a new asker (ngx_resolve_name_locked): the
+   * addresses rotated (ngx_resolver_export with rotate); a service's records ordered afresh (ngx_resolver_report_srv)
+   * with each target's addresses rotated. So upstreams that begin to use a name one after another do not all start
+   * on its first address.
+   */
+  private List<Found> fromCache(HostKey key, List<Found> found) {
+    if (key.serviceName() == null) {
+      List<Found> rotated = new ArrayList<>(found.size());
+      for (InetAddress address : rotated(found.stream().map(Found::address).toList())) {
+        rotated.add(new Found(address, 0, 0, 0, null));
+      }
+      return rotated;
+    }
+    List<Target> targets = new ArrayList<>();
+    int from = 0;
+    while (from < found.size()) {
+      Found head = found.get(from);
+      int to = from;
+      List<InetAddress> addresses = new ArrayList<>();
+      while (to < found.size() && sameRecord(found.get(to), head)) {
+        addresses.add(found.get(to).address());
+        to++;
+      }
+      targets.add(new Target(head.priority(), head.weight(), head.port(), requireNonNull(head.target()),
+          rotated(addresses)));
+      from = to;
+    }
+    targets.sort((a, b) -> Integer.compare(a.priority(), b.priority()));
+    return report(targets);
+  }
+
+  private static boolean sameRecord(Found one, Found other) {
+    return one.priority() == other.priority() && one.weight() == other.weight() && one.port() == other.port()
+        && Objects.equals(one.target(), other.target());
+  }
+
+  /**
+   * ngx_resolver_export with rotate: the IPv4 addresses from a random one on, then the IPv6 addresses from a random
+   * one on, written around the list from a random place. A single IPv4 address is served as it is.
+   */
+  private List<InetAddress> rotated(List<InetAddress> addresses) {
+    List<InetAddress> v4 = new ArrayList<>();
+    List<InetAddress> v6 = new ArrayList<>();
+    for (InetAddress address : addresses) {
+      (address instanceof Inet4Address ? v4 : v6).add(address);
+    }
+    int n = addresses.size();
+    if (n == 0 || (n == 1 && v4.size() == 1)) {
+      return addresses;
+    }
+    InetAddress[] out = new InetAddress[n];
+    int d = random.applyAsInt(n);
+    for (List<InetAddress> family : List.of(v4, v6)) {
+      if (family.isEmpty()) {
+        continue;
+      }
+      int j = random.applyAsInt(family.size());
+      for (int i = 0; i < family.size(); i++) {
+        out[d] = family.get(j);
+        d = d + 1 == n ? 0 : d + 1;
+        j = j + 1 == family.size() ? 0 : j + 1;
+      }
+    }
+    return List.of(out);
   }
 
   /**
@@ -599,6 +733,7 @@ final class HostTable implements AutoCloseable {
     List<Endpoint> fixed = new ArrayList<>();
     List<Endpoint> runTime = new ArrayList<>();
     List<HostStatus> hosts = new ArrayList<>();
+    String upstream = UpstreamBlock.foldName(definition.name());
     for (ServerSpec server : definition.servers()) {
       HostKey key = key(server, definition);
       if (key == null) {
@@ -608,8 +743,11 @@ final class HostTable implements AutoCloseable {
       Lookup lookup = lookupOf(key);
       List<SocketAddress> addresses = new ArrayList<>();
       if (lookup != null) {
-        for (Found found : lookup.found()) {
-          Endpoint endpoint = endpoint(server, found, key.runTime());
+        List<Found> answer = answerFor(key, upstream, lookup);
+        // ngx_http_upstream_zone_resolve_handler: the records of the lowest priority that has addresses are primary.
+        int primary = answer.stream().mapToInt(Found::priority).min().orElse(0);
+        for (Found found : answer) {
+          Endpoint endpoint = endpoint(server, found, key.runTime(), found.priority() != primary);
           if (endpoint != null) {
             (key.runTime() ? runTime : fixed).add(endpoint);
             addresses.add(endpoint.address());
@@ -628,6 +766,14 @@ final class HostTable implements AutoCloseable {
   private synchronized @Nullable Lookup lookupOf(HostKey key) {
     Entry entry = entries.get(key);
     return entry == null ? null : entry.lookup;
+  }
+
+  // The answer in the order the upstream got it: as it came, or as served from the cache when it began to use it.
+  private synchronized List<Found> answerFor(HostKey key, String upstream, Lookup lookup) {
+    Entry entry = entries.get(key);
+    List<Found> served = entry == null ? null : entry.servedFromCache.get(upstream);
+    return served != null && served.size() == lookup.found().size()
+        && new HashSet<>(served).equals(new HashSet<>(lookup.found())) ? served : lookup.found();
   }
 
   private static List<Endpoint> keptThenNew(List<Endpoint> runTime, @Nullable PeerGroup previous) {
@@ -669,19 +815,20 @@ final class HostTable implements AutoCloseable {
 
   /**
    * The peer an address found for {@code server} makes: the server's port (a service: the record's), weight (a
-   * service without {@code weight=}: the record's, at least 1) and tier (a service: backup for records of a higher
-   * priority; of a backup server, those are not used, as nginx ignores them); null when it makes none.
+   * service without {@code weight=}: the record's, at least 1) and tier (a service: backup for records of a
+   * priority {@code lower} than the primary one; of a backup server, those are not used, as nginx ignores them);
+   * null when it makes none.
    */
-  private static @Nullable Endpoint endpoint(ServerSpec server, Found found, boolean runTime) {
+  private static @Nullable Endpoint endpoint(ServerSpec server, Found found, boolean runTime, boolean lower) {
     if (server.service() == null) {
       InetSocketAddress address = new InetSocketAddress(found.address(), server.address().port());
       return new Endpoint(server, address, server.address().toString(), runTime);
     }
-    if (server.backup() && found.backup()) {
+    if (server.backup() && lower) {
       return null;
     }
     int weight = server.weight() != 1 ? server.weight() : found.weight();
-    boolean backup = server.backup() || found.backup();
+    boolean backup = server.backup() || lower;
     ServerSpec spec = weight == server.weight() && backup == server.backup() ? server
         : new ServerSpec(server.address(), weight, server.maxFails(), server.failTimeout(), server.maxConns(),
             backup, server.down(), server.slowStart(), server.drain(), server.resolve(), server.route(),

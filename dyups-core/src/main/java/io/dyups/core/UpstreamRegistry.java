@@ -24,9 +24,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
@@ -96,7 +98,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     this.ownsResolver = builder.hostResolver == null;
     this.resolver = builder.hostResolver != null ? builder.hostResolver : HostResolver.system();
     this.hosts = new HostTable(resolver, new HostTable.Defaults(builder.resolver, builder.resolverTimeout),
-        this::rebuild);
+        this::rebuild, builder.random);
   }
 
   /** A builder with dyups's defaults: 2 MiB commands limit, blocking lock, no persistence, no listeners. */
@@ -795,6 +797,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     private @Nullable HostResolver hostResolver;
     private @Nullable ResolverSpec resolver;
     private Duration resolverTimeout = HostTable.DEFAULT_RESOLVER_TIMEOUT;
+    private IntUnaryOperator random = bound -> ThreadLocalRandom.current().nextInt(bound);
 
     private Builder() {}
 
@@ -915,6 +918,12 @@ public final class UpstreamRegistry implements AutoCloseable {
      */
     public Builder load(Path config) {
       configs.add(requireNonNull(config, "config"));
+      return this;
+    }
+
+    // For tests of the orders nginx draws at random (a rotated cached answer, a service's records).
+    Builder random(IntUnaryOperator random) {
+      this.random = requireNonNull(random, "random");
       return this;
     }
 

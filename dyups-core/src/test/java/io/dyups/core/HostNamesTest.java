@@ -2,6 +2,7 @@ package io.dyups.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.dyups.parser.Address;
 import io.dyups.parser.ConfigSyntaxException;
@@ -12,12 +13,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +41,16 @@ class HostNamesTest {
   private final ScriptedHostResolver dns = new ScriptedHostResolver();
   private final List<UpstreamRegistry> opened = new CopyOnWriteArrayList<>();
 
+  // nginx's random draws (ngx_random() % n) as a test scripts them; 0 once the script ends.
+  private final Queue<Integer> draws = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger drawn = new AtomicInteger();
+
   private UpstreamRegistry registry() {
-    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).build();
+    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).random(bound -> {
+      drawn.incrementAndGet();
+      Integer next = draws.poll();
+      return next == null ? 0 : next % bound;
+    }).build();
     opened.add(registry);
     return registry;
   }
@@ -315,6 +327,71 @@ class HostNamesTest {
     }
     assertThat(picks).filteredOn("10.0.1.1:8081"::equals).hasSize(2);
     assertThat(picks).filteredOn("10.0.1.2:8082"::equals).hasSize(2);
+  }
+
+  @Test
+  void anUpstreamThatBeginsToUseANameWithAnAnswerGetsItRotatedAsNginxServesACachedAnswer() {
+    dns.answer("backend.local", LONG, "10.0.0.1", "10.0.0.2", "10.0.0.3", "2001:db8::1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("first", RESOLVER + "server backend.local resolve;");
+    assertThat(drawn.get()).isZero();
+    // ngx_resolver_export with rotate: written from place 1 of 4, the IPv4 addresses from the third, then IPv6.
+    draws.addAll(List.of(1, 2, 0));
+
+    registry.updateUpstream("second", RESOLVER + "server backend.local resolve;");
+
+    // The answer as it came, to the upstream whose lookup got it; rotated, to the one served from the table.
+    assertThat(peers(registry, "first"))
+        .containsExactly("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80", "[2001:db8::1]:80");
+    assertThat(peers(registry, "second"))
+        .containsExactly("[2001:db8::1]:80", "10.0.0.3:80", "10.0.0.1:80", "10.0.0.2:80");
+    assertThat(drawn.get()).isEqualTo(3);
+    assertThat(dns.lookupsOf("backend.local")).isEqualTo(1);
+  }
+
+  @Test
+  void aSingleIpv4AddressIsServedFromTheTableAsItIs() {
+    dns.answer("backend.local", LONG, "10.0.0.1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("first", RESOLVER + "server backend.local resolve;");
+
+    registry.updateUpstream("second", RESOLVER + "server backend.local resolve;");
+
+    assertThat(peers(registry, "second")).containsExactly("10.0.0.1:80");
+    assertThat(drawn.get()).isZero();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"0, '10.0.1.1:8081,10.0.1.2:8082,10.0.1.3:8083'", "1, '10.0.1.2:8082,10.0.1.3:8083,10.0.1.1:8081'",
+      "3, '10.0.1.2:8082,10.0.1.3:8083,10.0.1.1:8081'", "4, '10.0.1.3:8083,10.0.1.1:8081,10.0.1.2:8082'"})
+  void aServicesRecordsStartAtOnePickedByWeightAsNginxReportsThem(int draw, String expected) {
+    // Shares 1, 3 and 2 of 6: a draw of 0 starts at the first record, 1 to 3 at the second, 4 and 5 at the third.
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 1, 8081, "a.svc.local"),
+        new HostResolver.ServiceRecord(1, 3, 8082, "b.svc.local"),
+        new HostResolver.ServiceRecord(1, 2, 8083, "c.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1").answer("b.svc.local", LONG, "10.0.1.2")
+        .answer("c.svc.local", LONG, "10.0.1.3");
+    draws.add(draw);
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve;");
+
+    assertThat(peers(registry, "u")).containsExactly(expected.split(","));
+  }
+
+  @Test
+  void theLowestPriorityWithAddressesIsPrimary() {
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 1, 8081, "gone.svc.local"),
+        new HostResolver.ServiceRecord(2, 1, 8082, "b.svc.local"),
+        new HostResolver.ServiceRecord(3, 1, 8083, "c.svc.local"));
+    dns.answer("b.svc.local", LONG, "10.0.1.2").answer("c.svc.local", LONG, "10.0.1.3");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve;");
+
+    // ngx_http_upstream_zone_resolve_handler's min_priority is over the addresses reported.
+    assertThat(registry.find("u").peers().asList()).extracting(Peer::toString, peer -> peer.spec().backup())
+        .containsExactly(tuple("10.0.1.2:8082", false), tuple("10.0.1.3:8083", true));
   }
 
   @Test

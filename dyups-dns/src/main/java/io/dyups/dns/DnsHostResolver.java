@@ -115,10 +115,8 @@ public final class DnsHostResolver implements HostResolver {
     long ttl = Long.MAX_VALUE;
     String error = "";
     boolean failed = false;
+    // A family not asked for is SKIPPED, an empty NOT_FOUND: it adds no address and no error.
     for (Reply reply : new Reply[] {v4, v6}) {
-      if (reply == Reply.SKIPPED) {
-        continue;
-      }
       if (reply.status() == Status.FOUND && !reply.addresses().isEmpty()) {
         found.addAll(reply.addresses());
         ttl = Math.min(ttl, reply.ttl());
@@ -181,8 +179,9 @@ public final class DnsHostResolver implements HostResolver {
       }
       boolean more = attempt + 1 < Math.max(1, query.nameServers().size()) * 2 && remaining(deadline) > 0;
       if (more && !closed) {
-        ask(query, name, type, deadline, attempt + 1).whenComplete((next, error) -> reply.complete(
-            next != null ? next : Reply.failed(TIMED_OUT)));
+        // The next attempt completes this one: its own future is not needed again.
+        CompletableFuture<?> unused = ask(query, name, type, deadline, attempt + 1).whenComplete(
+            (next, error) -> reply.complete(next != null ? next : Reply.failed(TIMED_OUT)));
       } else {
         reply.complete(Reply.failed(TIMED_OUT));
       }
@@ -273,7 +272,8 @@ public final class DnsHostResolver implements HostResolver {
   public void close() {
     closed = true;
     dns.close();
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    // Not waited for: the event loop's thread ends within a second, by itself.
+    Future<?> unused = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     system.close();
   }
 }

@@ -1,6 +1,7 @@
 package io.dyups.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
@@ -125,6 +126,29 @@ class RegistryDnsTest {
   }
 
   @Test
+  void ipv6OffInTheResolverDirectiveLeavesTheAaaaRecordsOut() {
+    dns.addresses("backend.test", 300, "10.0.0.1", "2001:db8::1");
+
+    registry.updateUpstream("u", "zone z 64k; resolver 127.0.0.1:" + dns.address().getPort() + " ipv6=off; "
+        + "server backend.test resolve;");
+
+    assertThat(peers("u")).containsExactly("10.0.0.1:80");
+  }
+
+  @Test
+  void validInTheResolverDirectiveOverridesTheTtl() throws Exception {
+    dns.addresses("backend.test", 3600, "10.0.0.1");
+    registry.updateUpstream("u", "zone z 64k; resolver 127.0.0.1:" + dns.address().getPort() + " valid=1s; "
+        + "server backend.test resolve;");
+
+    dns.addresses("backend.test", 3600, "10.0.0.2");
+
+    // Looked up again a second after valid= runs out, whatever the hour-long TTL says.
+    await(() -> peers("u").equals(List.of("10.0.0.2:80")));
+    assertThat(peers("u")).containsExactly("10.0.0.2:80");
+  }
+
+  @Test
   void theSrvRecordsOfAServiceBecomePeersWithTheirWeightsAndPorts() {
     dns.service("_http._tcp.svc.test", 300, new TestDnsServer.Srv(1, 10, 8080, "a.svc.test"),
             new TestDnsServer.Srv(1, 30, 8081, "b.svc.test"), new TestDnsServer.Srv(5, 1, 9000, "c.svc.test"))
@@ -134,10 +158,12 @@ class RegistryDnsTest {
     Result result = registry.updateUpstream("u", resolverOf("5s") + "server svc.test service=http resolve;");
 
     assertThat(result.isSuccess()).isTrue();
+    // Within a priority the first record is picked at random by weight, as nginx's ngx_resolver_report_srv does.
     List<Peer> peers = registry.find("u").peers().asList();
-    assertThat(peers).extracting(Peer::toString).containsExactly("10.0.1.1:8080", "10.0.1.2:8081", "10.0.1.3:9000");
-    assertThat(peers).extracting(peer -> peer.spec().weight()).containsExactly(10, 30, 1);
-    assertThat(peers).extracting(peer -> peer.spec().backup()).containsExactly(false, false, true);
+    assertThat(peers).extracting(Peer::toString, peer -> peer.spec().weight(), peer -> peer.spec().backup())
+        .containsExactlyInAnyOrder(tuple("10.0.1.1:8080", 10, false), tuple("10.0.1.2:8081", 30, false),
+            tuple("10.0.1.3:9000", 1, true));
+    assertThat(peers.get(2).toString()).isEqualTo("10.0.1.3:9000");
   }
 
   @Test
