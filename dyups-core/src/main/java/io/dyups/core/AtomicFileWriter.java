@@ -25,6 +25,15 @@ class AtomicFileWriter {
   }
 
   void replace(Path target, Content content) throws IOException {
+    replace(target, content, true);
+  }
+
+  /**
+   * As {@link #replace(Path, Content)}; without {@code force}, the content and the rename are left to the
+   * operating system to write (a process crash still leaves the old or the new content; a power loss may leave
+   * either, or an empty file on some file systems).
+   */
+  void replace(Path target, Content content, boolean force) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     boolean moved = false;
@@ -34,11 +43,15 @@ class AtomicFileWriter {
         OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         content.writeTo(out);
         out.flush();
-        channel.force(true);
+        if (force) {
+          channel.force(true);
+        }
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
-      forceDirectory(dir);
+      if (force) {
+        forceDirectory(dir);
+      }
     } finally {
       if (!moved) {
         Files.deleteIfExists(temp);
