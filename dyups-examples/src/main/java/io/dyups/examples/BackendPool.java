@@ -1,121 +1,78 @@
 package io.dyups.examples;
 
 import io.dyups.parser.Address;
-import java.io.BufferedOutputStream;
-import java.io.Closeable;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.util.Deque;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import io.dyups.parser.KeepaliveSettings;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Keep-alive connections to backends, a small idle pool per address. A pooled connection may have been closed by
- * the backend meanwhile; the caller retries such a one once on a fresh connection.
+ * One event loop's idle keep-alive connections to backends, as nginx's upstream keepalive module keeps them in
+ * each worker: per upstream, at most {@code keepalive N} idle connections in all (the least recently used closed
+ * first), each closed after {@code keepalive_timeout} idle, after {@code keepalive_requests} requests, or once
+ * older than {@code keepalive_time}. A request takes the most recently used idle connection to its peer's
+ * address (ngx_http_upstream_get_keepalive_peer). Used on its event loop only.
  */
-final class BackendPool implements Closeable {
-  private static final int MAX_IDLE_PER_ADDRESS = 64;
-  private static final long IDLE_NANOS = 50_000_000_000L;
+final class BackendPool {
+  private final Map<String, ArrayDeque<BackendConnection>> idle = new HashMap<>();
 
-  private final ConcurrentHashMap<Address, Deque<BackendConnection>> idle = new ConcurrentHashMap<>();
-  private final int connectTimeoutMillis;
-  private final int readTimeoutMillis;
-  private volatile boolean closed;
-
-  BackendPool(int connectTimeoutMillis, int readTimeoutMillis) {
-    this.connectTimeoutMillis = connectTimeoutMillis;
-    this.readTimeoutMillis = readTimeoutMillis;
-  }
-
-  /** An idle connection to {@code address}, or null. */
-  BackendConnection pooled(Address address) {
-    Deque<BackendConnection> connections = idle.get(address);
-    if (connections == null) {
+  /** An idle connection to {@code address} for upstream {@code upstream}, taken out of the pool, or null. */
+  @Nullable
+  BackendConnection take(String upstream, Address address) {
+    ArrayDeque<BackendConnection> connections = idle.get(upstream);
+    if (connections == null || connections.isEmpty()) {
       return null;
     }
-    long now = System.nanoTime();
-    BackendConnection connection;
-    while ((connection = connections.pollFirst()) != null) {
-      if (now - connection.idleSince < IDLE_NANOS && !connection.socket.isClosed()) {
-        connection.reused = true;
+    for (Iterator<BackendConnection> it = connections.iterator(); it.hasNext(); ) {
+      BackendConnection connection = it.next();
+      if (connection.address.equals(address)) {
+        it.remove();
+        connection.pooledIn = null;
         return connection;
       }
-      connection.close();
     }
     return null;
   }
 
-  /** A new connection to {@code address}. */
-  BackendConnection connect(Address address) throws IOException {
-    if (address.kind() == Address.Kind.UNIX) {
-      throw new IOException("unix domain sockets are not supported by the example proxy");
-    }
-    Socket socket = new Socket();
-    try {
-      socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(InetAddress.getByName(address.host()), address.port()),
-          connectTimeoutMillis);
-      socket.setSoTimeout(readTimeoutMillis);
-      return new BackendConnection(address, socket);
-    } catch (IOException e) {
-      socket.close();
-      throw e;
-    }
-  }
-
-  /** Returns a connection whose last exchange ended cleanly. */
-  void release(BackendConnection connection) {
-    if (closed) {
+  /**
+   * Keeps {@code connection}, whose last exchange ended cleanly, when the upstream's settings allow; closes it
+   * otherwise.
+   */
+  void offer(String upstream, KeepaliveSettings settings, BackendConnection connection) {
+    long now = System.nanoTime();
+    if (settings.connections() == 0 || connection.requests >= settings.requests()
+        || now - connection.createdNanos >= settings.time().toNanos() || !connection.channel().isActive()) {
       connection.close();
       return;
     }
-    Deque<BackendConnection> connections =
-        idle.computeIfAbsent(connection.address, key -> new ConcurrentLinkedDeque<>());
-    if (connections.size() >= MAX_IDLE_PER_ADDRESS) {
-      connection.close();
-      return;
-    }
-    connection.idleSince = System.nanoTime();
+    ArrayDeque<BackendConnection> connections = idle.computeIfAbsent(upstream, name -> new ArrayDeque<>());
     connections.addFirst(connection);
-  }
-
-  @Override
-  public void close() {
-    closed = true;
-    for (Deque<BackendConnection> connections : idle.values()) {
-      BackendConnection connection;
-      while ((connection = connections.pollFirst()) != null) {
-        connection.close();
-      }
+    connection.pooledIn = connections;
+    connection.idleUntil(now + settings.timeout().toNanos());
+    while (connections.size() > settings.connections()) {
+      BackendConnection oldest = connections.pollLast();
+      oldest.pooledIn = null;
+      oldest.close();
     }
   }
 
-  /** One connection to a backend. */
-  static final class BackendConnection implements Closeable {
-    final Address address;
-    final Socket socket;
-    final HttpInput in;
-    final OutputStream out;
-    boolean reused;
-    long idleSince;
-
-    BackendConnection(Address address, Socket socket) throws IOException {
-      this.address = address;
-      this.socket = socket;
-      this.in = new HttpInput(socket.getInputStream());
-      this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+  /** Forgets a pooled connection that closed or timed out. */
+  void remove(BackendConnection connection) {
+    ArrayDeque<BackendConnection> connections = connection.pooledIn;
+    if (connections != null) {
+      connections.remove(connection);
+      connection.pooledIn = null;
     }
+  }
 
-    @Override
-    public void close() {
-      try {
-        socket.close();
-      } catch (IOException e) {
-        // Nothing to do: the connection is gone either way.
-      }
+  /** Idle connections of every upstream, for tests and the status of the pool. */
+  int size() {
+    int n = 0;
+    for (ArrayDeque<BackendConnection> connections : idle.values()) {
+      n += connections.size();
     }
+    return n;
   }
 }

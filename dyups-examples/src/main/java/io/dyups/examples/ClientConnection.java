@@ -1,377 +1,692 @@
 package io.dyups.examples;
 
+import io.dyups.admin.AdminHandler;
 import io.dyups.admin.AdminRequest;
 import io.dyups.admin.AdminResponse;
-import io.dyups.core.Peer;
 import io.dyups.core.PeerSelection;
 import io.dyups.core.Upstream;
-import io.dyups.examples.BackendPool.BackendConnection;
+import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
+import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
-import io.dyups.parser.Balancing;
-import java.io.BufferedOutputStream;
+import io.dyups.examples.ProxyServer.Listener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
+import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
-/** Serves one client connection: requests one after another while the client keeps the connection alive. */
-final class ClientConnection implements Runnable {
-  /** nginx's default client_max_body_size. */
-  static final int MAX_BODY = 1024 * 1024;
+/**
+ * One client connection, from accept to close, on its event loop: requests are answered one after another in the
+ * order they came (HTTP/1.1 pipelining: a request that arrives while an earlier one is being answered waits, and
+ * the socket is not read meanwhile), each by its location's handler — a {@link ProxyRequest}, the admin interface,
+ * {@code echo} or {@code return}. nginx's client timeouts apply: {@code client_header_timeout} from the first byte
+ * of a request head (and from accept for the first), {@code client_body_timeout} between two reads of a body,
+ * {@code keepalive_timeout} between requests, {@code send_timeout} while the client does not take what is
+ * written to it.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+  static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  private static final AsciiString SERVER = AsciiString.cached("dyups");
+  private static final AsciiString TEXT_HTML = AsciiString.cached("text/html");
+  private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain");
 
-  private final ProxyServer server;
-  private final VirtualServer virtualServer;
-  private final Socket socket;
-  private final InetAddress clientAddress;
-  private final PeerSelection selection = new PeerSelection();
-  private HttpInput in;
-  private OutputStream out;
+  private enum Waiting { HEADER, BODY, IDLE, RESPONSE, SEND }
 
-  ClientConnection(ProxyServer server, VirtualServer virtualServer, Socket socket) {
+  final ProxyServer server;
+  final Listener listener;
+  final LoopState loop;
+  private final long id;
+  private Channel channel;
+  private InetSocketAddress remote;
+  private InetSocketAddress local;
+  private String remoteText;
+  @Nullable private PeerSelection selection;
+
+  private int requests;
+  @Nullable private Exchange current;
+  // What answers the current request: a ProxyRequest, an AdminBody, or null for a local answer.
+  @Nullable private ProxyRequest proxy;
+  @Nullable private AdminBody adminBody;
+  private boolean requestDone;
+  private boolean responseDone;
+  private boolean keepAlive;
+  // Inbound messages of later requests, held while the current one is answered (pipelining).
+  @Nullable private ArrayDeque<Object> queued;
+  private boolean closing;
+  private boolean headerStarted;
+  private Waiting waiting = Waiting.HEADER;
+  long bytesWritten;
+  private final Deadlines.Entry timer = new Deadlines.Entry() {
+    @Override
+    void expired(long now) {
+      timedOut();
+    }
+  };
+
+  ClientConnection(ProxyServer server, Listener listener, LoopState loop, long id) {
     this.server = server;
-    this.virtualServer = virtualServer;
-    this.socket = socket;
-    this.clientAddress = socket.getInetAddress();
+    this.listener = listener;
+    this.loop = loop;
+    this.id = id;
   }
 
-  @Override
-  public void run() {
-    server.opened(socket);
-    try (socket) {
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(server.clientTimeoutMillis());
-      in = new HttpInput(socket.getInputStream());
-      out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
-      while (!server.isStopping()) {
-        HttpHead request;
-        try {
-          request = HttpHead.readRequest(in);
-        } catch (HttpException e) {
-          sendPage(e.status, false);
-          return;
-        }
-        if (request == null || !serve(request)) {
-          return;
-        }
-      }
-    } catch (SocketTimeoutException | EOFException e) {
-      // The client went quiet or away; nothing to answer.
-    } catch (IOException e) {
-      // The client connection broke; nothing left to answer on it.
-    } finally {
-      server.closed(socket);
-    }
+  long id() {
+    return id;
   }
 
-  /** Serves one request; returns whether the connection stays open. */
-  private boolean serve(HttpHead request) throws IOException {
-    String target = request.second();
-    String path = pathOf(target);
-    Location location = path == null ? null : virtualServer.match(path);
-    boolean admin = location != null && location.handler() instanceof ProxyConfig.DyupsInterface;
-    long limit = admin ? server.admin().maxBodySize() : MAX_BODY;
-    long declared = request.contentLength();
-    if (request.isChunked() && declared >= 0) {
-      return finish(request, sendPage(400, false), false);
-    }
-    if (declared > limit) {
-      if (admin) {
-        AdminResponse response = server.admin().handle(adminRequest(request, new byte[0], declared));
-        return finish(request, sendAdmin(request, response, false), false);
-      }
-      return finish(request, sendPage(413, false), false);
-    }
-    byte[] body;
-    try {
-      body = request.isChunked() ? in.readChunked((int) limit + 1) : in.readFixed((int) Math.max(declared, 0));
-    } catch (HttpException e) {
-      if (admin && e.status == 413) {
-        AdminResponse response = server.admin().handle(adminRequest(request, new byte[(int) limit + 1], -1));
-        return finish(request, sendAdmin(request, response, false), false);
-      }
-      return finish(request, sendPage(e.status, false), false);
-    }
-    boolean keepAlive = request.keepAlive() && !server.isStopping();
-    if (location == null) {
-      return finish(request, sendPage(404, keepAlive), keepAlive);
-    }
-    long sent;
-    if (location.handler() instanceof ProxyConfig.Echo echo) {
-      sent = sendText(request, 200, echo.text() + "\n", keepAlive);
-    } else if (location.handler() instanceof ProxyConfig.Return ret) {
-      sent = sendReturn(request, ret, keepAlive);
-    } else if (admin) {
-      sent = sendAdmin(request, server.admin().handle(adminRequest(request, body, body.length)), keepAlive);
-    } else {
-      ProxyConfig.ProxyPass pass = (ProxyConfig.ProxyPass) location.handler();
-      String name = pass.upstream() != null ? pass.upstream() : hostOf(request);
-      long[] result = proxy(request, name, body, keepAlive);
-      server.log().access(clientAddress.getHostAddress(), requestLine(request), (int) result[0], result[1],
-          nullToDash(request.header("Referer")), nullToDash(request.header("User-Agent")));
-      return result[2] == 1;
-    }
-    return finish(request, sent, keepAlive);
+  LoopState loop() {
+    return loop;
   }
 
-  // Logs the request; `sent` packs status and body bytes as written by the send methods.
-  private boolean finish(HttpHead request, long sent, boolean keepAlive) {
-    server.log().access(clientAddress.getHostAddress(), requestLine(request), (int) (sent >>> 40),
-        sent & 0xFF_FFFF_FFFFL, nullToDash(request.header("Referer")), nullToDash(request.header("User-Agent")));
+  InetSocketAddress remoteAddress() {
+    return remote;
+  }
+
+  InetSocketAddress localAddress() {
+    return local;
+  }
+
+  String remoteAddressText() {
+    return remoteText;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  boolean keepAlive() {
     return keepAlive;
   }
 
-  /**
-   * Sends the request to the upstream's peers until one answers; returns {status, body bytes, keep-alive}.
-   */
-  private long[] proxy(HttpHead request, String name, byte[] body, boolean keepAlive) throws IOException {
-    Upstream upstream = server.registry().find(name);
-    if (upstream == null) {
-      server.errors().error("no upstream \"" + name + "\" for \"" + requestLine(request) + "\", client: "
-          + clientAddress.getHostAddress());
-      long sent = sendPage(502, keepAlive);
-      return new long[] {502, sent & 0xFF_FFFF_FFFFL, keepAlive ? 1 : 0};
+  void keepAlive(boolean keep) {
+    keepAlive = keep;
+  }
+
+  /** The selection of this connection's proxied requests, made on the loop's thread at first use. */
+  PeerSelection selection() {
+    if (selection == null) {
+      selection = new PeerSelection();
     }
-    CharSequence key = null;
-    if (upstream.definition().balancing() instanceof Balancing.Hash hash) {
-      key = Variables.evaluate(hash.key(), request, clientAddress, hostOf(request));
+    return selection;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    remote = (InetSocketAddress) channel.remoteAddress();
+    local = (InetSocketAddress) channel.localAddress();
+    remoteText = Variables.addressText(remote);
+    loop.deadlines.add(timer);
+    // The first request head must arrive within client_header_timeout of the accept (nginx's post_accept_timeout).
+    waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
+    headerStarted = true;
+    ctx.fireChannelActive();
+  }
+
+  /** Bytes of a request head arrived (the tap before the codec saw a read). */
+  void bytesArrived() {
+    if (!headerStarted && current == null && !closing) {
+      headerStarted = true;
+      waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
     }
-    selection.start(upstream.peers(), clientAddress, key);
-    byte[] head = backendRequestHead(request, upstream.name(), body.length);
-    for (Peer peer = selection.next(); peer != null; peer = selection.next()) {
-      HttpHead response = null;
-      BackendConnection connection = null;
-      IOException failure = null;
-      // A pooled connection the backend closed meanwhile gets one fresh retry, not counted as a failure.
-      for (int attempt = 0; attempt < 2 && response == null; attempt++) {
-        connection = attempt == 0 ? server.backends().pooled(peer.address()) : null;
-        try {
-          if (connection == null) {
-            connection = server.backends().connect(peer.address());
-          }
-          connection.out.write(head);
-          connection.out.write(body);
-          connection.out.flush();
-          response = HttpHead.readResponse(connection.in);
-        } catch (IOException e) {
-          failure = e;
-          if (connection != null) {
-            connection.close();
-          }
-          if (connection == null || !connection.reused) {
-            break;
-          }
+  }
+
+  private void waitFor(Waiting what, long nanos) {
+    waiting = what;
+    timer.deadline = nanos <= 0 ? Deadlines.NEVER : System.nanoTime() + nanos;
+  }
+
+  private void timedOut() {
+    if (closing) {
+      channel.close();
+      return;
+    }
+    switch (waiting) {
+      case HEADER -> {
+        server.errorLog().info("client timed out (110: Connection timed out) while reading client request headers,"
+            + " client: " + remoteText);
+        if (current != null) {
+          current.status = 408;
         }
       }
-      if (response == null) {
-        selection.failed();
-        server.errors().error("upstream " + peer.address() + " failed (" + describe(failure) + ") while sending \""
-            + requestLine(request) + "\" to upstream \"" + upstream.name() + "\"");
-        continue;
+      case BODY -> {
+        server.errorLog().info("client timed out (110: Connection timed out) while reading client request body,"
+            + " client: " + remoteText);
+        if (current != null && proxy == null && !responseDone) {
+          // nginx answers 408 to a body that stopped coming, when it can still answer at all.
+          respond(current, 408, false);
+          return;
+        }
       }
-      try {
-        long[] relayed = relay(request, response, connection, keepAlive);
-        selection.succeeded();
-        return relayed;
-      } catch (IOException e) {
-        // The response was under way: nothing else can be sent to the client.
-        selection.succeeded();
-        connection.close();
-        throw e;
+      case IDLE -> {
+        // keepalive_timeout: a quiet close.
+      }
+      case SEND -> server.errorLog().info(
+          "client timed out (110: Connection timed out) while sending response to client, client: " + remoteText);
+      case RESPONSE -> {
+        return;
       }
     }
-    long sent = sendPage(502, keepAlive);
-    return new long[] {502, sent & 0xFF_FFFF_FFFFL, keepAlive ? 1 : 0};
+    abort();
   }
 
-  private byte[] backendRequestHead(HttpHead request, String upstreamName, int bodyLength) {
-    StringBuilder head = new StringBuilder(256);
-    head.append(request.first()).append(' ').append(request.second()).append(" HTTP/1.1\r\n");
-    // nginx's default: proxy_set_header Host $proxy_host.
-    head.append("Host: ").append(upstreamName).append("\r\n");
-    String forwarded = request.header("X-Forwarded-For");
-    for (String[] header : request.headers()) {
-      String lower = header[0].toLowerCase(Locale.ROOT);
-      if (lower.equals("host") || lower.equals("content-length") || lower.equals("x-forwarded-for")
-          || request.isHopByHop(header[0])) {
-        continue;
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if ((current != null && requestDone) || (queued != null && !queued.isEmpty())) {
+      // A later request (pipelined): it waits, and the socket is not read until the current one is answered.
+      if (queued == null) {
+        queued = new ArrayDeque<>(4);
       }
-      head.append(header[0]).append(": ").append(header[1]).append("\r\n");
+      queued.add(msg);
+      channel.config().setAutoRead(false);
+      return;
     }
-    String client = clientAddress.getHostAddress();
-    head.append("X-Forwarded-For: ").append(forwarded == null ? client : forwarded + ", " + client).append("\r\n");
-    if (bodyLength > 0 || request.header("Content-Length") != null || request.isChunked()) {
-      head.append("Content-Length: ").append(bodyLength).append("\r\n");
-    }
-    head.append("\r\n");
-    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+    dispatch(msg);
   }
 
-  /** Copies the backend's response to the client; returns {status, body bytes, keep-alive}. */
-  private long[] relay(HttpHead request, HttpHead response, BackendConnection connection, boolean keepAlive)
-      throws IOException {
-    int status = response.status();
-    boolean noBody = request.first().equals("HEAD") || status == 204 || status == 304 || status < 200;
-    boolean chunked = !noBody && response.isChunked();
-    long length = noBody || chunked ? -1 : response.contentLength();
-    boolean untilClose = !noBody && !chunked && length < 0;
-    boolean clientChunked = chunked && !request.isHttp10();
-    boolean keep = keepAlive && !untilClose && (!chunked || clientChunked);
-
-    StringBuilder head = new StringBuilder(256);
-    head.append("HTTP/1.1 ").append(status).append(' ').append(response.third()).append("\r\n");
-    for (String[] header : response.headers()) {
-      if (response.isHopByHop(header[0]) || header[0].equalsIgnoreCase("Content-Length")) {
-        continue;
+  private void dispatch(Object msg) {
+    if (msg instanceof HttpRequest request) {
+      begin(request);
+      if (msg instanceof HttpContent content) {
+        content(content);
       }
-      head.append(header[0]).append(": ").append(header[1]).append("\r\n");
-    }
-    if (length >= 0) {
-      head.append("Content-Length: ").append(length).append("\r\n");
-    } else if (clientChunked) {
-      head.append("Transfer-Encoding: chunked\r\n");
-    }
-    if (!keep) {
-      head.append("Connection: close\r\n");
-    } else if (request.isHttp10()) {
-      head.append("Connection: keep-alive\r\n");
-    }
-    head.append("\r\n");
-    out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-    long bytes = 0;
-    if (length > 0) {
-      connection.in.copyFixed(out, length);
-      bytes = length;
-    } else if (chunked) {
-      bytes = connection.in.copyChunked(out, clientChunked);
-    } else if (untilClose) {
-      bytes = connection.in.copyToEnd(out);
-    }
-    out.flush();
-    if (!untilClose && response.keepAlive() && !connection.in.hasBuffered()) {
-      server.backends().release(connection);
+    } else if (msg instanceof HttpContent content) {
+      if (current == null) {
+        // The rest of a body nobody wants any more.
+        content.release();
+        return;
+      }
+      content(content);
     } else {
-      connection.close();
+      ReferenceCountUtil.release(msg);
     }
-    return new long[] {status, bytes, keep ? 1 : 0};
   }
 
-  private AdminRequest adminRequest(HttpHead request, byte[] body, long declared) {
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    for (String[] header : request.headers()) {
-      headers.computeIfAbsent(header[0], key -> new ArrayList<>()).add(header[1]);
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (proxy != null) {
+      proxy.clientReadComplete();
     }
-    return new AdminRequest(request.first(), request.second(), headers, new ByteArrayInputStream(body), declared);
+    ctx.fireChannelReadComplete();
   }
 
-  private long sendAdmin(HttpHead request, AdminResponse response, boolean keepAlive) throws IOException {
-    Map<String, String> headers = new LinkedHashMap<>(response.headers());
-    return send(request, response.status(), headers, response.body(), keepAlive);
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (channel.isWritable()) {
+      if (waiting == Waiting.SEND) {
+        waitFor(Waiting.RESPONSE, 0);
+      }
+      if (proxy != null) {
+        proxy.clientWritable();
+      }
+    } else if (current != null) {
+      Settings settings = current.location == null ? null : current.location.settings();
+      long sendTimeout = settings == null ? 60_000_000_000L : settings.sendTimeout().toNanos();
+      waitFor(Waiting.SEND, sendTimeout);
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
-  private long sendReturn(HttpHead request, ProxyConfig.Return ret, boolean keepAlive) throws IOException {
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    loop.deadlines.remove(timer);
+    if (proxy != null) {
+      ProxyRequest request = proxy;
+      proxy = null;
+      request.clientClosed();
+    }
+    if (current != null && !responseDone) {
+      // The client went away before its answer was complete: nginx logs 499 when nothing was sent yet.
+      if (current.status == 0) {
+        current.status = 499;
+      }
+      log(current);
+      current = null;
+    }
+    if (queued != null) {
+      for (Object msg : queued) {
+        ReferenceCountUtil.release(msg);
+      }
+      queued.clear();
+    }
+    adminBody = null;
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A reset, a broken pipe, or a codec that gave up (too deep a pipeline): nothing sensible can follow.
+    if (!(cause instanceof java.io.IOException)) {
+      server.errorLog().error("closing the connection of client " + remoteText + " on " + cause);
+    }
+    abort();
+  }
+
+  /** Closes the connection now, whatever is under way. */
+  void abort() {
+    closing = true;
+    channel.close();
+  }
+
+  // ---- requests
+
+  private void begin(HttpRequest request) {
+    requests++;
+    boolean pipelined = queuedBefore;
+    queuedBefore = false;
+    long now = System.nanoTime();
+    Exchange exchange = new Exchange(this, request, requests, pipelined, now, System.currentTimeMillis());
+    exchange.bytesSentAtStart = bytesWritten;
+    if (request.decoderResult() instanceof io.netty.handler.codec.http.HttpMessageDecoderResult result) {
+      exchange.requestLength = result.totalSize();
+    }
+    current = exchange;
+    requestDone = false;
+    responseDone = false;
+    headerStarted = false;
+    proxy = null;
+    adminBody = null;
+    waitFor(Waiting.RESPONSE, 0);
+
+    RequestChecks.Refusal refusal = RequestChecks.check(request, exchange, listener.defaultServer().settings());
+    if (refusal != null) {
+      if (refusal.status() != 405) {
+        server.errorLog().info(refusal.reason() + ", client: " + remoteText);
+      }
+      respond(exchange, refusal.status(), false);
+      return;
+    }
+    VirtualServer virtualServer = listener.select(exchange.host);
+    exchange.server = virtualServer;
+    if (exchange.host.isEmpty() && !virtualServer.names().isEmpty()) {
+      exchange.host = virtualServer.names().get(0);
+    }
+    Location location = virtualServer.match(exchange.path);
+    if (location == null) {
+      keepAlive = HttpUtil.isKeepAlive(request) && !server.isStopping();
+      respond(exchange, 404, keepAlive);
+      return;
+    }
+    exchange.location = location;
+    Settings settings = location.settings();
+    keepAlive = HttpUtil.isKeepAlive(request) && requests < settings.keepaliveRequests()
+        && !settings.keepaliveTimeout().isZero() && !server.isStopping();
+    if (!settings.allows(remote.getAddress())) {
+      server.errorLog().error("access forbidden by rule, client: " + remoteText + ", server: "
+          + serverName(virtualServer) + ", request: \"" + exchange.requestLine() + "\", host: \"" + exchange.host
+          + "\"");
+      respond(exchange, 403, keepAlive);
+      return;
+    }
+    long declared = HttpUtil.getContentLength(request, -1L);
+    boolean hasBody = declared > 0 || HttpUtil.isTransferEncodingChunked(request);
+    if (hasBody) {
+      waitFor(Waiting.BODY, settings.clientBodyTimeout().toNanos());
+    }
+    boolean admin = location.handler() instanceof ProxyConfig.DyupsInterface;
+    if (!admin && settings.clientMaxBodySize() > 0 && declared > settings.clientMaxBodySize()) {
+      server.errorLog().error("client intended to send too large body: " + declared + " bytes, client: "
+          + remoteText + ", request: \"" + exchange.requestLine() + "\"");
+      respond(exchange, 413, false);
+      return;
+    }
+    if (location.handler() instanceof ProxyConfig.ProxyPass pass) {
+      String name = pass.upstream() != null ? pass.upstream() : exchange.host;
+      exchange.proxyHost = name;
+      Upstream upstream = name.isEmpty() ? null : server.registry().find(name);
+      if (upstream == null) {
+        server.errorLog().error("no upstream \"" + name + "\" for \"" + exchange.requestLine() + "\", client: "
+            + remoteText);
+        respond(exchange, 502, keepAlive && !hasBody);
+        return;
+      }
+      if (hasBody && HttpUtil.is100ContinueExpected(request)) {
+        channel.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+            Unpooled.EMPTY_BUFFER, HEADERS, HEADERS));
+      }
+      proxy = new ProxyRequest(this, exchange, upstream, settings, hasBody, declared);
+      proxy.start();
+    } else if (admin) {
+      AdminHandler handler = server.admin(settings.adminToken());
+      if (declared > handler.maxBodySize()) {
+        // Answered from the declared length alone: the admin handler says 413 without reading.
+        runAdmin(exchange, handler, new byte[0], declared, false);
+        return;
+      }
+      if (hasBody && HttpUtil.is100ContinueExpected(request)) {
+        channel.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+            Unpooled.EMPTY_BUFFER, HEADERS, HEADERS));
+      }
+      adminBody = new AdminBody(handler, declared);
+    } else if (location.handler() instanceof ProxyConfig.Echo echo) {
+      respondText(exchange, 200, echo.text() + "\n", null);
+    } else if (location.handler() instanceof ProxyConfig.Return ret) {
+      respondReturn(exchange, ret);
+    }
+  }
+
+  private boolean queuedBefore;
+
+  private void content(HttpContent content) {
+    Exchange exchange = current;
+    int bytes = content.content().readableBytes();
+    exchange.requestLength += bytes;
+    boolean last = content instanceof LastHttpContent;
+    if (content.decoderResult().isFailure()) {
+      // A bad chunk size or a body cut short: nginx answers 400 when it still can, and closes.
+      content.release();
+      server.errorLog().info("client sent invalid chunked body, client: " + remoteText);
+      requestDone = true;
+      if (proxy != null) {
+        ProxyRequest request = proxy;
+        request.clientBodyFailed();
+        return;
+      }
+      if (!responseDone) {
+        respond(exchange, 400, false);
+      } else {
+        abort();
+      }
+      return;
+    }
+    if (last) {
+      requestDone = true;
+      if (waiting == Waiting.BODY) {
+        waitFor(Waiting.RESPONSE, 0);
+      }
+    } else if (waiting == Waiting.BODY) {
+      Settings settings = exchange.location == null ? null : exchange.location.settings();
+      if (settings != null) {
+        waitFor(Waiting.BODY, settings.clientBodyTimeout().toNanos());
+      }
+    }
+    if (proxy != null) {
+      proxy.clientContent(content, last);
+    } else if (adminBody != null) {
+      AdminBody body = adminBody;
+      boolean over = body.add(content.content());
+      content.release();
+      if (over) {
+        adminBody = null;
+        runAdmin(exchange, body.handler, body.bytes(), -1, false);
+      } else if (last) {
+        adminBody = null;
+        runAdmin(exchange, body.handler, body.bytes(), body.declared, keepAlive);
+      }
+      return;
+    } else {
+      content.release();
+    }
+    if (requestDone && responseDone) {
+      finish();
+    }
+  }
+
+  // ---- answers
+
+  /** The current request's answer is complete (the last byte written, maybe not yet flushed). */
+  void responseComplete(Exchange exchange, @Nullable ChannelFuture lastWrite) {
+    if (exchange != current) {
+      return;
+    }
+    responseDone = true;
+    proxy = null;
+    if (!keepAlive) {
+      // Close after the answer, letting the client read it before the connection goes (nginx's lingering close).
+      closing = true;
+      log(exchange);
+      current = null;
+      lingeringClose(lastWrite);
+      return;
+    }
+    if (requestDone) {
+      finish();
+    }
+    // Otherwise the rest of the body is read and dropped, as nginx discards it; its last piece finishes.
+  }
+
+  /** The answer will not be complete: the connection closes now. */
+  void responseAborted(Exchange exchange) {
+    if (exchange != current) {
+      return;
+    }
+    log(exchange);
+    current = null;
+    proxy = null;
+    abort();
+  }
+
+  private void finish() {
+    Exchange exchange = current;
+    current = null;
+    log(exchange);
+    if (server.isStopping()) {
+      abort();
+      return;
+    }
+    headerStarted = false;
+    Settings settings = exchange.location == null ? null : exchange.location.settings();
+    long idle = settings == null ? 75_000_000_000L : settings.keepaliveTimeout().toNanos();
+    waitFor(Waiting.IDLE, idle);
+    // Requests that came meanwhile, in order.
+    while (current == null && queued != null && !queued.isEmpty() && !closing) {
+      queuedBefore = true;
+      dispatch(queued.poll());
+    }
+    if (current == null || !requestDone) {
+      if (queued == null || queued.isEmpty()) {
+        channel.config().setAutoRead(true);
+      }
+    }
+  }
+
+  private void lingeringClose(@Nullable ChannelFuture lastWrite) {
+    ChannelFutureListener then = future -> {
+      if (channel instanceof DuplexChannel duplex && channel.isActive()) {
+        // Send FIN, then read and drop what the client still sends, for a few seconds at most.
+        duplex.shutdownOutput();
+        channel.config().setAutoRead(true);
+        timer.deadline = System.nanoTime() + 5_000_000_000L;
+      } else {
+        channel.close();
+      }
+    };
+    if (lastWrite == null) {
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(then);
+    } else {
+      channel.flush();
+      lastWrite.addListener(then);
+    }
+  }
+
+  void respond(Exchange exchange, int status, boolean keep) {
+    keepAlive = keep;
+    byte[] page = ErrorPages.page(status);
+    Map<AsciiString, CharSequence> headers = null;
+    sendFull(exchange, ErrorPages.wireStatus(status), status, TEXT_HTML, page, headers);
+  }
+
+  private void respondText(Exchange exchange, int status, String text, @Nullable Map<AsciiString, CharSequence> extra) {
+    sendFull(exchange, status, status, TEXT_PLAIN, text.getBytes(StandardCharsets.UTF_8), extra);
+  }
+
+  private void respondReturn(Exchange exchange, ProxyConfig.Return ret) {
     int status = ret.status();
     if (ret.text() != null && (status == 301 || status == 302 || status == 303 || status == 307 || status == 308)) {
-      Map<String, String> headers = new LinkedHashMap<>();
-      headers.put("Location", ret.text());
-      return send(request, status, headers, ErrorPages.page(status), keepAlive);
+      sendFull(exchange, status, status, TEXT_HTML, ErrorPages.page(status),
+          Map.of(HeaderNames.LOCATION, ret.text()));
+      return;
     }
     if (ret.text() == null && status >= 400) {
-      return sendPage(status, keepAlive);
+      sendFull(exchange, status, status, TEXT_HTML, ErrorPages.page(status), null);
+      return;
     }
-    return sendText(request, status, ret.text() == null ? "" : ret.text(), keepAlive);
+    respondText(exchange, status, ret.text() == null ? "" : ret.text(), null);
   }
 
-  private long sendText(HttpHead request, int status, String text, boolean keepAlive) throws IOException {
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put("Content-Type", "text/plain");
-    return send(request, status, headers, text.getBytes(StandardCharsets.UTF_8), keepAlive);
+  private void sendFull(Exchange exchange, int wireStatus, int logStatus, AsciiString contentType, byte[] body,
+      @Nullable Map<AsciiString, CharSequence> extra) {
+    ByteBuf content = exchange.isHead() || wireStatus == 204 || wireStatus == 304 ? Unpooled.EMPTY_BUFFER
+        : Unpooled.wrappedBuffer(body);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status(wireStatus), content,
+        HEADERS, HEADERS);
+    HttpHeaders headers = response.headers();
+    headers.set(HeaderNames.SERVER, SERVER);
+    headers.set(HeaderNames.DATE, loop.clock().httpDate());
+    headers.set(HeaderNames.CONTENT_TYPE, contentType);
+    if (wireStatus != 204 && wireStatus != 304) {
+      headers.set(HeaderNames.CONTENT_LENGTH, body.length);
+    }
+    if (extra != null) {
+      for (Map.Entry<AsciiString, CharSequence> header : extra.entrySet()) {
+        headers.set(header.getKey(), header.getValue());
+      }
+    }
+    headers.set(HeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    exchange.status = logStatus;
+    exchange.bodyBytesSent = content.readableBytes();
+    exchange.responseHeaders = headers;
+    ChannelFuture future = channel.writeAndFlush(response);
+    responseComplete(exchange, future);
   }
 
-  private long sendPage(int status, boolean keepAlive) throws IOException {
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put("Content-Type", "text/html");
-    return send(null, status, headers, ErrorPages.page(status), keepAlive);
+  // ---- admin
+
+  /** An admin request's body, read into memory up to the handler's limit (plus one byte to tell it is larger). */
+  private static final class AdminBody {
+    final AdminHandler handler;
+    final long declared;
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+    AdminBody(AdminHandler handler, long declared) {
+      this.handler = handler;
+      this.declared = declared;
+    }
+
+    /** Adds a piece; true when the body is now over the limit. */
+    boolean add(ByteBuf piece) {
+      int n = piece.readableBytes();
+      long room = handler.maxBodySize() + 1 - bytes.size();
+      int take = (int) Math.min(n, room);
+      byte[] copy = new byte[take];
+      piece.getBytes(piece.readerIndex(), copy);
+      bytes.write(copy, 0, take);
+      return bytes.size() > handler.maxBodySize();
+    }
+
+    byte[] bytes() {
+      return bytes.toByteArray();
+    }
   }
 
-  /** Writes a whole response; returns status << 40 | body bytes, for the access log. */
-  private long send(HttpHead request, int status, Map<String, String> headers, byte[] body, boolean keepAlive)
-      throws IOException {
-    boolean noBody = status == 204 || status == 304 || (request != null && request.first().equals("HEAD"));
-    StringBuilder head = new StringBuilder(128);
-    head.append("HTTP/1.1 ").append(status).append(' ').append(ErrorPages.reason(status)).append("\r\n");
-    head.append("Server: dyups\r\n");
-    for (Map.Entry<String, String> header : headers.entrySet()) {
-      head.append(header.getKey()).append(": ").append(header.getValue()).append("\r\n");
+  private void runAdmin(Exchange exchange, AdminHandler handler, byte[] body, long declared, boolean keep) {
+    keepAlive = keep;
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> header : exchange.headers()) {
+      headers.computeIfAbsent(header.getKey(), key -> new ArrayList<>()).add(header.getValue());
     }
-    if (status != 204 && status != 304) {
-      head.append("Content-Length: ").append(body.length).append("\r\n");
-    }
-    if (!keepAlive) {
-      head.append("Connection: close\r\n");
-    } else if (request != null && request.isHttp10()) {
-      head.append("Connection: keep-alive\r\n");
-    }
-    head.append("\r\n");
-    out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-    if (!noBody) {
-      out.write(body);
-    }
-    out.flush();
-    return ((long) status << 40) | (noBody ? 0 : body.length);
+    AdminRequest request = new AdminRequest(exchange.request.method().name(), exchange.request.uri(), headers,
+        new ByteArrayInputStream(body), declared);
+    // The handler may write the persistence file: off the event loop, one change at a time on the admin thread.
+    server.adminExecutor().execute(() -> {
+      AdminResponse response;
+      try {
+        response = handler.handle(request);
+      } catch (RuntimeException e) {
+        server.errorLog().error("admin request failed: " + e);
+        response = new AdminResponse(500, Map.of(), new byte[0]);
+      }
+      AdminResponse answer = response;
+      loop.loop.execute(() -> adminAnswered(exchange, answer));
+    });
   }
 
-  /** The path of a request target (origin form, or absolute form), or null when it has none. */
-  static String pathOf(String target) {
-    String path = target;
-    if (target.regionMatches(true, 0, "http://", 0, 7)) {
-      int slash = target.indexOf('/', 7);
-      path = slash < 0 ? "/" : target.substring(slash);
+  private void adminAnswered(Exchange exchange, AdminResponse response) {
+    if (exchange != current || !channel.isActive()) {
+      return;
     }
-    if (!path.startsWith("/")) {
-      return null;
+    byte[] body = response.body();
+    Map<AsciiString, CharSequence> extra = new LinkedHashMap<>();
+    AsciiString contentType = null;
+    for (Map.Entry<String, String> header : response.headers().entrySet()) {
+      if (header.getKey().equalsIgnoreCase("Content-Type")) {
+        contentType = new AsciiString(header.getValue());
+      } else {
+        extra.put(new AsciiString(header.getKey()), header.getValue());
+      }
     }
-    int query = path.indexOf('?');
-    return query < 0 ? path : path.substring(0, query);
+    if (contentType == null) {
+      contentType = TEXT_PLAIN;
+    }
+    if (response.status() == 413) {
+      keepAlive = false;
+    }
+    sendFull(exchange, response.status(), response.status(), contentType, body, extra);
   }
 
-  /** nginx's $host: the Host header without its port, lower-cased; the listen address when there is none. */
-  private String hostOf(HttpHead request) {
-    String host = request.header("Host");
-    if (host == null || host.isEmpty()) {
-      InetSocketAddress local = (InetSocketAddress) socket.getLocalSocketAddress();
-      return local.getAddress().getHostAddress();
+  // ---- logs
+
+  private void log(Exchange exchange) {
+    exchange.bytesSent = bytesWritten - exchange.bytesSentAtStart;
+    List<AccessLogTarget> targets = exchange.location != null ? exchange.location.settings().accessLogs()
+        : (exchange.server != null ? exchange.server : listener.defaultServer()).defaults().accessLogs();
+    if (targets.isEmpty()) {
+      return;
     }
-    if (host.startsWith("[")) {
-      int close = host.indexOf(']');
-      return (close < 0 ? host : host.substring(0, close + 1)).toLowerCase(Locale.ROOT);
+    StringBuilder line = new StringBuilder(200);
+    for (AccessLogTarget target : targets) {
+      line.setLength(0);
+      target.format().template().append(line, exchange, target.format().escape());
+      server.logFile(target).write(loop.index, line);
     }
-    int colon = host.indexOf(':');
-    return (colon < 0 ? host : host.substring(0, colon)).toLowerCase(Locale.ROOT);
   }
 
-  private static String requestLine(HttpHead request) {
-    return request.first() + " " + request.second() + " " + request.third();
+  private static String serverName(VirtualServer server) {
+    return server.names().isEmpty() ? "" : server.names().get(0);
   }
 
-  private static String nullToDash(String value) {
-    return value == null ? "-" : value;
-  }
+  private static final Map<Integer, HttpResponseStatus> STATUSES = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private static String describe(IOException e) {
-    if (e == null) {
-      return "unknown error";
-    }
-    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  static HttpResponseStatus status(int code) {
+    return STATUSES.computeIfAbsent(code, c -> new HttpResponseStatus(c, ErrorPages.reason(c)));
   }
 }

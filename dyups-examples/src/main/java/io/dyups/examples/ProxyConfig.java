@@ -3,31 +3,46 @@ package io.dyups.examples;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.Directive;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.NginxUnits;
 import io.dyups.parser.SourcePosition;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The subset of nginx.conf the example proxy serves, read and checked as nginx would check it: every directive
- * known, in its context, with the right number of arguments. Anything else is a {@link ConfigSyntaxException}
- * naming the file and line.
+ * known, in a context where nginx allows it, with the right number and kind of arguments. Anything else is a
+ * {@link ConfigSyntaxException} naming the file, line and column, in nginx's words.
+ *
+ * <p>Settings that nginx inherits (http, then server, then location) are merged here the way nginx's merge
+ * functions do, so the request path reads one finished {@link Settings} per location.
  */
 record ProxyConfig(
     Path prefix,
     Path configFile,
     @Nullable Path errorLog,
+    ServerLog.Level errorLogLevel,
     @Nullable Path persistenceFile,
     boolean tryLock,
     long maxCommandsSize,
     List<Path> upstreamSources,
+    int workerProcesses,
+    int workerConnections,
     List<VirtualServer> servers) {
+
+  /** nginx's default {@code worker_connections} (ngx_event.c). */
+  static final int DEFAULT_WORKER_CONNECTIONS = 512;
 
   /** What a location does with a request. */
   sealed interface Handler {}
@@ -44,62 +59,264 @@ record ProxyConfig(
   /** {@code dyups_interface;} */
   record DyupsInterface() implements Handler {}
 
-  record Location(String prefix, Handler handler) {}
+  /** How a location matches a path: a prefix, or {@code =} an exact path. */
+  record Location(String path, boolean exact, Handler handler, Settings settings, SourcePosition position) {
+    boolean matches(String requestPath) {
+      return exact ? requestPath.equals(path) : requestPath.startsWith(path);
+    }
+  }
 
-  record VirtualServer(InetSocketAddress listen, List<Location> locations, SourcePosition position) {
-    /** The location with the longest matching prefix, or null. */
+  /**
+   * One {@code server} block: where it listens, its names, and its locations (exact matches first, then prefixes
+   * longest first, as nginx picks them).
+   *
+   * @param defaultServer {@code listen ... default_server}
+   * @param defaults the server level's settings, for requests answered before a location is known
+   */
+  record VirtualServer(
+      InetSocketAddress listen,
+      boolean defaultServer,
+      List<String> names,
+      List<Location> locations,
+      ServerSettings settings,
+      Settings defaults,
+      SourcePosition position) {
+    /** The location nginx picks for {@code path}, or null. */
     @Nullable
     Location match(String path) {
       for (Location location : locations) {
-        if (path.startsWith(location.prefix())) {
+        if (location.matches(path)) {
           return location;
         }
       }
       return null;
     }
+
+    /** True when a location serves {@code dyups_interface}: the server then runs apart from traffic. */
+    boolean isAdmin() {
+      return locations.stream().anyMatch(l -> l.handler() instanceof DyupsInterface);
+    }
+  }
+
+  /** What applies before a location is known: how a request head is read. */
+  record ServerSettings(Duration clientHeaderTimeout, int clientHeaderBufferSize, int largeHeaderBuffers,
+      int largeHeaderBufferSize) {}
+
+  /** One {@code proxy_set_header NAME VALUE;}: an empty value removes the header. */
+  record HeaderSetting(String name, Template value) {}
+
+  /** One {@code access_log PATH [FORMAT [buffer=SIZE] [flush=TIME]];}. */
+  record AccessLogTarget(Path path, LogFormat format, int bufferSize, Duration flush) {}
+
+  /** One {@code log_format NAME [escape=default|json|none] STRING...;}. */
+  record LogFormat(String name, Template template, Template.Escape escape) {}
+
+  /** The allow and deny rules of a context, in order; the first that matches decides (nginx's access module). */
+  record AccessRule(boolean allow, byte[] network, int prefixLength, String text) {
+    boolean matches(InetAddress address) {
+      byte[] bytes = address.getAddress();
+      if (network.length == 0) {
+        return true;
+      }
+      if (bytes.length != network.length) {
+        return false;
+      }
+      int full = prefixLength / 8;
+      for (int i = 0; i < full; i++) {
+        if (bytes[i] != network[i]) {
+          return false;
+        }
+      }
+      int rest = prefixLength % 8;
+      if (rest == 0) {
+        return true;
+      }
+      int mask = 0xFF << (8 - rest) & 0xFF;
+      return (bytes[full] & mask) == (network[full] & mask);
+    }
   }
 
   /**
+   * Everything a location's requests read, merged from http, server and location as nginx merges them.
+   *
+   * @param proxyHttpVersion 10 or 11
+   * @param proxyHeaders the effective proxy_set_header list: the innermost level that has any, nothing inherited
+   *     beside it (nginx's rule), then nginx's defaults for the names not given
+   * @param nextUpstream the proxy_next_upstream conditions, bits of {@link NextUpstream}
+   * @param accessRules allow and deny, from the innermost level that has any
+   * @param accessLogs empty for {@code access_log off}
+   * @param adminToken {@code dyups_interface_token}, or null
+   */
+  record Settings(
+      int proxyHttpVersion,
+      List<HeaderSetting> proxyHeaders,
+      int nextUpstream,
+      int nextUpstreamTries,
+      Duration nextUpstreamTimeout,
+      Duration proxyConnectTimeout,
+      Duration proxyReadTimeout,
+      Duration proxySendTimeout,
+      Duration clientBodyTimeout,
+      Duration sendTimeout,
+      Duration keepaliveTimeout,
+      int keepaliveRequests,
+      long clientMaxBodySize,
+      List<AccessRule> accessRules,
+      List<AccessLogTarget> accessLogs,
+      @Nullable String adminToken) {
+
+    /** Whether {@code address} may use this location (no rules: everyone). */
+    boolean allows(InetAddress address) {
+      for (AccessRule rule : accessRules) {
+        if (rule.matches(address)) {
+          return rule.allow();
+        }
+      }
+      return true;
+    }
+  }
+
+  /** The proxy_next_upstream conditions, as nginx's NGX_HTTP_UPSTREAM_FT_* bits. */
+  static final class NextUpstream {
+    static final int ERROR = 1;
+    static final int TIMEOUT = 1 << 1;
+    static final int INVALID_HEADER = 1 << 2;
+    static final int HTTP_500 = 1 << 3;
+    static final int HTTP_502 = 1 << 4;
+    static final int HTTP_503 = 1 << 5;
+    static final int HTTP_504 = 1 << 6;
+    static final int HTTP_403 = 1 << 7;
+    static final int HTTP_404 = 1 << 8;
+    static final int HTTP_429 = 1 << 9;
+    static final int NON_IDEMPOTENT = 1 << 10;
+    static final int OFF = 1 << 30;
+
+    private NextUpstream() {}
+
+    /** The bit for a response status proxy_next_upstream can name, or 0. */
+    static int forStatus(int status) {
+      return switch (status) {
+        case 500 -> HTTP_500;
+        case 502 -> HTTP_502;
+        case 503 -> HTTP_503;
+        case 504 -> HTTP_504;
+        case 403 -> HTTP_403;
+        case 404 -> HTTP_404;
+        case 429 -> HTTP_429;
+        default -> 0;
+      };
+    }
+
+    static final Map<String, Integer> NAMES = Map.ofEntries(
+        Map.entry("error", ERROR), Map.entry("timeout", TIMEOUT), Map.entry("invalid_header", INVALID_HEADER),
+        Map.entry("non_idempotent", NON_IDEMPOTENT), Map.entry("http_500", HTTP_500),
+        Map.entry("http_502", HTTP_502), Map.entry("http_503", HTTP_503), Map.entry("http_504", HTTP_504),
+        Map.entry("http_403", HTTP_403), Map.entry("http_404", HTTP_404), Map.entry("http_429", HTTP_429),
+        Map.entry("off", OFF));
+  }
+
+  /**
+   * nginx's own proxy_set_header defaults (ngx_http_proxy_headers in ngx_http_proxy_module.c): Host is the
+   * proxied host, Connection is {@code close}, and these are never passed on from the client. Content-Length and
+   * Transfer-Encoding are the proxy's own framing of the body.
+   */
+  static final List<String> PROXY_DEFAULT_HEADERS = List.of(
+      "host", "connection", "content-length", "transfer-encoding", "te", "keep-alive", "expect", "upgrade");
+
+  /** nginx's predefined "combined" format (ngx_http_log_module.c). */
+  static final String COMBINED = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
+      + "\"$http_referer\" \"$http_user_agent\"";
+
+  // Where each directive may appear, as nginx's NGX_HTTP_*_CONF flags for the directives the proxy knows.
+  private static final Set<String> ANY_LEVEL = Set.of(
+      "proxy_http_version", "proxy_set_header", "proxy_next_upstream", "proxy_next_upstream_tries",
+      "proxy_next_upstream_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout",
+      "client_body_timeout", "send_timeout", "keepalive_timeout", "keepalive_requests", "client_max_body_size",
+      "allow", "deny", "access_log", "dyups_interface_token", "default_type", "sendfile", "tcp_nodelay",
+      "tcp_nopush", "server_tokens");
+  private static final Set<String> SERVER_LEVEL = Set.of(
+      "client_header_timeout", "client_header_buffer_size", "large_client_header_buffers");
+
+  /**
    * Reads {@code configFile}; relative paths in it resolve as nginx resolves them: {@code include} and
-   * {@code dyups_upstream_conf} against the directory of the configuration file, {@code error_log} against the
-   * prefix.
+   * {@code dyups_upstream_conf} against the directory of the configuration file, {@code error_log} and
+   * {@code access_log} against the prefix.
    */
   static ProxyConfig load(Path prefix, Path configFile) throws IOException {
     NginxConfig config = NginxConfig.load(configFile);
     Path confDir = configFile.toAbsolutePath().normalize().getParent();
     Builder builder = new Builder(prefix.toAbsolutePath().normalize(), configFile.toAbsolutePath().normalize());
+    Directive http = null;
     for (Directive directive : config.directives()) {
       switch (directive.name()) {
-        case "daemon" -> {
-          flag(directive);
-        }
+        case "daemon", "master_process" -> flag(directive);
         case "error_log" -> {
           simpleArgs(directive, 1, 2);
           String target = directive.args().get(0);
-          builder.errorLog = target.equals("stderr") ? null : prefix.resolve(target).toAbsolutePath().normalize();
+          builder.errorLog = target.equals("stderr") ? null : builder.prefix.resolve(target).normalize();
+          if (directive.args().size() == 2) {
+            builder.errorLogLevel = ServerLog.Level.parse(directive.args().get(1));
+            if (builder.errorLogLevel == null) {
+              throw new ConfigSyntaxException("invalid log level \"" + directive.args().get(1) + "\"",
+                  directive.argPositions().get(1));
+            }
+          }
         }
-        case "pid", "worker_processes" -> simpleArgs(directive, 1, 1);
+        case "pid", "worker_rlimit_nofile" -> simpleArgs(directive, 1, 1);
+        case "worker_processes" -> {
+          simpleArgs(directive, 1, 1);
+          String value = directive.args().get(0);
+          int n = value.equals("auto") ? 0 : NginxUnits.parseInt(value);
+          if (n < 0 || (n == 0 && !value.equals("auto")) || n > 1024) {
+            throw new ConfigSyntaxException(
+                "invalid value \"" + value + "\" in \"worker_processes\" directive", directive.argPositions().get(0));
+          }
+          builder.workerProcesses = n;
+        }
         case "events" -> {
           block(directive);
           for (Directive inner : directive.children()) {
             switch (inner.name()) {
-              case "worker_connections" -> simpleArgs(inner, 1, 1);
-              default -> throw unknown(inner);
+              case "worker_connections" -> {
+                simpleArgs(inner, 1, 1);
+                int n = NginxUnits.parseInt(inner.args().get(0));
+                if (n <= 0) {
+                  throw new ConfigSyntaxException("invalid number \"" + inner.args().get(0) + "\"",
+                      inner.argPositions().get(0));
+                }
+                builder.workerConnections = n;
+              }
+              case "multi_accept", "accept_mutex" -> flag(inner);
+              case "use" -> simpleArgs(inner, 1, 1);
+              default -> throw unknownOrMisplaced(inner);
             }
           }
         }
         case "http" -> {
           block(directive);
-          http(directive, builder, confDir);
+          if (http != null) {
+            throw new ConfigSyntaxException("\"http\" directive is duplicate", directive.position());
+          }
+          http = directive;
         }
-        default -> throw unknown(directive);
+        default -> throw unknownOrMisplaced(directive);
       }
+    }
+    if (http != null) {
+      http(http, builder, confDir);
     }
     builder.upstreamSources.add(configFile.toAbsolutePath().normalize());
     return builder.build();
   }
 
   private static void http(Directive http, Builder builder, Path confDir) {
+    // log_format first: nginx requires a format to be defined before an access_log names it, in the same order,
+    // but the formats themselves are known to every level below.
+    Map<String, LogFormat> formats = new LinkedHashMap<>();
+    formats.put("combined", new LogFormat("combined", Template.compile(COMBINED, http.position()),
+        Template.Escape.DEFAULT));
+    SettingsBuilder httpSettings = new SettingsBuilder(null);
+    List<Directive> servers = new ArrayList<>();
     for (Directive directive : http.children()) {
       switch (directive.name()) {
         case "upstream" -> {
@@ -112,7 +329,7 @@ record ProxyConfig(
         case "dyups_trylock" -> builder.tryLock = flag(directive);
         case "dyups_shm_zone_size" -> {
           simpleArgs(directive, 1, 1);
-          long size = size(directive.args().get(0));
+          long size = NginxUnits.parseSize(directive.args().get(0));
           if (size <= 0) {
             throw invalidValue(directive);
           }
@@ -120,70 +337,155 @@ record ProxyConfig(
         }
         case "dyups_read_msg_timeout" -> {
           simpleArgs(directive, 1, 1);
-          if (!directive.args().get(0).matches("[0-9]+(ms|s|m|h)?")) {
+          if (NginxUnits.parseTime(directive.args().get(0)) == null) {
             throw invalidValue(directive);
           }
         }
-        case "access_log", "default_type", "keepalive_timeout", "sendfile" -> simpleArgs(directive, 1, 2);
+        case "log_format" -> {
+          simpleArgs(directive, 2, Integer.MAX_VALUE);
+          LogFormat format = logFormat(directive);
+          if (formats.containsKey(format.name())) {
+            throw new ConfigSyntaxException("duplicate \"log_format\" name \"" + format.name() + "\"",
+                directive.argPositions().get(0));
+          }
+          formats.put(format.name(), format);
+        }
         case "server" -> {
           block(directive);
-          builder.servers.add(server(directive));
+          servers.add(directive);
         }
-        default -> throw unknown(directive);
+        default -> {
+          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())) {
+            httpSettings.set(directive, formats, builder.prefix);
+          } else {
+            throw unknownOrMisplaced(directive);
+          }
+        }
       }
+    }
+    for (Directive server : servers) {
+      builder.servers.add(server(server, httpSettings, formats, builder.prefix));
     }
   }
 
-  private static VirtualServer server(Directive server) {
+  private static VirtualServer server(Directive server, SettingsBuilder http, Map<String, LogFormat> formats,
+      Path prefix) {
     InetSocketAddress listen = null;
-    List<Location> locations = new ArrayList<>();
+    boolean defaultServer = false;
+    List<String> names = new ArrayList<>();
+    SettingsBuilder settings = new SettingsBuilder(http);
+    List<Directive> locations = new ArrayList<>();
     for (Directive directive : server.children()) {
       switch (directive.name()) {
         case "listen" -> {
-          simpleArgs(directive, 1, 1);
+          simpleArgs(directive, 1, Integer.MAX_VALUE);
+          if (listen != null) {
+            throw new ConfigSyntaxException("multiple \"listen\" directives are not supported by the example proxy",
+                directive.position());
+          }
           listen = listen(directive);
+          for (int i = 1; i < directive.args().size(); i++) {
+            String option = directive.args().get(i);
+            if (option.equals("default_server") || option.equals("default")) {
+              defaultServer = true;
+            } else if (!option.equals("reuseport") && !option.startsWith("backlog=")) {
+              throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
+                  directive.argPositions().get(i));
+            }
+          }
         }
-        case "server_name" -> simpleArgs(directive, 1, Integer.MAX_VALUE);
+        case "server_name" -> {
+          simpleArgs(directive, 1, Integer.MAX_VALUE);
+          for (String name : directive.args()) {
+            names.add(name.toLowerCase(Locale.ROOT));
+          }
+        }
         case "location" -> {
           block(directive);
-          arguments(directive, 1, 1);
-          locations.add(location(directive));
+          locations.add(directive);
         }
-        default -> throw unknown(directive);
+        default -> {
+          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())) {
+            settings.set(directive, formats, prefix);
+          } else {
+            throw unknownOrMisplaced(directive);
+          }
+        }
       }
     }
     if (listen == null) {
       listen = new InetSocketAddress(80);
     }
-    for (int i = 0; i < locations.size(); i++) {
-      for (int j = i + 1; j < locations.size(); j++) {
-        if (locations.get(i).prefix().equals(locations.get(j).prefix())) {
-          throw new ConfigSyntaxException(
-              "duplicate location \"" + locations.get(j).prefix() + "\"", server.position());
+    List<Location> built = new ArrayList<>();
+    for (Directive location : locations) {
+      Location next = location(location, settings, formats, prefix);
+      for (Location other : built) {
+        if (other.path().equals(next.path()) && other.exact() == next.exact()) {
+          throw new ConfigSyntaxException("duplicate location \"" + next.path() + "\"", location.position());
         }
       }
+      built.add(next);
     }
-    locations.sort(Comparator.comparingInt((Location l) -> l.prefix().length()).reversed());
-    return new VirtualServer(listen, List.copyOf(locations), server.position());
+    built.sort(Comparator.comparing((Location l) -> !l.exact())
+        .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
+    ServerSettings serverSettings = settings.serverSettings();
+    return new VirtualServer(listen, defaultServer, List.copyOf(names), List.copyOf(built), serverSettings,
+        settings.settings(prefix, formats), server.position());
   }
 
-  private static Location location(Directive location) {
-    String prefix = location.args().get(0);
+  private static Location location(Directive location, SettingsBuilder server, Map<String, LogFormat> formats,
+      Path prefix) {
+    arguments(location, 1, 2);
+    String path;
+    boolean exact = false;
+    if (location.args().size() == 2) {
+      String modifier = location.args().get(0);
+      path = location.args().get(1);
+      switch (modifier) {
+        case "=" -> exact = true;
+        case "^~" -> {
+          // A prefix that stops the search for regular expressions; the proxy has none, so a plain prefix.
+        }
+        case "~", "~*" -> throw new ConfigSyntaxException(
+            "regular expression locations are not supported by the example proxy", location.argPositions().get(0));
+        default -> throw new ConfigSyntaxException("invalid location modifier \"" + modifier + "\"",
+            location.argPositions().get(0));
+      }
+    } else {
+      path = location.args().get(0);
+      if (path.startsWith("~") || path.startsWith("@")) {
+        throw new ConfigSyntaxException(
+            "regular expression and named locations are not supported by the example proxy",
+            location.argPositions().get(0));
+      }
+      if (path.startsWith("=") && path.length() > 1) {
+        exact = true;
+        path = path.substring(1);
+      }
+    }
+    SettingsBuilder settings = new SettingsBuilder(server);
     Handler handler = null;
     for (Directive directive : location.children()) {
-      Handler next = switch (directive.name()) {
-        case "proxy_pass" -> proxyPass(directive);
+      Handler next;
+      switch (directive.name()) {
+        case "proxy_pass" -> next = proxyPass(directive);
         case "echo" -> {
           simple(directive);
-          yield new Echo(String.join(" ", directive.args()));
+          next = new Echo(String.join(" ", directive.args()));
         }
-        case "return" -> returnHandler(directive);
+        case "return" -> next = returnHandler(directive);
         case "dyups_interface" -> {
           simpleArgs(directive, 0, 0);
-          yield new DyupsInterface();
+          next = new DyupsInterface();
         }
-        default -> throw unknown(directive);
-      };
+        default -> {
+          if (ANY_LEVEL.contains(directive.name())) {
+            settings.set(directive, formats, prefix);
+            continue;
+          }
+          throw unknownOrMisplaced(directive);
+        }
+      }
       if (handler != null) {
         throw new ConfigSyntaxException(
             "\"" + directive.name() + "\" directive is duplicate", directive.position());
@@ -192,10 +494,10 @@ record ProxyConfig(
     }
     if (handler == null) {
       throw new ConfigSyntaxException(
-          "location \"" + prefix + "\" has no content handler (proxy_pass, echo, return or dyups_interface)",
+          "location \"" + path + "\" has no content handler (proxy_pass, echo, return or dyups_interface)",
           location.position());
     }
-    return new Location(prefix, handler);
+    return new Location(path, exact, handler, settings.settings(prefix, formats), location.position());
   }
 
   private static Handler proxyPass(Directive directive) {
@@ -222,10 +524,36 @@ record ProxyConfig(
   private static Handler returnHandler(Directive directive) {
     simpleArgs(directive, 1, 2);
     String code = directive.args().get(0);
-    if (!code.matches("[0-9]{3}") || Integer.parseInt(code) > 999) {
+    if (!code.matches("[0-9]{3}")) {
       throw new ConfigSyntaxException("invalid return code \"" + code + "\"", directive.argPositions().get(0));
     }
     return new Return(Integer.parseInt(code), directive.args().size() == 2 ? directive.args().get(1) : null);
+  }
+
+  private static LogFormat logFormat(Directive directive) {
+    List<String> args = directive.args();
+    String name = args.get(0);
+    int first = 1;
+    Template.Escape escape = Template.Escape.DEFAULT;
+    if (args.get(1).startsWith("escape=")) {
+      escape = switch (args.get(1).substring(7)) {
+        case "default" -> Template.Escape.DEFAULT;
+        case "json" -> Template.Escape.JSON;
+        case "none" -> Template.Escape.NONE;
+        default -> throw new ConfigSyntaxException("unknown log format escaping \"" + args.get(1).substring(7) + "\"",
+            directive.argPositions().get(1));
+      };
+      first = 2;
+      if (args.size() < 3) {
+        throw new ConfigSyntaxException("invalid number of arguments in \"log_format\" directive",
+            directive.position());
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = first; i < args.size(); i++) {
+      text.append(args.get(i));
+    }
+    return new LogFormat(name, Template.compile(text.toString(), directive.argPositions().get(first)), escape);
   }
 
   private static InetSocketAddress listen(Directive directive) {
@@ -246,12 +574,7 @@ record ProxyConfig(
       host = value;
       port = "80";
     }
-    int number;
-    try {
-      number = Integer.parseInt(port);
-    } catch (NumberFormatException e) {
-      number = -1;
-    }
+    int number = NginxUnits.parseInt(port);
     if (number < 1 || number > 65535) {
       throw invalidListen(directive, "invalid port in \"" + value + "\" of the \"listen\" directive");
     }
@@ -269,17 +592,7 @@ record ProxyConfig(
     return new ConfigSyntaxException(reason, directive.argPositions().get(0));
   }
 
-  private static long size(String text) {
-    char unit = Character.toLowerCase(text.charAt(text.length() - 1));
-    long scale = unit == 'k' ? 1024 : unit == 'm' ? 1024 * 1024 : unit == 'g' ? 1024L * 1024 * 1024 : 1;
-    String digits = scale == 1 ? text : text.substring(0, text.length() - 1);
-    if (!digits.matches("[0-9]{1,12}")) {
-      return -1;
-    }
-    return Long.parseLong(digits) * scale;
-  }
-
-  private static boolean flag(Directive directive) {
+  static boolean flag(Directive directive) {
     simpleArgs(directive, 1, 1);
     String value = directive.args().get(0);
     if (value.equalsIgnoreCase("on")) {
@@ -293,7 +606,7 @@ record ProxyConfig(
         directive.argPositions().get(0));
   }
 
-  private static void simple(Directive directive) {
+  static void simple(Directive directive) {
     if (directive.hasBlock()) {
       throw new ConfigSyntaxException(
           "directive \"" + directive.name() + "\" is not terminated by \";\"", directive.position());
@@ -308,7 +621,7 @@ record ProxyConfig(
   }
 
   /** A directive ending with ";" with {@code min} to {@code max} arguments. */
-  private static void simpleArgs(Directive directive, int min, int max) {
+  static void simpleArgs(Directive directive, int min, int max) {
     simple(directive);
     arguments(directive, min, max);
   }
@@ -321,33 +634,334 @@ record ProxyConfig(
     }
   }
 
-  private static ConfigSyntaxException invalidValue(Directive directive) {
+  static ConfigSyntaxException invalidValue(Directive directive) {
     return new ConfigSyntaxException(
         "\"" + directive.name() + "\" directive invalid value", directive.argPositions().get(0));
   }
 
-  private static ConfigSyntaxException unknown(Directive directive) {
+  private static final Set<String> KNOWN_ELSEWHERE = Set.of(
+      "proxy_pass", "echo", "return", "dyups_interface", "location", "server", "listen", "server_name",
+      "upstream", "log_format", "dyups_upstream_conf", "dyups_trylock", "dyups_shm_zone_size",
+      "dyups_read_msg_timeout", "worker_connections", "worker_processes", "events", "http", "daemon", "pid",
+      "error_log", "client_header_timeout", "client_header_buffer_size", "large_client_header_buffers");
+
+  /** nginx's two messages: a directive it does not know, or one it knows in the wrong place. */
+  private static ConfigSyntaxException unknownOrMisplaced(Directive directive) {
+    if (KNOWN_ELSEWHERE.contains(directive.name()) || ANY_LEVEL.contains(directive.name())) {
+      return new ConfigSyntaxException("\"" + directive.name() + "\" directive is not allowed here",
+          directive.position());
+    }
     return new ConfigSyntaxException("unknown directive \"" + directive.name() + "\"", directive.position());
+  }
+
+  /**
+   * The settings of one level (http, server or location) as written, unset ones null; a child reads through to its
+   * parent as nginx's merge does.
+   */
+  private static final class SettingsBuilder {
+    @Nullable private final SettingsBuilder parent;
+    Integer proxyHttpVersion;
+    List<HeaderSetting> proxyHeaders;
+    Integer nextUpstream;
+    Integer nextUpstreamTries;
+    Duration nextUpstreamTimeout;
+    Duration proxyConnectTimeout;
+    Duration proxyReadTimeout;
+    Duration proxySendTimeout;
+    Duration clientBodyTimeout;
+    Duration sendTimeout;
+    Duration keepaliveTimeout;
+    Integer keepaliveRequests;
+    Long clientMaxBodySize;
+    List<AccessRule> accessRules;
+    List<AccessLogTarget> accessLogs;
+    String adminToken;
+    Duration clientHeaderTimeout;
+    Integer clientHeaderBufferSize;
+    int[] largeHeaderBuffers;
+    private final java.util.HashSet<String> seen = new java.util.HashSet<>();
+
+    SettingsBuilder(@Nullable SettingsBuilder parent) {
+      this.parent = parent;
+    }
+
+    void set(Directive directive, Map<String, LogFormat> formats, Path prefix) {
+      String name = directive.name();
+      boolean repeatable = name.equals("proxy_set_header") || name.equals("allow") || name.equals("deny")
+          || name.equals("access_log");
+      if (!repeatable && !seen.add(name)) {
+        throw new ConfigSyntaxException("\"" + name + "\" directive is duplicate", directive.position());
+      }
+      switch (name) {
+        case "proxy_http_version" -> {
+          simpleArgs(directive, 1, 1);
+          proxyHttpVersion = switch (directive.args().get(0)) {
+            case "1.0" -> 10;
+            case "1.1" -> 11;
+            default -> throw new ConfigSyntaxException("invalid value \"" + directive.args().get(0) + "\"",
+                directive.argPositions().get(0));
+          };
+        }
+        case "proxy_set_header" -> {
+          simpleArgs(directive, 2, 2);
+          if (proxyHeaders == null) {
+            proxyHeaders = new ArrayList<>();
+          }
+          proxyHeaders.add(new HeaderSetting(directive.args().get(0),
+              Template.compile(directive.args().get(1), directive.argPositions().get(1))));
+        }
+        case "proxy_next_upstream" -> {
+          simpleArgs(directive, 1, Integer.MAX_VALUE);
+          int bits = 0;
+          for (int i = 0; i < directive.args().size(); i++) {
+            Integer bit = NextUpstream.NAMES.get(directive.args().get(i));
+            if (bit == null) {
+              throw new ConfigSyntaxException("invalid value \"" + directive.args().get(i) + "\"",
+                  directive.argPositions().get(i));
+            }
+            bits |= bit;
+          }
+          if ((bits & NextUpstream.OFF) != 0 && bits != NextUpstream.OFF) {
+            throw new ConfigSyntaxException("\"off\" value cannot be used with other values",
+                directive.argPositions().get(0));
+          }
+          nextUpstream = bits == NextUpstream.OFF ? 0 : bits;
+        }
+        case "proxy_next_upstream_tries", "keepalive_requests" -> {
+          simpleArgs(directive, 1, 1);
+          int n = NginxUnits.parseInt(directive.args().get(0));
+          if (n < 0) {
+            throw invalidValue(directive);
+          }
+          if (name.equals("keepalive_requests")) {
+            keepaliveRequests = n;
+          } else {
+            nextUpstreamTries = n;
+          }
+        }
+        case "proxy_next_upstream_timeout" -> nextUpstreamTimeout = time(directive);
+        case "proxy_connect_timeout" -> proxyConnectTimeout = time(directive);
+        case "proxy_read_timeout" -> proxyReadTimeout = time(directive);
+        case "proxy_send_timeout" -> proxySendTimeout = time(directive);
+        case "client_body_timeout" -> clientBodyTimeout = time(directive);
+        case "client_header_timeout" -> clientHeaderTimeout = time(directive);
+        case "send_timeout" -> sendTimeout = time(directive);
+        case "keepalive_timeout" -> {
+          // The optional second argument (the Keep-Alive: timeout= header) is accepted; the proxy sends none.
+          simpleArgs(directive, 1, 2);
+          keepaliveTimeout = NginxUnits.parseTime(directive.args().get(0));
+          if (keepaliveTimeout == null) {
+            throw invalidValue(directive);
+          }
+        }
+        case "client_max_body_size" -> clientMaxBodySize = size(directive);
+        case "client_header_buffer_size" -> {
+          long size = size(directive);
+          if (size == 0 || size > Integer.MAX_VALUE) {
+            throw invalidValue(directive);
+          }
+          clientHeaderBufferSize = (int) size;
+        }
+        case "large_client_header_buffers" -> {
+          simpleArgs(directive, 2, 2);
+          int number = NginxUnits.parseInt(directive.args().get(0));
+          long size = NginxUnits.parseSize(directive.args().get(1));
+          if (number <= 0 || size <= 0 || size > Integer.MAX_VALUE / 64) {
+            throw new ConfigSyntaxException("invalid value \"" + String.join(" ", directive.args()) + "\"",
+                directive.argPositions().get(0));
+          }
+          largeHeaderBuffers = new int[] {number, (int) size};
+        }
+        case "allow", "deny" -> {
+          simpleArgs(directive, 1, 1);
+          if (accessRules == null) {
+            accessRules = new ArrayList<>();
+          }
+          accessRules.add(accessRule(directive));
+        }
+        case "access_log" -> {
+          simpleArgs(directive, 1, 5);
+          if (accessLogs == null) {
+            accessLogs = new ArrayList<>();
+          }
+          if (directive.args().get(0).equals("off")) {
+            if (directive.args().size() != 1) {
+              throw new ConfigSyntaxException("invalid parameter \"" + directive.args().get(1) + "\"",
+                  directive.argPositions().get(1));
+            }
+            accessLogs.add(null);
+          } else {
+            accessLogs.add(accessLog(directive, formats, prefix));
+          }
+        }
+        case "dyups_interface_token" -> {
+          simpleArgs(directive, 1, 1);
+          if (directive.args().get(0).isBlank()) {
+            throw invalidValue(directive);
+          }
+          adminToken = directive.args().get(0);
+        }
+        case "default_type", "server_tokens" -> simpleArgs(directive, 1, 1);
+        case "sendfile", "tcp_nodelay", "tcp_nopush" -> flag(directive);
+        default -> throw new IllegalStateException(name);
+      }
+    }
+
+    private static Duration time(Directive directive) {
+      simpleArgs(directive, 1, 1);
+      Duration value = NginxUnits.parseTime(directive.args().get(0));
+      if (value == null) {
+        throw invalidValue(directive);
+      }
+      return value;
+    }
+
+    private static long size(Directive directive) {
+      simpleArgs(directive, 1, 1);
+      long value = NginxUnits.parseSize(directive.args().get(0));
+      if (value < 0) {
+        throw invalidValue(directive);
+      }
+      return value;
+    }
+
+    private static AccessRule accessRule(Directive directive) {
+      String value = directive.args().get(0);
+      boolean allow = directive.name().equals("allow");
+      if (value.equals("all")) {
+        return new AccessRule(allow, new byte[0], 0, value);
+      }
+      if (value.startsWith("unix:")) {
+        return new AccessRule(allow, new byte[] {(byte) 0xFF}, 0, value);
+      }
+      String address = value;
+      int prefixLength = -1;
+      int slash = value.indexOf('/');
+      if (slash >= 0) {
+        address = value.substring(0, slash);
+        prefixLength = NginxUnits.parseInt(value.substring(slash + 1));
+      }
+      byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(address);
+      if (bytes == null || (slash >= 0 && (prefixLength < 0 || prefixLength > bytes.length * 8))) {
+        throw new ConfigSyntaxException("invalid parameter \"" + value + "\"", directive.argPositions().get(0));
+      }
+      if (prefixLength < 0) {
+        prefixLength = bytes.length * 8;
+      }
+      return new AccessRule(allow, bytes, prefixLength, value);
+    }
+
+    private static AccessLogTarget accessLog(Directive directive, Map<String, LogFormat> formats, Path prefix) {
+      List<String> args = directive.args();
+      Path path = prefix.resolve(args.get(0)).normalize();
+      LogFormat format = formats.get("combined");
+      int bufferSize = 0;
+      Duration flush = Duration.ZERO;
+      for (int i = 1; i < args.size(); i++) {
+        String arg = args.get(i);
+        if (i == 1 && !arg.contains("=")) {
+          format = formats.get(arg);
+          if (format == null) {
+            throw new ConfigSyntaxException("unknown log format \"" + arg + "\"", directive.argPositions().get(i));
+          }
+        } else if (arg.startsWith("buffer=")) {
+          long size = NginxUnits.parseSize(arg.substring(7));
+          if (size <= 0 || size > 16 * 1024 * 1024) {
+            throw new ConfigSyntaxException("invalid buffer size \"" + arg.substring(7) + "\"",
+                directive.argPositions().get(i));
+          }
+          bufferSize = (int) size;
+        } else if (arg.startsWith("flush=")) {
+          Duration time = NginxUnits.parseTime(arg.substring(6));
+          if (time == null || time.isZero()) {
+            throw new ConfigSyntaxException("invalid flush time \"" + arg.substring(6) + "\"",
+                directive.argPositions().get(i));
+          }
+          flush = time;
+        } else {
+          throw new ConfigSyntaxException("invalid parameter \"" + arg + "\"", directive.argPositions().get(i));
+        }
+      }
+      if (!flush.isZero() && bufferSize == 0) {
+        bufferSize = 64 * 1024;
+      }
+      return new AccessLogTarget(path, format, bufferSize, flush);
+    }
+
+    private <T> T get(java.util.function.Function<SettingsBuilder, T> field, T fallback) {
+      for (SettingsBuilder level = this; level != null; level = level.parent) {
+        T value = field.apply(level);
+        if (value != null) {
+          return value;
+        }
+      }
+      return fallback;
+    }
+
+    ServerSettings serverSettings() {
+      int[] large = get(b -> b.largeHeaderBuffers, new int[] {4, 8 * 1024});
+      return new ServerSettings(get(b -> b.clientHeaderTimeout, Duration.ofSeconds(60)),
+          get(b -> b.clientHeaderBufferSize, 1024), large[0], large[1]);
+    }
+
+    Settings settings(Path prefix, Map<String, LogFormat> formats) {
+      List<HeaderSetting> headers = get(b -> b.proxyHeaders, List.of());
+      List<AccessLogTarget> logs = get(b -> b.accessLogs, null);
+      List<AccessLogTarget> effectiveLogs;
+      if (logs == null) {
+        // nginx's default: access_log logs/access.log combined.
+        effectiveLogs = List.of(new AccessLogTarget(prefix.resolve("logs/access.log"), formats.get("combined"), 0,
+            Duration.ZERO));
+      } else if (logs.contains(null)) {
+        // "access_log off" cancels every access_log of its level.
+        effectiveLogs = List.of();
+      } else {
+        effectiveLogs = List.copyOf(logs);
+      }
+      return new Settings(
+          get(b -> b.proxyHttpVersion, 10),
+          List.copyOf(headers),
+          get(b -> b.nextUpstream, NextUpstream.ERROR | NextUpstream.TIMEOUT),
+          get(b -> b.nextUpstreamTries, 0),
+          get(b -> b.nextUpstreamTimeout, Duration.ZERO),
+          get(b -> b.proxyConnectTimeout, Duration.ofSeconds(60)),
+          get(b -> b.proxyReadTimeout, Duration.ofSeconds(60)),
+          get(b -> b.proxySendTimeout, Duration.ofSeconds(60)),
+          get(b -> b.clientBodyTimeout, Duration.ofSeconds(60)),
+          get(b -> b.sendTimeout, Duration.ofSeconds(60)),
+          get(b -> b.keepaliveTimeout, Duration.ofSeconds(75)),
+          get(b -> b.keepaliveRequests, 1000),
+          get(b -> b.clientMaxBodySize, 1024L * 1024),
+          List.copyOf(get(b -> b.accessRules, List.of())),
+          effectiveLogs,
+          get(b -> b.adminToken, null));
+    }
   }
 
   private static final class Builder {
     final Path prefix;
     final Path configFile;
     Path errorLog;
+    ServerLog.Level errorLogLevel = ServerLog.Level.ERROR;
     Path persistenceFile;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
+    // 0: one event loop per processor. nginx's own default is 1; the proxy sizes itself to the machine.
+    int workerProcesses = 0;
+    int workerConnections = DEFAULT_WORKER_CONNECTIONS;
     final List<Path> upstreamSources = new ArrayList<>();
     final List<VirtualServer> servers = new ArrayList<>();
 
     Builder(Path prefix, Path configFile) {
       this.prefix = prefix;
       this.configFile = configFile;
+      // nginx's default error log, under the prefix.
+      this.errorLog = prefix.resolve("logs/error.log");
     }
 
     ProxyConfig build() {
-      return new ProxyConfig(prefix, configFile, errorLog, persistenceFile, tryLock, maxCommandsSize,
-          List.copyOf(upstreamSources), List.copyOf(servers));
+      return new ProxyConfig(prefix, configFile, errorLog, errorLogLevel, persistenceFile, tryLock, maxCommandsSize,
+          List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers));
     }
   }
 }

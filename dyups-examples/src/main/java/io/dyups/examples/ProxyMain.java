@@ -87,7 +87,7 @@ public final class ProxyMain {
     }
     ProxyServer server;
     try {
-      server = ProxyServer.start(config, new ProxyServer.Options());
+      server = ProxyServer.start(config);
     } catch (ConfigSyntaxException e) {
       err.println("dyups: [emerg] " + e.reason() + " in " + e.file() + ":" + e.line() + ":" + e.column());
       return 1;

@@ -2,91 +2,169 @@ package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
 import io.dyups.core.HealthChecker;
+import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
+import io.dyups.examples.ProxyConfig.AccessLogTarget;
+import io.dyups.examples.ProxyConfig.Location;
+import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
+import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.SourcePosition;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The running proxy: one listening socket per {@code listen} address, a thread per client connection (Java 17
- * has no virtual threads; a blocking thread per connection keeps the request path simple and is plenty for an
- * example), the registry and the admin handler shared by all.
+ * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one per processor by
+ * default), and listeners whose server has a {@code dyups_interface} location on an event loop of their own, with
+ * their own connection limit and accept queue, so that neither kind of client can starve the other. Admin
+ * requests run on one thread beside the loops (a change writes the persistence file). The registry, the admin
+ * handlers, the logs and the peers' socket addresses are shared by all.
  */
 final class ProxyServer implements AutoCloseable {
+  /** The accept queue of each listener, nginx's default backlog on Linux. */
+  private static final int BACKLOG = 511;
+
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
   private final HealthChecker healthChecker;
-  private final AdminHandler admin;
+  private final Map<String, AdminHandler> admins = new HashMap<>();
   private final ServerLog errorLog;
-  private final ServerLog accessLog;
-  private final BackendPool backends;
-  private final List<ServerSocket> listeners = new ArrayList<>();
-  private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
-  private final ThreadPoolExecutor workers;
-  private final int clientTimeoutMillis;
+  private final AccessLog accessLog;
+  private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
+  private final PeerAddresses addresses;
+  private final Transport transport;
+  private final EventLoopGroup traffic;
+  @Nullable private final EventLoopGroup adminLoops;
+  private final ExecutorService adminExecutor;
+  private final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
+  private final List<Listener> listeners = new ArrayList<>();
+  private final List<Channel> serverChannels = new ArrayList<>();
+  private final Map<String, Template> hashKeys = new ConcurrentHashMap<>();
+  private final AtomicLong connectionIds = new AtomicLong();
+  private final int trafficThreads;
   private volatile boolean stopping;
 
-  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, ServerLog errorLog, ServerLog accessLog,
-      Options options) {
-    this.config = config;
-    this.registry = registry;
-    // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
-    this.healthChecker = HealthChecker.builder(registry).start();
-    this.admin = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize()).build();
-    this.errorLog = errorLog;
-    this.accessLog = accessLog;
-    this.backends = new BackendPool(options.connectTimeoutMillis, options.readTimeoutMillis);
-    this.clientTimeoutMillis = options.clientTimeoutMillis;
-    AtomicInteger threads = new AtomicInteger();
-    this.workers = new ThreadPoolExecutor(0, options.maxConnections, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        runnable -> {
-          Thread thread = new Thread(runnable, "dyups-proxy-" + threads.incrementAndGet());
-          thread.setDaemon(true);
-          return thread;
-        });
+  /**
+   * The servers that share one listening socket; a request goes to the one whose server_name matches its host,
+   * else to the default server (the first, or the one marked default_server), as nginx chooses.
+   */
+  record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
+      boolean admin) {
+    VirtualServer select(String host) {
+      if (servers.size() == 1 || host.isEmpty()) {
+        return defaultServer;
+      }
+      for (VirtualServer server : servers) {
+        if (server.names().contains(host)) {
+          return server;
+        }
+      }
+      for (VirtualServer server : servers) {
+        for (String name : server.names()) {
+          if (name.startsWith("*.") && host.endsWith(name.substring(1))) {
+            return server;
+          }
+          if (name.startsWith(".") && (host.endsWith(name) || host.equals(name.substring(1)))) {
+            return server;
+          }
+          if (name.endsWith(".*") && host.startsWith(name.substring(0, name.length() - 1))) {
+            return server;
+          }
+        }
+      }
+      return defaultServer;
+    }
   }
 
-  /** Timeouts and limits; nginx's defaults unless a test wants shorter ones. */
-  static final class Options {
-    int connectTimeoutMillis = 60_000;
-    int readTimeoutMillis = 60_000;
-    int clientTimeoutMillis = 75_000;
-    int maxConnections = 1024;
+  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, PeerAddresses addresses, ServerLog errorLog,
+      int trafficThreads) {
+    this.config = config;
+    this.registry = registry;
+    this.addresses = addresses;
+    this.errorLog = errorLog;
+    this.trafficThreads = trafficThreads;
+    // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
+    this.healthChecker = HealthChecker.builder(registry).start();
+    this.transport = Transport.best();
+    this.traffic = transport.group(trafficThreads, "dyups-loop");
+    boolean anyAdmin = config.servers().stream().anyMatch(VirtualServer::isAdmin);
+    this.adminLoops = anyAdmin ? transport.group(1, "dyups-admin-loop") : null;
+    this.adminExecutor = Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "dyups-admin");
+      thread.setDaemon(true);
+      return thread;
+    });
+    // One buffer per traffic loop, and one for the admin loop.
+    this.accessLog = new AccessLog(trafficThreads + 1);
+    int index = 0;
+    for (EventExecutor executor : traffic) {
+      loops.put((EventLoop) executor, new LoopState((EventLoop) executor, index++, config.workerConnections()));
+    }
+    if (adminLoops != null) {
+      for (EventExecutor executor : adminLoops) {
+        loops.put((EventLoop) executor, new LoopState((EventLoop) executor, trafficThreads, config.workerConnections()));
+      }
+    }
   }
 
   /**
    * Loads the registry, opens the logs and binds every listener; then starts serving. Nothing is left running
    * when any step fails.
    */
-  static ProxyServer start(ProxyConfig config, Options options) throws IOException {
-    UpstreamRegistry registry = registryBuilder(config).build();
-    ServerLog errorLog = ServerLog.open(config.errorLog(), "dyups-error-log");
-    ServerLog accessLog = ServerLog.open(
-        config.prefix().resolve("logs").resolve("access.log"), "dyups-access-log");
-    ProxyServer server = new ProxyServer(config, registry, errorLog, accessLog, options);
+  static ProxyServer start(ProxyConfig config) throws IOException {
+    int threads = config.workerProcesses() > 0 ? config.workerProcesses() : Runtime.getRuntime().availableProcessors();
+    ServerLog errorLog = ServerLog.open(config.errorLog(), config.errorLogLevel(), "dyups-error-log");
+    PeerAddresses addresses = new PeerAddresses(errorLog);
+    UpstreamRegistry registry;
     try {
+      registry = registryBuilder(config).workers(Math.min(threads, 1024)).listener(addresses).build();
+    } catch (RuntimeException e) {
+      errorLog.close();
+      throw e;
+    }
+    for (Upstream upstream : registry.detail()) {
+      addresses.prepare(upstream);
+    }
+    ProxyServer server = new ProxyServer(config, registry, addresses, errorLog, threads);
+    try {
+      server.prepare();
       server.bind();
     } catch (IOException | RuntimeException e) {
       server.close();
       throw e;
     }
-    server.startAccepting();
-    errorLog.notice("dyups proxy started, listening on " + server.listening());
+    server.warnAboutOpenAdmin();
+    errorLog.notice("dyups proxy started, " + threads + " event loop" + (threads == 1 ? "" : "s") + " ("
+        + server.transport.name().toLowerCase(Locale.ROOT) + "), listening on " + server.listening());
     return server;
   }
 
@@ -108,155 +186,278 @@ final class ProxyServer implements AutoCloseable {
     return builder;
   }
 
+  /** Admin handlers, log files and listeners, made before any loop serves. */
+  private void prepare() throws IOException {
+    Map<InetSocketAddress, List<VirtualServer>> byAddress = new LinkedHashMap<>();
+    for (VirtualServer server : config.servers()) {
+      byAddress.computeIfAbsent(server.listen(), address -> new ArrayList<>()).add(server);
+      openLogs(server.defaults());
+      for (Location location : server.locations()) {
+        openLogs(location.settings());
+        if (location.handler() instanceof ProxyConfig.DyupsInterface) {
+          admin(location.settings().adminToken());
+        }
+      }
+    }
+    for (Map.Entry<InetSocketAddress, List<VirtualServer>> entry : byAddress.entrySet()) {
+      List<VirtualServer> servers = entry.getValue();
+      VirtualServer chosen = servers.get(0);
+      for (VirtualServer server : servers) {
+        if (server.defaultServer()) {
+          if (chosen.defaultServer() && chosen != server) {
+            throw new ConfigSyntaxException("a duplicate default server for " + describe(entry.getKey()),
+                server.position());
+          }
+          chosen = server;
+        }
+      }
+      boolean admin = servers.stream().anyMatch(VirtualServer::isAdmin);
+      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin));
+    }
+    for (LoopState loop : loops.values()) {
+      loop.deadlines.start(loop.loop);
+      for (AccessLog.LogFile file : accessLog.timed()) {
+        loop.loop.scheduleAtFixedRate(() -> file.flush(loop.index), file.flushNanos, file.flushNanos,
+            TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  private void openLogs(Settings settings) throws IOException {
+    for (AccessLogTarget target : settings.accessLogs()) {
+      if (!logFiles.containsKey(target)) {
+        logFiles.put(target, accessLog.open(target));
+      }
+    }
+  }
+
   private void bind() throws IOException {
-    Map<InetSocketAddress, Boolean> seen = new LinkedHashMap<>();
-    for (VirtualServer virtualServer : config.servers()) {
-      if (seen.put(virtualServer.listen(), Boolean.TRUE) != null) {
-        throw new IOException("a duplicate listen " + describe(virtualServer.listen()));
+    for (Listener listener : listeners) {
+      EventLoopGroup group = listener.admin() ? adminLoops : traffic;
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(group, group)
+          .channel(transport.serverChannel())
+          .option(ChannelOption.SO_BACKLOG, BACKLOG)
+          .option(ChannelOption.SO_REUSEADDR, true)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+              accepted(channel, listener);
+            }
+          });
+      ChannelFuture bound = bootstrap.bind(listener.address()).awaitUninterruptibly();
+      if (!bound.isSuccess()) {
+        Throwable cause = bound.cause();
+        String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+            ? "98: Address already in use" : String.valueOf(cause.getMessage());
+        throw new IOException("bind() to " + describe(listener.address()) + " failed (" + why + ")", cause);
       }
-      ServerSocket socket = new ServerSocket();
-      socket.setReuseAddress(true);
-      try {
-        socket.bind(virtualServer.listen(), 511);
-      } catch (BindException e) {
-        socket.close();
-        throw new IOException("bind() to " + describe(virtualServer.listen()) + " failed (98: " + e.getMessage()
-            + ")", e);
-      }
-      listeners.add(socket);
+      serverChannels.add(bound.channel());
     }
   }
 
-  private void startAccepting() {
-    for (int i = 0; i < listeners.size(); i++) {
-      ServerSocket listener = listeners.get(i);
-      VirtualServer virtualServer = config.servers().get(i);
-      Thread thread = new Thread(() -> accept(listener, virtualServer),
-          "dyups-accept-" + listener.getLocalPort());
-      thread.setDaemon(true);
-      thread.start();
+  private void accepted(Channel channel, Listener listener) {
+    LoopState loop = loops.get(channel.eventLoop());
+    if (stopping || !loop.tryOpen()) {
+      if (!stopping && loop.shouldWarnAboutLimit()) {
+        errorLog.warn(loop.maxConnections + " worker_connections are not enough, closing a connection from "
+            + channel.remoteAddress() + " to " + describe(listener.address()));
+      }
+      channel.close();
+      return;
+    }
+    channel.closeFuture().addListener(future -> loop.closed());
+    ClientConnection connection = new ClientConnection(this, listener, loop, connectionIds.incrementAndGet());
+    ProxyConfig.ServerSettings limits = listener.defaultServer().settings();
+    HttpDecoderConfig decoder = new HttpDecoderConfig()
+        .setMaxInitialLineLength(limits.largeHeaderBufferSize())
+        .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
+        .setInitialBufferSize(limits.clientHeaderBufferSize())
+        .setMaxChunkSize(64 * 1024);
+    channel.pipeline().addLast(new Tap(connection), new HttpServerCodec(decoder), connection);
+  }
+
+  /**
+   * First on a client's pipeline: counts the bytes written ($bytes_sent) and tells the connection when bytes of
+   * a request head arrive (client_header_timeout starts there).
+   */
+  private static final class Tap extends ChannelDuplexHandler {
+    private final ClientConnection connection;
+
+    Tap(ClientConnection connection) {
+      this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      connection.bytesArrived();
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof ByteBuf buf) {
+        connection.bytesWritten += buf.readableBytes();
+      }
+      ctx.write(msg, promise);
     }
   }
 
-  private void accept(ServerSocket listener, VirtualServer virtualServer) {
-    while (!stopping) {
-      Socket socket;
-      try {
-        socket = listener.accept();
-      } catch (SocketException e) {
-        return;
-      } catch (IOException e) {
-        errorLog.error("accept() failed: " + e.getMessage());
+  /** A new, unregistered channel to a backend for {@code connection}, with the location's connect timeout. */
+  Channel newBackendChannel(BackendConnection connection, Settings settings) {
+    Channel channel = transport.newSocket();
+    long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
+    channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
+    channel.config().setOption(ChannelOption.TCP_NODELAY, true);
+    HttpDecoderConfig decoder = new HttpDecoderConfig()
+        .setMaxInitialLineLength(4096)
+        .setMaxHeaderSize(8192)
+        .setMaxChunkSize(64 * 1024);
+    channel.pipeline().addLast(new HttpClientCodec(decoder, false, false), connection);
+    return channel;
+  }
+
+  private void warnAboutOpenAdmin() {
+    for (Listener listener : listeners) {
+      if (!listener.admin() || isLoopback(listener.address())) {
         continue;
       }
-      try {
-        workers.execute(new ClientConnection(this, virtualServer, socket));
-      } catch (RejectedExecutionException e) {
-        errorLog.error("too many connections; closing one from " + socket.getRemoteSocketAddress());
-        try {
-          socket.close();
-        } catch (IOException ignored) {
-          // Closing a connection we could not serve.
+      for (VirtualServer server : listener.servers()) {
+        for (Location location : server.locations()) {
+          if (location.handler() instanceof ProxyConfig.DyupsInterface && location.settings().accessRules().isEmpty()
+              && location.settings().adminToken() == null) {
+            SourcePosition at = location.position();
+            errorLog.warn("dyups_interface in " + at.file() + ":" + at.line() + " is reachable from any address on "
+                + describe(listener.address()) + " with neither allow/deny nor dyups_interface_token: anyone who "
+                + "reaches the port can change the upstreams");
+          }
         }
       }
     }
   }
 
-  /** Each listener's address (with the real port when 0 was asked) to its virtual server. */
-  Map<InetSocketAddress, VirtualServer> addresses() {
-    Map<InetSocketAddress, VirtualServer> result = new LinkedHashMap<>();
-    for (int i = 0; i < listeners.size(); i++) {
-      result.put((InetSocketAddress) listeners.get(i).getLocalSocketAddress(), config.servers().get(i));
-    }
-    return result;
+  private static boolean isLoopback(InetSocketAddress address) {
+    return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
-  /** The listening addresses as nginx writes them, such as {@code 0.0.0.0:8080}. */
-  List<String> listening() {
-    List<String> result = new ArrayList<>();
-    for (InetSocketAddress address : addresses().keySet()) {
-      result.add(describe(address));
-    }
-    return result;
-  }
+  // ---- what connections use
 
   UpstreamRegistry registry() {
     return registry;
   }
 
-  AdminHandler admin() {
-    return admin;
-  }
-
-  BackendPool backends() {
-    return backends;
-  }
-
-  ServerLog log() {
-    return accessLog;
-  }
-
-  ServerLog errors() {
+  ServerLog errorLog() {
     return errorLog;
   }
 
-  int clientTimeoutMillis() {
-    return clientTimeoutMillis;
+  PeerAddresses addresses() {
+    return addresses;
+  }
+
+  ExecutorService adminExecutor() {
+    return adminExecutor;
   }
 
   boolean isStopping() {
     return stopping;
   }
 
-  void opened(Socket socket) {
-    connections.add(socket);
+  /** The admin handler for a location's token (null: none). */
+  AdminHandler admin(@Nullable String token) {
+    return admins.computeIfAbsent(token == null ? "" : token, key -> {
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
+      if (!key.isEmpty()) {
+        builder.bearerToken(key);
+      }
+      return builder.build();
+    });
   }
 
-  void closed(Socket socket) {
-    connections.remove(socket);
+  AccessLog.LogFile logFile(AccessLogTarget target) {
+    return logFiles.get(target);
   }
 
-  /** Stops listening, closes every connection and the logs. */
+  /** The compiled {@code hash KEY} of an upstream, or null when it names a variable the proxy does not know. */
+  @Nullable
+  Template hashKey(String key) {
+    Template template = hashKeys.get(key);
+    if (template == null) {
+      try {
+        template = Template.compile(key, new SourcePosition("hash", 1, 1));
+      } catch (ConfigSyntaxException e) {
+        errorLog.error("hash key \"" + key + "\": " + e.reason() + "; hashing an empty key");
+        template = Template.compile("", new SourcePosition("hash", 1, 1));
+      }
+      hashKeys.put(key, template);
+    }
+    return template;
+  }
+
+  /** The listening addresses as nginx writes them, such as {@code 0.0.0.0:8080}. */
+  List<String> listening() {
+    List<String> result = new ArrayList<>();
+    for (Channel channel : serverChannels) {
+      result.add(describe((InetSocketAddress) channel.localAddress()));
+    }
+    return result;
+  }
+
+  /** The number of event loops serving traffic. */
+  int trafficLoops() {
+    return trafficThreads;
+  }
+
+  /** Connections open on traffic loops (clients and backends), read on each loop; for tests. */
+  int openConnections() throws InterruptedException {
+    int total = 0;
+    for (LoopState loop : loops.values()) {
+      total += loop.loop.submit(() -> loop.connections).syncUninterruptibly().getNow();
+    }
+    return total;
+  }
+
+  /** Idle pooled backend connections on every loop; for tests. */
+  int idleBackendConnections() {
+    int total = 0;
+    for (LoopState loop : loops.values()) {
+      total += loop.loop.submit(loop.backends::size).syncUninterruptibly().getNow();
+    }
+    return total;
+  }
+
+  /** Stops listening, closes every connection, flushes and closes the logs. */
   @Override
   public void close() {
     if (stopping) {
       return;
     }
     stopping = true;
-    for (ServerSocket listener : listeners) {
-      try {
-        listener.close();
-      } catch (IOException ignored) {
-        // Stopping anyway.
-      }
+    for (Channel channel : serverChannels) {
+      channel.close().awaitUninterruptibly();
     }
-    for (Socket socket : connections) {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // Stopping anyway.
-      }
+    var trafficDone = traffic.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    var adminDone = adminLoops == null ? null : adminLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    trafficDone.awaitUninterruptibly(5, TimeUnit.SECONDS);
+    if (adminDone != null) {
+      adminDone.awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
-    // Let connection threads finish what they were doing (their access log lines among it) before the logs close.
-    workers.shutdown();
+    adminExecutor.shutdown();
     try {
-      if (!workers.awaitTermination(2, TimeUnit.SECONDS)) {
-        workers.shutdownNow();
-      }
+      adminExecutor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
-      workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    backends.close();
+    accessLog.close();
     healthChecker.close();
     registry.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();
-    accessLog.close();
   }
 
-  private static String describe(InetSocketAddress address) {
-    String host = address.getAddress().isAnyLocalAddress() ? "0.0.0.0" : address.getAddress().getHostAddress();
+  static String describe(InetSocketAddress address) {
+    String host = address.getAddress() == null ? address.getHostString()
+        : address.getAddress().isAnyLocalAddress() ? "0.0.0.0" : address.getAddress().getHostAddress();
     return host + ":" + address.getPort();
   }
 }

@@ -18,63 +18,85 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A log file written by its own thread, so that request threads never wait on the disk: the access log (one
- * line per request, nginx's "combined" format) and the error log (nginx's "YYYY/MM/DD HH:MM:SS [level]" lines).
- * Without a file, lines go to standard error.
+ * The error log, in nginx's format ({@code 2026/11/27 10:00:00 [error] 4242#31: message}), written by its own
+ * thread so that event loops never wait on the disk. Lines below the configured level are dropped where they are
+ * made. Without a file, lines go to standard error.
  */
 final class ServerLog implements Closeable {
-  private static final DateTimeFormatter ERROR_TIME = DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss");
-  private static final DateTimeFormatter ACCESS_TIME =
-      DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH);
+  /** nginx's log levels, most severe last. */
+  enum Level {
+    DEBUG, INFO, NOTICE, WARN, ERROR, CRIT, ALERT, EMERG;
+
+    /** The level named as in {@code error_log FILE LEVEL}, or null. */
+    @Nullable
+    static Level parse(String name) {
+      for (Level level : values()) {
+        if (level.name().equalsIgnoreCase(name)) {
+          return level;
+        }
+      }
+      return null;
+    }
+
+    String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss");
   private static final String STOP = new String("stop");
+  private static final long PID = ProcessHandle.current().pid();
 
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>(100_000);
   private final Writer writer;
+  private final Level level;
   private final Thread thread;
 
-  private ServerLog(Writer writer, String name) {
+  private ServerLog(Writer writer, Level level, String name) {
     this.writer = writer;
+    this.level = level;
     this.thread = new Thread(this::drain, name);
     thread.setDaemon(true);
     thread.start();
   }
 
-  static ServerLog open(@Nullable Path file, String name) throws IOException {
+  static ServerLog open(@Nullable Path file, Level level, String name) throws IOException {
     if (file == null) {
-      return new ServerLog(new OutputStreamWriter(new PrintStream(System.err, true), StandardCharsets.UTF_8), name);
+      return new ServerLog(new OutputStreamWriter(new PrintStream(System.err, true), StandardCharsets.UTF_8), level,
+          name);
     }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Writer writer = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(
         file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
         StandardCharsets.UTF_8));
-    return new ServerLog(writer, name);
+    return new ServerLog(writer, level, name);
+  }
+
+  boolean enabled(Level wanted) {
+    return wanted.compareTo(level) >= 0;
+  }
+
+  void log(Level wanted, String message) {
+    if (enabled(wanted)) {
+      write(ZonedDateTime.now().format(TIME) + " [" + wanted.label() + "] " + PID + "#"
+          + Thread.currentThread().getId() + ": " + message);
+    }
   }
 
   void error(String message) {
-    write(ZonedDateTime.now().format(ERROR_TIME) + " [error] " + message);
+    log(Level.ERROR, message);
+  }
+
+  void warn(String message) {
+    log(Level.WARN, message);
   }
 
   void notice(String message) {
-    write(ZonedDateTime.now().format(ERROR_TIME) + " [notice] " + message);
+    log(Level.NOTICE, message);
   }
 
-  void access(String client, String requestLine, int status, long bytes, String referer, String userAgent) {
-    write(client + " - - [" + ZonedDateTime.now().format(ACCESS_TIME) + "] \"" + escape(requestLine) + "\" "
-        + status + " " + bytes + " \"" + escape(referer) + "\" \"" + escape(userAgent) + "\"");
-  }
-
-  // Log lines must not be forged by what a client sends: quotes and controls are escaped as nginx does.
-  private static String escape(String text) {
-    StringBuilder out = new StringBuilder(text.length());
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f) {
-        out.append(String.format("\\x%02X", (int) c & 0xFF));
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
+  void info(String message) {
+    log(Level.INFO, message);
   }
 
   private void write(String line) {

@@ -92,10 +92,8 @@ class AdminUnderLoadTest {
         nameOfPort.put(backend.port(), name);
       }
     }
-    ProxyServer.Options options = new ProxyServer.Options();
-    options.connectTimeoutMillis = 5000;
-    options.readTimeoutMillis = 20_000;
-    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), options);
+    ProxyScenarioTest.addHttpDirectives(prefix, "proxy_connect_timeout 5s; proxy_read_timeout 20s;");
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
     admin = AdminServer.builder(AdminHandler.of(proxy.registry())).threads(8).port(0).start();
   }
 

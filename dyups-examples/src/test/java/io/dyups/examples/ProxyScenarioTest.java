@@ -50,6 +50,13 @@ class ProxyScenarioTest {
     Files.writeString(prefix.resolve("conf/conf/upstream.conf"), upstreams);
   }
 
+  /** Adds directives at the top of the copied configuration's http block. */
+  static void addHttpDirectives(Path prefix, String directives) throws IOException {
+    Path config = prefix.resolve("conf/nginx.conf");
+    Files.writeString(config, Files.readString(config).replaceFirst("http \\{\n",
+        java.util.regex.Matcher.quoteReplacement("http {\n    " + directives + "\n")));
+  }
+
   @BeforeEach
   void start() throws IOException {
     front = freePort();
@@ -57,10 +64,19 @@ class ProxyScenarioTest {
     echo8088 = freePort();
     echo8089 = freePort();
     copyDefaultConfig(prefix, front, admin, echo8088, echo8089);
-    ProxyServer.Options options = new ProxyServer.Options();
-    options.connectTimeoutMillis = 2000;
-    options.readTimeoutMillis = 5000;
-    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), options);
+    addHttpDirectives(prefix, "proxy_connect_timeout 2s; proxy_read_timeout 5s;");
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
+  }
+
+  /** Restarts the proxy on the shipped configuration with {@code directives} (only) added to its http block. */
+  private void restart(String directives) throws IOException {
+    proxy.close();
+    Path upstreams = prefix.resolve("conf/conf/upstream.conf");
+    String persisted = Files.readString(upstreams);
+    copyDefaultConfig(prefix, front, admin, echo8088, echo8089);
+    Files.writeString(upstreams, persisted);
+    addHttpDirectives(prefix, directives);
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
   }
 
   @AfterEach
@@ -132,7 +148,7 @@ class ProxyScenarioTest {
     adminCall("POST", "/upstream/dyhost", "server 127.0.0.1:" + echo8089 + ";");
     proxy.close();
 
-    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), new ProxyServer.Options());
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
 
     assertThat(get("dyhost").body()).isEqualTo("8089\n");
     assertThat(adminCall("GET", "/list", null).body()).isEqualTo("host1\nhost2\ndyhost\n");
@@ -156,11 +172,7 @@ class ProxyScenarioTest {
 
   @Test
   void aPeerThatNeverAnswersTimesOutAndTheNextPeerServes() throws Exception {
-    proxy.close();
-    ProxyServer.Options options = new ProxyServer.Options();
-    options.connectTimeoutMillis = 2000;
-    options.readTimeoutMillis = 300;
-    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), options);
+    restart("proxy_read_timeout 300ms;");
     // Accepts connections (the backlog does it) and never reads or answers.
     try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       adminCall("POST", "/upstream/slow",
@@ -228,10 +240,11 @@ class ProxyScenarioTest {
     assertThat(response.status()).isEqualTo(200);
     assertThat(response.headers()).containsEntry("x-backend", String.valueOf(backend.port()));
     TestBackend.Seen seen = backend.seen.get(0);
-    assertThat(seen.requestLine()).isEqualTo("PUT /a/b?x=1&y=2 HTTP/1.1");
-    assertThat(seen.headers()).contains("Host: app", "X-Custom: yes", "Content-Length: 5")
-        .anyMatch(h -> h.startsWith("X-Forwarded-For: 127.0.0.1"))
-        .noneMatch(h -> h.startsWith("X-Secret")).noneMatch(h -> h.startsWith("Connection"));
+    // nginx's defaults: HTTP/1.0 to the backend, Connection: close, no X-Forwarded-For unless configured.
+    assertThat(seen.requestLine()).isEqualTo("PUT /a/b?x=1&y=2 HTTP/1.0");
+    assertThat(seen.headers()).contains("Host: app", "X-Custom: yes", "Content-Length: 5", "Connection: close")
+        .noneMatch(h -> h.startsWith("X-Forwarded-For"))
+        .noneMatch(h -> h.startsWith("X-Secret"));
     assertThat(seen.body()).isEqualTo("hello");
   }
 
@@ -248,13 +261,30 @@ class ProxyScenarioTest {
     }
 
     assertThat(response.headers()).containsEntry("transfer-encoding", "chunked");
-    assertThat(response.body()).isEqualTo("hellobackend " + backend.port() + " POST /chunked HTTP/1.1 body=abcde");
+    // HTTP/1.0 to the backend (nginx's default) cannot carry chunks: the body goes whole, with its length.
+    assertThat(response.body()).isEqualTo("hellobackend " + backend.port() + " POST /chunked HTTP/1.0 body=abcde");
+    assertThat(backend.seen.get(0).headers()).contains("Content-Length: 5").noneMatch(h -> h.startsWith("Transfer"));
+  }
+
+  @Test
+  void xForwardedForIsSentWhenConfigured() throws Exception {
+    restart("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;");
+    TestBackend backend = backend();
+    adminCall("POST", "/upstream/app", "server 127.0.0.1:" + backend.port() + ";");
+
+    try (RawHttp http = new RawHttp(front)) {
+      http.write("GET / HTTP/1.1\r\nHost: app\r\nX-Forwarded-For: 10.1.2.3\r\nConnection: close\r\n\r\n");
+      assertThat(http.read(false).status()).isEqualTo(200);
+    }
+
+    assertThat(backend.seen.get(0).headers()).contains("X-Forwarded-For: 10.1.2.3, 127.0.0.1");
   }
 
   @Test
   void keepAliveToClientsAndBackends() throws Exception {
+    restart("proxy_http_version 1.1; proxy_set_header Connection \"\";");
     TestBackend backend = backend();
-    adminCall("POST", "/upstream/app", "server 127.0.0.1:" + backend.port() + ";");
+    adminCall("POST", "/upstream/app", "server 127.0.0.1:" + backend.port() + "; keepalive 4;");
 
     try (RawHttp http = new RawHttp(front)) {
       for (int i = 0; i < 5; i++) {
@@ -266,6 +296,20 @@ class ProxyScenarioTest {
 
     assertThat(backend.seen).hasSize(5);
     assertThat(backend.connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void withoutUpstreamKeepaliveEachRequestHasItsOwnBackendConnection() throws Exception {
+    TestBackend backend = backend();
+    adminCall("POST", "/upstream/app", "server 127.0.0.1:" + backend.port() + ";");
+
+    try (RawHttp http = new RawHttp(front)) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(http.send("GET", "/n" + i, "app", null, false).status()).isEqualTo(200);
+      }
+    }
+
+    assertThat(backend.connections.get()).isEqualTo(3);
   }
 
   @Test
@@ -293,6 +337,6 @@ class ProxyScenarioTest {
     List<String> lines = Files.readAllLines(prefix.resolve("logs/access.log"), StandardCharsets.UTF_8);
     assertThat(lines).anyMatch(l -> l.contains("\"GET / HTTP/1.1\" 502"))
         .anyMatch(l -> l.contains("\"GET / HTTP/1.1\" 200 5"));
-    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")), new ProxyServer.Options());
+    proxy = ProxyServer.start(ProxyConfig.load(prefix, prefix.resolve("conf/nginx.conf")));
   }
 }

@@ -1,0 +1,124 @@
+package io.dyups.examples;
+
+import io.dyups.parser.Address;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One connection to a backend, on the event loop of the client connection that opened it: while a
+ * {@link ProxyRequest} owns it, what the backend sends goes to that request; while it sits in the
+ * {@link BackendPool}, anything the backend sends (or its closing) ends it.
+ */
+final class BackendConnection extends ChannelInboundHandlerAdapter {
+  final Address address;
+  final LoopState loop;
+  final long createdNanos = System.nanoTime();
+  /** Requests sent on this connection so far (keepalive_requests). */
+  int requests;
+  @Nullable ProxyRequest owner;
+  @Nullable ArrayDeque<BackendConnection> pooledIn;
+  private Channel channel;
+  private final Deadlines.Entry timer = new Deadlines.Entry() {
+    @Override
+    void expired(long now) {
+      ProxyRequest request = owner;
+      if (request != null) {
+        request.backendTimedOut(BackendConnection.this);
+      } else {
+        close();
+      }
+    }
+  };
+
+  BackendConnection(Address address, LoopState loop) {
+    this.address = address;
+    this.loop = loop;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  /**
+   * Binds this handler to its channel before it is registered, the connection already counted against the limit;
+   * whenever the channel closes (a failed connect too), the count goes down.
+   */
+  void attach(Channel channel) {
+    this.channel = channel;
+    loop.deadlines.add(timer);
+    channel.closeFuture().addListener(future -> closed());
+  }
+
+  private void closed() {
+    loop.closed();
+    loop.deadlines.remove(timer);
+    loop.backends.remove(this);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    // After the codec's last word: a response read until the connection closed has ended before this.
+    ProxyRequest request = owner;
+    owner = null;
+    if (request != null) {
+      request.backendClosed(this);
+    }
+  }
+
+  void deadline(long at) {
+    timer.deadline = at;
+  }
+
+  void idleUntil(long at) {
+    owner = null;
+    timer.deadline = at;
+  }
+
+  void close() {
+    owner = null;
+    channel.close();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ProxyRequest request = owner;
+    if (request != null) {
+      request.backendRead(this, msg);
+    } else {
+      // An idle connection has nothing to say: whatever it sent is not an answer to anything.
+      ReferenceCountUtil.release(msg);
+      loop.backends.remove(this);
+      close();
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    ProxyRequest request = owner;
+    if (request != null) {
+      request.backendReadComplete();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    ProxyRequest request = owner;
+    if (request != null) {
+      request.backendWritabilityChanged(this);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A reset or a broken pipe: closing brings channelInactive, which tells the owner.
+    ProxyRequest request = owner;
+    if (request != null) {
+      request.backendError(this, cause);
+    }
+    ctx.close();
+  }
+}

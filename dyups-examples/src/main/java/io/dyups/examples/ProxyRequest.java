@@ -1,0 +1,762 @@
+package io.dyups.examples;
+
+import io.dyups.core.Peer;
+import io.dyups.core.PeerSelection;
+import io.dyups.core.Upstream;
+import io.dyups.examples.ProxyConfig.HeaderSetting;
+import io.dyups.examples.ProxyConfig.NextUpstream;
+import io.dyups.examples.ProxyConfig.Settings;
+import io.dyups.parser.Balancing;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One request proxied to an upstream, as nginx's upstream module runs it, on the client connection's event loop:
+ * a peer from the request's {@link PeerSelection}, an idle keep-alive connection to it from the loop's
+ * {@link BackendPool} or a new one, the request head and body streamed to it as they arrive, the response streamed
+ * back as it arrives; each side paused while the other cannot take more (backpressure). A connect error, a
+ * timeout, or a response proxy_next_upstream names sends the request to the next peer while nothing of the answer
+ * reached the client, the body can be sent again, and proxy_next_upstream's rules allow it; when no peer is left
+ * the client gets 502, or 504 after a timeout. Once the response head went to the client, a backend that fails
+ * ends the client connection: nothing can be mixed into the next answer.
+ *
+ * <p>Every peer {@code next()} gave is reported exactly once: failed for an error, a timeout, a bad header or a
+ * 5xx/429 named by proxy_next_upstream; succeeded otherwise (the client going away is not the peer's fault).
+ */
+final class ProxyRequest {
+  /** The body kept to be sent again to another peer (nginx keeps it all with proxy_request_buffering on). */
+  static final int REPLAY_LIMIT = 64 * 1024;
+  /** Body bytes read ahead of a backend that is not connected yet, before the client is paused. */
+  private static final int PENDING_LIMIT = 64 * 1024;
+
+  private static final List<AsciiString> HIDDEN = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+      AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
+      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER,
+      AsciiString.cached("x-pad"), AsciiString.cached("x-accel-expires"), AsciiString.cached("x-accel-redirect"),
+      AsciiString.cached("x-accel-limit-rate"), AsciiString.cached("x-accel-buffering"),
+      AsciiString.cached("x-accel-charset"));
+  private static final AsciiString SERVER = AsciiString.cached("dyups");
+
+  private enum Failure { ERROR, TIMEOUT, INVALID_HEADER }
+
+  private final ClientConnection client;
+  private final Exchange exchange;
+  private final Upstream upstream;
+  private final Settings settings;
+  private final PeerSelection selection;
+  private final boolean hasBody;
+  private final boolean idempotent;
+
+  // The request body: pieces not yet written to the current backend, and (while replayable) those written too.
+  private final ArrayDeque<HttpContent> body = new ArrayDeque<>();
+  private int written;
+  private long bodyBytes;
+  private boolean bodyComplete;
+  private boolean replayable = true;
+  private boolean bodyStarted;
+  /** HTTP/1.0 to the backend and a chunked body: it is read whole and sent with a Content-Length. */
+  private final boolean wholeBody;
+
+  private HttpRequest head;
+  private boolean asksClose;
+
+  @Nullable private Peer peer;
+  private boolean peerReported = true;
+  @Nullable private BackendConnection backend;
+  private boolean freshRetry;
+  private int tries;
+  private Failure lastFailure = Failure.ERROR;
+  private long peerStart;
+  private long connectedAt = -1;
+  private long headerAt = -1;
+  private boolean requestSent;
+  private boolean interim;
+  private boolean headSent;
+  private boolean responseKeepAlive;
+  private boolean done;
+  private int upstreamStatus;
+
+  ProxyRequest(ClientConnection client, Exchange exchange, Upstream upstream, Settings settings, boolean hasBody,
+      long declared) {
+    this.client = client;
+    this.exchange = exchange;
+    this.upstream = upstream;
+    this.settings = settings;
+    this.selection = client.selection();
+    this.hasBody = hasBody;
+    String method = exchange.request.method().name();
+    this.idempotent = !(method.equals("POST") || method.equals("LOCK") || method.equals("PATCH"));
+    this.wholeBody = hasBody && declared < 0 && settings.proxyHttpVersion() == 10;
+  }
+
+  void start() {
+    Balancing balancing = upstream.definition().balancing();
+    InetSocketAddress remote = client.remoteAddress();
+    if (balancing instanceof Balancing.Hash hash) {
+      Template key = client.server.hashKey(hash.key());
+      selection.start(upstream.peers(), remote.getAddress(), key == null ? "" : key.evaluate(exchange));
+    } else {
+      selection.start(upstream.peers(), remote.getAddress(), null);
+    }
+    head = requestHead();
+    nextPeer();
+  }
+
+  // ---- the request head
+
+  private HttpRequest requestHead() {
+    HttpRequest request = exchange.request;
+    HttpVersion version = settings.proxyHttpVersion() == 11 ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
+    String uri = exchange.query == null ? exchange.path : exchange.path + "?" + exchange.query;
+    HttpHeaders out = ClientConnection.HEADERS.newHeaders();
+    List<HeaderSetting> set = settings.proxyHeaders();
+    boolean hostSet = false;
+    boolean connectionSet = false;
+    for (HeaderSetting setting : set) {
+      String value = setting.value().evaluate(exchange);
+      String lower = setting.name().toLowerCase(java.util.Locale.ROOT);
+      hostSet |= lower.equals("host");
+      if (lower.equals("connection")) {
+        connectionSet = true;
+        asksClose = value.equalsIgnoreCase("close");
+      }
+      if (!value.isEmpty()) {
+        out.add(setting.name(), value);
+      }
+    }
+    if (!hostSet) {
+      out.add(HeaderNames.HOST, exchange.proxyHost);
+    }
+    if (!connectionSet) {
+      out.add(HeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      asksClose = true;
+    }
+    HttpHeaders in = request.headers();
+    List<String> connectionTokens = in.getAll(HttpHeaderNames.CONNECTION);
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> header = it.next();
+      CharSequence name = header.getKey();
+      if (isProxyDefault(name) || isSet(set, name) || AsciiString.contentEqualsIgnoreCase(name, "proxy-connection")
+          || namedIn(connectionTokens, name)) {
+        continue;
+      }
+      out.add(name, header.getValue());
+    }
+    if (hasBody) {
+      long length = HttpUtil.getContentLength(request, -1L);
+      if (length >= 0) {
+        out.set(HeaderNames.CONTENT_LENGTH, length);
+      } else if (!wholeBody) {
+        out.set(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
+    }
+    return new DefaultHttpRequest(version, request.method(), uri, out);
+  }
+
+  private static boolean isProxyDefault(CharSequence name) {
+    for (String header : ProxyConfig.PROXY_DEFAULT_HEADERS) {
+      if (AsciiString.contentEqualsIgnoreCase(name, header)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isSet(List<HeaderSetting> set, CharSequence name) {
+    for (HeaderSetting setting : set) {
+      if (AsciiString.contentEqualsIgnoreCase(name, setting.name())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** RFC 9110 7.6.1: headers the client's Connection header names end at this hop. */
+  private static boolean namedIn(List<String> connection, CharSequence name) {
+    for (String value : connection) {
+      for (String token : value.split(",")) {
+        if (AsciiString.contentEqualsIgnoreCase(name, token.trim())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // ---- peers
+
+  private void nextPeer() {
+    if (done) {
+      return;
+    }
+    Peer next = selection.next();
+    if (next == null) {
+      if (tries == 0) {
+        client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
+            + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"http://"
+            + upstream.name() + "\", host: \"" + exchange.host + "\"");
+      }
+      fail(lastFailure);
+      return;
+    }
+    peer = next;
+    peerReported = false;
+    tries++;
+    peerStart = System.nanoTime();
+    connectedAt = -1;
+    headerAt = -1;
+    requestSent = false;
+    interim = false;
+    freshRetry = false;
+    exchange.upstreamTried(next.address().toString());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.address());
+    if (pooled != null) {
+      connectedAt = peerStart;
+      use(pooled);
+    } else {
+      connect(next);
+    }
+  }
+
+  private void connect(Peer target) {
+    LoopState loop = client.loop;
+    InetSocketAddress address = client.server.addresses().get(target.address());
+    if (address == null) {
+      attemptFailed(Failure.ERROR, "no resolved address for " + target.address() + " (unix sockets and unresolved "
+          + "host names are not served)", null);
+      return;
+    }
+    if (!loop.tryOpen()) {
+      if (loop.shouldWarnAboutLimit()) {
+        client.server.errorLog().warn(loop.maxConnections + " worker_connections are not enough while connecting "
+            + "to upstream");
+      }
+      attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
+      return;
+    }
+    BackendConnection connection = new BackendConnection(target.address(), loop);
+    Channel channel = client.server.newBackendChannel(connection, settings);
+    connection.attach(channel);
+    connection.owner = this;
+    backend = connection;
+    loop.loop.register(channel).addListener(registered -> {
+      if (!registered.isSuccess()) {
+        channel.close();
+        if (backend == connection) {
+          attemptFailed(Failure.ERROR, "register failed: " + registered.cause(), connection);
+        }
+        return;
+      }
+      channel.connect(address).addListener((ChannelFuture connected) -> {
+        if (backend != connection || done) {
+          channel.close();
+          return;
+        }
+        if (!connected.isSuccess()) {
+          channel.close();
+          Throwable cause = connected.cause();
+          boolean timeout = cause instanceof ConnectTimeoutException;
+          attemptFailed(timeout ? Failure.TIMEOUT : Failure.ERROR,
+              (timeout ? "upstream timed out (110: Connection timed out)" : "connect() failed ("
+                  + cause.getMessage() + ")") + " while connecting to upstream", connection);
+          return;
+        }
+        connectedAt = System.nanoTime();
+        use(connection);
+      });
+    });
+  }
+
+  /** Sends the request on a connected backend connection. */
+  private void use(BackendConnection connection) {
+    backend = connection;
+    connection.owner = this;
+    connection.requests++;
+    connection.deadline(Deadlines.NEVER);
+    Channel channel = connection.channel();
+    if (wholeBody && !bodyComplete) {
+      // The head waits for the whole body, whose length it must carry.
+      return;
+    }
+    sendHead(channel);
+  }
+
+  private void sendHead(Channel channel) {
+    if (wholeBody) {
+      head.headers().set(HeaderNames.CONTENT_LENGTH, bodyBytes);
+    }
+    channel.write(head, channel.voidPromise());
+    requestSent = true;
+    written = 0;
+    writeBody(channel);
+    channel.flush();
+  }
+
+  /** Writes the body pieces the current backend has not had yet. */
+  private void writeBody(Channel channel) {
+    if (replayable) {
+      int i = 0;
+      for (HttpContent piece : body) {
+        if (i++ >= written) {
+          channel.write(piece.retainedDuplicate(), channel.voidPromise());
+          bodyStarted |= piece.content().isReadable();
+        }
+      }
+      written = body.size();
+    } else {
+      HttpContent piece;
+      while ((piece = body.poll()) != null) {
+        bodyStarted |= piece.content().isReadable();
+        channel.write(piece, channel.voidPromise());
+      }
+      written = 0;
+    }
+    if (bodyComplete) {
+      // The request is all out: proxy_read_timeout runs from here (and between reads).
+      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+    } else if (!channel.isWritable()) {
+      client.channel().config().setAutoRead(false);
+      backend.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
+    }
+  }
+
+  // ---- the client side
+
+  /** A piece of the request body (ours to release). */
+  void clientContent(HttpContent content, boolean last) {
+    if (done) {
+      content.release();
+      return;
+    }
+    bodyBytes += content.content().readableBytes();
+    if (settings.clientMaxBodySize() > 0 && bodyBytes > settings.clientMaxBodySize()) {
+      content.release();
+      client.server.errorLog().error("client intended to send too large chunked body: " + bodyBytes
+          + " bytes, client: " + client.remoteAddressText());
+      tooLarge();
+      return;
+    }
+    if (last) {
+      bodyComplete = true;
+    }
+    body.add(content);
+    if (replayable && bodyBytes > REPLAY_LIMIT) {
+      // Too much to keep for another peer: what was written already goes, and the rest is written once.
+      replayable = false;
+      for (int i = 0; i < written; i++) {
+        body.poll().release();
+      }
+      written = 0;
+    }
+    BackendConnection connection = backend;
+    if (connection != null && connection.owner == this && connection.channel().isActive() && requestSent) {
+      writeBody(connection.channel());
+    } else if (connection != null && wholeBody && bodyComplete && connection.channel().isActive()
+        && connectedAt >= 0) {
+      sendHead(connection.channel());
+    } else if (bodyBytes - (replayable ? 0 : 0) > PENDING_LIMIT && !bodyComplete) {
+      client.channel().config().setAutoRead(false);
+    }
+  }
+
+  void clientReadComplete() {
+    BackendConnection connection = backend;
+    if (connection != null && requestSent) {
+      connection.channel().flush();
+    }
+  }
+
+  /** The client can take more: the backend may be read again. */
+  void clientWritable() {
+    BackendConnection connection = backend;
+    if (connection != null && headSent) {
+      connection.channel().config().setAutoRead(true);
+    }
+  }
+
+  void backendWritabilityChanged(BackendConnection connection) {
+    if (connection.channel().isWritable() && !bodyComplete) {
+      connection.deadline(Deadlines.NEVER);
+      client.channel().config().setAutoRead(true);
+    }
+  }
+
+  /** The request body was malformed: the client gets 400 if nothing was answered yet; the backend is dropped. */
+  void clientBodyFailed() {
+    if (done) {
+      return;
+    }
+    dropBackend();
+    report(false);
+    finishWith(400, false);
+  }
+
+  private void tooLarge() {
+    dropBackend();
+    report(false);
+    if (headSent) {
+      done = true;
+      releaseBody();
+      client.responseAborted(exchange);
+    } else {
+      finishWith(413, false);
+    }
+  }
+
+  /** The client closed its connection: stop, and let the backend connection go. */
+  void clientClosed() {
+    if (done) {
+      return;
+    }
+    done = true;
+    dropBackend();
+    report(false);
+    releaseBody();
+    if (exchange.status == 0) {
+      exchange.status = 499;
+    }
+  }
+
+  // ---- the backend side
+
+  void backendRead(BackendConnection connection, Object msg) {
+    if (connection != backend || done) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse response) {
+      responseHead(connection, response);
+      if (msg instanceof HttpContent content && backend == connection && !done) {
+        responseContent(connection, content);
+      } else if (msg instanceof HttpContent content) {
+        content.release();
+      }
+      return;
+    }
+    if (msg instanceof HttpContent content) {
+      responseContent(connection, content);
+      return;
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  private void responseHead(BackendConnection connection, HttpResponse response) {
+    if (response.decoderResult().isFailure()) {
+      attemptFailed(Failure.INVALID_HEADER, "upstream sent invalid header ("
+          + response.decoderResult().cause().getMessage() + ") while reading response header from upstream",
+          connection);
+      return;
+    }
+    int status = response.status().code();
+    if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+      if (status == 101) {
+        attemptFailed(Failure.INVALID_HEADER, "upstream sent 101 Switching Protocols, which was not asked for",
+            connection);
+        return;
+      }
+      // 100 Continue and the like: the answer is still to come.
+      interim = true;
+      return;
+    }
+    headerAt = System.nanoTime();
+    connection.deadline(headerAt + settings.proxyReadTimeout().toNanos());
+    int bit = NextUpstream.forStatus(status);
+    if (bit != 0 && (settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+      // proxy_next_upstream http_5xx/403/404/429: this answer is dropped with its connection and the next peer asked.
+      peerEntry(status);
+      boolean failure = status != 403 && status != 404;
+      closeBackend(connection);
+      report(failure);
+      lastFailure = Failure.ERROR;
+      nextPeer();
+      return;
+    }
+    upstreamStatus = status;
+    // The answer to the client: nginx's framing and header rules.
+    responseKeepAlive = HttpUtil.isKeepAlive(response) && !asksClose;
+    HttpHeaders headers = response.headers();
+    List<String> connectionTokens = headers.getAll(HttpHeaderNames.CONNECTION);
+    for (String value : connectionTokens) {
+      for (String token : value.split(",")) {
+        String name = token.trim();
+        if (!name.isEmpty()) {
+          headers.remove(name);
+        }
+      }
+    }
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+    for (AsciiString hidden : HIDDEN) {
+      headers.remove(hidden);
+    }
+    boolean noBody = exchange.isHead() || status == 204 || status == 304;
+    boolean clientKeepAlive = client.keepAlive();
+    if (!noBody && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (exchange.isHttp10()) {
+        // An HTTP/1.0 client cannot read chunks: the end of the connection ends the body.
+        clientKeepAlive = false;
+      } else {
+        headers.set(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
+    } else if (noBody && chunked && exchange.isHead()) {
+      headers.set(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    client.keepAlive(clientKeepAlive);
+    headers.set(HeaderNames.SERVER, SERVER);
+    headers.set(HeaderNames.DATE, client.loop.clock().httpDate());
+    headers.set(HeaderNames.CONNECTION, clientKeepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    exchange.status = status;
+    exchange.responseHeaders = headers;
+    headSent = true;
+    releaseBodyIfSent();
+    Channel out = client.channel();
+    if (response instanceof HttpContent) {
+      // A full message: its content goes with the head (responseContent is called next).
+      out.write(new io.netty.handler.codec.http.DefaultHttpResponse(response.protocolVersion(), response.status(),
+          headers), out.voidPromise());
+    } else {
+      out.write(response, out.voidPromise());
+    }
+  }
+
+  private void responseContent(BackendConnection connection, HttpContent content) {
+    if (interim) {
+      content.release();
+      if (content instanceof LastHttpContent) {
+        interim = false;
+      }
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      abortResponse("upstream sent invalid chunked response", connection);
+      return;
+    }
+    if (!headSent) {
+      content.release();
+      return;
+    }
+    connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+    Channel out = client.channel();
+    exchange.bodyBytesSent += content.content().readableBytes();
+    if (content instanceof LastHttpContent) {
+      done = true;
+      ChannelFuture last = out.writeAndFlush(content);
+      peerEntry(upstreamStatus);
+      report(false);
+      boolean reusable = responseKeepAlive && bodyComplete && connection.channel().isActive();
+      backend = null;
+      connection.owner = null;
+      if (reusable) {
+        client.loop.backends.offer(upstream.name(), upstream.definition().keepalive(), connection);
+      } else {
+        connection.close();
+      }
+      releaseBody();
+      client.responseComplete(exchange, last);
+      return;
+    }
+    out.write(content, out.voidPromise());
+    if (!out.isWritable()) {
+      // The client is slower than the backend: stop reading the backend until it catches up.
+      connection.channel().config().setAutoRead(false);
+    }
+  }
+
+  void backendReadComplete() {
+    if (headSent && !done) {
+      client.channel().flush();
+    }
+  }
+
+  void backendClosed(BackendConnection connection) {
+    if (connection != backend || done) {
+      return;
+    }
+    if (headSent) {
+      abortResponse("upstream prematurely closed connection while reading upstream", connection);
+      return;
+    }
+    attemptFailed(Failure.ERROR, "upstream prematurely closed connection while reading response header from "
+        + "upstream", connection);
+  }
+
+  void backendError(BackendConnection connection, Throwable cause) {
+    // channelInactive follows and decides; a reset is logged with it.
+  }
+
+  void backendTimedOut(BackendConnection connection) {
+    if (connection != backend || done) {
+      return;
+    }
+    if (headSent) {
+      abortResponse("upstream timed out (110: Connection timed out) while reading upstream", connection);
+      return;
+    }
+    String what = requestSent && bodyComplete ? "reading response header from upstream"
+        : requestSent ? "sending request to upstream" : "connecting to upstream";
+    attemptFailed(Failure.TIMEOUT, "upstream timed out (110: Connection timed out) while " + what, connection);
+  }
+
+  // ---- endings
+
+  /**
+   * This peer failed before any of the answer went to the client. A pooled connection that turns out closed gets
+   * one fresh connection to the same peer, not counted as the peer's failure: the backend closing an idle
+   * connection is not the peer failing.
+   */
+  private void attemptFailed(Failure failure, String reason, @Nullable BackendConnection connection) {
+    if (done) {
+      return;
+    }
+    boolean wasPooled = connection != null && connection.requests > 1;
+    boolean nothingBack = headerAt < 0 && !interim;
+    if (connection != null) {
+      closeBackend(connection);
+    }
+    if (failure == Failure.ERROR && wasPooled && nothingBack && !freshRetry && canResend()) {
+      freshRetry = true;
+      connectedAt = -1;
+      requestSent = false;
+      connect(peer);
+      return;
+    }
+    client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
+        + exchange.requestLine() + "\", upstream: \"http://" + (peer == null ? "" : peer.address()) + "\", host: \""
+        + exchange.host + "\"");
+    peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
+    report(true);
+    lastFailure = failure;
+    int bit = switch (failure) {
+      case ERROR -> NextUpstream.ERROR;
+      case TIMEOUT -> NextUpstream.TIMEOUT;
+      case INVALID_HEADER -> NextUpstream.INVALID_HEADER;
+    };
+    if ((settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+      nextPeer();
+    } else {
+      fail(failure);
+    }
+  }
+
+  /** Whether the request may go to another peer (ngx_http_upstream_next's conditions, beside the mask). */
+  private boolean mayRetry(int bit) {
+    if (done) {
+      return false;
+    }
+    if (requestSent && !idempotent && (settings.nextUpstream() & NextUpstream.NON_IDEMPOTENT) == 0) {
+      return false;
+    }
+    if (!canResend()) {
+      return false;
+    }
+    if (settings.nextUpstreamTries() > 0 && tries >= settings.nextUpstreamTries()) {
+      return false;
+    }
+    long limit = settings.nextUpstreamTimeout().toNanos();
+    return limit == 0 || System.nanoTime() - exchange.startNanos < limit;
+  }
+
+  /** Whether the body can be sent again: all of it is kept, or none of it was written. */
+  private boolean canResend() {
+    return replayable || !bodyStarted;
+  }
+
+  /** No peer (left) answered: 502, or 504 when the last one timed out. */
+  private void fail(Failure failure) {
+    finishWith(failure == Failure.TIMEOUT ? 504 : 502, true);
+  }
+
+  private void finishWith(int status, boolean keep) {
+    if (done) {
+      return;
+    }
+    done = true;
+    dropBackend();
+    releaseBody();
+    if (!peerReported) {
+      report(false);
+    }
+    client.respond(exchange, status, keep && client.keepAlive() && (bodyComplete || !hasBody));
+  }
+
+  private void abortResponse(String reason, BackendConnection connection) {
+    client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
+        + exchange.requestLine() + "\", upstream: \"http://" + connection.address + "\"");
+    done = true;
+    closeBackend(connection);
+    peerEntry(upstreamStatus);
+    report(false);
+    releaseBody();
+    client.responseAborted(exchange);
+  }
+
+  private void closeBackend(BackendConnection connection) {
+    if (backend == connection) {
+      backend = null;
+    }
+    connection.owner = null;
+    connection.close();
+  }
+
+  private void dropBackend() {
+    BackendConnection connection = backend;
+    if (connection != null) {
+      closeBackend(connection);
+    }
+  }
+
+  private void report(boolean failed) {
+    if (peerReported) {
+      return;
+    }
+    peerReported = true;
+    if (failed) {
+      selection.failed();
+    } else {
+      selection.succeeded();
+    }
+  }
+
+  private void releaseBody() {
+    HttpContent piece;
+    while ((piece = body.poll()) != null) {
+      piece.release();
+    }
+    written = 0;
+  }
+
+  private void releaseBodyIfSent() {
+    if (bodyComplete && written == body.size()) {
+      releaseBody();
+      replayable = false;
+    }
+  }
+
+  /** Ends this peer's entry in $upstream_status and the $upstream_*_time lists. */
+  private void peerEntry(int status) {
+    long now = System.nanoTime();
+    exchange.upstreamDone(status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+        headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
+  }
+}

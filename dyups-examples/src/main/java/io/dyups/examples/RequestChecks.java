@@ -1,0 +1,214 @@
+package io.dyups.examples;
+
+import io.dyups.examples.ProxyConfig.ServerSettings;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * nginx's checks of a request head (ngx_http_parse_request_line, ngx_http_process_request_headers,
+ * ngx_http_process_request_header, ngx_http_validate_host), applied to what Netty's decoder made of it. Each
+ * refusal is the status nginx answers and the reason it logs; the connection is closed afterwards, as nginx closes
+ * it after 400, 414, 494 and 501, so nothing the client sent after a bad head can be read as a request.
+ */
+final class RequestChecks {
+  private RequestChecks() {}
+
+  /** nginx's 494: answered with a 400 whose page says "Request Header Or Cookie Too Large". */
+  static final int HEADER_TOO_LARGE = 494;
+
+  /** Why a request was refused: the status and the error log's words. */
+  record Refusal(int status, String reason) {}
+
+  /**
+   * Checks {@code request} and fills in the exchange's path, query and host; returns null when it may be served.
+   */
+  static Refusal check(HttpRequest request, Exchange exchange, ServerSettings limits) {
+    HttpHeaders headers = request.headers();
+    DecoderResult result = request.decoderResult();
+    if (result.isFailure()) {
+      Throwable cause = result.cause();
+      if (cause instanceof TooLongHttpLineException) {
+        return new Refusal(414, "client sent too long URI");
+      }
+      if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+        return new Refusal(HEADER_TOO_LARGE, "client sent too large request");
+      }
+      // Netty refuses any Transfer-Encoding whose last coding is not chunked; nginx answers those 501.
+      String encoding = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+      if (encoding != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+          && !encoding.equalsIgnoreCase("chunked") && headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1) {
+        return new Refusal(501, "client sent unknown \"Transfer-Encoding\": \"" + encoding + "\"");
+      }
+      return new Refusal(400, "client sent invalid request: " + cause.getMessage());
+    }
+    HttpVersion version = request.protocolVersion();
+    if (version.majorVersion() != 1) {
+      return new Refusal(version.majorVersion() > 1 ? 505 : 400, "client sent unsupported HTTP version");
+    }
+    String uri = request.uri();
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c <= 0x20 || c == 0x7f || c > 0xff) {
+        return new Refusal(400, "client sent invalid request");
+      }
+    }
+    String host = null;
+    String target = uri;
+    if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+      // The absolute form: its host is $host, whatever the Host header says (RFC 9112 3.2.2, as nginx).
+      int start = uri.indexOf("//") + 2;
+      int slash = uri.indexOf('/', start);
+      int query = uri.indexOf('?', start);
+      int end = slash < 0 ? (query < 0 ? uri.length() : query) : (query >= 0 && query < slash ? query : slash);
+      host = validHost(uri.substring(start, end));
+      if (host == null || host.isEmpty()) {
+        return new Refusal(400, "client sent invalid host in request line");
+      }
+      target = end == uri.length() ? "/" : uri.charAt(end) == '/' ? uri.substring(end) : "/" + uri.substring(end);
+    } else if (!uri.startsWith("/")) {
+      if (!(uri.equals("*") && request.method() == HttpMethod.OPTIONS)) {
+        return new Refusal(400, "client sent invalid request");
+      }
+      target = "/";
+    }
+    int question = target.indexOf('?');
+    exchange.path = question < 0 ? target : target.substring(0, question);
+    exchange.query = question < 0 ? null : target.substring(question + 1);
+    if (escapesRoot(exchange.path)) {
+      return new Refusal(400, "client sent invalid request");
+    }
+
+    int lineLimit = limits.largeHeaderBufferSize();
+    for (Map.Entry<String, String> header : headers) {
+      if (header.getKey().length() + 2 + header.getValue().length() > lineLimit) {
+        return new Refusal(HEADER_TOO_LARGE, "client sent too long header line: \"" + header.getKey() + "...\"");
+      }
+    }
+    for (CharSequence unique : UNIQUE) {
+      List<String> values = headers.getAll(unique);
+      if (values.size() > 1) {
+        return new Refusal(400, "client sent duplicate header line: \"" + unique + ": " + values.get(1)
+            + "\", previous value: \"" + unique + ": " + values.get(0) + "\"");
+      }
+    }
+    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+    if (!hosts.isEmpty()) {
+      String headerHost = validHost(hosts.get(0));
+      if (headerHost == null) {
+        return new Refusal(400, "client sent invalid host header");
+      }
+      if (host == null) {
+        host = headerHost;
+      }
+    } else if (version.minorVersion() >= 1) {
+      return new Refusal(400, "client sent HTTP/1.1 request without \"Host\" header");
+    }
+    exchange.host = host == null ? "" : host;
+
+    String encoding = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+    if (encoding != null) {
+      if (version.minorVersion() < 1) {
+        return new Refusal(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header");
+      }
+      if (!encoding.equalsIgnoreCase("chunked")) {
+        return new Refusal(501, "client sent unknown \"Transfer-Encoding\": \"" + encoding + "\"");
+      }
+      if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        return new Refusal(400,
+            "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
+      }
+    }
+    String method = request.method().name();
+    if (method.equals("CONNECT") || method.equals("TRACE")) {
+      return new Refusal(405, "client sent " + method + " method");
+    }
+    return null;
+  }
+
+  // nginx's headers handled by ngx_http_process_unique_header_line or process_host: a second one is a 400.
+  private static final List<CharSequence> UNIQUE = List.of(HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
+      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE,
+      HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.CONTENT_RANGE,
+      HttpHeaderNames.IF_RANGE, HttpHeaderNames.EXPECT, HttpHeaderNames.AUTHORIZATION);
+
+  /**
+   * nginx's ngx_http_validate_host: the host lower-cased, without its port and a trailing dot; null when it has a
+   * character nginx refuses (a slash, a NUL, a leading dot, two dots in a row, an unclosed bracket).
+   */
+  static String validHost(String value) {
+    int dotAt = -1;
+    boolean bracket = false;
+    int end = value.length();
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '.' -> {
+          if (dotAt == i - 1) {
+            return null;
+          }
+          dotAt = i;
+        }
+        case ':' -> {
+          if (!bracket) {
+            end = i;
+            i = value.length();
+          }
+        }
+        case '[' -> {
+          if (i != 0) {
+            return null;
+          }
+          bracket = true;
+        }
+        case ']' -> bracket = false;
+        case '/', '\\', '\0' -> {
+          return null;
+        }
+        default -> {
+          if (c < 0x20 || c == 0x7f) {
+            return null;
+          }
+        }
+      }
+    }
+    if (bracket) {
+      return null;
+    }
+    if (dotAt == end - 1 && end > 0) {
+      end--;
+    }
+    return value.substring(0, end).toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether the path's dot segments climb above the root ({@code /../x}), which nginx refuses. */
+  static boolean escapesRoot(String path) {
+    if (path.indexOf('.') < 0 && path.indexOf('%') < 0) {
+      return false;
+    }
+    String decoded = path.replace("%2e", ".").replace("%2E", ".");
+    int depth = 0;
+    for (String segment : decoded.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
+      }
+      if (segment.equals("..")) {
+        if (--depth < 0) {
+          return true;
+        }
+      } else {
+        depth++;
+      }
+    }
+    return false;
+  }
+}
