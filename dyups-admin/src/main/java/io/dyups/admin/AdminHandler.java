@@ -162,7 +162,7 @@ public final class AdminHandler {
   }
 
   private static void appendServers(StringBuilder out, Upstream upstream) {
-    for (Peer peer : upstream.peers().peers()) {
+    for (Peer peer : upstream.peers().asList()) {
       out.append("server ").append(peer.address()).append('\n');
     }
   }

@@ -91,7 +91,7 @@ final class AdminJson {
       json.writeEndObject();
     }
     json.writeArrayFieldStart("servers");
-    for (Peer peer : upstream.peers().peers()) {
+    for (Peer peer : upstream.peers().asList()) {
       ServerSpec spec = peer.spec();
       json.writeStartObject();
       json.writeStringField("address", spec.address().toString());

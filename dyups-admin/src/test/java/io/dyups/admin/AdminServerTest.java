@@ -233,7 +233,7 @@ class AdminServerTest {
   void jsonListingsShowTheCheckAndEachServersHealth() throws Exception {
     registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80; check interval=1000 fall=1 timeout=500"
         + " type=http default_down=false;");
-    registry.find("u").peers().peers().get(1).setHealthy(false);
+    registry.find("u").peers().asList().get(1).setHealthy(false);
 
     Map<String, Object> upstream = Json.object(get("/upstream/u?format=json").body());
 

@@ -193,7 +193,7 @@ class BadInputTest {
     List<Result> results = List.of(
         registry.updateUpstream(name, VALID),
         registry.updateUpstream(name, VALID, UpstreamRegistry.ABSENT),
-        registry.updateUpstream(name, UpstreamBlock.fromCommands("any", VALID)));
+        registry.updateUpstream(UpstreamBlock.fromCommands("any", VALID).withName(name)));
 
     for (Result result : results) {
       assertThat(result.status()).isEqualTo(Integer.parseInt(row.apiStatus()));

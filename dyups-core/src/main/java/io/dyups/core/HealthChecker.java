@@ -80,7 +80,7 @@ public final class HealthChecker implements AutoCloseable {
       if (check == null) {
         continue;
       }
-      for (Peer peer : upstream.peers().peers()) {
+      for (Peer peer : upstream.peers().asList()) {
         if (peer.spec().down() || !claim(peer, now, check)) {
           continue;
         }

@@ -318,19 +318,9 @@ public final class PeerGroup {
     return workers.length;
   }
 
-  /** The definition these peers were built from. */
-  public UpstreamBlock definition() {
-    return definition;
-  }
-
-  /** Every peer, in the order the servers were written. */
-  public List<Peer> peers() {
+  /** Every peer, in the order the servers were written. Immutable. */
+  public List<Peer> asList() {
     return peers;
-  }
-
-  /** The balancing method in use. */
-  public Balancing balancing() {
-    return definition.balancing();
   }
 
   /**

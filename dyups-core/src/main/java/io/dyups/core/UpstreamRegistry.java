@@ -1,7 +1,6 @@
 package io.dyups.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
-import static com.google.common.base.Preconditions.checkState;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
@@ -9,21 +8,15 @@ import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -49,20 +42,19 @@ import org.jspecify.annotations.Nullable;
  * dyups_upstream_conf}), every change rewrites it as nginx configuration before the change becomes visible,
  * atomically and durably; if that fails the change is refused with 500 and nothing changes.
  *
- * <p>Thread-safe. {@link #close()} stops the listener thread.
+ * <p>Thread-safe. After {@link #close()} changes are refused ({@link Result.Kind#CLOSED}) and the listener thread
+ * stops; reading goes on working.
  */
 public final class UpstreamRegistry implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
-
   /** The default limit of a change's commands: dyups's default {@code dyups_shm_zone_size}. */
   public static final long DEFAULT_MAX_COMMANDS_SIZE = 2L * 1024 * 1024;
 
-  /** Passed as an expected version: the upstream must not exist yet. */
+  /** As an expected version: the upstream must not exist yet. As a result's version: none. */
   public static final long ABSENT = 0;
 
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Long, String> keysInOrder = new ConcurrentSkipListMap<>();
-  private final ConcurrentHashMap<String, Upstream> healthChecked = new ConcurrentHashMap<>();
+  private final HealthCheckIndex healthChecked = new HealthCheckIndex();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicLong versions = new AtomicLong();
   private long nextOrder;
@@ -71,29 +63,23 @@ public final class UpstreamRegistry implements AutoCloseable {
   // the maps' own reads and writes are volatile, so a reader that sees a change's write also sees the count).
   private volatile long changes;
   private static final int OPTIMISTIC_READS = 16;
+  // Set under writeLock by close(); read under it by every change.
+  private boolean closed;
 
   private final long maxCommandsSize;
   private final boolean tryLock;
-  @Nullable private final Path persistenceFile;
-  private final AtomicFileWriter fileWriter;
+  private final @Nullable PersistenceFile persistence;
   private final Ticker ticker;
   private final int workers;
-  private final List<UpstreamListener> listeners;
-  @Nullable private final ExecutorService notifier;
+  private final UpstreamListeners listeners;
 
-  private UpstreamRegistry(Builder builder) {
+  private UpstreamRegistry(Builder builder, @Nullable PersistenceFile persistence) {
     this.maxCommandsSize = builder.maxCommandsSize;
     this.tryLock = builder.tryLock;
-    this.persistenceFile = builder.persistenceFile;
-    this.fileWriter = builder.fileWriter;
+    this.persistence = persistence;
     this.ticker = builder.ticker;
     this.workers = builder.workers;
-    this.listeners = List.copyOf(builder.listeners);
-    this.notifier = listeners.isEmpty() ? null : Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "dyups-registry-listeners");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.listeners = new UpstreamListeners(builder.listeners);
   }
 
   /** A builder with dyups's defaults: 2 MiB commands limit, blocking lock, no persistence, no listeners. */
@@ -104,50 +90,76 @@ public final class UpstreamRegistry implements AutoCloseable {
   /**
    * Creates or replaces {@code name} with the upstream described by {@code commands}, the inside of an nginx
    * {@code upstream} block such as {@code "server 127.0.0.1:8089;server 127.0.0.1:8088;"}.
+   *
+   * @throws NullPointerException if {@code name} or {@code commands} is null
    */
   public Result updateUpstream(String name, String commands) {
-    return update(name, commands, null, -1, false);
+    return update(name, commands, Expected.ANY);
   }
 
   /**
    * As {@link #updateUpstream(String, String)}, made only when the upstream's current version is
-   * {@code expectedVersion} ({@link #ABSENT}: only when it does not exist yet); otherwise 409.
+   * {@code expectedVersion} ({@link #ABSENT}: only when it does not exist yet); otherwise {@link
+   * Result.Kind#VERSION_CONFLICT}.
+   *
+   * @throws NullPointerException if {@code name} or {@code commands} is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
    */
   public Result updateUpstream(String name, String commands, long expectedVersion) {
-    checkArgument(expectedVersion >= 0, "expectedVersion must be >= 0: %s", expectedVersion);
-    return update(name, commands, null, expectedVersion, true);
+    return update(name, commands, Expected.version(expectedVersion));
   }
 
-  /** Creates or replaces {@code name} with {@code block} (whose own name is replaced by {@code name}). */
-  public Result updateUpstream(String name, UpstreamBlock block) {
+  /**
+   * Creates or replaces the upstream called {@code block.name()} with {@code block}.
+   *
+   * @throws NullPointerException if {@code block} is null
+   */
+  public Result updateUpstream(UpstreamBlock block) {
     requireNonNull(block, "block");
-    return update(name, null, block, -1, false);
+    return apply(new Change(block.name(), block, Expected.ANY));
   }
 
-  /** As {@link #updateUpstream(String, UpstreamBlock)}, made only when the version is {@code expectedVersion}. */
-  public Result updateUpstream(String name, UpstreamBlock block, long expectedVersion) {
+  /**
+   * As {@link #updateUpstream(UpstreamBlock)}, made only when the upstream's version is {@code expectedVersion}.
+   *
+   * @throws NullPointerException if {@code block} is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
+  public Result updateUpstream(UpstreamBlock block, long expectedVersion) {
     requireNonNull(block, "block");
-    checkArgument(expectedVersion >= 0, "expectedVersion must be >= 0: %s", expectedVersion);
-    return update(name, null, block, expectedVersion, true);
+    return apply(new Change(block.name(), block, Expected.version(expectedVersion)));
   }
 
-  /** Deletes {@code name}: 200, or 404 when there is no such upstream. */
+  /**
+   * Deletes {@code name}: {@link Result.Kind#SUCCESS}, or {@link Result.Kind#NOT_FOUND} when there is no such
+   * upstream.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
   public Result deleteUpstream(String name) {
-    return delete(name, -1, false);
+    requireNonNull(name, "name");
+    return apply(new Change(name, null, Expected.ANY));
   }
 
-  /** As {@link #deleteUpstream(String)}, made only when the upstream's version is {@code expectedVersion}. */
+  /**
+   * As {@link #deleteUpstream(String)}, made only when the upstream's version is {@code expectedVersion}.
+   *
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
   public Result deleteUpstream(String name, long expectedVersion) {
-    checkArgument(expectedVersion >= 0, "expectedVersion must be >= 0: %s", expectedVersion);
-    return delete(name, expectedVersion, true);
+    requireNonNull(name, "name");
+    return apply(new Change(name, null, Expected.version(expectedVersion)));
   }
 
   /**
    * The upstream called {@code name} (ignoring ASCII case), or {@code null}. Takes no lock; allocates nothing
    * when the name has no upper-case letters.
+   *
+   * @throws NullPointerException if {@code name} is null
    */
-  @Nullable
-  public Upstream find(String name) {
+  public @Nullable Upstream find(String name) {
+    requireNonNull(name, "name");
     return byKey.get(key(name));
   }
 
@@ -205,118 +217,101 @@ public final class UpstreamRegistry implements AutoCloseable {
     return maxCommandsSize;
   }
 
-  /** Stops the listener thread after it has told listeners of every change made so far. */
+  /**
+   * Refuses every later change ({@link Result.Kind#CLOSED}), waits for a change in progress, and stops the
+   * listener thread after it has told listeners of every change made before. Reading goes on working. Idempotent.
+   */
   @Override
   public void close() {
-    if (notifier != null) {
-      notifier.shutdown();
-      try {
-        notifier.awaitTermination(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    writeLock.lock();
+    try {
+      closed = true;
+    } finally {
+      writeLock.unlock();
+    }
+    listeners.close();
+  }
+
+  /** The version a change expects to find: any, or exactly one ({@link #ABSENT}: none). */
+  private record Expected(boolean any, long version) {
+    static final Expected ANY = new Expected(true, ABSENT);
+
+    static Expected version(long version) {
+      checkArgument(version >= 0, "expectedVersion must be >= 0: %s", version);
+      return new Expected(false, version);
+    }
+
+    boolean matches(@Nullable Upstream current) {
+      return any || version == (current == null ? ABSENT : current.version());
     }
   }
 
-  private Result update(
-      String name, @Nullable String commands, @Nullable UpstreamBlock block, long expected, boolean check) {
+  /** One change as the registry applies it: the upstream {@code name} becomes {@code definition}, or is deleted. */
+  private record Change(String name, @Nullable UpstreamBlock definition, Expected expected) {}
+
+  private Result update(String name, String commands, Expected expected) {
     requireNonNull(name, "name");
+    requireNonNull(commands, "commands");
     try {
       UpstreamBlock.checkName(name);
     } catch (IllegalArgumentException e) {
-      return Result.of(Result.Kind.INVALID, e.getMessage());
+      return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
+    }
+    long size = utf8Length(commands);
+    if (size > maxCommandsSize) {
+      return Result.of(Result.Kind.TOO_LARGE,
+          "commands too large: " + size + " bytes, the limit is " + maxCommandsSize);
     }
     UpstreamBlock definition;
-    if (commands != null) {
-      long size = utf8Length(commands);
-      if (size > maxCommandsSize) {
-        return Result.of(Result.Kind.TOO_LARGE,
-            "commands too large: " + size + " bytes, the limit is " + maxCommandsSize);
-      }
-      try {
-        definition = UpstreamBlock.fromCommands(name, commands);
-      } catch (ConfigSyntaxException e) {
-        return Result.of(Result.Kind.INVALID, e.getMessage());
-      }
-    } else {
-      definition = block;
-    }
-
-    String key = key(name);
-    if (!lock()) {
-      return Result.LOCKED;
-    }
-    UpstreamChange change;
-    long version;
     try {
-      Upstream old = byKey.get(key);
-      Result conflict = versionConflict(name, old, expected, check);
-      if (conflict != null) {
-        return conflict;
-      }
-      String kept = old == null ? name : old.name();
-      UpstreamBlock named = definition.withName(kept);
-      long order = old == null ? nextOrder : old.order;
-      Upstream current = new Upstream(kept, versions.incrementAndGet(), named,
-          PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
-      Result persisted = persist(key, current);
-      if (persisted != null) {
-        return persisted;
-      }
-      changes++;
-      try {
-        if (old == null) {
-          nextOrder++;
-          keysInOrder.put(order, key);
-        }
-        byKey.put(key, current);
-        trackHealthCheck(key, current);
-      } finally {
-        changes++;
-      }
-      change = new UpstreamChange(kept, old, current);
-      version = current.version();
-    } finally {
-      writeLock.unlock();
+      definition = UpstreamBlock.fromCommands(name, commands);
+    } catch (ConfigSyntaxException e) {
+      return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
     }
-    notifyListeners(change);
-    return Result.success(version);
+    return apply(new Change(name, definition, expected));
   }
 
-  private Result delete(String name, long expected, boolean check) {
-    requireNonNull(name, "name");
-    String key = key(name);
+  // Everything but parsing happens here, under the write lock: check, build, persist, publish; then tell.
+  private Result apply(Change change) {
+    UpstreamBlock definition = change.definition();
+    if (definition != null) {
+      try {
+        UpstreamBlock.checkName(change.name());
+      } catch (IllegalArgumentException e) {
+        return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
+      }
+    }
+    String key = key(change.name());
     if (!lock()) {
       return Result.LOCKED;
     }
-    UpstreamChange change;
+    UpstreamChange told;
+    long version;
     try {
+      if (closed) {
+        return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
+      }
       Upstream old = byKey.get(key);
-      if (old == null) {
-        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + name + "\" not found");
+      if (definition == null && old == null) {
+        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + change.name() + "\" not found");
       }
-      Result conflict = versionConflict(name, old, expected, check);
-      if (conflict != null) {
-        return conflict;
+      if (!change.expected().matches(old)) {
+        return versionConflict(change, old);
       }
-      Result persisted = persist(key, null);
-      if (persisted != null) {
-        return persisted;
+      Upstream current = definition == null ? null : build(key, definition, old);
+      Result failed = persist(key, current);
+      if (failed != null) {
+        return failed;
       }
-      changes++;
-      try {
-        byKey.remove(key);
-        healthChecked.remove(key);
-        keysInOrder.remove(old.order);
-      } finally {
-        changes++;
-      }
-      change = new UpstreamChange(old.name(), old, null);
+      publish(key, old, current);
+      String name = old != null ? old.name() : change.name();
+      told = new UpstreamChange(name, old, current);
+      version = current == null ? ABSENT : current.version();
     } finally {
       writeLock.unlock();
     }
-    notifyListeners(change);
-    return Result.success(ABSENT);
+    listeners.tell(told);
+    return Result.success(version);
   }
 
   private boolean lock() {
@@ -327,82 +322,90 @@ public final class UpstreamRegistry implements AutoCloseable {
     return true;
   }
 
-  @Nullable
-  private static Result versionConflict(String name, @Nullable Upstream old, long expected, boolean check) {
-    if (!check) {
-      return null;
-    }
+  private static Result versionConflict(Change change, @Nullable Upstream old) {
     long actual = old == null ? ABSENT : old.version();
-    if (actual == expected) {
-      return null;
-    }
+    long expected = change.expected().version();
     String found = old == null ? "it does not exist" : "it is at version " + actual;
     String wanted = expected == ABSENT ? "expected it not to exist" : "expected version " + expected;
     return new Result(Result.Kind.VERSION_CONFLICT,
-        "version conflict on upstream \"" + name + "\": " + wanted + ", " + found, actual);
+        "version conflict on upstream \"" + change.name() + "\": " + wanted + ", " + found, actual);
+  }
+
+  /** The upstream {@code definition} makes under {@code key}: the first-written name and its place are kept. */
+  private Upstream build(String key, UpstreamBlock definition, @Nullable Upstream old) {
+    String kept = old == null ? definition.name() : old.name();
+    UpstreamBlock named = definition.withName(kept);
+    long order = old == null ? nextOrder : old.order;
+    return new Upstream(kept, versions.incrementAndGet(), named,
+        PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
+  }
+
+  /** Makes {@code current} (null: nothing) what {@code key} is, for every reader at once. */
+  private void publish(String key, @Nullable Upstream old, @Nullable Upstream current) {
+    changes++;
+    try {
+      if (current == null) {
+        byKey.remove(key);
+        healthChecked.deleted(key);
+        if (old != null) {
+          keysInOrder.remove(old.order);
+        }
+      } else {
+        if (old == null) {
+          nextOrder++;
+          keysInOrder.put(current.order, key);
+        }
+        byKey.put(key, current);
+        healthChecked.published(key, current);
+      }
+    } finally {
+      changes++;
+    }
   }
 
   /**
    * Writes the registry as it will be after the change ({@code current} in place of {@code key}, or without
-   * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the 500.
+   * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the failure.
    */
-  @Nullable
-  private Result persist(String key, @Nullable Upstream current) {
-    if (persistenceFile == null) {
+  private @Nullable Result persist(String key, @Nullable Upstream current) {
+    if (persistence == null) {
       return null;
     }
     try {
-      fileWriter.replace(persistenceFile, out -> writeAll(out, key, current));
+      persistence.write(stateAfter(key, current));
       return null;
     } catch (IOException | UncheckedIOException | SecurityException e) {
-      LOG.log(Level.ERROR, "cannot write " + persistenceFile, e);
       return Result.of(Result.Kind.FAILED,
-          "cannot write \"" + persistenceFile + "\": " + describe(e) + "; nothing changed");
+          "cannot write \"" + persistence.path() + "\": " + describe(e) + "; nothing changed");
     }
   }
 
-  private void writeAll(OutputStream out, String key, @Nullable Upstream current) throws IOException {
-    boolean written = false;
-    for (Map.Entry<Long, String> entry : keysInOrder.entrySet()) {
-      if (entry.getValue().equals(key)) {
+  /** The upstreams in listing order as they will be after {@code key} becomes {@code current}. */
+  private List<Upstream> stateAfter(String key, @Nullable Upstream current) {
+    List<Upstream> after = new ArrayList<>(byKey.size() + 1);
+    boolean placed = false;
+    for (String each : keysInOrder.values()) {
+      if (each.equals(key)) {
+        placed = true;
         if (current != null) {
-          out.write(current.config());
+          after.add(current);
         }
-        written = true;
       } else {
-        Upstream upstream = byKey.get(entry.getValue());
+        Upstream upstream = byKey.get(each);
         if (upstream != null) {
-          out.write(upstream.config());
+          after.add(upstream);
         }
       }
     }
-    if (!written && current != null) {
-      out.write(current.config());
+    if (!placed && current != null) {
+      after.add(current);
     }
+    return after;
   }
 
   private static String describe(Exception e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
-  }
-
-  private void notifyListeners(UpstreamChange change) {
-    if (notifier == null) {
-      return;
-    }
-    try {
-      notifier.execute(() -> {
-        for (UpstreamListener listener : listeners) {
-          try {
-            listener.onChange(change);
-          } catch (RuntimeException | Error e) {
-            LOG.log(Level.WARNING, "listener " + listener + " failed on " + change, e);
-          }
-        }
-      });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      LOG.log(Level.DEBUG, "registry closed; not telling listeners of " + change);
-    }
   }
 
   /** nginx compares upstream names with ASCII case folding; lower-case names are used as they are. */
@@ -446,30 +449,15 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /** Adds the upstreams of a loaded configuration; used only while building, before anyone can see them. */
-  private void add(UpstreamBlock block) {
+  private void load(UpstreamBlock block) {
     String key = key(block.name());
     Upstream old = byKey.get(key);
-    long order = old == null ? nextOrder++ : old.order;
-    String kept = old == null ? block.name() : old.name();
-    UpstreamBlock named = block.withName(kept);
-    Upstream upstream = new Upstream(kept, versions.incrementAndGet(), named,
-        PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
-    byKey.put(key, upstream);
-    trackHealthCheck(key, upstream);
-    keysInOrder.put(order, key);
-  }
-
-  private void trackHealthCheck(String key, Upstream upstream) {
-    if (upstream.definition().healthCheck() != null) {
-      healthChecked.put(key, upstream);
-    } else {
-      healthChecked.remove(key);
-    }
+    publish(key, old, build(key, block, old));
   }
 
   /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */
-  java.util.Collection<Upstream> healthChecked() {
-    return healthChecked.values();
+  Collection<Upstream> healthChecked() {
+    return healthChecked.upstreams();
   }
 
   /**
@@ -478,7 +466,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   public static final class Builder {
     private long maxCommandsSize = DEFAULT_MAX_COMMANDS_SIZE;
     private boolean tryLock;
-    @Nullable private Path persistenceFile;
+    private @Nullable Path persistenceFile;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = Ticker.systemTicker();
     private int workers = PeerGroup.DEFAULT_WORKERS;
@@ -567,19 +555,6 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
-    // A process killed while writing leaves a temporary file beside the persistence file; without this, every
-    // crash would leave one more. Failing to delete one is no reason not to start.
-    private void removeLeftovers(Path file) {
-      try {
-        int removed = fileWriter.removeLeftovers(file);
-        if (removed > 0) {
-          LOG.log(Level.INFO, "removed " + removed + " temporary file(s) a crash left beside " + file);
-        }
-      } catch (IOException | UncheckedIOException | SecurityException e) {
-        LOG.log(Level.WARNING, "cannot remove temporary files beside " + file, e);
-      }
-    }
-
     // For fault-injection tests.
     Builder fileWriter(AtomicFileWriter writer) {
       this.fileWriter = requireNonNull(writer, "writer");
@@ -594,24 +569,21 @@ public final class UpstreamRegistry implements AutoCloseable {
      * @throws UncheckedIOException when a file cannot be read
      */
     public UpstreamRegistry build() {
+      PersistenceFile persistence = persistenceFile == null ? null : new PersistenceFile(persistenceFile, fileWriter);
       List<UpstreamBlock> initial = new ArrayList<>();
       try {
         for (Path config : configs) {
           initial.addAll(NginxConfig.load(config).upstreams());
         }
-        if (persistenceFile != null && Files.exists(persistenceFile)) {
-          checkState(!Files.isDirectory(persistenceFile), "persistence file %s is a directory", persistenceFile);
-          initial.addAll(NginxConfig.load(persistenceFile).upstreams());
-        }
-        if (persistenceFile != null) {
-          removeLeftovers(persistenceFile);
+        if (persistence != null) {
+          initial.addAll(persistence.load());
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      UpstreamRegistry registry = new UpstreamRegistry(this);
+      UpstreamRegistry registry = new UpstreamRegistry(this, persistence);
       for (UpstreamBlock block : initial) {
-        registry.add(block);
+        registry.load(block);
       }
       return registry;
     }

@@ -105,7 +105,7 @@ class BalancingTest {
   @Test
   void maxFailsWithinFailTimeoutTakesAPeerOutForFailTimeout() {
     PeerGroup group = group("server a max_fails=2 fail_timeout=10s; server b;");
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     fail(group, "a");
     assertThat(a.isOut()).isFalse();
@@ -122,7 +122,7 @@ class BalancingTest {
   @Test
   void aSuccessAfterTheWindowClearsTheFailures() {
     PeerGroup group = group("server a max_fails=3 fail_timeout=5s; server b;");
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
     fail(group, "a");
     assertThat(a.failures()).isEqualTo(1);
 
@@ -142,7 +142,7 @@ class BalancingTest {
       fail(group, "a");
     }
 
-    assertThat(group.peers().get(0).isOut()).isFalse();
+    assertThat(group.asList().get(0).isOut()).isFalse();
     assertThat(picks(group, 4)).contains("a");
   }
 
@@ -192,7 +192,7 @@ class BalancingTest {
 
     assertThat(pick(group, null, null)).isNull();
     // nginx clears the failures "for quick recovery": the next request finds the peers again.
-    assertThat(group.peers().get(0).failures()).isZero();
+    assertThat(group.asList().get(0).failures()).isZero();
     assertThat(pick(group, null, null)).isNotNull();
   }
 
@@ -378,10 +378,10 @@ class BalancingTest {
     PeerGroup replaced = PeerGroup.create(
         UpstreamBlock.fromCommands("u", "server a max_fails=5; server b max_fails=5; server c;"), old, ticker);
 
-    Peer a = replaced.peers().get(0);
+    Peer a = replaced.asList().get(0);
     assertThat(a.failures()).isEqualTo(2);
-    assertThat(replaced.peers().get(2).failures()).isZero();
-    Peer heldNow = replaced.peers().stream().filter(p -> p.spec().equals(held.spec())).findFirst().orElseThrow();
+    assertThat(replaced.asList().get(2).failures()).isZero();
+    Peer heldNow = replaced.asList().stream().filter(p -> p.spec().equals(held.spec())).findFirst().orElseThrow();
     assertThat(heldNow.activeConnections()).isEqualTo(1);
     inFlight.succeeded();
     assertThat(heldNow.activeConnections()).isZero();
@@ -395,7 +395,7 @@ class BalancingTest {
     PeerGroup replaced = PeerGroup.create(UpstreamBlock.fromCommands("u", "server a max_fails=4; server b;"), old,
         ticker);
 
-    assertThat(replaced.peers().get(0).failures()).isZero();
+    assertThat(replaced.asList().get(0).failures()).isZero();
   }
 
   @ParameterizedTest
@@ -467,7 +467,7 @@ class BalancingTest {
       "ip_hash; server a weight=3000; server b weight=1000; server c weight=2000;"})
   void eachUnitOfWeightBelongsToItsPrimaryWithATableOrWithout(String commands) {
     PeerGroup group = group(commands);
-    int[] weights = group.peers().stream().mapToInt(peer -> peer.spec().weight()).toArray();
+    int[] weights = group.asList().stream().mapToInt(peer -> peer.spec().weight()).toArray();
 
     int unit = 0;
     for (int i = 0; i < weights.length; i++) {

@@ -48,7 +48,7 @@ class HealthCheckerTest {
   }
 
   private Peer peer(String name, int index) {
-    return registry.find(name).peers().peers().get(index);
+    return registry.find(name).peers().asList().get(index);
   }
 
   private List<String> picks(String name, int n) {

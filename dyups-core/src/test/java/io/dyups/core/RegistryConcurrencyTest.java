@@ -69,7 +69,7 @@ class RegistryConcurrencyTest {
             }
             int port = upstream.definition().servers().get(0).address().port();
             assertThat(upstream.definition().servers()).allMatch(s -> s.address().port() == port);
-            assertThat(upstream.peers().peers()).hasSize(upstream.definition().servers().size());
+            assertThat(upstream.peers().asList()).hasSize(upstream.definition().servers().size());
             selection.start(upstream.peers(), null, null);
             Peer peer = selection.next();
             assertThat(peer).isNotNull();

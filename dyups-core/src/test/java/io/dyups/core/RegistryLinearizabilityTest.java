@@ -35,12 +35,12 @@ public class RegistryLinearizabilityTest {
 
   @Operation
   public int update(@Param(name = "name") int name, @Param(name = "definition") int definition) {
-    return registry.updateUpstream("u" + name, DEFINITIONS[definition]).status();
+    return registry.updateUpstream(DEFINITIONS[definition].withName("u" + name)).status();
   }
 
   @Operation
   public int create(@Param(name = "name") int name, @Param(name = "definition") int definition) {
-    return registry.updateUpstream("u" + name, DEFINITIONS[definition], UpstreamRegistry.ABSENT).status();
+    return registry.updateUpstream(DEFINITIONS[definition].withName("u" + name), UpstreamRegistry.ABSENT).status();
   }
 
   @Operation

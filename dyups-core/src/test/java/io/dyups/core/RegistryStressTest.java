@@ -125,7 +125,7 @@ class RegistryStressTest {
     if (id < 0 || marked != serverCount(id) || anchor != hasAnchor(id)) {
       return fail("partial snapshot of " + name(nameIndex) + " for write " + id + ": " + servers);
     }
-    List<Peer> peers = upstream.peers().peers();
+    List<Peer> peers = upstream.peers().asList();
     if (peers.size() != servers.size()) {
       return fail("peers " + peers + " not built from " + servers);
     }
@@ -500,7 +500,7 @@ class RegistryStressTest {
       picks += reader.found;
     }
     for (Upstream upstream : registry.detail()) {
-      assertThat(upstream.peers().peers()).allMatch(peer -> peer.activeConnections() == 0);
+      assertThat(upstream.peers().asList()).allMatch(peer -> peer.activeConnections() == 0);
     }
 
     long writesDone = writers.stream().mapToLong(w -> w.done).sum();

@@ -164,8 +164,8 @@ class SocketHealthProbeTest {
         HealthChecker checker = HealthChecker.builder(registry).tick(java.time.Duration.ofMillis(10)).start()) {
       registry.updateUpstream("u", "server 127.0.0.1:" + port + "; server 127.0.0.1:" + closedPort() + ";"
           + " check interval=20 fall=1 rise=1 timeout=500;");
-      Peer live = registry.find("u").peers().peers().get(0);
-      Peer gone = registry.find("u").peers().peers().get(1);
+      Peer live = registry.find("u").peers().asList().get(0);
+      Peer gone = registry.find("u").peers().asList().get(1);
 
       awaitHealth(live, true);
       awaitHealth(gone, false);

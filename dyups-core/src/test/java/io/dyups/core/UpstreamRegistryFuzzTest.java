@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * update NAME          updateUpstream(NAME, commands)
  * cas NAME VERSION     updateUpstream(NAME, commands, VERSION)
- * block NAME           updateUpstream(NAME, UpstreamBlock.fromCommands(...)) when the commands parse
+ * block NAME           updateUpstream(UpstreamBlock.fromCommands(...).withName(NAME)) when they parse
  * delete NAME          deleteUpstream(NAME)
  * casdelete NAME VER   deleteUpstream(NAME, VER)
  * </pre>
@@ -71,7 +71,7 @@ class UpstreamRegistryFuzzTest {
       case "cas" -> result = registry.updateUpstream(name, commands, version(registry, name, words));
       case "block" -> {
         UpstreamBlock block = parsedOrNull(commands);
-        result = block == null ? null : registry.updateUpstream(name, block);
+        result = block == null ? null : registry.updateUpstream(block.withName(name));
       }
       case "delete" -> {
         delete = true;

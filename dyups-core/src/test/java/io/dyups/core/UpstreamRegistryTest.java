@@ -9,6 +9,7 @@ import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -208,12 +209,72 @@ class UpstreamRegistryTest {
   }
 
   @Test
-  void updateWithABlockUsesTheGivenName() {
+  void aSuccessfulUpdateCarriesTheNewVersion() {
     UpstreamRegistry registry = registry();
 
-    registry.updateUpstream("target", UpstreamBlock.fromCommands("other", SEED));
+    Result created = registry.updateUpstream("a", SEED);
+    Result replaced = registry.updateUpstream("a", "server 10.0.0.9;", created.version());
+    Result stale = registry.updateUpstream("a", SEED, created.version());
 
-    assertThat(registry.find("target").definition().name()).isEqualTo("target");
+    assertThat(created.version()).isEqualTo(registry.find("a").version() - 1);
+    assertThat(replaced.version()).isEqualTo(registry.find("a").version());
+    assertThat(stale.kind()).isEqualTo(Result.Kind.VERSION_CONFLICT);
+    assertThat(stale.version()).as("the version found").isEqualTo(replaced.version());
+  }
+
+  @Test
+  void afterCloseEveryChangeIsRefusedAndNothingChanges() {
+    List<UpstreamChange> told = new CopyOnWriteArrayList<>();
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().listener(told::add));
+    registry.updateUpstream("a", SEED);
+    long version = registry.find("a").version();
+
+    registry.close();
+    List<Result> results = List.of(
+        registry.updateUpstream("a", "server 10.0.0.9;"),
+        registry.updateUpstream("b", SEED, UpstreamRegistry.ABSENT),
+        registry.updateUpstream(UpstreamBlock.fromCommands("c", SEED)),
+        registry.deleteUpstream("a"));
+
+    assertThat(results).extracting(Result::kind).containsOnly(Result.Kind.CLOSED);
+    assertThat(results).extracting(Result::status).containsOnly(503);
+    assertThat(results.get(0).message()).isEqualTo("the registry is closed; nothing changed");
+    assertThat(registry.list()).containsExactly("a");
+    assertThat(registry.find("a").version()).isEqualTo(version);
+    assertThat(told).hasSize(1);
+  }
+
+  @Test
+  void theBuildersClockTimesTheFailureWindow() {
+    Instant[] now = {Instant.parse("2030-01-01T00:00:00Z")};
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().workers(1).clock(() -> now[0]));
+    registry.updateUpstream("a", "server 10.0.0.1 max_fails=1 fail_timeout=10s; server 10.0.0.2;");
+    Upstream upstream = registry.find("a");
+    PeerSelection selection = new PeerSelection().start(upstream.peers(), null, null);
+    Peer first = selection.next();
+    selection.failed();
+    selection.next();
+    selection.succeeded();
+
+    assertThat(first.isOut()).isTrue();
+    now[0] = now[0].plusSeconds(9);
+    assertThat(first.isOut()).isTrue();
+    now[0] = now[0].plusSeconds(2);
+    assertThat(first.isOut()).isFalse();
+  }
+
+  @Test
+  void updateWithABlockUsesTheBlocksNameAndKeepsTheFirstWrittenOne() {
+    UpstreamRegistry registry = registry();
+
+    Result created = registry.updateUpstream(UpstreamBlock.fromCommands("Target", SEED));
+    Result replaced = registry.updateUpstream(UpstreamBlock.fromCommands("TARGET", "server 10.0.0.9;"),
+        created.version());
+
+    assertThat(replaced.kind()).isEqualTo(Result.Kind.SUCCESS);
+    assertThat(registry.list()).containsExactly("Target");
+    assertThat(registry.find("target").definition().name()).isEqualTo("Target");
+    assertThat(servers(registry.find("target"))).containsExactly("10.0.0.9:80");
   }
 
   @Test

@@ -154,7 +154,7 @@ class WorkerTest {
   @Test
   void eachWorkerCountsItsOwnFailures() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
     assertThat(first.next()).isSameAs(a);
@@ -171,18 +171,18 @@ class WorkerTest {
   void anUpstreamWithZoneHasOneWorkerForEveryThread() {
     PeerGroup group = group("zone shared 64k; server a; server b;", 4);
     PeerSelection first = new PeerSelection().probe(0).start(group, null, null);
-    assertThat(first.next()).isSameAs(group.peers().get(0));
+    assertThat(first.next()).isSameAs(group.asList().get(0));
     first.failed();
 
     assertThat(group.workerCount()).isEqualTo(1);
     assertThat(pickOn(group, 1)).isEqualTo("b");
-    assertThat(group.peers().get(0).isAvailable()).isFalse();
+    assertThat(group.asList().get(0).isAvailable()).isFalse();
   }
 
   @Test
   void activeConnectionsAddUpOverWorkers() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
     PeerSelection one = new PeerSelection().probe(0).start(group, null, null);
     PeerSelection two = new PeerSelection().probe(1).start(group, null, null);
 
@@ -210,7 +210,7 @@ class WorkerTest {
   @Test
   void aHealthVerdictReachesEveryWorker() {
     PeerGroup group = group("server a; server b;", 2);
-    Peer a = group.peers().get(0);
+    Peer a = group.asList().get(0);
 
     a.setHealthy(false);
     for (int i = 0; i < 6; i++) {

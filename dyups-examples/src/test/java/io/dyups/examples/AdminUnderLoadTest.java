@@ -291,7 +291,7 @@ class AdminUnderLoadTest {
     assertThat(persisted).containsExactlyElementsOf(
         proxy.registry().detail().stream().map(Upstream::definition).toList());
     for (Upstream upstream : proxy.registry().detail()) {
-      assertThat(upstream.peers().peers()).allMatch(peer -> peer.activeConnections() == 0);
+      assertThat(upstream.peers().asList()).allMatch(peer -> peer.activeConnections() == 0);
     }
 
     long posts = adminLog.stream().filter(c -> c.method().equals("POST")).count();

@@ -164,7 +164,7 @@ class ProxyScenarioTest {
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.body()).isEqualTo("8088\n");
     }
-    Peer dead = proxy.registry().find("flaky").peers().peers().get(0);
+    Peer dead = proxy.registry().find("flaky").peers().asList().get(0);
     assertThat(dead.failures()).isGreaterThanOrEqualTo(1);
     assertThat(dead.isOut()).isTrue();
     assertThat(dead.activeConnections()).isZero();
@@ -182,7 +182,7 @@ class ProxyScenarioTest {
 
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.body()).isEqualTo("8088\n");
-      Peer silentPeer = proxy.registry().find("slow").peers().peers().get(0);
+      Peer silentPeer = proxy.registry().find("slow").peers().asList().get(0);
       assertThat(silentPeer.failures()).isEqualTo(1);
       assertThat(silentPeer.isOut()).isTrue();
       assertThat(silentPeer.activeConnections()).isZero();
@@ -197,8 +197,8 @@ class ProxyScenarioTest {
         + " check interval=20 fall=1 rise=1 timeout=1000 default_down=false type=http;"
         + " check_http_send \"GET / HTTP/1.0\\r\\n\\r\\n\";");
     assertThat(post.status()).isEqualTo(200);
-    Peer dead = proxy.registry().find("checked").peers().peers().get(0);
-    Peer live = proxy.registry().find("checked").peers().peers().get(1);
+    Peer dead = proxy.registry().find("checked").peers().asList().get(0);
+    Peer live = proxy.registry().find("checked").peers().asList().get(1);
     // The checker runs on its own threads; the bound only keeps a broken checker from hanging the test.
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (dead.isHealthy() && System.nanoTime() < deadline) {
