@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dyups.core.Peer;
 import io.dyups.core.Result;
+import io.dyups.core.StoreStatus;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.UpstreamBlock;
@@ -17,6 +18,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,8 +33,10 @@ import org.jspecify.annotations.Nullable;
  * GET    /list             names, one per line               200, or 204 when there are none
  * GET    /detail           name, "server ADDRESS" lines, ""  200, or 204 when there are none
  * GET    /upstream/NAME    "server ADDRESS" lines            200, or 404
+ * GET    /status           the store: "key value" lines      200
  * POST   /upstream/NAME    commands in the body              200 "success", 204 for an empty body,
- *                                                            400 with the parser's message, 409, 413, 500
+ *                                                            400 with the parser's message, 409, 413, 500,
+ *                                                            503 when the store (ZooKeeper) cannot be reached
  * DELETE /upstream/NAME                                      200 "success", 404
  * </pre>
  *
@@ -116,7 +120,7 @@ public final class AdminHandler {
     if (path.size() == 1 && first.equalsIgnoreCase("list")) {
       List<String> names = registry.list();
       if (json) {
-        return jsonResponse(200, AdminJson.names(names));
+        return jsonResponse(200, AdminJson.names(names, registry.storeStatus()));
       }
       if (names.isEmpty()) {
         return AdminResponse.empty(204);
@@ -130,7 +134,7 @@ public final class AdminHandler {
     if (path.size() == 1 && first.equalsIgnoreCase("detail")) {
       List<Upstream> upstreams = registry.detail();
       if (json) {
-        return jsonResponse(200, AdminJson.upstreams(upstreams));
+        return jsonResponse(200, AdminJson.upstreams(upstreams, registry.storeStatus()));
       }
       if (upstreams.isEmpty()) {
         return AdminResponse.empty(204);
@@ -142,6 +146,22 @@ public final class AdminHandler {
         out.append('\n');
       }
       return AdminResponse.text(200, out.toString());
+    }
+    if (path.size() == 1 && first.equalsIgnoreCase("status")) {
+      StoreStatus store = registry.storeStatus();
+      if (json) {
+        return jsonResponse(200, AdminJson.store(store));
+      }
+      Instant at = store.lastChangeAt();
+      String text = "store " + store.store() + "\n"
+          + "available " + (store.available() ? "yes" : "no") + "\n"
+          + "state " + store.state() + "\n"
+          + "detail " + store.detail() + "\n"
+          + "last_version " + store.lastVersion() + "\n"
+          + "last_change_at " + (at == null ? "-" : at.toString()) + "\n"
+          + "pending_changes " + store.pendingChanges() + "\n"
+          + "behind_ms " + store.behindMillis() + "\n";
+      return AdminResponse.text(200, text);
     }
     if (first.equalsIgnoreCase("upstream") && path.size() == 2) {
       Upstream upstream = registry.find(path.get(1));

@@ -3,6 +3,7 @@ package io.dyups.admin;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dyups.core.Peer;
+import io.dyups.core.StoreStatus;
 import io.dyups.core.Upstream;
 import io.dyups.parser.Balancing;
 import io.dyups.parser.HealthCheck;
@@ -10,6 +11,7 @@ import io.dyups.parser.KeepaliveSettings;
 import io.dyups.parser.ServerSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.io.UncheckedIOException;
 import java.util.List;
 
@@ -22,7 +24,7 @@ final class AdminJson {
 
   private AdminJson() {}
 
-  static byte[] names(List<String> names) {
+  static byte[] names(List<String> names, StoreStatus store) {
     return write(json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
@@ -30,11 +32,13 @@ final class AdminJson {
         json.writeString(name);
       }
       json.writeEndArray();
+      json.writeFieldName("store");
+      store(json, store);
       json.writeEndObject();
     });
   }
 
-  static byte[] upstreams(List<Upstream> upstreams) {
+  static byte[] upstreams(List<Upstream> upstreams, StoreStatus store) {
     return write(json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
@@ -42,8 +46,33 @@ final class AdminJson {
         upstream(json, upstream);
       }
       json.writeEndArray();
+      json.writeFieldName("store");
+      store(json, store);
       json.writeEndObject();
     });
+  }
+
+  static byte[] store(StoreStatus store) {
+    return write(json -> store(json, store));
+  }
+
+  /** Where the registry keeps its upstreams: connected or not, the last change applied, how far behind. */
+  private static void store(JsonGenerator json, StoreStatus store) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("kind", store.store());
+    json.writeBooleanField("available", store.available());
+    json.writeStringField("state", store.state());
+    json.writeStringField("detail", store.detail());
+    json.writeNumberField("lastVersion", store.lastVersion());
+    Instant at = store.lastChangeAt();
+    if (at == null) {
+      json.writeNullField("lastChangeAt");
+    } else {
+      json.writeStringField("lastChangeAt", at.toString());
+    }
+    json.writeNumberField("pendingChanges", store.pendingChanges());
+    json.writeNumberField("behindMillis", store.behindMillis());
+    json.writeEndObject();
   }
 
   static byte[] upstream(Upstream upstream) {

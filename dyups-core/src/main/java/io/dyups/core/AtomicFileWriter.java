@@ -14,9 +14,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Replaces a file so that a crash at any moment leaves either the old or the new content: write a temporary file
- * in the same directory, force it to disk, rename it over the target, force the directory. A process killed in the
- * middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes at the next start.
+ * The writes of a persistence file, each in one place so fault tests can fail them as a file system would.
+ *
+ * <p>{@link #replace} replaces a file so that a crash at any moment leaves either the old or the new content: write
+ * a temporary file in the same directory, force it to disk, rename it over the target, force the directory. A
+ * process killed in the middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes
+ * at the next start. {@link #append} adds a record at the end of a journal.
  */
 class AtomicFileWriter {
   /** Writes the content, UTF-8 encoded, to a stream; called once per replacement. */
@@ -26,6 +29,17 @@ class AtomicFileWriter {
 
   void replace(Path target, Content content) throws IOException {
     replace(target, content, true);
+  }
+
+  /** Writes {@code record} at the end of {@code journal} (opened to append), then forces it when asked. */
+  void append(FileChannel journal, byte[] record, boolean force) throws IOException {
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(record);
+    while (buffer.hasRemaining()) {
+      journal.write(buffer);
+    }
+    if (force) {
+      journal.force(false);
+    }
   }
 
   /**

@@ -3,8 +3,6 @@ package io.dyups.core;
 import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.UpstreamBlock;
-import java.nio.charset.StandardCharsets;
-import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream as the registry published it: its name, the version of this definition, the definition and the
@@ -18,11 +16,6 @@ public final class Upstream {
   private final PeerGroup peers;
   // Place in the listing: given at first appearance, kept when replaced.
   final long order;
-  // The definition as nginx configuration in UTF-8, for the persistence file: every change rewrites every
-  // upstream, so each one's text is made and encoded once, by the first change that writes it. Only the writer,
-  // under the registry's lock, reads or sets it.
-  private byte @Nullable [] config;
-
   Upstream(String name, long version, UpstreamBlock definition, PeerGroup peers, long order) {
     this.name = requireNonNull(name, "name");
     this.version = version;
@@ -52,16 +45,6 @@ public final class Upstream {
   /** The live peers: pick from them with a {@link PeerSelection}. */
   public PeerGroup peers() {
     return peers;
-  }
-
-  /** {@code definition().toConfig()} in UTF-8, made once; callers must not change the array. */
-  byte[] config() {
-    byte[] text = config;
-    if (text == null) {
-      text = definition.toConfig().getBytes(StandardCharsets.UTF_8);
-      config = text;
-    }
-    return text;
   }
 
   @Override

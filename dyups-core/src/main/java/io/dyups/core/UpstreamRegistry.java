@@ -14,10 +14,11 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -31,16 +32,19 @@ import org.jspecify.annotations.Nullable;
  * states before and after a change.
  *
  * <p><b>Changing</b> ({@link #updateUpstream}, {@link #deleteUpstream}) never throws for bad input: the
- * {@link Result} says what happened, with dyups's status codes. Changes are serialized; a change is visible to
- * every thread when the call returns. The cost of a change does not grow with the number of upstreams, except
- * for rewriting the persistence file when one is set.
+ * {@link Result} says what happened, with dyups's status codes. A change is visible to every thread when the call
+ * returns. The cost of a change does not grow with the number of upstreams.
  *
  * <p><b>Names</b> compare ignoring ASCII case, as nginx compares upstream names. Listings keep the order in which
  * names first appeared; replacing an upstream keeps its place.
  *
- * <p><b>Persistence</b>: with a {@linkplain Builder#persistenceFile file} set (dyups's {@code
- * dyups_upstream_conf}), every change rewrites it as nginx configuration before the change becomes visible,
- * atomically and durably; if that fails the change is refused with 500 and nothing changes.
+ * <p><b>Where upstreams are kept</b>: every change is committed to the registry's {@link UpstreamStore} before it
+ * becomes visible; if the store refuses it, nothing changes. By default the store is memory; with a {@linkplain
+ * Builder#persistenceFile persistence file} (dyups's {@code dyups_upstream_conf}) each change is appended durably
+ * to a journal beside the file, which is folded into the file in the background (see {@link UpstreamFile}), so a
+ * change costs the same with 100 or 100,000 upstreams; with a shared store ({@linkplain Builder#store ZooKeeper})
+ * every registry on it serves the same upstreams, and changes made through another registry are published here
+ * as local ones are.
  *
  * <p>Thread-safe. After {@link #close()} changes are refused ({@link Result.Kind#CLOSED}) and the listener thread
  * stops; reading goes on working.
@@ -49,34 +53,51 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** The default limit of a change's commands: dyups's default {@code dyups_shm_zone_size}. */
   public static final long DEFAULT_MAX_COMMANDS_SIZE = 2L * 1024 * 1024;
 
+  /** The default limit of upstreams in a registry. */
+  public static final int DEFAULT_MAX_UPSTREAMS = 200_000;
+
+  /** The default limit of server lines in one upstream. */
+  public static final int DEFAULT_MAX_SERVERS_PER_UPSTREAM = 10_000;
+
+  /**
+   * The default limit of server lines in all upstreams together: about 1 GB of heap at the limit (each server
+   * costs about 1 KB with the per-worker balancing state of a 2-processor machine).
+   */
+  public static final int DEFAULT_MAX_SERVERS = 1_000_000;
+
   /** As an expected version: the upstream must not exist yet. As a result's version: none. */
   public static final long ABSENT = 0;
 
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<Long, String> keysInOrder = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<Place, String> keysInOrder = new ConcurrentSkipListMap<>();
   private final HealthCheckIndex healthChecked = new HealthCheckIndex();
+  // Serializes publishing: the store delivers one change at a time, and listings fall back on it.
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final AtomicLong versions = new AtomicLong();
-  private long nextOrder;
   // Odd while a change is being applied to the maps, even otherwise; written only under writeLock. A listing
   // that reads the same even count before and after reading both maps saw no change half-applied (a seqlock:
   // the maps' own reads and writes are volatile, so a reader that sees a change's write also sees the count).
   private volatile long changes;
   private static final int OPTIMISTIC_READS = 16;
-  // Set under writeLock by close(); read under it by every change.
-  private boolean closed;
+  private volatile boolean closed;
 
   private final long maxCommandsSize;
-  private final boolean tryLock;
-  private final @Nullable PersistenceFile persistence;
+  private final int maxUpstreams;
+  private final int maxServersPerUpstream;
+  private final long maxServers;
+  // Server lines of every published upstream; written under writeLock.
+  private volatile long servers;
+  private final UpstreamStore store;
   private final Ticker ticker;
   private final int workers;
   private final UpstreamListeners listeners;
+  private final StoreSink sink = new Sink();
 
-  private UpstreamRegistry(Builder builder, @Nullable PersistenceFile persistence) {
+  private UpstreamRegistry(Builder builder, UpstreamStore store) {
     this.maxCommandsSize = builder.maxCommandsSize;
-    this.tryLock = builder.tryLock;
-    this.persistence = persistence;
+    this.maxUpstreams = builder.maxUpstreams;
+    this.maxServersPerUpstream = builder.maxServersPerUpstream;
+    this.maxServers = builder.maxServers;
+    this.store = store;
     this.ticker = builder.ticker;
     this.workers = builder.workers;
     this.listeners = new UpstreamListeners(builder.listeners);
@@ -217,18 +238,20 @@ public final class UpstreamRegistry implements AutoCloseable {
     return maxCommandsSize;
   }
 
+  /** What the registry's store is doing: connected or not, the last change applied, how far behind. */
+  public StoreStatus storeStatus() {
+    return store.status();
+  }
+
   /**
-   * Refuses every later change ({@link Result.Kind#CLOSED}), waits for a change in progress, and stops the
-   * listener thread after it has told listeners of every change made before. Reading goes on working. Idempotent.
+   * Refuses every later change ({@link Result.Kind#CLOSED}), waits for a change in progress, closes the store
+   * (folding the persistence file's journal into it) and stops the listener thread after it has told listeners of
+   * every change made before. Reading goes on working. Idempotent.
    */
   @Override
   public void close() {
-    writeLock.lock();
-    try {
-      closed = true;
-    } finally {
-      writeLock.unlock();
-    }
+    closed = true;
+    store.close();
     listeners.close();
   }
 
@@ -271,7 +294,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     return apply(new Change(name, definition, expected));
   }
 
-  // Everything but parsing happens here, under the write lock: check, build, persist, publish; then tell.
+  // Everything but parsing: the store checks the version and commits, then publishes through the sink.
   private Result apply(Change change) {
     UpstreamBlock definition = change.definition();
     if (definition != null) {
@@ -281,126 +304,173 @@ public final class UpstreamRegistry implements AutoCloseable {
         return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
       }
     }
-    String key = key(change.name());
-    if (!lock()) {
-      return Result.LOCKED;
+    if (closed) {
+      return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
     }
-    UpstreamChange told;
-    long version;
-    try {
-      if (closed) {
-        return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
+    if (definition != null) {
+      Result refused = overLimit(change.name(), definition);
+      if (refused != null) {
+        return refused;
       }
-      Upstream old = byKey.get(key);
-      if (definition == null && old == null) {
-        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + change.name() + "\" not found");
-      }
-      if (!change.expected().matches(old)) {
-        return versionConflict(change, old);
-      }
-      Upstream current = definition == null ? null : build(key, definition, old);
-      Result failed = persist(key, current);
-      if (failed != null) {
-        return failed;
-      }
-      publish(key, old, current);
-      String name = old != null ? old.name() : change.name();
-      told = new UpstreamChange(name, old, current);
-      version = current == null ? ABSENT : current.version();
-    } finally {
-      writeLock.unlock();
     }
-    listeners.tell(told);
-    return Result.success(version);
-  }
-
-  private boolean lock() {
-    if (tryLock) {
-      return writeLock.tryLock();
+    long expected = change.expected().any() ? StoreChange.ANY_VERSION : change.expected().version();
+    Result result = store.commit(new StoreChange(change.name(), definition, expected));
+    if (result.kind() == Result.Kind.TOO_LARGE) {
+      // The store's own limit (ZooKeeper's request size) is below the registry's: say both.
+      return new Result(Result.Kind.TOO_LARGE, result.message() + "; this registry's own limit is "
+          + maxCommandsSize + " bytes of commands (dyups_shm_zone_size)", result.version());
     }
-    writeLock.lock();
-    return true;
+    return result;
   }
 
-  private static Result versionConflict(Change change, @Nullable Upstream old) {
-    long actual = old == null ? ABSENT : old.version();
-    long expected = change.expected().version();
-    String found = old == null ? "it does not exist" : "it is at version " + actual;
-    String wanted = expected == ABSENT ? "expected it not to exist" : "expected version " + expected;
-    return new Result(Result.Kind.VERSION_CONFLICT,
-        "version conflict on upstream \"" + change.name() + "\": " + wanted + ", " + found, actual);
+  /**
+   * The limits a change must stay within, checked against the registry as it is (a change from another registry
+   * on a shared store is applied whatever it holds: the store is the truth).
+   */
+  private @Nullable Result overLimit(String name, UpstreamBlock definition) {
+    int count = definition.servers().size();
+    if (count > maxServersPerUpstream) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many servers in upstream \"" + name + "\": " + count
+          + ", the limit is " + maxServersPerUpstream + " per upstream");
+    }
+    Upstream old = byKey.get(key(name));
+    if (old == null && byKey.size() >= maxUpstreams) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many upstreams: the registry holds " + byKey.size()
+          + ", the limit is " + maxUpstreams);
+    }
+    long after = servers - (old == null ? 0 : old.definition().servers().size()) + count;
+    if (after > maxServers) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many servers: the registry would hold " + after
+          + " in all, the limit is " + maxServers);
+    }
+    return null;
   }
 
-  /** The upstream {@code definition} makes under {@code key}: the first-written name and its place are kept. */
-  private Upstream build(String key, UpstreamBlock definition, @Nullable Upstream old) {
-    String kept = old == null ? definition.name() : old.name();
-    UpstreamBlock named = definition.withName(kept);
-    long order = old == null ? nextOrder : old.order;
-    return new Upstream(kept, versions.incrementAndGet(), named,
-        PeerGroup.create(named, old == null ? null : old.peers(), ticker, workers), order);
+  /**
+   * An upstream's place in listings: its store's order, then its name as names compare (a store may give one order
+   * to several upstreams: ZooKeeper gives those created in one transaction the same creation zxid).
+   */
+  private record Place(long order, String key) implements Comparable<Place> {
+    @Override
+    public int compareTo(Place other) {
+      int byOrder = Long.compare(order, other.order);
+      return byOrder != 0 ? byOrder : key.compareTo(other.key);
+    }
   }
 
-  /** Makes {@code current} (null: nothing) what {@code key} is, for every reader at once. */
-  private void publish(String key, @Nullable Upstream old, @Nullable Upstream current) {
-    changes++;
-    try {
-      if (current == null) {
-        byKey.remove(key);
-        healthChecked.deleted(key);
-        if (old != null) {
-          keysInOrder.remove(old.order);
+  /** Where the store delivers changes: each one published under the write lock, listeners told after it. */
+  private final class Sink implements StoreSink {
+    @Override
+    public void put(StoredUpstream upstream) {
+      requireNonNull(upstream, "upstream");
+      UpstreamChange told;
+      writeLock.lock();
+      try {
+        told = publish(upstream);
+      } finally {
+        writeLock.unlock();
+      }
+      if (told != null) {
+        listeners.tell(told);
+      }
+    }
+
+    @Override
+    public void remove(String name) {
+      requireNonNull(name, "name");
+      UpstreamChange told;
+      writeLock.lock();
+      try {
+        told = unpublish(key(name));
+      } finally {
+        writeLock.unlock();
+      }
+      if (told != null) {
+        listeners.tell(told);
+      }
+    }
+
+    @Override
+    public void replaceAll(Collection<StoredUpstream> upstreams) {
+      Map<String, StoredUpstream> next = new HashMap<>();
+      for (StoredUpstream upstream : upstreams) {
+        if (next.put(key(upstream.name()), upstream) != null) {
+          throw new IllegalArgumentException("upstream \"" + upstream.name() + "\" is given twice");
         }
-      } else {
-        if (old == null) {
-          nextOrder++;
-          keysInOrder.put(current.order, key);
-        }
-        byKey.put(key, current);
-        healthChecked.published(key, current);
       }
-    } finally {
-      changes++;
+      List<UpstreamChange> told = new ArrayList<>();
+      writeLock.lock();
+      try {
+        for (String key : List.copyOf(byKey.keySet())) {
+          if (!next.containsKey(key)) {
+            UpstreamChange change = unpublish(key);
+            if (change != null) {
+              told.add(change);
+            }
+          }
+        }
+        for (StoredUpstream upstream : upstreams) {
+          UpstreamChange change = publish(upstream);
+          if (change != null) {
+            told.add(change);
+          }
+        }
+      } finally {
+        writeLock.unlock();
+      }
+      for (UpstreamChange change : told) {
+        listeners.tell(change);
+      }
     }
   }
 
   /**
-   * Writes the registry as it will be after the change ({@code current} in place of {@code key}, or without
-   * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the failure.
+   * Publishes {@code stored} (under the write lock): null when the registry holds it already. An upstream whose
+   * definition did not change keeps its peers, and so all their live state; one whose servers changed carries the
+   * state of every server line that stayed.
    */
-  private @Nullable Result persist(String key, @Nullable Upstream current) {
-    if (persistence == null) {
+  private @Nullable UpstreamChange publish(StoredUpstream stored) {
+    String key = key(stored.name());
+    Upstream old = byKey.get(key);
+    UpstreamBlock definition = stored.definition();
+    if (old != null && old.version() == stored.version() && old.order == stored.order()
+        && old.definition().equals(definition)) {
       return null;
     }
+    PeerGroup peers = old != null && old.definition().equals(definition) ? old.peers()
+        : PeerGroup.create(definition, old == null ? null : old.peers(), ticker, workers);
+    Upstream current = new Upstream(definition.name(), stored.version(), definition, peers, stored.order());
+    changes++;
     try {
-      persistence.write(stateAfter(key, current));
-      return null;
-    } catch (IOException | UncheckedIOException | SecurityException e) {
-      return Result.of(Result.Kind.FAILED,
-          "cannot write \"" + persistence.path() + "\": " + describe(e) + "; nothing changed");
+      if (old != null && old.order != current.order) {
+        keysInOrder.remove(new Place(old.order, key));
+      }
+      keysInOrder.put(new Place(current.order, key), key);
+      byKey.put(key, current);
+      servers += definition.servers().size() - (old == null ? 0 : old.definition().servers().size());
+      healthChecked.published(key, current);
+    } finally {
+      changes++;
     }
+    return new UpstreamChange(current.name(), old, current);
   }
 
-  /** The upstreams in listing order as they will be after {@code key} becomes {@code current}. */
-  private List<Upstream> stateAfter(String key, @Nullable Upstream current) {
-    List<Upstream> after = new ArrayList<>(byKey.size() + 1);
-    boolean placed = false;
-    for (String each : keysInOrder.values()) {
-      if (each.equals(key)) {
-        placed = true;
-        if (current != null) {
-          after.add(current);
-        }
-      } else {
-        Upstream upstream = byKey.get(each);
-        if (upstream != null) {
-          after.add(upstream);
-        }
-      }
+  /** Deletes {@code key} (under the write lock): null when there is no such upstream. */
+  private @Nullable UpstreamChange unpublish(String key) {
+    Upstream old = byKey.get(key);
+    if (old == null) {
+      return null;
     }
-    if (!placed && current != null) {
-      after.add(current);
+    changes++;
+    try {
+      byKey.remove(key);
+      servers -= old.definition().servers().size();
+      healthChecked.deleted(key);
+      keysInOrder.remove(new Place(old.order, key));
+    } finally {
+      changes++;
     }
-    return after;
+    return new UpstreamChange(old.name(), old, null);
   }
 
   private static String describe(Exception e) {
@@ -408,25 +478,9 @@ public final class UpstreamRegistry implements AutoCloseable {
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
   }
 
-  /** nginx compares upstream names with ASCII case folding; lower-case names are used as they are. */
+  /** The name as names compare: nginx's ASCII-only case folding, the one rule of {@link UpstreamBlock#foldName}. */
   static String key(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        return lowerAscii(name);
-      }
-    }
-    return name;
-  }
-
-  private static String lowerAscii(String name) {
-    char[] chars = name.toCharArray();
-    for (int i = 0; i < chars.length; i++) {
-      if (chars[i] >= 'A' && chars[i] <= 'Z') {
-        chars[i] = (char) (chars[i] + ('a' - 'A'));
-      }
-    }
-    return new String(chars);
+    return UpstreamBlock.foldName(name);
   }
 
   static long utf8Length(String text) {
@@ -448,13 +502,6 @@ public final class UpstreamRegistry implements AutoCloseable {
     return length;
   }
 
-  /** Adds the upstreams of a loaded configuration; used only while building, before anyone can see them. */
-  private void load(UpstreamBlock block) {
-    String key = key(block.name());
-    Upstream old = byKey.get(key);
-    publish(key, old, build(key, block, old));
-  }
-
   /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */
   Collection<Upstream> healthChecked() {
     return healthChecked.upstreams();
@@ -465,8 +512,13 @@ public final class UpstreamRegistry implements AutoCloseable {
    */
   public static final class Builder {
     private long maxCommandsSize = DEFAULT_MAX_COMMANDS_SIZE;
+    private int maxUpstreams = DEFAULT_MAX_UPSTREAMS;
+    private int maxServersPerUpstream = DEFAULT_MAX_SERVERS_PER_UPSTREAM;
+    private long maxServers = DEFAULT_MAX_SERVERS;
     private boolean tryLock;
     private @Nullable Path persistenceFile;
+    private @Nullable UpstreamStore store;
+    private UpstreamFile.Options fileOptions = UpstreamFile.Options.DEFAULT;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = Ticker.systemTicker();
     private int workers = PeerGroup.DEFAULT_WORKERS;
@@ -483,8 +535,41 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
+     * The most upstreams the registry holds ({@value #DEFAULT_MAX_UPSTREAMS} by default): a change that would create
+     * one more is refused with {@link Result.Kind#TOO_LARGE}, saying the limit. Configurations and stores are loaded
+     * whatever they hold.
+     */
+    public Builder maxUpstreams(int count) {
+      checkArgument(count > 0, "maxUpstreams must be > 0: %s", count);
+      this.maxUpstreams = count;
+      return this;
+    }
+
+    /**
+     * The most server lines one upstream may have ({@value #DEFAULT_MAX_SERVERS_PER_UPSTREAM} by default); more is
+     * refused with {@link Result.Kind#TOO_LARGE}, saying the limit.
+     */
+    public Builder maxServersPerUpstream(int count) {
+      checkArgument(count > 0, "maxServersPerUpstream must be > 0: %s", count);
+      this.maxServersPerUpstream = count;
+      return this;
+    }
+
+    /**
+     * The most server lines in all upstreams together ({@value #DEFAULT_MAX_SERVERS} by default, about 1 GB of heap):
+     * a change that would pass it is refused with {@link Result.Kind#TOO_LARGE}, saying the limit. What bounds the
+     * heap the registry can be made to hold, and so what the next start needs to load it again.
+     */
+    public Builder maxServers(long count) {
+      checkArgument(count > 0, "maxServers must be > 0: %s", count);
+      this.maxServers = count;
+      return this;
+    }
+
+    /**
      * dyups's {@code dyups_trylock}: when on, a change that finds another change in progress is refused at once
-     * with 409 {@code wait and try again} instead of waiting for it.
+     * with 409 {@code wait and try again} instead of waiting for it. For the registry's own stores (memory and the
+     * persistence file); a {@linkplain #store shared store} has its own rules.
      */
     public Builder tryLock(boolean on) {
       this.tryLock = on;
@@ -492,13 +577,40 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * dyups's {@code dyups_upstream_conf}: the file that holds every upstream as nginx configuration. Loaded at
-     * {@link #build()} when it exists (after any {@linkplain #load configuration}, replacing upstreams of the same
-     * name), and rewritten after every change. {@link #build()} also deletes the temporary files beside it that a
-     * process killed while writing it left behind.
+     * dyups's {@code dyups_upstream_conf}: the file that holds every upstream as nginx configuration, kept by an
+     * {@link UpstreamFile}: each change is appended durably to a journal beside it before it becomes visible, and
+     * folded into the file in the background (within a second of the last change), so the file is valid nginx
+     * configuration at every moment and a crash loses no acknowledged change.
+     *
+     * <p><b>Which source wins.</b> As in dyups, this file is what the registry restores: when it exists (or its
+     * journal does), it is the registry's whole state, and the {@linkplain #load configurations} are not read. They
+     * are the first state of a registry whose file does not exist yet, written to the file at once. So an upstream
+     * deleted through the API stays deleted after a restart, even though a configuration still defines it; and a
+     * file that holds anything but {@code upstream} blocks at its top level stops {@link #build()} (its owner would
+     * not write the rest back) and is never overwritten.
+     *
+     * <p>The directory must exist: {@link #build()} fails naming it otherwise (a mistyped path would otherwise
+     * lose every change at the next start). Exclusive with {@link #store}.
      */
     public Builder persistenceFile(Path file) {
       this.persistenceFile = requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Keeps the upstreams in {@code store}, such as {@code io.dyups.zookeeper.ZooKeeperStore}, shared by every
+     * registry on it. The store decides which source wins at the start (see its documentation); the {@linkplain
+     * #load configurations} are the state it is seeded with when it holds none. The registry closes the store.
+     * Exclusive with {@link #persistenceFile}.
+     */
+    public Builder store(UpstreamStore store) {
+      this.store = requireNonNull(store, "store");
+      return this;
+    }
+
+    // For crash and speed tests: when the journal is folded into the persistence file.
+    Builder fileOptions(UpstreamFile.Options options) {
+      this.fileOptions = requireNonNull(options, "options");
       return this;
     }
 
@@ -562,28 +674,41 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * Creates the registry, loading the configurations and the persistence file.
+     * Creates the registry and opens its store, which gives the registry its state (for the persistence file: the
+     * file and its journal, or the configurations when there is no file yet). A store whose state is elsewhere
+     * reads the configurations only when it asks for them.
      *
      * @throws ConfigSyntaxException when a file does not parse (file, line and column in the message); no
      *     registry is created
-     * @throws UncheckedIOException when a file cannot be read
+     * @throws UncheckedIOException when a file cannot be read or written, or the persistence file's directory does
+     *     not exist
+     * @throws IllegalStateException when both a persistence file and a store are set
      */
     public UpstreamRegistry build() {
-      PersistenceFile persistence = persistenceFile == null ? null : new PersistenceFile(persistenceFile, fileWriter);
-      List<UpstreamBlock> initial = new ArrayList<>();
-      try {
-        for (Path config : configs) {
-          initial.addAll(NginxConfig.load(config).upstreams());
-        }
-        if (persistence != null) {
-          initial.addAll(persistence.load());
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      if (store != null && persistenceFile != null) {
+        throw new IllegalStateException("a persistence file and a store are both set: a store keeps its own"
+            + " copy (ZooKeeperStore.Builder.cacheFile)");
       }
-      UpstreamRegistry registry = new UpstreamRegistry(this, persistence);
-      for (UpstreamBlock block : initial) {
-        registry.load(block);
+      UpstreamStore chosen = store != null ? store
+          : persistenceFile != null ? LocalStore.inFile(persistenceFile, fileOptions, fileWriter, tryLock)
+          : LocalStore.inMemory(tryLock);
+      List<Path> files = List.copyOf(configs);
+      UpstreamStore.Seed seed = () -> {
+        List<UpstreamBlock> blocks = new ArrayList<>();
+        for (Path config : files) {
+          blocks.addAll(NginxConfig.load(config).upstreams());
+        }
+        return blocks;
+      };
+      UpstreamRegistry registry = new UpstreamRegistry(this, chosen);
+      try {
+        chosen.open(registry.sink, seed);
+      } catch (IOException e) {
+        registry.close();
+        throw new UncheckedIOException(e);
+      } catch (RuntimeException | Error e) {
+        registry.close();
+        throw e;
       }
       return registry;
     }

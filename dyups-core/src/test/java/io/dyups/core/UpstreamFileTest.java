@@ -36,8 +36,8 @@ class UpstreamFileTest {
     return upstreams.stream().map(StoredUpstream::name).toList();
   }
 
-  private List<Path> journals(Path file) throws IOException {
-    try (Stream<Path> entries = Files.list(dir)) {
+  private static List<Path> journals(Path file) throws IOException {
+    try (Stream<Path> entries = Files.list(file.getParent())) {
       return entries.filter(p -> p.getFileName().toString().startsWith(file.getFileName() + ".journal-")).toList();
     }
   }
@@ -71,7 +71,8 @@ class UpstreamFileTest {
 
     try (UpstreamFile reopened = open(copy)) {
       List<StoredUpstream> state = reopened.upstreams();
-      assertThat(names(state)).containsExactly("a", "c");
+      // The file keeps the spelling it is given (keeping the first spelling is the store's rule).
+      assertThat(names(state)).containsExactly("A", "c");
       assertThat(state.get(0).definition().servers().get(0).address().toString()).contains("10.0.0.3");
       assertThat(state.get(0).version()).isEqualTo(3);
       assertThat(state.get(1).version()).isEqualTo(5);
@@ -129,7 +130,9 @@ class UpstreamFileTest {
       Path attempt = dir.resolve("cut-" + cut);
       Files.createDirectory(attempt);
       Path target = attempt.resolve("upstream.conf");
-      Files.copy(copy, target);
+      if (Files.exists(copy)) {
+        Files.copy(copy, target);
+      }
       Files.write(attempt.resolve(journal.getFileName()), java.util.Arrays.copyOf(bytes, cut));
       try (UpstreamFile reopened = open(target)) {
         assertThat(names(reopened.upstreams())).as("cut at %d of %d", cut, bytes.length).containsExactly("a");

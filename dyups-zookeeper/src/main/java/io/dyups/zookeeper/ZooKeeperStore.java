@@ -977,6 +977,11 @@ public final class ZooKeeperStore implements UpstreamStore {
         lastChangeAt, queue.size(), behind);
   }
 
+  /** The Curator client, for tests that expire its session. */
+  CuratorFramework client() {
+    return client;
+  }
+
   /** How many times the store has read its whole root (at the start and after every new connection). */
   int resyncCount() {
     return resyncs.get();
