@@ -182,12 +182,11 @@ final class LocalStore implements UpstreamStore {
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
   }
 
+  /** Always caught up (changes are applied as they are made); the file's unfolded journal is not a delay. */
   @Override
   public StoreStatus status() {
-    UpstreamFile kept = file;
     return new StoreStatus(path == null ? "memory" : "file", !closed, closed ? "closed" : "open",
-        path == null ? "" : path.toString(), lastApplied, lastAppliedAt,
-        0, 0);
+        path == null ? "" : path.toString(), lastApplied, lastAppliedAt, 0, 0);
   }
 
   @Override

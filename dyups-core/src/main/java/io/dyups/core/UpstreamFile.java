@@ -382,7 +382,7 @@ public final class UpstreamFile implements AutoCloseable {
       Fold fold;
       lock.lock();
       try {
-        if (journalBytes == 0 && segment <= 1 && !needsRewrite) {
+        if (journalBytes == 0 && !needsRewrite) {
           return;
         }
         fold = startFold(Arrays.copyOf(entries(), size), live);

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Persistence faults: a full disk, a read-only file system, a write cut part-way. For each, every change (replace,
- * create, delete) is refused with 500 naming the file, the registry and the persisted state (file and journal, as
+ * Persistence faults: a full disk, a read-only file system, a write cut part-way. For each, a change (replace,
+ * create, delete) the journal cannot take is refused with 500 naming the file, the registry and the persisted state (file and journal, as
  * the next start reads them) stay as they were (a record cut part-way is cut off the journal, so a refused change
  * never comes back at a restart), no temporary file is left, and once the fault is gone the next change succeeds
  * and is persisted.
@@ -32,6 +32,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PersistenceFaultTest {
   private static final String SEED = "server 10.0.0.1:80;\nserver 10.0.0.2:80;\n";
+  // More than a page of journal: needs space a full disk does not have.
+  private static final String LARGE = largeCommands();
+
+  private static String largeCommands() {
+    StringBuilder out = new StringBuilder();
+    for (int i = 1; i <= 400; i++) {
+      out.append("server 10.0.").append(i / 200).append('.').append(i % 200 + 1).append(":8080;\n");
+    }
+    return out.toString();
+  }
 
   @TempDir Path dir;
   private final TestFileSystems fileSystems = new TestFileSystems();
@@ -74,7 +84,18 @@ class PersistenceFaultTest {
     UpstreamRegistry registry = registryWithTwoUpstreams(file, new AtomicFileWriter());
     Path filler = fill(data);
 
-    assertEveryChangeRefused(registry, file, "No space left on device");
+    // A record that fits in the journal's last allocated page needs no space and is written (durably, so it is
+    // rightly acknowledged); one that needs a new page is refused, whole.
+    List<Upstream> before = registry.detail();
+    List<StoredUpstream> persisted = UpstreamFile.read(file);
+    for (Result result : List.of(registry.updateUpstream("a", LARGE), registry.updateUpstream("c", LARGE))) {
+      assertThat(result.status()).as("%s", result).isEqualTo(500);
+      assertThat(result.message()).contains("\"" + file + "\"").contains("No space left on device")
+          .endsWith("nothing changed");
+    }
+    assertThat(registry.detail()).containsExactlyElementsOf(before);
+    assertThat(UpstreamFile.read(file)).isEqualTo(persisted);
+    assertThat(temporaryFiles(file)).isEmpty();
 
     Files.delete(filler);
     assertTheNextChangeSucceeds(registry, file);

@@ -380,7 +380,7 @@ class UpstreamRegistryTest {
 
     registry.close();
     assertThat(Files.readString(file)).contains("upstream host1 {\n    server 127.0.0.1:8088 weight=3;\n}\n"
-        + "# dyups version=4 order=2\nupstream dyhost {\n    least_conn;\n    keepalive 4;\n"
+        + "# dyups version=2 order=2\nupstream dyhost {\n    least_conn;\n    keepalive 4;\n"
         + "    server 127.0.0.1:8089;\n    server 127.0.0.1:8088;\n}\n");
     UpstreamRegistry restarted = registry(UpstreamRegistry.builder().persistenceFile(file));
     assertThat(restarted.list()).containsExactly("host1", "dyhost");

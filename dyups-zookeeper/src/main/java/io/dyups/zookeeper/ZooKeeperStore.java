@@ -119,7 +119,8 @@ public final class ZooKeeperStore implements UpstreamStore {
 
   private @Nullable StoreSink sink;
   private @Nullable UpstreamFile cache;
-  private volatile ConnectionState state = ConnectionState.LOST;
+  // Curator's word for the connection ("connecting" before its first).
+  private volatile String state = "connecting";
   private volatile boolean connected;
   private volatile boolean closed;
   // Set while another instance seeds the root: writes wait for it.
@@ -147,8 +148,15 @@ public final class ZooKeeperStore implements UpstreamStore {
   /** A change the watch told of. */
   private record Event(WatchedEvent event, long enqueuedNanos) implements Item {}
 
-  /** Read the whole root again: after a new connection, or when the root itself changed. */
-  private record Resync(long enqueuedNanos) implements Item {}
+  /**
+   * Read the whole root again: after a new connection, or when the root itself changed; {@code done} (if any) is
+   * completed once it is applied.
+   */
+  private record Resync(long enqueuedNanos, @Nullable CompletableFuture<Void> done) implements Item {
+    Resync(long enqueuedNanos) {
+      this(enqueuedNanos, null);
+    }
+  }
 
   /**
    * This store's own write, accepted by ZooKeeper: applied at its place among the changes the watch told of (it
@@ -273,7 +281,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   }
 
   private void onState(ConnectionState newState) {
-    state = newState;
+    state = newState.name().toLowerCase(java.util.Locale.ROOT);
     connected = newState == ConnectionState.CONNECTED || newState == ConnectionState.RECONNECTED;
   }
 
@@ -304,8 +312,12 @@ public final class ZooKeeperStore implements UpstreamStore {
           applyEvent(event.event());
         } else if (item instanceof Own own) {
           applyOwn(own);
-        } else if (item instanceof Resync) {
+        } else if (item instanceof Resync resync) {
           resync();
+          CompletableFuture<Void> done = resync.done();
+          if (done != null) {
+            done.complete(null);
+          }
         }
       } catch (InterruptedException e) {
         return;
@@ -356,6 +368,10 @@ public final class ZooKeeperStore implements UpstreamStore {
         if (current != null && current.fromZooKeeper() && zxid > 0 && current.version() >= zxid) {
           return;
         }
+        if (zxid > 0 && ownWriteQueued(ZnodeNames.key(znode), zxid)) {
+          // This store's own write, right behind in the queue with its data: no need to read it back.
+          return;
+        }
         Stat stat = new Stat();
         byte[] data;
         try {
@@ -370,6 +386,19 @@ public final class ZooKeeperStore implements UpstreamStore {
       }
       default -> { }
     }
+  }
+
+  private boolean ownWriteQueued(@Nullable String key, long zxid) {
+    if (key == null) {
+      return false;
+    }
+    for (Item item : queue) {
+      if (item instanceof Own own && own.key().equals(key) && own.written() != null
+          && own.written().version() == zxid) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private @Nullable Known knownByZnode(String znode) {
@@ -941,8 +970,14 @@ public final class ZooKeeperStore implements UpstreamStore {
       if (!made) {
         return unavailable("the connection to ZooKeeper was lost while the change was sent (" + describe() + ")");
       }
-      // Made: apply it at its place, as any change of ours.
-      enqueue(new Resync(System.nanoTime()));
+      // Made: read everything again, so this instance holds it (or a later state) before the call returns.
+      CompletableFuture<Void> applied = new CompletableFuture<>();
+      enqueue(new Resync(System.nanoTime(), applied));
+      try {
+        applied.get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.log(Level.WARNING, "change to \"" + change.name() + "\" made in ZooKeeper but not yet applied here");
+      }
       return new Result(Result.Kind.SUCCESS, "success", data == null ? UpstreamRegistry.ABSENT : stat.getMzxid());
     } catch (Exception e) {
       return unavailable("the connection to ZooKeeper was lost while the change was sent, and it cannot be read"
@@ -972,7 +1007,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   public StoreStatus status() {
     Item head = queue.peek();
     long behind = head == null ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - head.enqueuedNanos());
-    String word = closed ? "closed" : seedingElsewhere ? "waiting for seeding" : state.name().toLowerCase();
+    String word = closed ? "closed" : seedingElsewhere ? "waiting for seeding" : state;
     return new StoreStatus("zookeeper", !closed && connected && !seedingElsewhere, word, describe(), lastVersion,
         lastChangeAt, queue.size(), behind);
   }
