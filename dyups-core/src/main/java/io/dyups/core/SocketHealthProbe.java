@@ -2,6 +2,7 @@ package io.dyups.core;
 
 import io.dyups.parser.Address;
 import io.dyups.parser.HealthCheck;
+import io.dyups.parser.NginxConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,7 +53,7 @@ final class SocketHealthProbe implements HealthProbe {
       if (check.type() != HealthCheck.Type.HTTP) {
         return true;
       }
-      ByteBuffer request = ByteBuffer.wrap(check.httpSend().getBytes(StandardCharsets.ISO_8859_1));
+      ByteBuffer request = ByteBuffer.wrap(NginxConfig.toBytes(check.httpSend()));
       while (request.hasRemaining()) {
         channel.write(request);
       }
@@ -74,7 +75,7 @@ final class SocketHealthProbe implements HealthProbe {
 
   private static boolean http(InputStream in, OutputStream out, HealthCheck check, Socket socket, long deadline)
       throws IOException {
-    out.write(check.httpSend().getBytes(StandardCharsets.ISO_8859_1));
+    out.write(NginxConfig.toBytes(check.httpSend()));
     out.flush();
     byte[] line = new byte[STATUS_LINE_PREFIX];
     int n = 0;

@@ -4,13 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.ConfigSyntaxException;
-import io.dyups.parser.Directive;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -296,7 +296,7 @@ public final class UpstreamFile implements AutoCloseable {
   public void put(StoredUpstream upstream) throws IOException {
     requireNonNull(upstream, "upstream");
     UpstreamBlock definition = upstream.definition();
-    byte[] text = definition.toConfig().getBytes(UTF_8);
+    byte[] text = NginxConfig.toBytes(definition.toConfig());
     String name = definition.name();
     Entry entry = new Entry(UpstreamBlock.foldName(name), name, upstream.version(), upstream.order(), text);
     lock.lock();
@@ -346,7 +346,7 @@ public final class UpstreamFile implements AutoCloseable {
     for (StoredUpstream upstream : upstreams) {
       String name = upstream.name();
       next.add(new Entry(UpstreamBlock.foldName(name), name, upstream.version(), upstream.order(),
-          upstream.definition().toConfig().getBytes(UTF_8)));
+          NginxConfig.toBytes(upstream.definition().toConfig())));
     }
     foldLock.lock();
     try {
@@ -459,13 +459,11 @@ public final class UpstreamFile implements AutoCloseable {
     if (fileExists) {
       byte[] bytes = Files.readAllBytes(file);
       fileBytes = bytes.length;
-      String text = new String(bytes, UTF_8);
-      fileSeq = headerSeq(text);
-      for (FileBlock block : readFile(text)) {
+      fileSeq = headerSeq(bytes);
+      for (FileBlock block : readFile(bytes)) {
         String name = block.definition().name();
         String key = UpstreamBlock.foldName(name);
-        add(new Entry(key, name, block.version(), block.order(),
-            block.definition().toConfig().getBytes(UTF_8)));
+        add(new Entry(key, name, block.version(), block.order(), NginxConfig.toBytes(block.definition().toConfig())));
         parsed.put(key, block.definition());
       }
     }
@@ -507,9 +505,12 @@ public final class UpstreamFile implements AutoCloseable {
     }
   }
 
-  private static long headerSeq(String text) {
-    int end = text.indexOf('\n');
-    Matcher header = HEADER.matcher(end < 0 ? text : text.substring(0, end));
+  private static long headerSeq(byte[] bytes) {
+    int end = 0;
+    while (end < bytes.length && end < MAX_HEADER * 4 && bytes[end] != '\n') {
+      end++;
+    }
+    Matcher header = HEADER.matcher(new String(bytes, 0, end, StandardCharsets.ISO_8859_1));
     return header.matches() ? Long.parseLong(header.group(1)) : 0;
   }
 
@@ -517,57 +518,55 @@ public final class UpstreamFile implements AutoCloseable {
   private record FileBlock(UpstreamBlock definition, long version, long order) {}
 
   /**
-   * The upstream blocks of the file with their metadata. Anything but an upstream block at the top level stops
-   * the start: a fold would not write it back, so it would be lost at the next change.
+   * The upstream blocks of the file, read by {@link UpstreamBlock#readAll} (anything but an upstream block at the
+   * top level stops the start: a fold would not write it back, so it would be lost at the next change), with the
+   * metadata line written before each ({@code # dyups version=V order=O} just before {@code upstream NAME}).
    */
-  private List<FileBlock> readFile(String text) {
-    NginxConfig config = NginxConfig.parse(text, file.toString());
-    List<Directive> directives = config.directives();
-    for (Directive directive : directives) {
-      if (!directive.name().equals("upstream")) {
-        throw new ConfigSyntaxException("unknown directive \"" + directive.name() + "\"", directive.position());
-      }
-    }
-    List<UpstreamBlock> blocks = config.upstreams();
-    int[] lineStarts = lineStarts(text);
+  private List<FileBlock> readFile(byte[] bytes) throws IOException {
+    List<UpstreamBlock> blocks = new ArrayList<>();
+    UpstreamBlock.readAll(file, blocks::add,
+        warning -> LOG.log(Level.WARNING, warning.toString()));
+    Map<String, Metadata> metadata = metadata(bytes);
     List<FileBlock> result = new ArrayList<>(blocks.size());
-    for (int i = 0; i < blocks.size(); i++) {
-      int line = directives.get(i).position().line();
-      long version = 0;
-      long order = 0;
-      if (line >= 2) {
-        String previous = text.substring(lineStarts[line - 2], lineStarts[line - 1]);
-        Matcher metadata = METADATA.matcher(previous);
-        if (metadata.matches()) {
-          version = Long.parseLong(metadata.group(1));
-          order = Long.parseLong(metadata.group(2));
-        }
-      }
-      result.add(new FileBlock(blocks.get(i), version, order));
+    for (UpstreamBlock block : blocks) {
+      Metadata found = metadata.get(UpstreamBlock.foldName(block.name()));
+      result.add(found == null ? new FileBlock(block, 0, 0) : new FileBlock(block, found.version(), found.order()));
     }
     return result;
   }
 
-  private static int[] lineStarts(String text) {
-    int count = 1;
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) == '\n') {
-        count++;
+  /** What a metadata line says. */
+  private record Metadata(long version, long order) {}
+
+  /** Each metadata line's version and order, by the folded name of the {@code upstream} line right after it. */
+  private static Map<String, Metadata> metadata(byte[] bytes) {
+    Map<String, Metadata> found = new HashMap<>();
+    String text = new String(bytes, StandardCharsets.ISO_8859_1);
+    int at = 0;
+    while (at < text.length()) {
+      int end = text.indexOf('\n', at);
+      if (end < 0) {
+        break;
       }
-    }
-    int[] starts = new int[count + 1];
-    int line = 1;
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) == '\n') {
-        starts[line++] = i + 1;
+      Matcher metadata = METADATA.matcher(text.substring(at, end));
+      if (metadata.matches()) {
+        int next = text.indexOf('\n', end + 1);
+        String line = text.substring(end + 1, next < 0 ? text.length() : next);
+        if (line.startsWith("upstream ")) {
+          int nameEnd = line.indexOf(' ', "upstream ".length());
+          String raw = line.substring("upstream ".length(), nameEnd < 0 ? line.length() : nameEnd);
+          String name = new String(raw.getBytes(StandardCharsets.ISO_8859_1), UTF_8);
+          found.put(UpstreamBlock.foldName(name),
+              new Metadata(Long.parseLong(metadata.group(1)), Long.parseLong(metadata.group(2))));
+        }
       }
+      at = end + 1;
     }
-    starts[count] = text.length();
-    return starts;
+    return found;
   }
 
   private static UpstreamBlock parseOne(byte[] text, String source) {
-    List<UpstreamBlock> blocks = NginxConfig.parse(new String(text, UTF_8), source).upstreams();
+    List<UpstreamBlock> blocks = NginxConfig.parse(text, source).upstreams();
     if (blocks.size() != 1) {
       throw new IllegalStateException(source + ": a journal record holds " + blocks.size() + " upstreams");
     }

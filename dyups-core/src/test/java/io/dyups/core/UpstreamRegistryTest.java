@@ -389,6 +389,21 @@ class UpstreamRegistryTest {
   }
 
   @Test
+  void bytesThatAreNotUtf8InALoadedFileArePersistedAsTheyWereAndLoadAgainEqual() throws Exception {
+    Path config = dir.resolve("nginx.conf");
+    byte[] latin1 = "# f\u00fcr\nupstream a { hash $uri\u00e9; server 10.0.0.1; }\n"
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    Files.write(config, latin1);
+    Path file = dir.resolve("upstream.conf");
+    UpstreamRegistry registry = registry(UpstreamRegistry.builder().load(config).persistenceFile(file));
+    registry.updateUpstream("b", SEED);
+
+    assertThat(Files.readAllBytes(file)).containsSequence(new byte[] {'$', 'u', 'r', 'i', (byte) 0xE9, ';'});
+    UpstreamRegistry restarted = registry(UpstreamRegistry.builder().persistenceFile(file));
+    assertThat(restarted.find("a").definition()).isEqualTo(registry.find("a").definition());
+  }
+
+  @Test
   void persistenceFollowsDeletes() throws Exception {
     Path file = dir.resolve("upstream.conf");
     UpstreamRegistry registry = registry(UpstreamRegistry.builder().persistenceFile(file));

@@ -24,9 +24,4 @@ public sealed interface Balancing {
 
   /** {@code random;} or {@code random two [least_conn];} ({@code two} always compares by least connections). */
   record Random(boolean two) implements Balancing {}
-
-  /** The default method. */
-  static Balancing roundRobin() {
-    return new RoundRobin();
-  }
 }

@@ -25,14 +25,15 @@ public final class ConfigSyntaxException extends RuntimeException {
   private final SourcePosition position;
 
   public ConfigSyntaxException(String reason, SourcePosition position) {
-    this(printable(requireNonNull(reason, "reason")), requireNonNull(position, "position"), true);
+    super(null, null, false, false);
+    this.reason = printable(requireNonNull(reason, "reason"));
+    this.position = requireNonNull(position, "position");
   }
 
-  // The reason is made printable once, for both the message and reason().
-  private ConfigSyntaxException(String printableReason, SourcePosition position, boolean printable) {
-    super(printableReason + " in " + position, null, false, false);
-    this.reason = printableReason;
-    this.position = position;
+  /** {@code reason in file:line:column}. */
+  @Override
+  public String getMessage() {
+    return reason + " in " + position;
   }
 
   private static String printable(String reason) {

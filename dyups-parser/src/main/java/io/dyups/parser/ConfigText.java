@@ -43,12 +43,19 @@ final class ConfigText {
     return true;
   }
 
+  /** A {@code *_by_lua_block} read by {@link LuaBlock}: its last argument is Lua code that reads back whole. */
+  private static boolean isLuaCode(Directive directive) {
+    List<String> args = directive.args();
+    return !directive.hasBlock() && !args.isEmpty() && LuaBlock.isLuaBlock(directive.name())
+        && LuaBlock.readsBackWhole(args.get(args.size() - 1));
+  }
+
   /**
    * The text with every character that would not show as itself escaped, so that a message quoting what a caller
    * sent cannot move a terminal's cursor, hide text or reorder it: control characters (category Cc) as
    * {@code \xNN}, format characters (Cf: U+202E and the other bidirectional controls, zero-width characters, the
    * byte order mark), line and paragraph separators and lone surrogates as a backslash, {@code u} and four hex
-   * digits, one escape per UTF-16 unit.
+   * digits, one escape per UTF-16 unit; a byte that was not UTF-8 (see {@link ConfigBytes}) as {@code \xNN}.
    */
   static String escapeUnprintable(String text) {
     StringBuilder out = null;
@@ -58,7 +65,11 @@ final class ConfigText {
         if (out == null) {
           out = new StringBuilder(text.length() + 16).append(text, 0, i);
         }
-        out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+        if (ConfigBytes.isRawByte(c) && !(i > 0 && Character.isHighSurrogate(text.charAt(i - 1)))) {
+          out.append(String.format("\\x%02x", ConfigBytes.rawByte(c)));
+        } else {
+          out.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+        }
       } else if (out != null) {
         out.append(c);
       }
@@ -85,10 +96,15 @@ final class ConfigText {
   static void write(List<Directive> directives, StringBuilder out, int depth) {
     for (Directive directive : directives) {
       out.append(INDENT.repeat(depth)).append(word(directive.name()));
-      for (String arg : directive.args()) {
-        out.append(' ').append(word(arg));
+      List<String> args = directive.args();
+      boolean lua = isLuaCode(directive);
+      for (int i = 0; i < args.size() - (lua ? 1 : 0); i++) {
+        out.append(' ').append(word(args.get(i)));
       }
-      if (directive.hasBlock()) {
+      if (lua) {
+        // Lua code is written as it was read, between the braces of the block it came from.
+        out.append(" {").append(args.get(args.size() - 1)).append("}\n");
+      } else if (directive.hasBlock()) {
         out.append(" {\n");
         write(directive.children(), out, depth + 1);
         out.append(INDENT.repeat(depth)).append("}\n");

@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * {@code "GET / HTTP/1.0\r\n\r\n"} and {@code http_2xx http_3xx}.
  *
  * @param port the port checked instead of the server's own; 0 for the server's port
- * @param httpSend the bytes an {@code http} check sends (ISO-8859-1), as {@code check_http_send} gives them
+ * @param httpSend what an {@code http} check sends, as {@code check_http_send} gives it; {@link
+ *     NginxConfig#toBytes} gives the bytes (UTF-8, and bytes of the configuration that were not UTF-8 as they were)
  * @param expectAlive the status classes an {@code http} check accepts
  * @param keepaliveRequests requests sent on one check connection before it is closed
  */

@@ -3,8 +3,8 @@ package io.dyups.parser;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A parsed nginx configuration: the directive tree, and the upstream blocks in it.
@@ -21,6 +22,17 @@ import java.util.List;
  * <p>Text is split into tokens exactly as nginx's {@code ngx_conf_read_token} does. Everything this class throws
  * for bad input is a {@link ConfigSyntaxException} whose message is nginx's wording plus {@code file:line:column}.
  * Instances are immutable and safe to share between threads.
+ *
+ * <p><b>Bytes.</b> nginx reads a configuration as bytes: a comment or a quoted string may hold bytes that are not
+ * UTF-8 (a Latin-1 comment, say). Files are read as UTF-8, and each byte that is not part of well-formed UTF-8
+ * becomes the character U+DC80 to U+DCFF (0xDC00 plus the byte; Python calls this "surrogateescape"), which no
+ * well-formed text holds. Such values keep their bytes: {@link #toBytes} gives back exactly the bytes read, and
+ * text holding them parses as those bytes would. Where a value must be text (an upstream name, a unix socket
+ * path) a raw byte is refused with its position. A file that begins with a UTF-8 byte order mark is read as
+ * nginx reads it: the mark is part of the first word.
+ *
+ * <p><b>OpenResty.</b> The block of a directive named {@code *_by_lua_block} is Lua code, read as the Lua module
+ * reads it (its braces, strings and comments) and kept as the directive's last argument, without a block.
  */
 public final class NginxConfig {
   private final String source;
@@ -45,6 +57,32 @@ public final class NginxConfig {
   }
 
   /**
+   * Parses configuration bytes, as nginx reads a file: UTF-8, with any other bytes kept (see the class
+   * description). {@code include} directives are not followed.
+   *
+   * @param sourceName the name positions and messages use for these bytes, such as a file name
+   * @throws ConfigSyntaxException when nginx would reject the bytes
+   */
+  public static NginxConfig parse(byte[] bytes, String sourceName) {
+    requireNonNull(bytes, "bytes");
+    requireNonNull(sourceName, "sourceName");
+    return new NginxConfig(sourceName, SyntaxReader.read(bytes, sourceName));
+  }
+
+  /**
+   * The bytes of text this parser produced (a value, a directive tree written by {@link #write}, an upstream's
+   * {@link UpstreamBlock#toConfig()}): UTF-8, with each character U+DC80 to U+DCFF written as the byte it stands
+   * for. Bytes read from a file give back those bytes; text written this way parses back to equal values.
+   *
+   * @throws IllegalArgumentException when the text holds a lone surrogate other than U+DC80 to U+DCFF, which no
+   *     bytes stand for
+   */
+  public static byte[] toBytes(String text) {
+    requireNonNull(text, "text");
+    return ConfigBytes.encode(text);
+  }
+
+  /**
    * Reads a configuration file and every file it includes. As in nginx, a relative {@code include} path is
    * resolved against the directory of {@code mainFile}; a pattern with {@code * ? [...]} includes every matching
    * file in sorted order (none is fine), a plain path that does not exist is an error, and so is an include that
@@ -56,12 +94,45 @@ public final class NginxConfig {
   public static NginxConfig load(Path mainFile) throws IOException {
     requireNonNull(mainFile, "mainFile");
     Path file = mainFile.toAbsolutePath().normalize();
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    byte[] bytes = readMainFile(file);
     Path confDir = file.getParent();
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
-    List<Directive> tree = includes(SyntaxReader.read(text, file.toString()), confDir, reading);
+    List<Directive> tree = includes(SyntaxReader.read(bytes, file.toString()), confDir, reading);
     return new NginxConfig(file.toString(), tree);
+  }
+
+  /**
+   * Every upstream of a configuration file and the files it includes, given to {@code action} one at a time in
+   * the order written: what {@code load(mainFile).upstreams()} returns, with nginx's warnings (such as
+   * {@code load balancing method redefined}) given to {@code warnings}. When a block is rejected, the blocks
+   * before it have been given already: a caller that must not half-apply a file collects them first.
+   *
+   * @throws IOException when {@code mainFile} itself cannot be read
+   * @throws ConfigSyntaxException when any file is rejected, an include cannot be followed, or a block is rejected
+   */
+  public static void forEachUpstream(
+      Path mainFile, Consumer<? super UpstreamBlock> action, Consumer<? super ConfigWarning> warnings)
+      throws IOException {
+    requireNonNull(action, "action");
+    requireNonNull(warnings, "warnings");
+    UpstreamCollector collector = new UpstreamCollector(action, warnings);
+    collector.topLevel(load(mainFile).directives());
+    collector.finish();
+  }
+
+  /**
+   * The main file's bytes; an error that is not about the file names it, so no caller prints a reason without
+   * the file it is about.
+   */
+  static byte[] readMainFile(Path file) throws IOException {
+    try {
+      return Files.readAllBytes(file);
+    } catch (FileSystemException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IOException("cannot read \"" + file + "\": " + e.getMessage(), e);
+    }
   }
 
   /** The name of the text or the path of the main file this configuration came from. */
@@ -75,13 +146,23 @@ public final class NginxConfig {
   }
 
   /**
-   * Every {@code upstream NAME { ... }} block anywhere in the configuration, in the order written, validated as
-   * nginx validates them (names compared ignoring case must be unique).
+   * Every {@code upstream NAME { ... }} block of the configuration, in the order written, validated as nginx
+   * validates them: names that {@link UpstreamBlock#foldName} makes equal are a duplicate, a shared memory zone
+   * needs a size somewhere and one size only, and an upstream stands only where nginx allows it: inside
+   * {@code http} or {@code stream}, or at the top level of a file that is an http-level fragment. The top level
+   * is nginx.conf's main level when its first top-level {@code upstream}, {@code events}, {@code http},
+   * {@code stream} or {@code mail} is not {@code upstream}; an upstream there, in a {@code server}, a
+   * {@code location} or another upstream is refused with {@code "upstream" directive is not allowed here}.
+   * Warnings nginx would log are dropped; {@link #forEachUpstream} gives them.
    *
    * @throws ConfigSyntaxException for the first block nginx would reject
    */
   public List<UpstreamBlock> upstreams() {
-    return UpstreamModelBuilder.collect(directives);
+    List<UpstreamBlock> result = new ArrayList<>();
+    UpstreamCollector collector = new UpstreamCollector(result::add, warning -> { });
+    collector.topLevel(directives);
+    collector.finish();
+    return result;
   }
 
   /** The directives as canonical nginx text, four spaces per level, quoting arguments only where needed. */
@@ -104,9 +185,9 @@ public final class NginxConfig {
             throw new ConfigSyntaxException(
                 "include of \"" + file + "\" makes a cycle", directive.argPositions().get(0));
           }
-          String text;
+          byte[] bytes;
           try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
           } catch (NoSuchFileException e) {
             throw new ConfigSyntaxException(
                 "open() \"" + file + "\" failed (2: No such file or directory)", directive.position());
@@ -115,7 +196,7 @@ public final class NginxConfig {
                 "open() \"" + file + "\" failed (" + e.getMessage() + ")", directive.position());
           }
           reading.push(file);
-          result.addAll(includes(SyntaxReader.read(text, file.toString()), confDir, reading));
+          result.addAll(includes(SyntaxReader.read(bytes, file.toString()), confDir, reading));
           reading.pop();
         }
       } else if (directive.hasBlock()) {

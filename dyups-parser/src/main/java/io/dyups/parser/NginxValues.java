@@ -1,6 +1,7 @@
 package io.dyups.parser;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * nginx's number, time and size syntax ({@code ngx_atoi}, {@code ngx_parse_time}, {@code ngx_parse_size}), read
@@ -35,30 +36,68 @@ final class NginxValues {
   }
 
   /**
-   * A time such as {@code 10s}, {@code 1h30m} or {@code 500ms}, or {@code null} when nginx would reject it.
-   * Units must come from the largest to the smallest, each once. In seconds mode (the {@code server} directive's
-   * {@code fail_timeout}) {@code ms} is not allowed; in milliseconds mode (keepalive timeouts) {@code y} and
-   * {@code M} are not. A number without a unit means seconds.
+   * A unit of {@code ngx_parse_time}: the letters after a number, its length, and its rank. A unit may only follow
+   * units of lower rank, so units come from the largest to the smallest, each once. A space ends a number of
+   * seconds and may follow nothing smaller than minutes; after it only spaces and a last bare number may come.
    */
-  static Duration parseTime(String text, boolean secondsMode) {
-    // Steps as in ngx_parse_time: each unit must come after the ones before it.
-    final int start = 0;
-    final int year = 1;
-    final int month = 2;
-    final int week = 3;
-    final int day = 4;
-    final int hour = 5;
-    final int minute = 6;
-    final int second = 7;
-    final int milli = 8;
-    final int last = 9;
-    int step = secondsMode ? start : month;
+  private enum TimeUnit {
+    YEAR("y", 1, 1, 365L * 24 * 3600 * 1000),
+    MONTH("M", 2, 2, 30L * 24 * 3600 * 1000),
+    WEEK("w", 3, 3, 7L * 24 * 3600 * 1000),
+    DAY("d", 4, 4, 24L * 3600 * 1000),
+    HOUR("h", 5, 5, 3600L * 1000),
+    MINUTE("m", 6, 6, 60L * 1000),
+    SECOND("s", 7, 7, 1000),
+    MILLISECOND("ms", 8, 8, 1),
+    SPACE(" ", 7, 9, 1000);
+
+    final String letters;
+    /** The rank the units before must stay below. */
+    final int rank;
+    /** The rank the units after must stay above. */
+    final int rankAfter;
+    final long millis;
+
+    TimeUnit(String letters, int rank, int rankAfter, long millis) {
+      this.letters = letters;
+      this.rank = rank;
+      this.rankAfter = rankAfter;
+      this.millis = millis;
+    }
+
+    /** The unit whose letters start at {@code i} ("ms" before "m"), or null. */
+    static @Nullable TimeUnit at(String text, int i) {
+      return switch (text.charAt(i)) {
+        case 'y' -> YEAR;
+        case 'M' -> MONTH;
+        case 'w' -> WEEK;
+        case 'd' -> DAY;
+        case 'h' -> HOUR;
+        case 'm' -> i + 1 < text.length() && text.charAt(i + 1) == 's' ? MILLISECOND : MINUTE;
+        case 's' -> SECOND;
+        case ' ' -> SPACE;
+        default -> null;
+      };
+    }
+  }
+
+  /** Where {@code ngx_parse_time} starts: in seconds mode any unit may come first; else none above weeks. */
+  private static final int SECONDS_MODE_START = 0;
+  private static final int MILLISECONDS_MODE_START = TimeUnit.MONTH.rank;
+
+  /**
+   * A time such as {@code 10s}, {@code 1h30m} or {@code 500ms}, or {@code null} when nginx would reject it
+   * ({@code ngx_parse_time}). Units must come from the largest to the smallest, each once. In seconds mode (the
+   * {@code server} directive's {@code fail_timeout}) {@code ms} is not allowed; in milliseconds mode (keepalive
+   * timeouts) {@code y} and {@code M} are not. A number without a unit means seconds.
+   */
+  static @Nullable Duration parseTime(String text, boolean secondsMode) {
+    int rank = secondsMode ? SECONDS_MODE_START : MILLISECONDS_MODE_START;
     boolean valid = false;
     long value = 0;
     long totalMillis = 0;
     int i = 0;
-    int n = text.length();
-    while (i < n) {
+    while (i < text.length()) {
       char c = text.charAt(i);
       if (c >= '0' && c <= '9') {
         if (value > (Long.MAX_VALUE - (c - '0')) / 10) {
@@ -69,85 +108,19 @@ final class NginxValues {
         i++;
         continue;
       }
-      i++;
-      long scaleMillis;
-      switch (c) {
-        case 'y' -> {
-          if (step > start) {
-            return null;
-          }
-          step = year;
-          scaleMillis = 365L * 24 * 3600 * 1000;
-        }
-        case 'M' -> {
-          if (step >= month) {
-            return null;
-          }
-          step = month;
-          scaleMillis = 30L * 24 * 3600 * 1000;
-        }
-        case 'w' -> {
-          if (step >= week) {
-            return null;
-          }
-          step = week;
-          scaleMillis = 7L * 24 * 3600 * 1000;
-        }
-        case 'd' -> {
-          if (step >= day) {
-            return null;
-          }
-          step = day;
-          scaleMillis = 24L * 3600 * 1000;
-        }
-        case 'h' -> {
-          if (step >= hour) {
-            return null;
-          }
-          step = hour;
-          scaleMillis = 3600L * 1000;
-        }
-        case 'm' -> {
-          if (i < n && text.charAt(i) == 's') {
-            if (secondsMode || step >= milli) {
-              return null;
-            }
-            i++;
-            step = milli;
-            scaleMillis = 1;
-          } else {
-            if (step >= minute) {
-              return null;
-            }
-            step = minute;
-            scaleMillis = 60L * 1000;
-          }
-        }
-        case 's' -> {
-          if (step >= second) {
-            return null;
-          }
-          step = second;
-          scaleMillis = 1000;
-        }
-        case ' ' -> {
-          if (step >= second) {
-            return null;
-          }
-          step = last;
-          scaleMillis = 1000;
-        }
-        default -> {
-          return null;
-        }
+      TimeUnit unit = TimeUnit.at(text, i);
+      if (unit == null || rank >= unit.rank || (unit == TimeUnit.MILLISECOND && secondsMode)) {
+        return null;
       }
-      long part = multiplyOrNegative(value, scaleMillis);
+      rank = unit.rankAfter;
+      i += unit.letters.length();
+      long part = multiplyOrNegative(value, unit.millis);
       if (part < 0 || totalMillis > MAX_MILLIS - part) {
         return null;
       }
       totalMillis += part;
       value = 0;
-      while (i < n && text.charAt(i) == ' ') {
+      while (i < text.length() && text.charAt(i) == ' ') {
         i++;
       }
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStream;
 import org.antlr.v4.runtime.CharStreams;
+import org.antlr.v4.runtime.CommonToken;
 import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.DefaultErrorStrategy;
 import org.antlr.v4.runtime.InputMismatchException;
@@ -15,7 +16,12 @@ import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.TokenFactory;
+import org.antlr.v4.runtime.TokenSource;
 import org.antlr.v4.runtime.atn.PredictionMode;
+import org.antlr.v4.runtime.misc.Interval;
+import org.antlr.v4.runtime.misc.Pair;
+import org.antlr.v4.runtime.tree.TerminalNode;
 
 /**
  * Turns configuration text into {@link Directive} trees: ANTLR lexer and parser, then one pass that builds the
@@ -31,13 +37,31 @@ final class SyntaxReader {
 
   private SyntaxReader() {}
 
+  /** Reads configuration bytes; see {@link ConfigBytes} for bytes that are not UTF-8. */
+  static List<Directive> read(byte[] bytes, String sourceName) {
+    return readText(ConfigBytes.decode(bytes, 0, bytes.length), sourceName);
+  }
+
+  /**
+   * Reads configuration text. It may hold raw-byte characters (see {@link ConfigBytes}); it is read as the bytes
+   * it stands for, so that text and bytes read the same.
+   */
   static List<Directive> read(String text, String sourceName) {
     checkSurrogates(text, sourceName);
+    if (ConfigBytes.hasSurrogates(text)) {
+      // Raw bytes given one by one may together be UTF-8: read them as a file holding those bytes would be read.
+      byte[] bytes = ConfigBytes.encode(text);
+      return readText(ConfigBytes.decode(bytes, 0, bytes.length), sourceName);
+    }
+    return readText(text, sourceName);
+  }
+
+  private static List<Directive> readText(String text, String sourceName) {
     CharStream chars = CharStreams.fromString(text, sourceName);
     NginxLexer lexer = new NginxLexer(chars);
     lexer.removeErrorListeners();
     lexer.addErrorListener(new LexerErrors(sourceName));
-    CommonTokenStream tokens = new CommonTokenStream(lexer);
+    CommonTokenStream tokens = new CommonTokenStream(new LuaBlocks(lexer, sourceName));
     tokens.fill();
     checkTokens(tokens.getTokens(), chars, sourceName);
 
@@ -73,7 +97,7 @@ final class SyntaxReader {
       if (type == NginxLexer.DQUOTED || type == NginxLexer.SQUOTED) {
         int next = token.getStopIndex() + 1;
         if (next < chars.size()) {
-          int ch = chars.getText(org.antlr.v4.runtime.misc.Interval.of(next, next)).codePointAt(0);
+          int ch = chars.getText(Interval.of(next, next)).codePointAt(0);
           if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ';' && ch != '{' && ch != ')') {
             throw new ConfigSyntaxException(
                 "unexpected \"" + new String(Character.toChars(ch)) + "\"", positionAfter(token, sourceName));
@@ -84,8 +108,9 @@ final class SyntaxReader {
   }
 
   /**
-   * Refuses a lone surrogate, which only text built in Java (not read from UTF-8) can hold: no UTF-8 encodes it, so
-   * a persisted file would hold "?" in its place and read back as something else.
+   * Refuses a lone surrogate, which only text built in Java (not read from bytes) can hold: no bytes stand for it,
+   * so a persisted file would hold "?" in its place and read back as something else. Raw-byte characters are the
+   * exception: they stand for the bytes they were read from.
    */
   private static void checkSurrogates(String text, String sourceName) {
     int line = 1;
@@ -94,7 +119,7 @@ final class SyntaxReader {
       char c = text.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
         i++;
-      } else if (Character.isSurrogate(c)) {
+      } else if (Character.isSurrogate(c) && !ConfigBytes.isRawByte(c)) {
         throw new ConfigSyntaxException(
             "invalid character U+" + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)
                 + " (a lone surrogate)", new SourcePosition(sourceName, line, column));
@@ -127,6 +152,96 @@ final class SyntaxReader {
 
   static SourcePosition positionOf(Token token, String sourceName) {
     return new SourcePosition(sourceName, token.getLine(), token.getCharPositionInLine() + 1);
+  }
+
+  /**
+   * The lexer's tokens, except that the block of a directive named {@code *_by_lua_block} is read by {@link
+   * LuaBlock} and given as one {@code LUA_BLOCK} token in place of its braces.
+   */
+  private static final class LuaBlocks implements TokenSource {
+    private final NginxLexer lexer;
+    private final String sourceName;
+    // True where the next value starts a directive: at the start and after ';', '{', '}' or a Lua block.
+    private boolean directiveStart = true;
+    private boolean luaDirective;
+
+    LuaBlocks(NginxLexer lexer, String sourceName) {
+      this.lexer = lexer;
+      this.sourceName = sourceName;
+    }
+
+    @Override
+    public Token nextToken() {
+      Token token = lexer.nextToken();
+      switch (token.getType()) {
+        case NginxLexer.WORD, NginxLexer.DQUOTED, NginxLexer.SQUOTED -> {
+          if (directiveStart) {
+            luaDirective = LuaBlock.isLuaBlock(TreeBuilder.value(token));
+            directiveStart = false;
+          }
+        }
+        case NginxLexer.LBRACE -> {
+          directiveStart = true;
+          if (luaDirective) {
+            luaDirective = false;
+            return luaBlock(token);
+          }
+        }
+        default -> {
+          directiveStart = true;
+          luaDirective = false;
+        }
+      }
+      return token;
+    }
+
+    private Token luaBlock(Token open) {
+      CharStream input = lexer.getInputStream();
+      int start = input.index();
+      int line = lexer.getLine();
+      int column = lexer.getCharPositionInLine();
+      LuaBlock.End end = LuaBlock.scan(input, sourceName, line, column, positionOf(open, sourceName));
+      CommonToken code = new CommonToken(
+          new Pair<>(this, input), NginxLexer.LUA_BLOCK, Token.DEFAULT_CHANNEL, start, end.index() - 1);
+      code.setLine(line);
+      code.setCharPositionInLine(column);
+      code.setText(input.getText(Interval.of(start, end.index() - 1)));
+      // Past the closing brace; the lexer goes on from there.
+      input.consume();
+      lexer.setLine(end.line());
+      lexer.setCharPositionInLine(end.column() + 1);
+      return code;
+    }
+
+    @Override
+    public int getLine() {
+      return lexer.getLine();
+    }
+
+    @Override
+    public int getCharPositionInLine() {
+      return lexer.getCharPositionInLine();
+    }
+
+    @Override
+    public CharStream getInputStream() {
+      return lexer.getInputStream();
+    }
+
+    @Override
+    public String getSourceName() {
+      return lexer.getSourceName();
+    }
+
+    @Override
+    public void setTokenFactory(TokenFactory<?> factory) {
+      lexer.setTokenFactory(factory);
+    }
+
+    @Override
+    public TokenFactory<?> getTokenFactory() {
+      return lexer.getTokenFactory();
+    }
   }
 
   /** The lexer covers every character, so this only guards against a grammar change that breaks that. */
@@ -208,22 +323,26 @@ final class SyntaxReader {
     }
 
     private Directive directive(NginxParser.DirectiveContext context) {
-      // The children are the values, then ';' or the block; value() would copy the values into a new list.
-      int values = context.getChildCount() - 1;
-      Token nameToken = ((ParserRuleContext) context.getChild(0)).getStart();
-      List<String> args = new ArrayList<>(values - 1);
-      List<SourcePosition> positions = new ArrayList<>(values - 1);
-      for (int i = 1; i < values; i++) {
-        Token token = ((ParserRuleContext) context.getChild(i)).getStart();
+      List<NginxParser.ValueContext> values = context.value();
+      Token nameToken = values.get(0).getStart();
+      List<String> args = new ArrayList<>(values.size());
+      List<SourcePosition> positions = new ArrayList<>(values.size());
+      for (int i = 1; i < values.size(); i++) {
+        Token token = values.get(i).getStart();
         args.add(value(token));
         positions.add(positionOf(token, sourceName));
       }
-      List<Directive> block =
-          context.block() == null ? null : directives(context.block().directive());
-      return new Directive(value(nameToken), args, positions, block, positionOf(nameToken, sourceName));
+      TerminalNode lua = context.LUA_BLOCK();
+      if (lua != null) {
+        args.add(lua.getSymbol().getText());
+        positions.add(positionOf(lua.getSymbol(), sourceName));
+      }
+      NginxParser.BlockContext block = context.block();
+      return new Directive(value(nameToken), args, positions, block == null ? null : directives(block.directive()),
+          positionOf(nameToken, sourceName));
     }
 
-    private static String value(Token token) {
+    static String value(Token token) {
       String text = token.getText();
       if (token.getType() == NginxLexer.WORD) {
         return unescape(text, 0, text.length());

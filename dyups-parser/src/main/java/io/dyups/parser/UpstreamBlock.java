@@ -2,7 +2,10 @@ package io.dyups.parser;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,13 +31,6 @@ public record UpstreamBlock(
     requireNonNull(keepalive, "keepalive");
   }
 
-  /** A block without an active health check. */
-  public UpstreamBlock(
-      String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
-      @Nullable Zone zone) {
-    this(name, balancing, servers, keepalive, zone, null);
-  }
-
   /** This block under another name. */
   public UpstreamBlock withName(String newName) {
     return newName.equals(name) ? this
@@ -53,10 +49,46 @@ public record UpstreamBlock(
    * @throws ConfigSyntaxException when nginx would reject the commands; positions name {@value #COMMANDS_SOURCE}
    */
   public static UpstreamBlock fromCommands(String name, String commands) {
+    return fromCommands(name, commands, warning -> { });
+  }
+
+  /**
+   * {@link #fromCommands(String, String)}, giving what nginx would warn about (such as {@code load balancing
+   * method redefined}) to {@code warnings}, for the caller to log as nginx logs it.
+   */
+  public static UpstreamBlock fromCommands(
+      String name, String commands, Consumer<? super ConfigWarning> warnings) {
     checkName(name);
     requireNonNull(commands, "commands");
+    requireNonNull(warnings, "warnings");
     List<Directive> body = SyntaxReader.read(commands, COMMANDS_SOURCE);
-    return UpstreamModelBuilder.build(name, body, new SourcePosition(COMMANDS_SOURCE, 1, 1));
+    return UpstreamModelBuilder.build(name, body, new SourcePosition(COMMANDS_SOURCE, 1, 1), warnings);
+  }
+
+  /**
+   * Reads a file of upstream blocks and nothing else, as {@link #toConfig()} writes them one after another
+   * (dyups's persistence file, its {@code dyups_upstream_conf}), giving each block to {@code action} in order and
+   * nginx's warnings to {@code warnings}. Blocks are checked as {@link NginxConfig#upstreams()} checks them
+   * (names, zones, each block's directives). Anything else at the top level, a misspelt {@code upstrem} or a
+   * byte order mark before the first {@code upstream} as much as an {@code include}, is refused with nginx's
+   * {@code unknown directive "..."}: the owner of such a file would not write it back, so it must not start
+   * from it. When a block is rejected, the blocks before it have been given already.
+   *
+   * @throws IOException when the file cannot be read
+   * @throws ConfigSyntaxException when the file is rejected, with its name, line and column
+   */
+  public static void readAll(
+      Path file, Consumer<? super UpstreamBlock> action, Consumer<? super ConfigWarning> warnings)
+      throws IOException {
+    requireNonNull(file, "file");
+    requireNonNull(action, "action");
+    requireNonNull(warnings, "warnings");
+    Path path = file.toAbsolutePath().normalize();
+    UpstreamCollector collector = new UpstreamCollector(action, warnings);
+    for (Directive directive : SyntaxReader.read(NginxConfig.readMainFile(path), path.toString())) {
+      collector.upstreamsOnly(directive);
+    }
+    collector.finish();
   }
 
   /**

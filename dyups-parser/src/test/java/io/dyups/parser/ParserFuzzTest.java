@@ -44,6 +44,32 @@ class ParserFuzzTest {
   }
 
   /**
+   * Any bytes, UTF-8 or not, either parse, with the directives written back as bytes and read again to equal
+   * values, or are rejected with a ConfigSyntaxException whose position lies inside them.
+   */
+  @FuzzTest
+  void parseBytesKeepsEveryByteOrThrowsConfigSyntaxException(byte[] data) {
+    NginxConfig config;
+    List<UpstreamBlock> upstreams;
+    try {
+      config = NginxConfig.parse(data, SOURCE);
+      upstreams = config.upstreams();
+    } catch (ConfigSyntaxException e) {
+      assertPositionInside(e, SOURCE, ConfigBytes.decode(data, 0, data.length));
+      return;
+    }
+    byte[] written = NginxConfig.toBytes(NginxConfig.write(config.directives()));
+    assertThat(shape(NginxConfig.parse(written, "written").directives()))
+        .as("directives written back as%n%s", new String(written, StandardCharsets.ISO_8859_1))
+        .isEqualTo(shape(config.directives()));
+    for (UpstreamBlock block : upstreams) {
+      assertThat(NginxConfig.parse(NginxConfig.toBytes(block.toConfig()), "block").upstreams())
+          .as("upstream written back as%n%s", block.toConfig())
+          .containsExactly(block);
+    }
+  }
+
+  /**
    * Any commands either make an upstream that reads back equal from its own commands, or are rejected with a
    * ConfigSyntaxException positioned inside them.
    */

@@ -26,7 +26,10 @@ class RoundTripTest {
     Random random = new Random(repetition.getCurrentRepetition());
     UpstreamBlock block = randomBlock(random);
 
-    UpstreamBlock fromConfig = NginxConfig.parse(block.toConfig(), "t").upstreams().get(0);
+    // nginx wants a size for a zone somewhere in the configuration: another upstream may give it.
+    String sizedElsewhere = block.zone() != null && block.zone().size() == 0
+        ? "upstream sized { zone " + block.zone().name() + " 64k; server 10.0.0.1; }\n" : "";
+    UpstreamBlock fromConfig = NginxConfig.parse(block.toConfig() + sizedElsewhere, "t").upstreams().get(0);
     UpstreamBlock fromCommands = UpstreamBlock.fromCommands(block.name(), block.toCommands());
 
     assertThat(fromConfig).as("seed %s:%n%s", repetition.getCurrentRepetition(), block.toConfig())

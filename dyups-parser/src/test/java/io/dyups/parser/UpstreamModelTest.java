@@ -52,6 +52,8 @@ class UpstreamModelTest {
       "backend.local~HOST~backend.local~80~backend.local:80",
       "backend-1.example.com:9000~HOST~backend-1.example.com~9000~backend-1.example.com:9000",
       "a_b.example:80~HOST~a_b.example~80~a_b.example:80",
+      "backend.local.:8080~HOST~backend.local.~8080~backend.local.:8080",
+      "a-b.c-d~HOST~a-b.c-d~80~a-b.c-d:80",
       "unix:/tmp/backend.sock~UNIX~/tmp/backend.sock~0~unix:/tmp/backend.sock",
       "127.0.0.1:1~IPV4~127.0.0.1~1~127.0.0.1:1",
       "127.0.0.1:65535~IPV4~127.0.0.1~65535~127.0.0.1:65535",
@@ -145,6 +147,12 @@ class UpstreamModelTest {
       "server [::1;~invalid host in upstream \"[::1\"~1~8",
       "server 1.2.3.4/x;~invalid host in upstream \"1.2.3.4/x\"~1~8",
       "server http://1.2.3.4;~invalid host in upstream \"http://1.2.3.4\"~1~8",
+      "server -host:80;~host not found in upstream \"-host:80\"~1~8",
+      "server host..:80;~host not found in upstream \"host..:80\"~1~8",
+      "server host-.example;~host not found in upstream \"host-.example\"~1~8",
+      "server .host;~host not found in upstream \".host\"~1~8",
+      "server .;~host not found in upstream \".\"~1~8",
+      "server a.-b:8080;~host not found in upstream \"a.-b:8080\"~1~8",
       "server unix:;~no path in the unix domain socket in upstream \"unix:\"~1~8",
       "server 1.2.3.4 weight=abc;~invalid parameter \"weight=abc\"~1~16",
       "server 1.2.3.4 weight=0;~invalid parameter \"weight=0\"~1~16",
@@ -210,7 +218,8 @@ class UpstreamModelTest {
     assertThatThrownBy(() -> commands("server " + host + ";"))
         .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> assertThat(e.getMessage())
             .startsWith("invalid host in upstream \"aaaa").endsWith("aaa\" in commands:1:8"));
-    assertThat(commands("server " + "a".repeat(253) + ";").servers()).hasSize(1);
+    String longest = String.join(".", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61));
+    assertThat(commands("server " + longest + ";").servers()).hasSize(1);
   }
 
   @Test

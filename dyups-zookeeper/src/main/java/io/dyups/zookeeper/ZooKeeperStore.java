@@ -409,7 +409,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   private @Nullable StoredUpstream parse(String znode, byte[] data, Stat stat) {
     String source = root + "/" + znode;
     try {
-      List<UpstreamBlock> blocks = NginxConfig.parse(new String(data, UTF_8), source).upstreams();
+      List<UpstreamBlock> blocks = NginxConfig.parse(data, source).upstreams();
       if (blocks.size() != 1) {
         LOG.log(Level.WARNING, source + " holds " + blocks.size() + " upstream blocks, not one; left out");
         return null;
@@ -654,7 +654,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   private List<SizedOp> creates(List<StoredUpstream> upstreams) {
     List<SizedOp> creates = new ArrayList<>(upstreams.size());
     for (StoredUpstream upstream : upstreams) {
-      byte[] data = upstream.definition().toConfig().getBytes(UTF_8);
+      byte[] data = NginxConfig.toBytes(upstream.definition().toConfig());
       String child = root + "/" + ZnodeNames.znode(upstream.name());
       creates.add(new SizedOp(Op.create(child, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
           data.length + child.getBytes(UTF_8).length + REQUEST_OVERHEAD));
@@ -731,7 +731,7 @@ public final class ZooKeeperStore implements UpstreamStore {
     String path;
     byte[] data = null;
     if (definition != null) {
-      data = definition.toConfig().getBytes(UTF_8);
+      data = NginxConfig.toBytes(definition.toConfig());
       path = root + "/" + ZnodeNames.znode(change.name());
       long request = data.length + path.getBytes(UTF_8).length + REQUEST_OVERHEAD;
       if (request > maxRequestBytes) {
@@ -832,7 +832,7 @@ public final class ZooKeeperStore implements UpstreamStore {
 
   private static String nameIn(byte[] data, String path) {
     try {
-      List<UpstreamBlock> blocks = NginxConfig.parse(new String(data, UTF_8), path).upstreams();
+      List<UpstreamBlock> blocks = NginxConfig.parse(data, path).upstreams();
       if (blocks.size() == 1) {
         return blocks.get(0).name();
       }
@@ -860,7 +860,7 @@ public final class ZooKeeperStore implements UpstreamStore {
     } else {
       String name = found == null ? change.name() : found.name();
       byte[] bytes = found == null || found.name().equals(change.name()) ? requireNonNull(data, "data")
-          : definition.withName(name).toConfig().getBytes(UTF_8);
+          : NginxConfig.toBytes(definition.withName(name).toConfig());
       UpstreamBlock named = definition.withName(name);
       if (found == null) {
         zk.create(path, bytes, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, (rc, p, ctx, n, stat) -> {
@@ -965,8 +965,7 @@ public final class ZooKeeperStore implements UpstreamStore {
       } catch (KeeperException.NoNodeException e) {
         now = null;
       }
-      boolean made = data == null ? now == null
-          : now != null && new String(now, UTF_8).equals(new String(data, UTF_8));
+      boolean made = data == null ? now == null : now != null && java.util.Arrays.equals(now, data);
       if (!made) {
         return unavailable("the connection to ZooKeeper was lost while the change was sent (" + describe() + ")");
       }

@@ -8,8 +8,12 @@
  * - A backslash takes the next character literally, in words and in quoted strings.
  * - What must follow a closing quote (whitespace, ';', '{' or ')') is checked after lexing, because nginx
  *   reports the character that breaks the rule.
+ * - The block of a directive whose name ends in "_by_lua_block" holds Lua, not directives: io.dyups.parser.LuaBlock
+ *   reads it as OpenResty's Lua module does and gives the parser one LUA_BLOCK token in place of the block.
  */
 lexer grammar NginxLexer;
+
+tokens { LUA_BLOCK }
 
 SEMI : ';' ;
 LBRACE : '{' ;

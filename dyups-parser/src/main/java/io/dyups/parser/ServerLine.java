@@ -1,0 +1,114 @@
+package io.dyups.parser;
+
+import static io.dyups.parser.UpstreamModelBuilder.invalidParameter;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One {@code server ADDRESS [parameters];} line, read as {@code ngx_http_upstream_server} reads it: the address,
+ * then each parameter in turn (the last of a name wins), nginx's defaults for the rest. Not thread-safe; one per
+ * line.
+ */
+final class ServerLine {
+  private final Directive directive;
+  private final Balancing balancing;
+  private int weight = 1;
+  private int maxFails = 1;
+  private Duration failTimeout = ServerSpec.DEFAULT_FAIL_TIMEOUT;
+  private int maxConns;
+  private boolean backup;
+  private boolean down;
+  private Duration slowStart = Duration.ZERO;
+  private boolean drain;
+  private boolean resolve;
+  private @Nullable String route;
+  private @Nullable String service;
+
+  private ServerLine(Directive directive, Balancing balancing) {
+    this.directive = directive;
+    this.balancing = balancing;
+  }
+
+  /**
+   * The server of a {@code server} directive with at least one argument; {@code balancing} is the method known
+   * when the line is read, which decides whether {@code backup} is allowed (nginx checks it there too).
+   */
+  static ServerSpec read(Directive directive, Balancing balancing) {
+    Address address = UpstreamModelBuilder.address(directive.args().get(0), directive.argPositions().get(0));
+    ServerLine line = new ServerLine(directive, balancing);
+    for (int i = 1; i < directive.args().size(); i++) {
+      line.parameter(i);
+    }
+    return line.spec(address);
+  }
+
+  private void parameter(int i) {
+    String arg = directive.args().get(i);
+    if (arg.startsWith("weight=")) {
+      weight = number(i, "weight=", 1);
+    } else if (arg.startsWith("max_fails=")) {
+      maxFails = number(i, "max_fails=", 0);
+    } else if (arg.startsWith("max_conns=")) {
+      maxConns = number(i, "max_conns=", 0);
+    } else if (arg.startsWith("fail_timeout=")) {
+      failTimeout = seconds(i, "fail_timeout=");
+    } else if (arg.startsWith("slow_start=")) {
+      slowStart = seconds(i, "slow_start=");
+    } else if (arg.startsWith("route=")) {
+      route = nonEmpty(i, "route=");
+    } else if (arg.startsWith("service=")) {
+      service = nonEmpty(i, "service=");
+    } else if (arg.equals("backup")) {
+      backup(i);
+    } else if (arg.equals("down")) {
+      down = true;
+    } else if (arg.equals("drain")) {
+      drain = true;
+    } else if (arg.equals("resolve")) {
+      resolve = true;
+    } else {
+      throw invalidParameter(directive, i);
+    }
+  }
+
+  /** {@code NAME=N} with N at least {@code min}, read as {@code ngx_atoi}. */
+  private int number(int i, String prefix, int min) {
+    int value = NginxValues.parseInt(directive.args().get(i).substring(prefix.length()));
+    if (value < min) {
+      throw invalidParameter(directive, i);
+    }
+    return value;
+  }
+
+  /** {@code NAME=TIME} as {@code ngx_parse_time} reads seconds. */
+  private Duration seconds(int i, String prefix) {
+    Duration value = NginxValues.parseTime(directive.args().get(i).substring(prefix.length()), true);
+    if (value == null) {
+      throw invalidParameter(directive, i);
+    }
+    return value;
+  }
+
+  private String nonEmpty(int i, String prefix) {
+    String value = directive.args().get(i).substring(prefix.length());
+    if (value.isEmpty()) {
+      throw invalidParameter(directive, i);
+    }
+    return value;
+  }
+
+  // Only round robin and least_conn keep backup servers (the NGX_HTTP_UPSTREAM_BACKUP flag of their handlers).
+  private void backup(int i) {
+    if (!(balancing instanceof Balancing.RoundRobin || balancing instanceof Balancing.LeastConn)) {
+      throw new ConfigSyntaxException(
+          "balancing method does not support parameter \"backup\"", directive.argPositions().get(i));
+    }
+    backup = true;
+  }
+
+  private ServerSpec spec(Address address) {
+    return new ServerSpec(
+        address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+}
