@@ -490,6 +490,10 @@ public final class ZooKeeperStore implements UpstreamStore {
   private void resync() throws Exception {
     resyncs.incrementAndGet();
     ZooKeeper zk = zooKeeper();
+    // After a new connection the server may be behind what the watch already told of (a client's guarantee is
+    // only against the last reply it had, and watch notifications carry none): sync first, so this read is at
+    // least as new as every change applied before it.
+    sync(zk);
     Stat rootStat = zk.exists(root, false);
     if (rootStat == null) {
       if (!seed) {
@@ -524,6 +528,20 @@ public final class ZooKeeperStore implements UpstreamStore {
     List<StoredUpstream> upstreams = readAll(zk, children, dataVersions);
     replaceAll(upstreams, dataVersions);
     firstSync.countDown();
+  }
+
+  private void sync(ZooKeeper zk) throws Exception {
+    CompletableFuture<Integer> synced = new CompletableFuture<>();
+    zk.sync("/", (rc, path, ctx) -> synced.complete(rc), null);
+    int rc;
+    try {
+      rc = synced.get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw KeeperException.create(Code.OPERATIONTIMEOUT);
+    }
+    if (rc != Code.OK.intValue()) {
+      throw KeeperException.create(Code.get(rc));
+    }
   }
 
   // Reads every child, many requests in flight at once (one round trip each would take seconds for 100,000).
