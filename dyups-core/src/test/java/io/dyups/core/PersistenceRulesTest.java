@@ -35,6 +35,7 @@ class PersistenceRulesTest {
     Files.writeString(conf, "upstream seeded { server 10.0.0.1:80; }\n");
     Path file = dir.resolve("upstream.conf");
     try (UpstreamRegistry registry = UpstreamRegistry.builder().load(conf).persistenceFile(file).build()) {
+      assertThat(registry.list()).containsExactly("seeded");
       assertThat(Files.readString(file)).contains("upstream seeded {");
     }
   }

@@ -57,19 +57,29 @@ final class TcpProxy implements AutoCloseable {
       } catch (IOException e) {
         return;
       }
+      // Registered before the flag is read, so a cut() that runs meanwhile either sees it or is seen.
+      open.add(client);
       if (cut) {
         closeQuietly(client);
+        open.remove(client);
         continue;
       }
       try {
         Socket server = new Socket();
-        server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target), 2_000);
-        open.add(client);
         open.add(server);
+        server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target), 2_000);
+        if (cut) {
+          closeQuietly(server);
+          closeQuietly(client);
+          open.remove(server);
+          open.remove(client);
+          continue;
+        }
         pump(client, server);
         pump(server, client);
       } catch (IOException e) {
         closeQuietly(client);
+        open.remove(client);
       }
     }
   }
