@@ -128,6 +128,10 @@ public final class ZooKeeperStore implements UpstreamStore {
   private volatile long lastVersion;
   private volatile @Nullable Instant lastChangeAt;
   private final AtomicInteger resyncs = new AtomicInteger();
+  // The largest zxid of a watch event the applier has handled (applier thread only). After a reconnect, a server
+  // that is behind the previous one tells again of changes this store already applied, and of a change before a
+  // deletion already applied: those are skipped, so no state is applied twice or after a later one.
+  private long eventsThrough;
 
   /** What the store knows of one upstream: what it applied, and the znode's data version (-1: not from ZooKeeper). */
   private record Known(StoredUpstream upstream, int dataVersion) {
@@ -190,6 +194,9 @@ public final class ZooKeeperStore implements UpstreamStore {
         .connectionTimeoutMs((int) builder.connectionTimeout.toMillis())
         .retryPolicy(new ExponentialBackoffRetry(100, 3, 2_000))
         .zkClientConfig(config)
+        // The servers given are the ones used: Curator would otherwise replace them with the addresses in the
+        // ensemble's own configuration, which are wrong behind a proxy, NAT or a name that moves.
+        .ensembleTracker(false)
         .build();
   }
 
@@ -344,9 +351,18 @@ public final class ZooKeeperStore implements UpstreamStore {
 
   private void applyEvent(WatchedEvent event) throws Exception {
     String path = event.getPath();
-    if (path == null) {
+    long eventZxid = event.getZxid();
+    if (path == null || (eventZxid > 0 && eventZxid <= eventsThrough)) {
       return;
     }
+    try {
+      applyNewEvent(event, path);
+    } finally {
+      eventsThrough = Math.max(eventsThrough, eventZxid);
+    }
+  }
+
+  private void applyNewEvent(WatchedEvent event, String path) throws Exception {
     if (path.equals(root)) {
       // The root was created, seeded, or deleted: read it all again.
       resync();
@@ -474,7 +490,9 @@ public final class ZooKeeperStore implements UpstreamStore {
     Known current = known.get(own.key());
     StoredUpstream written = own.written();
     if (written != null) {
-      if (current == null || !current.fromZooKeeper() || current.version() < written.version()) {
+      // Absent with the watch past this write: deleted after it (its own event came first, in order).
+      boolean deletedSince = current == null && written.version() <= eventsThrough;
+      if (!deletedSince && (current == null || !current.fromZooKeeper() || current.version() < written.version())) {
         put(written, own.dataVersion());
       }
       own.done().complete(new Result(Result.Kind.SUCCESS, "success", written.version()));

@@ -29,6 +29,11 @@ final class TcpProxy implements AutoCloseable {
     acceptor.start();
   }
 
+  /** Sockets open through the proxy now (both sides of each connection). */
+  int openConnections() {
+    return open.size();
+  }
+
   int port() {
     return listener.getLocalPort();
   }

@@ -166,7 +166,10 @@ class ZooKeeperClusterTest {
     while (stores.get(2).status().available() && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    assertThat(stores.get(2).status().available()).as("the cut-off store knows").isFalse();
+    assertThat(stores.get(2).status().available()).as("the cut-off store knows: %s; client connected %s; open"
+        + " through its proxies %s", stores.get(2).status(),
+        stores.get(2).client().getZookeeperClient().isConnected(),
+        proxies.get(2).stream().map(TcpProxy::openConnections).toList()).isFalse();
     Result whileCut = registries.get(2).updateUpstream("n0", "server 10.255.255.1:80;");
     assertThat(whileCut.kind()).as("%s", whileCut).isEqualTo(Result.Kind.UNAVAILABLE);
     Thread.sleep(1000);
