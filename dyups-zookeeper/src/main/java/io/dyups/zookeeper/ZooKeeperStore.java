@@ -384,8 +384,13 @@ public final class ZooKeeperStore implements UpstreamStore {
         if (current != null && current.fromZooKeeper() && zxid > 0 && current.version() >= zxid) {
           return;
         }
-        if (zxid > 0 && ownWriteQueued(ZnodeNames.key(znode), zxid)) {
-          // This store's own write, right behind in the queue with its data: no need to read it back.
+        Own own = zxid > 0 ? ownWriteQueued(ZnodeNames.key(znode), zxid) : null;
+        if (own != null) {
+          // This store's own write, right behind in the queue with its data: apply that, no need to read it back.
+          StoredUpstream written = requireNonNull(own.written(), "written");
+          if (current == null || !current.fromZooKeeper() || current.version() < written.version()) {
+            put(written, own.dataVersion());
+          }
           return;
         }
         Stat stat = new Stat();
@@ -404,17 +409,19 @@ public final class ZooKeeperStore implements UpstreamStore {
     }
   }
 
-  private boolean ownWriteQueued(@Nullable String key, long zxid) {
+  private @Nullable Own ownWriteQueued(@Nullable String key, long zxid) {
     if (key == null) {
-      return false;
+      return null;
     }
     for (Item item : queue) {
-      if (item instanceof Own own && own.key().equals(key) && own.written() != null
-          && own.written().version() == zxid) {
-        return true;
+      if (item instanceof Own own && own.key().equals(key)) {
+        StoredUpstream written = own.written();
+        if (written != null && written.version() == zxid) {
+          return own;
+        }
       }
     }
-    return false;
+    return null;
   }
 
   private @Nullable Known knownByZnode(String znode) {
