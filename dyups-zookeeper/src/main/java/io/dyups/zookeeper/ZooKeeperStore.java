@@ -132,6 +132,11 @@ public final class ZooKeeperStore implements UpstreamStore {
   // that is behind the previous one tells again of changes this store already applied, and of a change before a
   // deletion already applied: those are skipped, so no state is applied twice or after a later one.
   private long eventsThrough;
+  // For each upstream deleted since the last resync, the zxid it was deleted at or past (applier thread only): a
+  // server that is behind after a reconnect may tell again of a state before the deletion, while this store's own
+  // writes (applied from their replies, not from events) never moved eventsThrough. Cleared by a resync, which
+  // reads after a sync: from then on the connected server is past every deletion applied.
+  private final Map<String, Long> deletedAt = new HashMap<>();
 
   /** What the store knows of one upstream: what it applied, and the znode's data version (-1: not from ZooKeeper). */
   private record Known(StoredUpstream upstream, int dataVersion) {
@@ -374,14 +379,20 @@ public final class ZooKeeperStore implements UpstreamStore {
     String znode = path.substring(root.length() + 1);
     long zxid = event.getZxid();
     Known current = knownByZnode(znode);
+    String key = ZnodeNames.key(znode);
+    long deleted = key == null ? 0 : deletedAt.getOrDefault(key, 0L);
     switch (event.getType()) {
       case NodeDeleted -> {
         if (current != null && (zxid < 0 || current.version() < zxid)) {
-          remove(znode, current);
+          remove(znode, current, zxid);
         }
       }
       case NodeCreated, NodeDataChanged -> {
         if (current != null && current.fromZooKeeper() && zxid > 0 && current.version() >= zxid) {
+          return;
+        }
+        if (current == null && zxid > 0 && zxid <= deleted) {
+          // A state from before a deletion this store applied, told again by a server that is behind.
           return;
         }
         Own own = zxid > 0 ? ownWriteQueued(ZnodeNames.key(znode), zxid) : null;
@@ -401,7 +412,8 @@ public final class ZooKeeperStore implements UpstreamStore {
           return;
         }
         StoredUpstream upstream = parse(znode, data, stat);
-        if (upstream != null && (current == null || current.version() < stat.getMzxid())) {
+        boolean newer = current == null ? stat.getMzxid() > deleted : current.version() < stat.getMzxid();
+        if (upstream != null && newer) {
           put(upstream, stat.getVersion());
         }
       }
@@ -464,9 +476,10 @@ public final class ZooKeeperStore implements UpstreamStore {
     }
   }
 
-  private void remove(String znode, Known current) {
+  private void remove(String znode, Known current, long zxid) {
     String name = current.upstream().name();
     known.remove(key(name));
+    deletedAt.merge(key(name), Math.max(zxid, current.version()), Math::max);
     sink().remove(name);
     applied(current.version());
     UpstreamFile file = cache;
@@ -498,14 +511,15 @@ public final class ZooKeeperStore implements UpstreamStore {
     StoredUpstream written = own.written();
     if (written != null) {
       // Absent with the watch past this write: deleted after it (its own event came first, in order).
-      boolean deletedSince = current == null && written.version() <= eventsThrough;
+      boolean deletedSince = current == null && (written.version() <= eventsThrough
+          || written.version() <= deletedAt.getOrDefault(own.key(), 0L));
       if (!deletedSince && (current == null || !current.fromZooKeeper() || current.version() < written.version())) {
         put(written, own.dataVersion());
       }
       own.done().complete(new Result(Result.Kind.SUCCESS, "success", written.version()));
     } else {
       if (current != null && (!current.fromZooKeeper() || current.version() <= own.deletedVersion())) {
-        remove(ZnodeNames.znode(current.upstream().name()), current);
+        remove(ZnodeNames.znode(current.upstream().name()), current, own.deletedVersion());
       }
       own.done().complete(new Result(Result.Kind.SUCCESS, "success", UpstreamRegistry.ABSENT));
     }
@@ -626,6 +640,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   private void replaceAll(List<StoredUpstream> upstreams, Map<String, Integer> dataVersions) {
     sink().replaceAll(upstreams);
     known.clear();
+    deletedAt.clear();
     long max = 0;
     for (StoredUpstream upstream : upstreams) {
       String key = key(upstream.name());
