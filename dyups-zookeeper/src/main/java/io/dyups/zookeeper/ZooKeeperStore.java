@@ -95,6 +95,7 @@ public final class ZooKeeperStore implements UpstreamStore {
   private static final int REQUEST_OVERHEAD = 256;
   private static final String SEEDING = "dyups: seeding";
   private static final int WRITE_ATTEMPTS = 8;
+  private static final Duration RESYNC_RETRY = Duration.ofMillis(250);
   // The client reads replies up to this size: the list of children of a root with a million upstreams fits.
   private static final int CLIENT_MAX_REPLY_BYTES = 256 << 20;
 
@@ -334,8 +335,10 @@ public final class ZooKeeperStore implements UpstreamStore {
       } catch (InterruptedException e) {
         return;
       } catch (KeeperException e) {
-        // The connection went while reading: the watch is set again on the next connection, and a resync follows.
-        LOG.log(Level.DEBUG, "reading ZooKeeper failed (" + e.code() + "); a resync follows the next connection");
+        // The connection went, or the ensemble did not answer, while reading: what this read was for may be
+        // missed, so read everything again soon (and again after every new connection).
+        LOG.log(Level.DEBUG, "reading ZooKeeper failed (" + e.code() + "); reading the whole root again");
+        resyncLater();
         if (item instanceof Own own) {
           applyOwn(own);
         }
@@ -346,8 +349,23 @@ public final class ZooKeeperStore implements UpstreamStore {
         }
       } catch (Exception e) {
         LOG.log(Level.WARNING, "applying " + item + " failed: " + e);
+        resyncLater();
       }
     }
+  }
+
+  // One resync at a time waits to be queued: a flapping connection does not pile them up.
+  private final java.util.concurrent.atomic.AtomicBoolean resyncScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private void resyncLater() {
+    if (closed || !resyncScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture.delayedExecutor(RESYNC_RETRY.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+      resyncScheduled.set(false);
+      enqueue(new Resync(System.nanoTime()));
+    });
   }
 
   private ZooKeeper zooKeeper() throws Exception {
