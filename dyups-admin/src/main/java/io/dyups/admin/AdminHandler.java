@@ -100,16 +100,12 @@ public final class AdminHandler {
     }
     List<String> path = AdminPath.segments(request.target());
     boolean json = wantsJson(request);
-    switch (request.method()) {
-      case "GET":
-        return path == null ? AdminResponse.empty(404) : get(path, json);
-      case "DELETE":
-        return path == null ? AdminResponse.text(404, "not found") : delete(path, request);
-      case "POST":
-        return post(path, request);
-      default:
-        return AdminResponse.empty(405);
-    }
+    return switch (request.method()) {
+      case "GET" -> path == null ? AdminResponse.empty(404) : get(path, json);
+      case "DELETE" -> path == null ? AdminResponse.text(404, "not found") : delete(path, request);
+      case "POST" -> post(path, request);
+      default -> AdminResponse.empty(405);
+    };
   }
 
   private AdminResponse get(List<String> path, boolean json) {

@@ -1,5 +1,9 @@
 package io.dyups.admin;
 
+import com.google.common.base.Splitter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -42,7 +46,7 @@ final class AdminPath {
     if (query < 0) {
       return null;
     }
-    for (String pair : target.substring(query + 1).split("&")) {
+    for (String pair : Splitter.on('&').split(target.substring(query + 1))) {
       int eq = pair.indexOf('=');
       String key = eq < 0 ? pair : pair.substring(0, eq);
       if (key.equals(name)) {
@@ -79,9 +83,8 @@ final class AdminPath {
     }
     String text;
     try {
-      text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-          .decode(java.nio.ByteBuffer.wrap(bytes, 0, n)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+      text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, 0, n)).toString();
+    } catch (CharacterCodingException e) {
       return null;
     }
     for (int i = 0; i < text.length(); i++) {

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,13 +33,13 @@ public record AdminRequest(
     for (Map.Entry<String, List<String>> header : requireNonNull(headers, "headers").entrySet()) {
       if (header.getKey() != null) {
         folded.merge(header.getKey(), List.copyOf(header.getValue()), (a, b) -> {
-          List<String> both = new java.util.ArrayList<>(a);
+          List<String> both = new ArrayList<>(a);
           both.addAll(b);
           return List.copyOf(both);
         });
       }
     }
-    headers = java.util.Collections.unmodifiableMap(folded);
+    headers = Collections.unmodifiableMap(folded);
   }
 
   /** The first value of a header (name in any case), or null. */

@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -260,7 +261,7 @@ class AdminServerTest {
     assertThat(upstreams).hasSize(3);
     Map<String, Object> dyhost = Json.object(upstreams.get(2));
     assertThat(dyhost).containsEntry("name", "dyhost")
-        .containsEntry("version", (long) registry.find("dyhost").version());
+        .containsEntry("version", registry.find("dyhost").version());
     assertThat(Json.object(dyhost.get("balancing"))).containsEntry("method", "hash")
         .containsEntry("key", "$request_uri").containsEntry("consistent", true);
     Map<String, Object> server = Json.object(Json.list(dyhost.get("servers")).get(0));
@@ -310,7 +311,7 @@ class AdminServerTest {
     HttpResponse<String> postWithout = send("POST", "/upstream/x", SEED);
 
     assertThat(without.statusCode()).isEqualTo(401);
-    assertThat(without.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> v.startsWith("Bearer"));
+    assertThat(without.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertThat(wrong.statusCode()).isEqualTo(401);
     assertThat(right.statusCode()).isEqualTo(200);
     assertThat(postWithout.statusCode()).isEqualTo(401);
@@ -336,7 +337,7 @@ class AdminServerTest {
               @Override
               public void request(long n) {
                 for (long i = 0; i < n && sent < 10_000; i++, sent++) {
-                  subscriber.onNext(java.nio.ByteBuffer.wrap(chunk));
+                  subscriber.onNext(ByteBuffer.wrap(chunk));
                 }
                 if (sent >= 10_000) {
                   subscriber.onComplete();
@@ -423,7 +424,7 @@ class AdminServerTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(get("/detail?format=json").body()).contains("\"name\":\"<script>\"");
-    assertThat(get("/list").headers().firstValue("Content-Type")).hasValueSatisfying(v -> v.startsWith("text/plain"));
+    assertThat(get("/list").headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.dyups.core.UpstreamFile;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.UpstreamBlock;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -263,6 +264,7 @@ class BadInputTest {
    * Sends one request on a new connection and reads the answer. A body over the limit is written by another
    * thread, since the server answers before reading it all.
    */
+  @SuppressWarnings("try") // closes the socket early to stop the writer thread
   private Response send(String method, byte[] target, byte[] body, boolean chunked) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
       socket.setSoTimeout(30_000);
@@ -341,7 +343,7 @@ class BadInputTest {
     StringBuilder line = new StringBuilder();
     for (int c = in.read(); c != '\n'; c = in.read()) {
       if (c == -1) {
-        throw new java.io.EOFException("connection closed after \"" + line + "\"");
+        throw new EOFException("connection closed after \"" + line + "\"");
       }
       if (c != '\r') {
         line.append((char) c);

@@ -7,6 +7,7 @@ import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,12 +75,10 @@ public final class Footprint {
     }
   }
 
-  private static Object sink;
-
-  // Keeps the object reachable up to here, whatever the JIT sees.
+  // Keeps the object reachable up to here, whatever the JIT sees; called once its heap has been measured.
+  @SuppressWarnings("ReachabilityFenceUsage")
   private static void keep(Object object) {
-    sink = object;
-    sink = null;
+    Reference.reachabilityFence(object);
   }
 
   private static void print(String what, long bytes, int servers) {

@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * reference): a generated upstream.conf of 100 000 upstreams of 4 servers, and a realistic mixed nginx.conf.
  * Time per parse of the whole input; MB/s is the input size (printed at setup) over that time.
  *
- * <p>Every parser is handed UTF-8 bytes and decodes them itself. {@code dyups} builds the directive tree;
+ * <p>Every parser is handed the same UTF-8 bytes and decodes them itself ({@code NginxConfig.parse(byte[], name)}
+ * for dyups). {@code dyups} builds the directive tree;
  * {@code dyupsUpstreams} also builds the typed upstream model from it.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -61,12 +62,12 @@ public class ParseBenchmark {
 
   @Benchmark
   public NginxConfig dyups() {
-    return NginxConfig.parse(new String(utf8, StandardCharsets.UTF_8), input);
+    return NginxConfig.parse(utf8, input);
   }
 
   @Benchmark
   public List<UpstreamBlock> dyupsUpstreams() {
-    return NginxConfig.parse(new String(utf8, StandardCharsets.UTF_8), input).upstreams();
+    return NginxConfig.parse(utf8, input).upstreams();
   }
 
   @Benchmark

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -93,7 +94,7 @@ public class UpdateBenchmark {
     }
     long size = persist ? Files.size(file) : 0;
     fileSizedBytes = new byte[(int) size];
-    java.util.Arrays.fill(fileSizedBytes, (byte) 'x');
+    Arrays.fill(fileSizedBytes, (byte) 'x');
     bareFile = dir.resolve("bare.conf");
     java.util.Arrays.fill(recordBytes, (byte) 'x');
     bareJournal = FileChannel.open(dir.resolve("bare.journal"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,

@@ -60,6 +60,7 @@ public final class VisibilityProbe {
     System.out.printf("seen before the call returned: %d of %d%n", early, rounds);
   }
 
+  @SuppressWarnings("NullAway") // "probe" exists before the readers start; it has one server
   private static void read(UpstreamRegistry registry) {
     PeerSelection selection = new PeerSelection();
     int lastPort = 1;

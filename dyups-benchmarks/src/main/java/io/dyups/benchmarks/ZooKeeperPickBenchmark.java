@@ -32,6 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 @State(Scope.Benchmark)
+// As PickBenchmark: the upstream exists from setUp on, and a null check in the measured code would be measured too.
+@SuppressWarnings("NullAway")
 public class ZooKeeperPickBenchmark {
   TestingServer server;
   UpstreamRegistry registry;

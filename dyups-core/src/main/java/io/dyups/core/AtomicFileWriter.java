@@ -3,6 +3,7 @@ package io.dyups.core;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -33,7 +34,7 @@ class AtomicFileWriter {
 
   /** Writes {@code record} at the end of {@code journal} (opened to append), then forces it when asked. */
   void append(FileChannel journal, byte[] record, boolean force) throws IOException {
-    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(record);
+    ByteBuffer buffer = ByteBuffer.wrap(record);
     while (buffer.hasRemaining()) {
       journal.write(buffer);
     }
@@ -48,7 +49,7 @@ class AtomicFileWriter {
    * either, or an empty file on some file systems).
    */
   void replace(Path target, Content content, boolean force) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
+    Path dir = directoryOf(target);
     Path temp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     boolean moved = false;
     try {
@@ -79,7 +80,7 @@ class AtomicFileWriter {
    * it deleted.
    */
   int removeLeftovers(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
+    Path dir = directoryOf(target);
     if (!Files.isDirectory(dir)) {
       return 0;
     }
@@ -95,6 +96,14 @@ class AtomicFileWriter {
       }
     }
     return removed;
+  }
+
+  private static Path directoryOf(Path target) {
+    Path dir = target.toAbsolutePath().getParent();
+    if (dir == null) {
+      throw new IllegalArgumentException("not a file: " + target);
+    }
+    return dir;
   }
 
   private static String temporaryPrefix(Path target) {

@@ -9,13 +9,15 @@ import java.lang.invoke.VarHandle;
  * {@code ngx_shmtx_lock}, a waiter spins, then yields its processor, so a holder that was descheduled gets to run.
  * Not reentrant.
  *
- * <p>The lock word is padded to a cache line of its own on either side: it is written on every pick, and the
- * objects allocated next to it (another upstream's peers, its {@code Upstream}) are read by other threads on
- * every pick of theirs.
+ * <p>The lock word is padded (see {@link Padded}): it is written on every pick, and the objects allocated next to it
+ * (another upstream's peers, its {@code Upstream}) are read by other threads on every pick of theirs.
  */
 final class BalancingLock extends BalancingLockWord {
-  @SuppressWarnings("unused")
-  private long p10, p11, p12, p13, p14, p15, p16, p17;
+  // The trailing pad; see Padded.
+  byte q000, q001, q002, q003, q004, q005, q006, q007, q008, q009, q010, q011, q012, q013, q014, q015;
+  byte q016, q017, q018, q019, q020, q021, q022, q023, q024, q025, q026, q027, q028, q029, q030, q031;
+  byte q032, q033, q034, q035, q036, q037, q038, q039, q040, q041, q042, q043, q044, q045, q046, q047;
+  byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   private static final VarHandle STATE;
 
@@ -27,18 +29,27 @@ final class BalancingLock extends BalancingLockWord {
     }
   }
 
-  private static final int SPINS = 64;
-
-  /** Takes the lock; returns true when it was taken by another thread and this one had to wait. */
-  boolean lock() {
-    if (STATE.compareAndSet(this, 0, 1)) {
-      return false;
-    }
-    contended();
-    return true;
+  // Spins before a waiter starts yielding its processor.
+  @SuppressWarnings("ThreadPriorityCheck")
+  private static void yieldProcessor() {
+    Thread.yield();
   }
 
-  private void contended() {
+  private static final int SPINS = 64;
+
+  /** Takes the lock when it is free; returns false at once when another thread holds it. */
+  boolean tryLock() {
+    return STATE.compareAndSet(this, 0, 1);
+  }
+
+  /** Takes the lock, waiting for it while another thread holds it. */
+  void lock() {
+    if (!tryLock()) {
+      waitAndLock();
+    }
+  }
+
+  private void waitAndLock() {
     for (int spins = 0; ; spins++) {
       if ((int) STATE.getOpaque(this) == 0 && STATE.compareAndSet(this, 0, 1)) {
         return;
@@ -46,7 +57,8 @@ final class BalancingLock extends BalancingLockWord {
       if (spins < SPINS) {
         Thread.onSpinWait();
       } else {
-        Thread.yield();
+        // As nginx's ngx_shmtx_lock calls ngx_sched_yield(): a holder that was descheduled gets to run.
+        yieldProcessor();
       }
     }
   }
@@ -56,17 +68,8 @@ final class BalancingLock extends BalancingLockWord {
   }
 }
 
-/** Padding before the lock word: superclass fields are laid out first. */
-abstract class BalancingLockPadding {
-  @SuppressWarnings("unused")
-  private long p00, p01, p02, p03, p04, p05, p06, p07;
-  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
-  // subclass: ahead of the padding, beside the object before this one.
-  private int p08;
-}
-
-/** The lock word of {@link BalancingLock}, between its paddings. */
-abstract class BalancingLockWord extends BalancingLockPadding {
+/** The lock word of {@link BalancingLock}, after the padding. */
+abstract class BalancingLockWord extends Padded {
   @SuppressWarnings("unused") // Through BalancingLock.STATE.
   volatile int state;
 }

@@ -11,9 +11,9 @@ import org.jspecify.annotations.Nullable;
  * {@code hash KEY consistent}, as ngx_http_upstream_hash_module (compatible with Cache::Memcached::Fast): a ring
  * of 160 points per unit of weight for each server, each point the CRC-32 of "HOST\0PORT" and the point before
  * it; a key goes to the first point at or after its CRC-32, and on to the next point while that server cannot
- * serve; after 20 tries, round robin.
+ * serve (ngx_http_upstream_get_chash_peer).
  */
-final class ConsistentHashStrategy extends Strategy {
+final class ConsistentHashStrategy extends Strategy.Drawing {
   // The ring: each point's hash above its server's id (SERVER_BITS), in the order of the hashes. One array, so
   // that finding a key's point and its server reads one or two cache lines.
   private final long[] points;
@@ -24,7 +24,7 @@ final class ConsistentHashStrategy extends Strategy {
   private final int bucketShift;
   private final int[] serverIds;
   // The primary of each server id when no two primaries share a name, else null.
-  private final int[] onlyPeer;
+  private final int @Nullable [] onlyPeer;
 
   ConsistentHashStrategy(PeerGroup group) {
     Peer[] peers = group.primaries;
@@ -33,14 +33,14 @@ final class ConsistentHashStrategy extends Strategy {
     int pointCount = 0;
     for (int i = 0; i < peers.length; i++) {
       serverIds[i] = ids.computeIfAbsent(peers[i].hashName, name -> ids.size());
-      pointCount += peers[i].weight * 160;
+      pointCount += peers[i].weight * POINTS_PER_WEIGHT;
     }
     long[] hashes = new long[pointCount];
     int n = 0;
     for (int i = 0; i < peers.length; i++) {
       int base = baseHash(peers[i].hashName);
       int previous = 0;
-      for (int j = 0; j < peers[i].weight * 160; j++) {
+      for (int j = 0; j < peers[i].weight * POINTS_PER_WEIGHT; j++) {
         int crc = base;
         // The previous point's hash, in the little-endian byte order nginx reads it in on x86.
         crc = Crc32.update(crc, previous & 0xFF);
@@ -79,6 +79,8 @@ final class ConsistentHashStrategy extends Strategy {
   }
 
   private static final int SERVER_BITS = 20;
+  // Points on the ring for each unit of a server's weight (ngx_http_upstream_init_chash).
+  private static final int POINTS_PER_WEIGHT = 160;
 
   /** CRC-32 (not finished) of "HOST\0PORT", splitting the server's name as written where nginx does. */
   private static int baseHash(String server) {
@@ -129,45 +131,25 @@ final class ConsistentHashStrategy extends Strategy {
   }
 
   @Override
-  int pick(PeerSelection selection, long now) {
-    PeerGroup group = selection.group;
-    if (selection.hashTries > 20 || group.primaries.length < 2 || selection.keyLength == 0) {
-      return RoundRobinStrategy.INSTANCE.pick(selection, now);
-    }
-    PeerCounters[] peers = selection.worker.primaries;
-    for (;;) {
-      int point = (int) selection.hash;
-      while (point >= points.length) {
-        point -= points.length;
-      }
-      int server = (int) (points[point] & ((1 << SERVER_BITS) - 1));
-      int index = onlyPeer != null ? only(peers, onlyPeer[server], selection, now)
-          : smooth(peers, selection, now, serverIds, server);
-      if (index >= 0) {
-        selection.markTried(index);
-        return index;
-      }
-      selection.hash++;
-      if (++selection.hashTries > 20) {
-        return RoundRobinStrategy.INSTANCE.pick(selection, now);
-      }
-    }
+  boolean draws(PeerSelection selection) {
+    return selection.keyLength != 0;
   }
 
-  /**
-   * {@link #smooth} over the one peer of a name: its current weight gains and gives back its effective weight, so
-   * it is left as it was, and only the recovery of its effective weight remains.
-   */
-  private static int only(PeerCounters[] peers, int index, PeerSelection selection, long now) {
-    PeerCounters peer = peers[index];
-    if (!eligible(peer, index, selection, now)) {
-      return -1;
+  @Override
+  int draw(PeerSelection selection, WorkerPeerCounters[] peers, long now) {
+    int point = (int) selection.hash;
+    while (point >= points.length) {
+      point -= points.length;
     }
-    if (peer.effectiveWeight < peer.weight) {
-      peer.effectiveWeight++;
-      peer.updateClean();
+    int server = (int) (points[point] & ((1 << SERVER_BITS) - 1));
+    Worker worker = selection.worker;
+    int index = onlyPeer != null ? worker.roundRobinAmongOne(peers, selection, now, onlyPeer[server])
+        : worker.roundRobinAmongServer(peers, selection, now, serverIds, server);
+    if (index >= 0) {
+      selection.markTried(index);
+      return index;
     }
-    touch(peer, selection, now);
-    return index;
+    selection.hash++;
+    return -1;
   }
 }

@@ -99,7 +99,7 @@ public final class HealthChecker implements AutoCloseable {
   private static boolean claim(Peer peer, long now, HealthCheck check) {
     peer.group.lock.lock();
     try {
-      PeerState state = peer.state;
+      SharedPeerState state = peer.state;
       if (state.checkInFlight || (state.checkScheduled && now - state.nextCheckNanos < 0)) {
         return false;
       }
@@ -138,7 +138,7 @@ public final class HealthChecker implements AutoCloseable {
     boolean down;
     peer.group.lock.lock();
     try {
-      PeerState state = peer.state;
+      SharedPeerState state = peer.state;
       state.checkInFlight = false;
       boolean wasDown = state.checkDown;
       if (alive) {
@@ -227,7 +227,8 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker start() {
       HealthChecker checker = build();
       long millis = tick.toMillis();
-      checker.scheduler.scheduleWithFixedDelay(() -> {
+      // Never cancelled by itself: close() shuts the scheduler down.
+      var unused = checker.scheduler.scheduleWithFixedDelay(() -> {
         try {
           checker.checkDue();
         } catch (RuntimeException e) {

@@ -11,15 +11,15 @@ import io.dyups.parser.ServerSpec;
  */
 public final class Peer {
   private final ServerSpec spec;
-  final PeerState state;
+  final SharedPeerState state;
   // The counters of each worker, as when this peer was built.
-  final PeerCounters[] counters;
+  final WorkerPeerCounters[] counters;
   final PeerGroup group;
   final int weight;
   // The address as nginx's consistent hash reads it: as written, "unix:" stripped.
   final String hashName;
 
-  Peer(ServerSpec spec, PeerState state, PeerGroup group) {
+  Peer(ServerSpec spec, SharedPeerState state, PeerGroup group) {
     this.spec = spec;
     this.state = state;
     this.counters = state.counters;
@@ -40,7 +40,7 @@ public final class Peer {
 
   /** Requests currently using this peer, over every worker. */
   public int activeConnections() {
-    return (int) add(Counter.CONNECTIONS, 0);
+    return (int) sumOverWorkers(Counter.CONNECTIONS, 0);
   }
 
   /**
@@ -48,7 +48,7 @@ public final class Peer {
    * worker takes the peer out when its own count reaches {@code max_fails}, as each nginx worker does.
    */
   public int failures() {
-    return (int) add(Counter.FAILURES, 0);
+    return (int) sumOverWorkers(Counter.FAILURES, 0);
   }
 
   /**
@@ -56,7 +56,7 @@ public final class Peer {
    * {@code fail_timeout} ago.
    */
   public boolean isOut() {
-    return add(Counter.OUT, group.nowSeconds()) > 0;
+    return sumOverWorkers(Counter.OUT, group.nowSeconds()) > 0;
   }
 
   private enum Counter {
@@ -67,14 +67,14 @@ public final class Peer {
   }
 
   /**
-   * Adds a counter up over the workers that have counters for this peer, each read under its worker's lock; the
+   * The sum of a counter over the workers that have counters for this peer, each read under its worker's lock; the
    * shared lock keeps workers from being made meanwhile. A worker with no counters yet counts as fresh: 0.
    */
-  private long add(Counter counter, long now) {
+  private long sumOverWorkers(Counter counter, long now) {
     long[] total = new long[1];
     group.lock.lock();
     try {
-      PeerState.eachWorker(counters, worker -> total[0] += switch (counter) {
+      SharedPeerState.eachWorker(counters, worker -> total[0] += switch (counter) {
         case CONNECTIONS -> worker.conns;
         case FAILURES -> worker.fails;
         case OUT -> worker.isFailed(now, group) ? 1 : 0;
@@ -121,13 +121,13 @@ public final class Peer {
    * {@code max_conns}. A worker that has not picked from the upstream yet would, unless it is down or unhealthy.
    */
   public boolean isAvailable() {
-    if (add(Counter.USABLE, group.nowSeconds()) > 0) {
+    if (sumOverWorkers(Counter.USABLE, group.nowSeconds()) > 0) {
       return true;
     }
     group.lock.lock();
     try {
       boolean fresh = false;
-      for (PeerCounters worker : counters) {
+      for (WorkerPeerCounters worker : counters) {
         fresh |= worker == null;
       }
       return fresh && !spec.down() && !state.checkDown;

@@ -36,8 +36,9 @@ public final class PeerGroup {
   final Peer[] primaries;
   final Peer[] backups;
   final Strategy strategy;
-  final Ticker ticker;
-  // Guards the health fields of the peers' PeerState and the making of workers; shared by every generation.
+  // Nanoseconds of wall-clock time since the epoch; see SYSTEM_CLOCK.
+  final Ticker clock;
+  // Guards the health fields of the peers' SharedPeerState and the making of workers; shared by every generation.
   // Taken before a worker's lock. Off the request path, so a plain lock, without the padding of a worker's.
   final ReentrantLock lock;
   // Made on first use, so that an upstream costs a worker's state only in the workers that pick from it. Read
@@ -75,15 +76,15 @@ public final class PeerGroup {
     }
   }
 
-  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker, int workerCount) {
+  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock, int workerCount) {
     this.definition = definition;
-    this.ticker = ticker;
+    this.clock = clock;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
     boolean sameWorkers = previous != null && previous.workers.length == count;
-    this.lineage = sameWorkers ? previous.lineage : new Lineage(count);
+    this.lineage = sameWorkers && previous != null ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
-    Map<ServerSpec, ArrayDeque<PeerState>> carried = new HashMap<>();
+    Map<ServerSpec, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
         carried.computeIfAbsent(peer.spec(), spec -> new ArrayDeque<>()).add(peer.state);
@@ -95,20 +96,20 @@ public final class PeerGroup {
     List<Peer> all = new ArrayList<>();
     List<Peer> primaryList = new ArrayList<>();
     List<Peer> backupList = new ArrayList<>();
-    List<PeerState> kept = new ArrayList<>();
+    List<SharedPeerState> kept = new ArrayList<>();
     int weights = 0;
     lock.lock();
     try {
       for (ServerSpec server : definition.servers()) {
-        ArrayDeque<PeerState> same = carried.get(server);
-        PeerState state;
+        ArrayDeque<SharedPeerState> same = carried.get(server);
+        SharedPeerState state;
         if (same == null || same.isEmpty()) {
-          state = new PeerState(new PeerCounters[count], check != null && check.defaultDown());
+          state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown());
         } else {
           state = same.poll();
           kept.add(state);
           if (!sameWorkers) {
-            state.counters = new PeerCounters[count];
+            state.counters = new WorkerPeerCounters[count];
           }
         }
         Peer peer = new Peer(server, state, this);
@@ -121,7 +122,7 @@ public final class PeerGroup {
         }
       }
       if (checkRemoved) {
-        for (PeerState state : kept) {
+        for (SharedPeerState state : kept) {
           state.checkDown = false;
           state.publishCheckDown();
         }
@@ -146,7 +147,7 @@ public final class PeerGroup {
     this.strategy = Strategy.of(balancing, this);
     // The workers that picked from the previous generation get their state now, from the writer, rather than on
     // their first pick from this one.
-    if (sameWorkers) {
+    if (sameWorkers && previous != null) {
       for (int w = 0; w < count; w++) {
         if (previous.workers[w] != null) {
           worker(w);
@@ -215,23 +216,12 @@ public final class PeerGroup {
         boolean newest = previous == null || lineage.newestGeneration[index] < generation;
         if (newest) {
           if (previous != null) {
-            previous.materialize();
-            previous.retired = true;
+            previous.retire();
           }
           lineage.newest[index] = worker;
           lineage.newestGeneration[index] = generation;
-        } else {
-          worker.retired = true;
         }
-        for (PeerCounters[] tier : new PeerCounters[][] {worker.primaries, worker.backups}) {
-          for (PeerCounters counters : tier) {
-            if (newest || counters.owner == null) {
-              counters.owner = worker;
-            }
-          }
-        }
-        worker.count();
-        worker.tryResume();
+        worker.takeOver(newest);
       } finally {
         workerLock.unlock();
       }
@@ -242,14 +232,14 @@ public final class PeerGroup {
     }
   }
 
-  // Callers hold the shared lock, which guards PeerState.counters.
-  private static PeerCounters[] counters(Peer[] tier, int worker) {
-    PeerCounters[] counters = new PeerCounters[tier.length];
+  // Callers hold the shared lock, which guards SharedPeerState.counters.
+  private static WorkerPeerCounters[] counters(Peer[] tier, int worker) {
+    WorkerPeerCounters[] counters = new WorkerPeerCounters[tier.length];
     for (int i = 0; i < tier.length; i++) {
-      PeerState state = tier[i].state;
-      PeerCounters[] all = tier[i].counters;
+      SharedPeerState state = tier[i].state;
+      WorkerPeerCounters[] all = tier[i].counters;
       if (all[worker] == null) {
-        all[worker] = new PeerCounters(tier[i].spec(), state.checkDown);
+        all[worker] = new WorkerPeerCounters(tier[i].spec(), state.checkDown);
       }
       counters[i] = all[worker];
     }
@@ -283,10 +273,10 @@ public final class PeerGroup {
    * Builds the peers of {@code definition}.
    *
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
-   * @param ticker the time source for failure windows
+   * @param clock the clock of failure windows, in nanoseconds of wall-clock time since the epoch
    */
-  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker) {
-    return create(definition, previous, ticker, DEFAULT_WORKERS);
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock) {
+    return create(definition, previous, clock, DEFAULT_WORKERS);
   }
 
   /**
@@ -294,14 +284,14 @@ public final class PeerGroup {
    * one when the upstream has {@code zone}).
    *
    * @param previous the group this one replaces, whose unchanged servers keep their state, or {@code null}
-   * @param ticker the time source for failure windows
+   * @param clock the clock of failure windows, in nanoseconds of wall-clock time since the epoch
    */
-  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker ticker,
+  static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock,
       int workers) {
     requireNonNull(definition, "definition");
-    requireNonNull(ticker, "ticker");
+    requireNonNull(clock, "clock");
     checkArgument(workers >= 1 && workers <= MAX_WORKERS, "workers must be in 1..%s: %s", MAX_WORKERS, workers);
-    return new PeerGroup(definition, previous, ticker, powerOfTwo(workers));
+    return new PeerGroup(definition, previous, clock, powerOfTwo(workers));
   }
 
   static final int MAX_WORKERS = 1024;
@@ -329,17 +319,32 @@ public final class PeerGroup {
    */
   static final long UNREAD = Long.MIN_VALUE;
 
+  /** Whole seconds of wall-clock time, as nginx's ngx_time(); reading it costs more than the rest of a pick. */
   long nowSeconds() {
-    return ticker.read() / 1_000_000_000L;
+    return clock.read() / 1_000_000_000L;
   }
+
+  /**
+   * The system's wall clock, in nanoseconds since the epoch at a millisecond's precision. Failure windows count
+   * whole seconds of it, as nginx counts them: ngx_time() is the second of gettimeofday() (ngx_time_update in
+   * src/core/ngx_times.c), so a peer out for {@code fail_timeout=10s} after a failure at 12.9 s comes back at
+   * 23.0 s, and one that failed at 12.0 s at 23.0 s too. A clock that counts from another origin (such as
+   * {@link System#nanoTime()}) would move that moment by up to a second.
+   */
+  static final Ticker SYSTEM_CLOCK = new Ticker() {
+    @Override
+    public long read() {
+      return System.currentTimeMillis() * 1_000_000L;
+    }
+  };
 
   /** {@code now}, or the clock when {@code now} is {@link #UNREAD}. */
   long seconds(long now) {
     return now == UNREAD ? nowSeconds() : now;
   }
 
-  /** Releases a peer a selection picked: nginx's free_peer. */
-  void release(PeerCounters counters, BalancingLock workerLock, boolean failed) {
+  /** Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer. */
+  void release(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed) {
     // Only a failure records the time; a success does not need the clock.
     long now = failed ? nowSeconds() : 0;
     workerLock.lock();
@@ -349,20 +354,9 @@ public final class PeerGroup {
         return;
       }
       if (failed) {
-        counters.fails++;
-        counters.accessed = now;
-        counters.checked = now;
-        if (counters.maxFails != 0) {
-          counters.effectiveWeight -= counters.weight / counters.maxFails;
-        }
-        if (counters.effectiveWeight < 0) {
-          counters.effectiveWeight = 0;
-        }
-        counters.updateClean();
-      } else if (counters.accessed < counters.checked) {
-        // A request succeeded after the failure window was checked: the peer is live again.
-        counters.fails = 0;
-        counters.updateClean();
+        counters.failed(now);
+      } else {
+        counters.succeeded();
       }
       counters.removeConnection();
     } finally {

@@ -24,12 +24,17 @@ import org.jspecify.annotations.Nullable;
  * // no peer left: answer 502
  * }</pre>
  *
- * <p>Not thread-safe: one request at a time. Reusable without allocating.
+ * <p>Not thread-safe: one request at a time. Reusable without allocating; a selection may move from thread to
+ * thread between requests (it picks through the worker of the thread that starts it). Padded (256 bytes in all)
+ * to keep the fields it writes on every pick off the cache lines of objects beside it, such as another thread's
+ * selection.
  */
 public final class PeerSelection extends PeerSelectionFields {
-  // Padding after the fields; see PeerSelectionPadding.
-  @SuppressWarnings("unused")
-  private long p10, p11, p12, p13, p14, p15, p16, p17;
+  // The trailing pad; see Padded.
+  byte q000, q001, q002, q003, q004, q005, q006, q007, q008, q009, q010, q011, q012, q013, q014, q015;
+  byte q016, q017, q018, q019, q020, q021, q022, q023, q024, q025, q026, q027, q028, q029, q030, q031;
+  byte q032, q033, q034, q035, q036, q037, q038, q039, q040, q041, q042, q043, q044, q045, q046, q047;
+  byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   /** A selection not yet started. */
   public PeerSelection() {}
@@ -93,6 +98,13 @@ public final class PeerSelection extends PeerSelectionFields {
     if (this.group != group) {
       this.group = group;
     }
+    // The worker comes from the thread that picks, which need not be the one that made this selection (a proxy may
+    // make every connection's selection on its accepting thread).
+    long thread = Thread.currentThread().getId();
+    if (thread != probeThread) {
+      probeThread = thread;
+      probe = probeOf(thread);
+    }
     Worker worker = group.worker(probe & group.workerMask);
     if (this.worker != worker) {
       this.worker = worker;
@@ -110,7 +122,7 @@ public final class PeerSelection extends PeerSelectionFields {
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
-    this.hashTries = 0;
+    this.draws = 0;
   }
 
   /** The CRC-32 of the key: of its bytes, or of a String's UTF-8 encoding. */
@@ -149,8 +161,9 @@ public final class PeerSelection extends PeerSelectionFields {
       return null;
     }
     Worker worker = this.worker;
-    if (worker.lock.lock()) {
-      // Another thread holds this worker: move on, by a xorshift step as LongAdder does, so that two threads that
+    if (!worker.lock.tryLock()) {
+      worker.lock.lock();
+      // Another thread held this worker: move on, by a xorshift step as LongAdder does, so that two threads that
       // collide do not both step to the same next worker.
       probe ^= probe << 13;
       probe ^= probe >>> 17;
@@ -195,10 +208,19 @@ public final class PeerSelection extends PeerSelectionFields {
     group.release(counters[index], worker.lock, failed);
   }
 
-  /** Makes this selection pick through worker {@code probe} (modulo each group's number of workers). */
+  /**
+   * Makes this selection pick through worker {@code probe} (modulo each group's number of workers) while the
+   * calling thread starts it.
+   */
   PeerSelection probe(int probe) {
     this.probe = probe;
+    this.probeThread = Thread.currentThread().getId();
     return this;
+  }
+
+  // The thread's id at first (never 0, which xorshift keeps): consecutive threads start on consecutive workers.
+  private static int probeOf(long threadId) {
+    return (int) threadId | 1 << 30;
   }
 
   /** True before the first peer of this request was picked: nothing is tried yet. */
@@ -266,25 +288,17 @@ public final class PeerSelection extends PeerSelectionFields {
   }
 }
 
-/**
- * Padding before the fields of {@link PeerSelection}: superclass fields are laid out first. A selection's fields
- * are written on every pick by the one thread using it, and the selections of different threads may lie side by
- * side (a collector copies them in the order it finds them); the padding keeps them off each other's lines.
- */
-abstract class PeerSelectionPadding {
-  @SuppressWarnings("unused")
-  private long p00, p01, p02, p03, p04, p05, p06, p07;
-  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
-  // subclass: ahead of the padding, beside the object before this one.
-  private int p08;
-}
-
-/** The fields of {@link PeerSelection}, between its paddings. */
-abstract class PeerSelectionFields extends PeerSelectionPadding {
+/** The fields of {@link PeerSelection}, after the padding. */
+abstract class PeerSelectionFields extends Padded {
+  // Set by start(), before next(), succeeded() or failed() may read them.
+  @SuppressWarnings("NullAway.Init")
   PeerGroup group;
   // The group's worker this selection picks through, and the counters of the tier it is in.
+  @SuppressWarnings("NullAway.Init")
   Worker worker;
-  PeerCounters[] counters;
+  @SuppressWarnings("NullAway.Init")
+  WorkerPeerCounters[] counters;
+  @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
@@ -293,14 +307,19 @@ abstract class PeerSelectionFields extends PeerSelectionPadding {
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
   int current = -1;
-  // Which worker to use, as a thread's probe in LongAdder: the thread's id at first (never 0, which xorshift
-  // keeps), moved on when the worker's lock was found taken, so that threads that collide spread out.
-  int probe = (int) Thread.currentThread().getId() | 1 << 30;
+  // Which worker to use, as a thread's probe in LongAdder: set from the id of the thread that starts the selection
+  // (probeThread; -1 before any), moved on when the worker's lock was found taken, so that threads that collide
+  // spread out.
+  int probe;
+  long probeThread = -1;
 
   // Where a hash method left off for this request.
   long hash;
   int rehash;
-  int hashTries;
+  // Draws made by hash, ip_hash, consistent hash and random in this request; the first primary random two drew
+  // in this pick, or -1.
+  int draws;
+  int previousDraw;
   CharSequence key = "";
   // A key given as bytes instead (then key is not read), and the JDK's CRC-32 to hash it, made on first use.
   byte @Nullable [] keyBytes;

@@ -30,27 +30,12 @@ abstract class Strategy {
   }
 
   /** nginx's check that a peer may take a request: not tried in this selection, not down, out or full. */
-  static boolean eligible(PeerCounters peer, int index, PeerSelection selection, long now) {
+  static boolean eligible(WorkerPeerCounters peer, int index, PeerSelection selection, long now) {
     return !selection.isTried(index) && peer.usable(now, selection.group);
   }
 
-  /**
-   * What nginx does after picking: start a new failure window when the last one has passed. A peer without
-   * failures is skipped, which nobody can tell apart from nginx's behaviour: its {@code checked} is read only
-   * once it has failures, and the failure that gives it one sets {@code checked} itself. That keeps the clock off
-   * the request path ({@code now} may be {@link PeerGroup#UNREAD}).
-   */
-  static void touch(PeerCounters peer, PeerSelection selection, long now) {
-    if (peer.fails == 0) {
-      return;
-    }
-    long seconds = selection.group.seconds(now);
-    if (seconds - peer.checked > peer.failTimeoutSeconds) {
-      peer.checked = seconds;
-    }
-  }
-
   /** The primary that holds unit {@code w} of the total weight. */
+  @SuppressWarnings("NullAway") // a group of a weighted method has byWeight or, when that is null, weightEnds
   static int byWeight(PeerGroup group, long w) {
     int[] table = group.byWeight;
     if (table != null) {
@@ -72,29 +57,27 @@ abstract class Strategy {
   }
 
   /**
-   * Tries the primaries, then (once, for the rest of the selection) the backups; when neither can serve, clears
-   * the failure counts of the tiers tried, "for quick recovery", and reports that no peer is left.
+   * Tries the primaries, then (once, for the rest of the selection) the backups, as the failed: label of
+   * ngx_http_upstream_get_round_robin_peer and ngx_http_upstream_get_least_conn_peer. When neither can serve there
+   * is no peer: the failures stand until {@code fail_timeout} ends, and every request until then is answered at
+   * once, without a connection attempt (nginx 1.11.5 removed the quick recovery that cleared them).
    */
   abstract static class Tiered extends Strategy {
     /** Picks in the selection's current tier, or returns -1. */
-    abstract int pickIn(PeerCounters[] tier, PeerSelection selection, long now);
+    abstract int pickIn(WorkerPeerCounters[] tier, PeerSelection selection, long now);
 
     @Override
     final int pick(PeerSelection selection, long now) {
       PeerGroup group = selection.group;
       Worker worker = selection.worker;
-      PeerCounters[] tier = selection.counters;
+      WorkerPeerCounters[] tier = selection.counters;
       boolean primaries = tier == worker.primaries;
       int index = primaries && group.single ? single(tier[0]) : pickIn(tier, selection, now);
       if (index < 0 && primaries && worker.backups.length > 0) {
         selection.switchToBackups();
         index = pickIn(worker.backups, selection, now);
-        if (index < 0) {
-          resetFails(worker.backups);
-        }
       }
       if (index < 0) {
-        resetFails(tier);
         return -1;
       }
       selection.markTried(index);
@@ -102,57 +85,58 @@ abstract class Strategy {
     }
 
     // nginx's single peer: only down (or a failed health check) and max_conns keep it from being used.
-    private static int single(PeerCounters peer) {
-      if (peer.down || peer.checkDown || (peer.maxConns != 0 && peer.conns >= peer.maxConns)) {
-        return -1;
-      }
-      return 0;
-    }
-
-    private static void resetFails(PeerCounters[] tier) {
-      for (PeerCounters peer : tier) {
-        peer.fails = 0;
-        peer.updateClean();
-      }
+    private static int single(WorkerPeerCounters peer) {
+      return peer.down || peer.checkDown || !peer.hasRoom() ? -1 : 0;
     }
   }
 
   /**
-   * One step of nginx's smooth weighted round robin over the eligible peers of {@code tier}: every eligible peer's
-   * current weight grows by its effective weight, the largest wins (the first on ties) and gives back the total.
-   * With {@code serverIds}, only the peers whose id is {@code sameServer} take part.
+   * The methods that draw a primary (by a hash of the request, or at random) and draw again while the one drawn
+   * cannot serve: hash, ip_hash, consistent hash, random. After {@link #MAX_DRAWS} draws in one request, or with
+   * fewer than two primaries, round robin picks instead (from the primaries, then the backups).
    */
-  static int smooth(PeerCounters[] tier, PeerSelection selection, long now, int[] serverIds, int sameServer) {
-    if (tier == selection.worker.primaries) {
-      selection.worker.materialize();
+  abstract static class Drawing extends Strategy {
+    /**
+     * The draws a request makes before round robin takes over: the {@code 20} of {@code ++hp->tries > 20} in
+     * ngx_http_upstream_get_hash_peer and get_chash_peer, of ngx_http_upstream_get_ip_hash_peer and of
+     * ngx_http_upstream_get_random_peer and get_random2_peer.
+     */
+    static final int MAX_DRAWS = 20;
+
+    /** False when this request cannot be drawn for (hash: an empty key) and round robin picks. */
+    boolean draws(PeerSelection selection) {
+      return true;
     }
-    PeerCounters best = null;
-    int bestIndex = -1;
-    int total = 0;
-    for (int i = 0; i < tier.length; i++) {
-      PeerCounters peer = tier[i];
-      if (serverIds != null && serverIds[i] != sameServer) {
-        continue;
+
+    /**
+     * Draws once: returns the index of a primary that can serve (marked tried, its failure window started), or -1
+     * to draw again.
+     */
+    abstract int draw(PeerSelection selection, WorkerPeerCounters[] peers, long now);
+
+    @Override
+    final int pick(PeerSelection selection, long now) {
+      if (selection.draws > MAX_DRAWS || selection.group.primaries.length < 2 || !draws(selection)) {
+        return RoundRobinStrategy.INSTANCE.pick(selection, now);
       }
-      if (!eligible(peer, i, selection, now)) {
-        continue;
-      }
-      peer.currentWeight += peer.effectiveWeight;
-      total += peer.effectiveWeight;
-      if (peer.effectiveWeight < peer.weight) {
-        peer.effectiveWeight++;
-        peer.updateClean();
-      }
-      if (best == null || peer.currentWeight > best.currentWeight) {
-        best = peer;
-        bestIndex = i;
+      selection.previousDraw = -1;
+      WorkerPeerCounters[] peers = selection.worker.primaries;
+      for (;;) {
+        int index = draw(selection, peers, now);
+        if (index >= 0) {
+          return index;
+        }
+        if (++selection.draws > MAX_DRAWS) {
+          return RoundRobinStrategy.INSTANCE.pick(selection, now);
+        }
       }
     }
-    if (best == null) {
-      return -1;
+
+    /** Takes the primary drawn: marks it tried and starts its failure window. */
+    static int take(PeerSelection selection, WorkerPeerCounters[] peers, int index, long now) {
+      selection.markTried(index);
+      peers[index].startFailureWindow(selection.group, now);
+      return index;
     }
-    best.currentWeight -= total;
-    touch(best, selection, now);
-    return bestIndex;
   }
 }

@@ -135,7 +135,8 @@ public final class UpstreamFile implements AutoCloseable {
   private UpstreamFile(Path file, boolean durable, Options options, AtomicFileWriter writer, boolean readOnly) {
     this.readOnly = readOnly;
     this.file = file;
-    this.dir = file.getParent();
+    // Absolute and normalized by open() and read(): a file always has a directory.
+    this.dir = requireNonNull(file.getParent(), "directory of file");
     this.journalPrefix = file.getFileName() + ".journal-";
     this.durable = durable;
     this.options = options;
@@ -175,8 +176,8 @@ public final class UpstreamFile implements AutoCloseable {
     requireNonNull(options, "options");
     Path absolute = file.toAbsolutePath().normalize();
     Path dir = absolute.getParent();
-    if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(dir.toString(), null,
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir == null ? absolute.toString() : dir.toString(), null,
           "the directory of the upstream file " + absolute + " does not exist");
     }
     if (Files.isDirectory(absolute)) {

@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -473,12 +475,22 @@ public final class UpstreamRegistry implements AutoCloseable {
     return new UpstreamChange(old.name(), old, null);
   }
 
+  private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
+
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  private static void warn(ConfigWarning warning) {
+    LOG.log(Level.WARNING, warning.toString());
+  }
+
   private static String describe(Exception e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
   }
 
-  /** The name as names compare: nginx's ASCII-only case folding, the one rule of {@link UpstreamBlock#foldName}. */
+  /**
+   * The key of a name: {@link UpstreamBlock#foldName}, the one rule the parser's duplicate check also uses (ASCII
+   * letters only, as nginx), so that every state the registry accepts loads again.
+   */
   static String key(String name) {
     return UpstreamBlock.foldName(name);
   }
@@ -520,7 +532,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     private @Nullable UpstreamStore store;
     private UpstreamFile.Options fileOptions = UpstreamFile.Options.DEFAULT;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
-    private Ticker ticker = Ticker.systemTicker();
+    private Ticker ticker = PeerGroup.SYSTEM_CLOCK;
     private int workers = PeerGroup.DEFAULT_WORKERS;
     private final List<UpstreamListener> listeners = new ArrayList<>();
     private final List<Path> configs = new ArrayList<>();
@@ -616,7 +628,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /**
      * The clock of the peers' failure windows ({@code max_fails} within {@code fail_timeout}): tests of an
-     * application give one they move by hand. By default the JVM's monotonic clock ({@link System#nanoTime()}).
+     * application give one they move by hand. By default the system clock ({@link InstantSource#system()}): as
+     * nginx's {@code ngx_time()}, a window counts whole seconds of wall-clock time.
      *
      * @throws NullPointerException if {@code clock} is null
      */
@@ -695,8 +708,9 @@ public final class UpstreamRegistry implements AutoCloseable {
       List<Path> files = List.copyOf(configs);
       UpstreamStore.Seed seed = () -> {
         List<UpstreamBlock> blocks = new ArrayList<>();
+        // Read one block at a time: the files are never held whole as text or as directives.
         for (Path config : files) {
-          blocks.addAll(NginxConfig.load(config).upstreams());
+          NginxConfig.forEachUpstream(config, blocks::add, UpstreamRegistry::warn);
         }
         return blocks;
       };

@@ -5,31 +5,55 @@ import org.jspecify.annotations.Nullable;
 /**
  * The balancing state one worker keeps for one generation of a group, as each nginx worker process keeps its own
  * copy of an upstream that has no {@code zone}: threads that pick through different workers share no line that
- * either writes. An upstream with {@code zone} has one worker, which every thread shares.
+ * either writes. An upstream with {@code zone} has one worker, which every thread shares. Guarded by {@link #lock}.
  *
- * <p>While every primary is clean (see {@link PeerCounters#clean}), smooth weighted round robin is a fixed cycle
- * of {@code totalWeight} picks that starts and ends with every current weight at 0. The worker then follows the
- * group's precomputed cycle ({@code schedule}) instead of updating every peer's weights at each pick, and writes
- * the weights out ({@link #materialize}) before anything else reads them. Guarded by {@link #lock}.
+ * <p>Every smooth weighted round-robin pick goes through this class ({@link #roundRobin} and its variants for
+ * least_conn's ties and consistent hash's duplicate names), which owns the one trick that bends it: while every
+ * primary is clean (see {@link WorkerPeerCounters#clean}), smooth weighted round robin is a fixed cycle of
+ * {@code totalWeight} picks that starts and ends with every current weight at 0. The worker then follows the
+ * group's precomputed cycle ({@code schedule}) instead of updating every peer's weights at each pick. Before
+ * nginx's loop runs, it writes out the current weights the cycle stands for ({@link #materialize}), and after it,
+ * it goes back to the cycle when the weights are back at the cycle's start ({@link #tryResume}).
+ * {@code WorkerTest} checks picks from the cycle against picks from the loop.
  */
 final class Worker extends WorkerFields {
-  // Padding after the fields; see WorkerPadding.
-  @SuppressWarnings("unused")
-  private long p10, p11, p12, p13, p14, p15, p16, p17;
+  // The trailing pad; see Padded.
+  byte q000, q001, q002, q003, q004, q005, q006, q007, q008, q009, q010, q011, q012, q013, q014, q015;
+  byte q016, q017, q018, q019, q020, q021, q022, q023, q024, q025, q026, q027, q028, q029, q030, q031;
+  byte q032, q033, q034, q035, q036, q037, q038, q039, q040, q041, q042, q043, q044, q045, q046, q047;
+  byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
-  Worker(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, int @Nullable [] schedule) {
+  Worker(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
+      int @Nullable [] schedule) {
     super(lock, primaries, backups, schedule);
   }
 
+  /**
+   * Becomes the owner of its counters when it is the newest worker of its index (else of those that have none yet,
+   * and it is retired from the start: it only picks by the loop), counts what it owns, and follows the cycle when
+   * the counters are at its start. Under the shared lock and this worker's lock.
+   */
+  void takeOver(boolean newest) {
+    for (WorkerPeerCounters[] tier : new WorkerPeerCounters[][] {primaries, backups}) {
+      for (WorkerPeerCounters counters : tier) {
+        if (newest || counters.owner == null) {
+          counters.owner = this;
+        }
+      }
+    }
+    retired = !newest;
+    count();
+    tryResume();
+  }
+
   /** Counts the unclean primaries and the connections on them, for a worker that owns its counters. */
-  void count() {
+  private void count() {
     unclean = 0;
     busy = 0;
-    for (PeerCounters counters : primaries) {
+    for (WorkerPeerCounters counters : primaries) {
       if (counters.owner != this) {
         continue;
       }
-      counters.clean = counters.isClean();
       if (!counters.clean) {
         unclean++;
       }
@@ -37,16 +61,112 @@ final class Worker extends WorkerFields {
     }
   }
 
-  /** True when the next round-robin pick over the primaries may come from the schedule. */
-  boolean onSchedule() {
-    return position >= 0 && unclean == 0;
+  /**
+   * True when every primary may take this selection's next pick without a check: this worker keeps the counts
+   * (it is the newest for its counters), every primary is clean, and the selection has tried none yet.
+   */
+  boolean allEligible(PeerSelection selection) {
+    return !retired && unclean == 0 && selection.firstTry();
   }
 
-  /** The primary the schedule picks next. Only when {@link #onSchedule()}. */
-  int nextScheduled() {
-    int index = schedule[position];
-    position = position + 1 == schedule.length ? 0 : position + 1;
+  /** True while no primary of this worker has an active connection. */
+  boolean idle() {
+    return !retired && busy == 0;
+  }
+
+  /**
+   * One pick of smooth weighted round robin over the eligible peers of {@code tier} (nginx's
+   * ngx_http_upstream_get_peer): from the cycle when it holds, else by the loop. Returns the index of the peer
+   * picked, not yet marked tried, or -1 when none is eligible.
+   */
+  int roundRobin(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
+    int[] cycle = schedule;
+    if (cycle != null && position >= 0 && unclean == 0 && tier == primaries && selection.firstTry()) {
+      int index = cycle[position];
+      position = position + 1 == cycle.length ? 0 : position + 1;
+      return index;
+    }
+    return smooth(tier, selection, now, 0, tier.length, null, null, 0);
+  }
+
+  /**
+   * least_conn's ties (ngx_http_upstream_get_least_conn_peer, "many"): smooth weighted round robin over the
+   * eligible peers from {@code first} on that are as loaded as {@code tier[first]}, the first of the least loaded.
+   */
+  int roundRobinAmongLeastLoaded(WorkerPeerCounters[] tier, PeerSelection selection, long now, int first) {
+    return smooth(tier, selection, now, first, tier.length, tier[first], null, 0);
+  }
+
+  /**
+   * Consistent hash's pick among the peers of one server name (ngx_http_upstream_get_chash_peer): smooth weighted
+   * round robin over the eligible peers whose {@code serverIds} entry is {@code server}.
+   */
+  int roundRobinAmongServer(WorkerPeerCounters[] tier, PeerSelection selection, long now, int[] serverIds,
+      int server) {
+    return smooth(tier, selection, now, 0, tier.length, null, serverIds, server);
+  }
+
+  /**
+   * {@link #roundRobinAmongServer} for a name only {@code index} has. The step over one peer adds its effective
+   * weight to its current weight and takes the same total back, so only the recovery of its effective weight is
+   * left of it, and the peer is picked when it is eligible.
+   */
+  int roundRobinAmongOne(WorkerPeerCounters[] tier, PeerSelection selection, long now, int index) {
+    WorkerPeerCounters peer = tier[index];
+    if (selection.isTried(index) || !peer.usable(now, selection.group)) {
+      return -1;
+    }
+    peer.recoverWeight();
+    peer.startFailureWindow(selection.group, now);
     return index;
+  }
+
+  /**
+   * The one step of nginx's smooth weighted round robin, over the eligible peers of {@code tier} in
+   * {@code [from, to)}, only those as loaded as {@code sameLoad} when it is given, only those of server
+   * {@code server} when {@code serverIds} is given: every such peer's current weight grows by its effective
+   * weight, which recovers by 1 towards its weight; the largest current weight wins (the first on ties) and gives
+   * back the total of the effective weights. The peer picked starts a new failure window when its last one ran out.
+   */
+  private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now, int from, int to,
+      @Nullable WorkerPeerCounters sameLoad, int @Nullable [] serverIds, int server) {
+    boolean primary = tier == primaries;
+    if (primary) {
+      materialize();
+    }
+    boolean check = !(tier == primaries && allEligible(selection));
+    PeerGroup group = selection.group;
+    WorkerPeerCounters best = null;
+    int bestIndex = -1;
+    int total = 0;
+    for (int i = from; i < to; i++) {
+      WorkerPeerCounters peer = tier[i];
+      if (serverIds != null && serverIds[i] != server) {
+        continue;
+      }
+      if (sameLoad != null && !peer.loadedAs(sameLoad)) {
+        continue;
+      }
+      if (check && (selection.isTried(i) || !peer.usable(now, group))) {
+        continue;
+      }
+      peer.currentWeight += peer.effectiveWeight;
+      total += peer.effectiveWeight;
+      peer.recoverWeight();
+      if (best == null || peer.currentWeight > best.currentWeight) {
+        best = peer;
+        bestIndex = i;
+      }
+    }
+    if (best == null) {
+      return -1;
+    }
+    best.currentWeight -= total;
+    best.startFailureWindow(group, now);
+    if (primary) {
+      tryResume();
+    }
+    return bestIndex;
   }
 
   /**
@@ -54,15 +174,16 @@ final class Worker extends WorkerFields {
    * {@code position} steps from all zeros, every step having added each peer's weight and taken the total from the
    * one it picked, a peer's current weight is {@code position * weight - totalWeight * (its picks so far)}.
    */
-  void materialize() {
-    if (position < 0) {
+  private void materialize() {
+    int[] cycle = schedule;
+    if (cycle == null || position < 0) {
       return;
     }
-    for (PeerCounters counters : primaries) {
+    for (WorkerPeerCounters counters : primaries) {
       counters.currentWeight = position * counters.weight;
     }
     for (int step = 0; step < position; step++) {
-      primaries[schedule[step]].currentWeight -= schedule.length;
+      primaries[cycle[step]].currentWeight -= cycle.length;
     }
     position = -1;
   }
@@ -71,16 +192,25 @@ final class Worker extends WorkerFields {
    * Goes back to the schedule when it holds again: every primary clean and every current weight 0, the point
    * at which the cycle starts.
    */
-  void tryResume() {
-    if (schedule == null || retired || unclean != 0) {
+  private void tryResume() {
+    if (schedule == null || retired || unclean != 0 || position >= 0) {
       return;
     }
-    for (PeerCounters counters : primaries) {
+    for (WorkerPeerCounters counters : primaries) {
       if (counters.currentWeight != 0) {
         return;
       }
     }
     position = 0;
+  }
+
+  /**
+   * Hands the counters over to the worker of a newer generation: writes the weights out, and never goes back to the
+   * schedule, since this worker no longer keeps the counts it would need.
+   */
+  void retire() {
+    materialize();
+    retired = true;
   }
 
   /** The cycle of smooth weighted round robin over peers of these weights, or null when it is too long to keep. */
@@ -111,25 +241,12 @@ final class Worker extends WorkerFields {
   private static final long MAX_WORK = 1 << 16;
 }
 
-/**
- * Padding before the fields of {@link Worker}: superclass fields are laid out first. Each worker's position and
- * counts are written on every pick, by the threads of that worker only; the padding keeps the workers of one group,
- * made one after the other, off each other's cache lines.
- */
-abstract class WorkerPadding {
-  @SuppressWarnings("unused")
-  private long p00, p01, p02, p03, p04, p05, p06, p07;
-  // Fills the four bytes after a compressed object header, where the JVM would otherwise put a field of a
-  // subclass: ahead of the padding, beside the object before this one.
-  private int p08;
-}
-
-/** The fields of {@link Worker}, between its paddings. */
-abstract class WorkerFields extends WorkerPadding {
+/** The fields of {@link Worker}, after the padding. */
+abstract class WorkerFields extends Padded {
   /** Shared by every generation of the upstream with the same number of workers, as are the counters. */
   final BalancingLock lock;
-  final PeerCounters[] primaries;
-  final PeerCounters[] backups;
+  final WorkerPeerCounters[] primaries;
+  final WorkerPeerCounters[] backups;
   final int @Nullable [] schedule;
   // The index into schedule of the next pick; -1 when the counters' current weights are the state.
   int position = -1;
@@ -140,7 +257,8 @@ abstract class WorkerFields extends WorkerPadding {
   // Set when a newer generation took the counters over; a retired worker never goes back to the schedule.
   boolean retired;
 
-  WorkerFields(BalancingLock lock, PeerCounters[] primaries, PeerCounters[] backups, int @Nullable [] schedule) {
+  WorkerFields(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
+      int @Nullable [] schedule) {
     this.lock = lock;
     this.primaries = primaries;
     this.backups = backups;

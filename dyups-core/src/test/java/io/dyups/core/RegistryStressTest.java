@@ -6,11 +6,14 @@ import io.dyups.parser.ServerSpec;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * the expected answer to a lost race; for those, the successful changes must form one chain of versions.
  */
 class RegistryStressTest {
-  static final int DEFAULT_OPERATIONS = 1_000_000;
+  static final int DEFAULT_OPERATIONS = 250_000;
   private static final int WRITERS = 8;
   private static final int READERS = 8;
   private static final int OWNED_PER_WRITER = 4;
@@ -54,7 +58,7 @@ class RegistryStressTest {
   private final int operations = Integer.getInteger("dyups.stress.operations", DEFAULT_OPERATIONS);
   private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean stop = new AtomicBoolean();
-  private final java.util.concurrent.atomic.AtomicInteger writersRunning = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger writersRunning = new AtomicInteger();
   private UpstreamRegistry registry;
   private ExecutorService executor;
 
@@ -161,7 +165,7 @@ class RegistryStressTest {
   /** A successful versioned change of a shared name: the version it expected and the write id (-1: delete). */
   private record Link(long expected, int id) {}
 
-  private final class Writer implements java.util.concurrent.Callable<Void> {
+  private final class Writer implements Callable<Void> {
     final int index;
     final int operations;
     final Owned[] owned = new Owned[OWNED_PER_WRITER];
@@ -310,7 +314,7 @@ class RegistryStressTest {
     }
   }
 
-  private final class Reader implements java.util.concurrent.Callable<Void> {
+  private final class Reader implements Callable<Void> {
     final int index;
     final int operations;
     final BitSet seen = new BitSet();
@@ -353,7 +357,7 @@ class RegistryStressTest {
 
     /** A listing is whole too: every upstream in it is one acknowledged write, each name at most once. */
     private void listing() {
-      Set<String> names = new java.util.HashSet<>();
+      Set<String> names = new HashSet<>();
       for (Upstream upstream : registry.detail()) {
         if (!names.add(upstream.name())) {
           fail("listing names " + upstream.name() + " twice");
@@ -416,7 +420,7 @@ class RegistryStressTest {
     writersRunning.set(WRITERS);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Void>> tasks = new ArrayList<>();
-    for (java.util.concurrent.Callable<Void> task : concat(writers, readers)) {
+    for (Callable<Void> task : concat(writers, readers)) {
       tasks.add(executor.submit(() -> {
         go.await();
         return task.call();
@@ -463,7 +467,7 @@ class RegistryStressTest {
       for (Writer writer : writers) {
         links.addAll(writer.sharedLinks.get(slot));
       }
-      Map<Long, Link> byExpected = new java.util.HashMap<>();
+      Map<Long, Link> byExpected = new HashMap<>();
       long creates = 0;
       long deletes = 0;
       for (Link link : links) {
@@ -516,8 +520,8 @@ class RegistryStressTest {
     assertThat(conflicts).isPositive();
   }
 
-  private static List<java.util.concurrent.Callable<Void>> concat(List<Writer> writers, List<Reader> readers) {
-    List<java.util.concurrent.Callable<Void>> all = new ArrayList<>(writers);
+  private static List<Callable<Void>> concat(List<Writer> writers, List<Reader> readers) {
+    List<Callable<Void>> all = new ArrayList<>(writers);
     all.addAll(readers);
     return all;
   }

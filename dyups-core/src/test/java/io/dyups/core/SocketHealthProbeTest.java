@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
@@ -18,6 +19,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -157,11 +159,12 @@ class SocketHealthProbeTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the checker runs by itself; the try only closes it
   void theRunningCheckerMarksAServerDownWhenItStopsListeningAndUpWhenItIsBack() throws Exception {
     ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     int port = listener.getLocalPort();
     try (UpstreamRegistry registry = UpstreamRegistry.builder().build();
-        HealthChecker checker = HealthChecker.builder(registry).tick(java.time.Duration.ofMillis(10)).start()) {
+        HealthChecker checker = HealthChecker.builder(registry).tick(Duration.ofMillis(10)).start()) {
       registry.updateUpstream("u", "server 127.0.0.1:" + port + "; server 127.0.0.1:" + closedPort() + ";"
           + " check interval=20 fall=1 rise=1 timeout=500;");
       Peer live = registry.find("u").peers().asList().get(0);
@@ -173,7 +176,7 @@ class SocketHealthProbeTest {
       awaitHealth(live, false);
       try (ServerSocket back = new ServerSocket()) {
         back.setReuseAddress(true);
-        back.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        back.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         awaitHealth(live, true);
       }
     }

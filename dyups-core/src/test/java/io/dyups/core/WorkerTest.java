@@ -82,7 +82,7 @@ class WorkerTest {
     for (int step = 0; step < 2000; step++) {
       PeerSelection a = new PeerSelection().start(cycled, null, null);
       PeerSelection b = new PeerSelection().start(looped, null, null);
-      followedCycle |= cycled.worker(0).onSchedule();
+      followedCycle |= cycled.worker(0).position >= 0;
       // Retries stop before every server was tried: there the looped group, one server more, would try again.
       int retries = 0;
       for (;;) {
@@ -165,6 +165,26 @@ class WorkerTest {
     assertThat(pickOn(group, 0)).isEqualTo("b");
     assertThat(pickOn(group, 1)).isEqualTo("a");
     assertThat(a.failures()).isEqualTo(1);
+  }
+
+  @Test
+  void aSelectionPicksThroughTheWorkerOfTheThreadThatStartsItNotOfTheOneThatMadeIt() throws Exception {
+    PeerGroup group = group("server a; server b;", 2);
+    PeerSelection selection = new PeerSelection();
+    long mine = Thread.currentThread().getId();
+    Thread picker;
+    do {
+      picker = new Thread(() -> {
+        selection.start(group, null, null);
+        selection.next();
+        selection.succeeded();
+      });
+    } while ((picker.getId() & 1) == (mine & 1));
+    picker.start();
+    picker.join();
+
+    assertThat(group.hasWorker((int) (picker.getId() & 1))).isTrue();
+    assertThat(group.hasWorker((int) (mine & 1))).isFalse();
   }
 
   @Test

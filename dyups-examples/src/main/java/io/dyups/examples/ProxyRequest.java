@@ -49,7 +49,7 @@ final class ProxyRequest {
   /** Body bytes read ahead of a backend that is not connected yet, before the client is paused. */
   private static final int PENDING_LIMIT = 64 * 1024;
 
-  private static final List<AsciiString> HIDDEN = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+  private static final List<AsciiString> HIDDEN = List.of(HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
       AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
       HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER,
       AsciiString.cached("x-pad"), AsciiString.cached("x-accel-expires"), AsciiString.cached("x-accel-redirect"),

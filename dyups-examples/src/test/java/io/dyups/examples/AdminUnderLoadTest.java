@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 class AdminUnderLoadTest {
-  static final int DEFAULT_SECONDS = 30;
+  static final int DEFAULT_SECONDS = 5;
   private static final int ADMIN_CLIENTS = 50;
   private static final int PROXY_CLIENTS = 8;
   private static final int NAMES = 8;

@@ -91,6 +91,7 @@ class ProxyMainTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the socket only holds the port
   void aPortInUseStopsStartUpAndLeavesNothingListening() throws Exception {
     try (ServerSocket taken = new ServerSocket(echo8089, 50, InetAddress.getLoopbackAddress())) {
       assertThat(run("-p", prefix.toString())).isEqualTo(1);

@@ -1,7 +1,6 @@
 package io.dyups.parser;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -28,13 +27,21 @@ final class ConfigBytes {
     return c - RAW_BYTE_BASE;
   }
 
+  /** The character that stands for {@code b}, a byte that is not part of well-formed UTF-8. */
+  static char rawByteCharacter(int b) {
+    return (char) (RAW_BYTE_BASE + b);
+  }
+
   /** The bytes as text: UTF-8, with each byte of an ill-formed sequence as its raw-byte character. */
   static String decode(byte[] bytes, int offset, int length) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, offset, length)).toString();
-    } catch (CharacterCodingException e) {
-      return decodeWithRawBytes(bytes, offset, length);
+    int end = offset + length;
+    for (int i = offset; i < end; i++) {
+      if (bytes[i] < 0) {
+        return decodeWithRawBytes(bytes, offset, length);
+      }
     }
+    // ASCII, as nearly every word of a configuration: one copy into a compact String.
+    return new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
   }
 
   private static String decodeWithRawBytes(byte[] bytes, int offset, int length) {
@@ -62,7 +69,7 @@ final class ConfigBytes {
    * The length of the well-formed UTF-8 sequence at {@code i} (RFC 3629: no overlong forms, no surrogates, nothing
    * above U+10FFFF), or 0 when the byte there does not start one.
    */
-  private static int wellFormedLength(byte[] bytes, int i, int end) {
+  static int wellFormedLength(byte[] bytes, int i, int end) {
     int b = bytes[i] & 0xFF;
     if (b < 0x80) {
       return 1;

@@ -35,7 +35,7 @@ final class ConfigText {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       boolean ordinary = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || ".:/[]=@%+,*?^~|!&()<>_-$".indexOf(c) >= 0 || c > 127 && !Character.isWhitespace(c);
+          || ".:/[]=@%+,*?^~|!&()<>_-$".indexOf(c) >= 0 || (c > 127 && !Character.isWhitespace(c));
       if (!ordinary) {
         return false;
       }

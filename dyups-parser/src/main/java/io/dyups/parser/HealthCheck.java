@@ -46,8 +46,8 @@ public record HealthCheck(
   public static final String DEFAULT_HTTP_SEND = "GET / HTTP/1.0\r\n\r\n";
 
   /** The module's defaults: a TCP connect every 30 s, down after 5 failures, up after 2 successes. */
-  public static final HealthCheck DEFAULT = new HealthCheck(Type.TCP, Duration.ofMillis(30_000),
-      Duration.ofMillis(1000), 2, 5, true, 0, DEFAULT_HTTP_SEND,
+  public static final HealthCheck DEFAULT = new HealthCheck(Type.TCP, Duration.ofSeconds(30),
+      Duration.ofSeconds(1), 2, 5, true, 0, DEFAULT_HTTP_SEND,
       EnumSet.of(StatusClass.HTTP_2XX, StatusClass.HTTP_3XX), 1);
 
   public HealthCheck {

@@ -6,11 +6,11 @@ import org.antlr.v4.runtime.IntStream;
 
 /**
  * The inside of an OpenResty {@code *_by_lua_block { ... }}, read as nginx with the Lua module reads it: not as
- * nginx directives but as one chunk of Lua code, up to the {@code }} that closes the block.
+ * nginx directives but as one chunk of Lua code, up to the <code>}</code> that closes the block.
  *
  * <p>This follows {@code ngx_http_lua_conf_lua_block_parse} and its lexer ({@code ngx_http_lua_lex}, generated from
- * the patterns in lua-nginx-module's {@code util/gen-lexer-c}): from the {@code {} on, the leftmost of these is
- * taken each time, and everything between them is code: {@code {} and {@code }} (nesting), a long string
+ * the patterns in lua-nginx-module's {@code util/gen-lexer-c}): from the <code>{</code> on, the leftmost of these is
+ * taken each time, and everything between them is code: <code>{</code> and <code>}</code> (nesting), a long string
  * {@code [[ ]]} or {@code [==[ ]==]} and a long comment {@code --[[ ]]} (skipped to the closing bracket with the
  * same number of {@code =}), a line comment {@code --} to the end of the line, and a quoted string {@code "..."} or
  * {@code '...'} that ends on its line (a quote without its closing quote on the same line is ordinary code). The
@@ -45,18 +45,18 @@ final class LuaBlock {
   record End(int index, int line, int column) {}
 
   /**
-   * Reads the code from the input's index (just after the {@code {}) to the brace that closes the block, and
+   * Reads the code from the input's index (just after the <code>{</code>) to the brace that closes the block, and
    * leaves the input on that brace.
    *
    * @param line the line of the input's index
    * @param column the 0-based column of the input's index
-   * @param open where the block's {@code {} is, named when the file ends first
+   * @param open where the block's <code>{</code> is, named when the file ends first
    */
   static End scan(CharStream input, String sourceName, int line, int column, SourcePosition open) {
     return new LuaBlock(input, sourceName, line, column).scan(open);
   }
 
-  /** True when {@code code} between {@code {} and {@code }} reads back as this same code. */
+  /** True when {@code code} between <code>{</code> and <code>}</code> reads back as this same code. */
   static boolean readsBackWhole(String code) {
     CharStream input = CharStreams.fromString(code + "}");
     try {

@@ -3,6 +3,7 @@ package io.dyups.parser;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
@@ -95,7 +96,8 @@ public final class NginxConfig {
     requireNonNull(mainFile, "mainFile");
     Path file = mainFile.toAbsolutePath().normalize();
     byte[] bytes = readMainFile(file);
-    Path confDir = file.getParent();
+    // An absolute, normalized path to a file always has a parent.
+    Path confDir = requireNonNull(file.getParent(), "parent");
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
     List<Directive> tree = includes(SyntaxReader.read(bytes, file.toString()), confDir, reading);
@@ -116,8 +118,25 @@ public final class NginxConfig {
       throws IOException {
     requireNonNull(action, "action");
     requireNonNull(warnings, "warnings");
+    Path file = mainFile.toAbsolutePath().normalize();
+    byte[] bytes = readMainFile(file);
+    // An absolute, normalized path to a file always has a parent.
+    Path confDir = requireNonNull(file.getParent(), "parent");
+    Deque<Path> reading = new ArrayDeque<>();
+    reading.push(file);
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    collector.topLevel(load(mainFile).directives());
+    // One top-level directive at a time: a large upstream.conf is never held whole as directives.
+    try {
+      SyntaxReader.read(bytes, file.toString(), directive -> {
+        try {
+          collector.topLevel(includes(List.of(directive), confDir, reading));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
     collector.finish();
   }
 
@@ -172,11 +191,14 @@ public final class NginxConfig {
     return out.toString();
   }
 
+  /** The directives with included files' directives in place of their includes; the same list when none. */
   private static List<Directive> includes(List<Directive> directives, Path confDir, Deque<Path> reading)
       throws IOException {
     List<Directive> result = new ArrayList<>(directives.size());
+    boolean changed = false;
     for (Directive directive : directives) {
       if (directive.name().equals("include") && !directive.hasBlock()) {
+        changed = true;
         if (directive.args().size() != 1) {
           throw UpstreamModelBuilder.invalidArgumentCount(directive);
         }
@@ -200,17 +222,20 @@ public final class NginxConfig {
           reading.pop();
         }
       } else if (directive.hasBlock()) {
-        result.add(new Directive(
-            directive.name(),
-            directive.args(),
-            directive.argPositions(),
-            includes(directive.children(), confDir, reading),
-            directive.position()));
+        List<Directive> children = includes(directive.children(), confDir, reading);
+        // A block without includes is kept as it is: most blocks (every upstream of an upstream.conf) have none.
+        if (children == directive.children()) {
+          result.add(directive);
+        } else {
+          changed = true;
+          result.add(new Directive(
+              directive.name(), directive.args(), directive.argPositions(), children, directive.position()));
+        }
       } else {
         result.add(directive);
       }
     }
-    return result;
+    return changed ? result : directives;
   }
 
   /** The files an include names: one path, or the sorted matches of a glob pattern. */

@@ -3,14 +3,14 @@ package io.dyups.parser;
 import io.dyups.parser.internal.NginxLexer;
 import io.dyups.parser.internal.NginxParser;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStream;
-import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonToken;
-import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.DefaultErrorStrategy;
-import org.antlr.v4.runtime.InputMismatchException;
+import org.antlr.v4.runtime.IntStream;
 import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
@@ -18,28 +18,38 @@ import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.TokenFactory;
 import org.antlr.v4.runtime.TokenSource;
-import org.antlr.v4.runtime.atn.PredictionMode;
+import org.antlr.v4.runtime.TokenStream;
+import org.antlr.v4.runtime.UnbufferedTokenStream;
 import org.antlr.v4.runtime.misc.Interval;
 import org.antlr.v4.runtime.misc.Pair;
-import org.antlr.v4.runtime.tree.TerminalNode;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Turns configuration text into {@link Directive} trees: ANTLR lexer and parser, then one pass that builds the
- * records. Every error becomes a {@link ConfigSyntaxException} in nginx's words; no ANTLR message escapes.
+ * Turns configuration bytes into {@link Directive}s: the ANTLR lexer reads the bytes where they lie ({@link
+ * ByteCharStream}), the ANTLR parser checks the structure without building a parse tree, and each token it matches
+ * goes straight into the directive being built. Every error becomes a {@link ConfigSyntaxException} in nginx's
+ * words; no ANTLR message escapes.
+ *
+ * <p>Nothing is made per token: the lexer hands out two token objects in turn (the parser looks one token ahead
+ * and reads each token once, when it matches it), words come from the bytes, and short words that repeat
+ * ({@code server}, {@code weight=2}) are the same String each time. Top-level directives are given to a consumer
+ * as each one ends, so a caller can handle a large file one block at a time.
  */
 final class SyntaxReader {
   /**
-   * The deepest nesting of blocks read. The parser and the tree builder recurse once per level, so without a limit
-   * a hostile text of a few hundred kilobytes ({@code "a {"} repeated) overflows the stack; real configurations
-   * nest a handful of levels.
+   * The deepest nesting of blocks read. The parser recurses once per level, so without a limit a hostile text of a
+   * few hundred kilobytes (<code>"a {"</code> repeated) overflows the stack; real configurations nest a handful of
+   * levels.
    */
   static final int MAX_DEPTH = 100;
 
   private SyntaxReader() {}
 
-  /** Reads configuration bytes; see {@link ConfigBytes} for bytes that are not UTF-8. */
+  /** Reads configuration bytes into top-level directives; see {@link ConfigBytes} for bytes that are not UTF-8. */
   static List<Directive> read(byte[] bytes, String sourceName) {
-    return readText(ConfigBytes.decode(bytes, 0, bytes.length), sourceName);
+    List<Directive> directives = new ArrayList<>();
+    read(bytes, 0, bytes.length, 1, sourceName, directives::add);
+    return directives;
   }
 
   /**
@@ -48,70 +58,34 @@ final class SyntaxReader {
    */
   static List<Directive> read(String text, String sourceName) {
     checkSurrogates(text, sourceName);
-    if (ConfigBytes.hasSurrogates(text)) {
-      // Raw bytes given one by one may together be UTF-8: read them as a file holding those bytes would be read.
-      byte[] bytes = ConfigBytes.encode(text);
-      return readText(ConfigBytes.decode(bytes, 0, bytes.length), sourceName);
-    }
-    return readText(text, sourceName);
+    return read(ConfigBytes.encode(text), sourceName);
   }
 
-  private static List<Directive> readText(String text, String sourceName) {
-    CharStream chars = CharStreams.fromString(text, sourceName);
-    NginxLexer lexer = new NginxLexer(chars);
+  /**
+   * Reads configuration bytes, giving each top-level directive to {@code topLevel} as soon as it ends. When the
+   * bytes are rejected, the directives before the error have been given already.
+   */
+  static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel) {
+    read(bytes, 0, bytes.length, 1, sourceName, topLevel);
+  }
+
+  /** Reads {@code length} bytes from {@code offset}, the start of line {@code line}. */
+  private static void read(
+      byte[] bytes, int offset, int length, int line, String sourceName, Consumer<Directive> topLevel) {
+    ByteCharStream chars = new ByteCharStream(bytes, offset, length, sourceName);
+    ReusingLexer lexer = new ReusingLexer(chars);
+    lexer.setLine(line);
     lexer.removeErrorListeners();
     lexer.addErrorListener(new LexerErrors(sourceName));
-    CommonTokenStream tokens = new CommonTokenStream(new LuaBlocks(lexer, sourceName));
-    tokens.fill();
-    checkTokens(tokens.getTokens(), chars, sourceName);
-
-    NginxParser parser = new NginxParser(tokens);
+    Tokens tokens = new Tokens(lexer, chars, sourceName);
+    DirectiveBuilder builder = new DirectiveBuilder(chars, sourceName, topLevel);
+    DirectiveParser parser = new DirectiveParser(new UnbufferedTokenStream<>(tokens), builder);
     parser.removeErrorListeners();
-    parser.setErrorHandler(new FirstErrorThrows(sourceName));
-    // The grammar is LL(1); SLL never needs the full-context fallback.
-    parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
-    parser.setBuildParseTree(true);
-    NginxParser.ConfigContext config = parser.config();
-    return new TreeBuilder(sourceName).directives(config.directive());
+    parser.setErrorHandler(new FirstErrorThrows(sourceName, tokens, builder));
+    parser.setBuildParseTree(false);
+    parser.config();
   }
 
-  /**
-   * Checks what the grammar cannot: nginx wants whitespace, ';', '{' or ')' after a closing quote, and reports
-   * an unterminated string or a trailing backslash at the end of the file. Also refuses blocks nested deeper than
-   * {@link #MAX_DEPTH}.
-   */
-  private static void checkTokens(List<Token> tokens, CharStream chars, String sourceName) {
-    int depth = 0;
-    for (Token token : tokens) {
-      int type = token.getType();
-      if (type == NginxLexer.LBRACE && ++depth > MAX_DEPTH) {
-        throw new ConfigSyntaxException(
-            "blocks nested more than " + MAX_DEPTH + " levels deep", positionOf(token, sourceName));
-      }
-      if (type == NginxLexer.RBRACE) {
-        depth--;
-      }
-      if (type == NginxLexer.UNTERMINATED || type == NginxLexer.DANGLING_ESCAPE) {
-        throw unexpectedEndOfFile(tokens.get(tokens.size() - 1), "expecting \";\" or \"}\"", sourceName);
-      }
-      if (type == NginxLexer.DQUOTED || type == NginxLexer.SQUOTED) {
-        int next = token.getStopIndex() + 1;
-        if (next < chars.size()) {
-          int ch = chars.getText(Interval.of(next, next)).codePointAt(0);
-          if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ';' && ch != '{' && ch != ')') {
-            throw new ConfigSyntaxException(
-                "unexpected \"" + new String(Character.toChars(ch)) + "\"", positionAfter(token, sourceName));
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * Refuses a lone surrogate, which only text built in Java (not read from bytes) can hold: no bytes stand for it,
-   * so a persisted file would hold "?" in its place and read back as something else. Raw-byte characters are the
-   * exception: they stand for the bytes they were read from.
-   */
   private static void checkSurrogates(String text, String sourceName) {
     int line = 1;
     int column = 1;
@@ -131,19 +105,6 @@ final class SyntaxReader {
     }
   }
 
-  /** The position of the character just after {@code token} (a comment there has no token to ask). */
-  private static SourcePosition positionAfter(Token token, String sourceName) {
-    String text = token.getText();
-    int newline = text.lastIndexOf('\n');
-    if (newline < 0) {
-      return new SourcePosition(sourceName, token.getLine(),
-          token.getCharPositionInLine() + text.codePointCount(0, text.length()) + 1);
-    }
-    int lines = (int) text.chars().filter(c -> c == '\n').count();
-    return new SourcePosition(sourceName, token.getLine() + lines,
-        text.codePointCount(newline + 1, text.length()) + 1);
-  }
-
   static ConfigSyntaxException unexpectedEndOfFile(Token eof, String expecting, String sourceName) {
     return new ConfigSyntaxException(
         "unexpected end of file, " + expecting,
@@ -154,19 +115,65 @@ final class SyntaxReader {
     return new SourcePosition(sourceName, token.getLine(), token.getCharPositionInLine() + 1);
   }
 
+  /** The lexer, handing out two token objects in turn instead of a new one per token. */
+  private static final class ReusingLexer extends NginxLexer {
+    private final ReusedToken[] tokens = new ReusedToken[2];
+    private int next;
+
+    ReusingLexer(CharStream input) {
+      super(input);
+      tokens[0] = new ReusedToken(_tokenFactorySourcePair);
+      tokens[1] = new ReusedToken(_tokenFactorySourcePair);
+    }
+
+    @Override
+    public Token emit() {
+      ReusedToken token = tokens[next];
+      next ^= 1;
+      token.reset(_type, _tokenStartCharIndex, getCharIndex() - 1, _tokenStartLine, _tokenStartCharPositionInLine);
+      emit(token);
+      return token;
+    }
+  }
+
+  /** A token whose fields the lexer sets again for a later token. */
+  private static final class ReusedToken extends CommonToken {
+    private static final long serialVersionUID = 1L;
+
+    ReusedToken(Pair<TokenSource, CharStream> source) {
+      super(source, Token.INVALID_TYPE, Token.DEFAULT_CHANNEL, 0, 0);
+    }
+
+    void reset(int type, int start, int stop, int line, int column) {
+      this.type = type;
+      this.start = start;
+      this.stop = stop;
+      this.line = line;
+      this.charPositionInLine = column;
+      this.channel = Token.DEFAULT_CHANNEL;
+      this.text = null;
+    }
+  }
+
   /**
-   * The lexer's tokens, except that the block of a directive named {@code *_by_lua_block} is read by {@link
+   * The lexer's tokens, checked for what the grammar cannot say: nginx wants whitespace, ';', '{' or ')' after a
+   * closing quote, reports an unterminated string or a trailing backslash at the end of the file, and blocks nest
+   * at most {@link #MAX_DEPTH} deep. The block of a directive named {@code *_by_lua_block} is read by {@link
    * LuaBlock} and given as one {@code LUA_BLOCK} token in place of its braces.
    */
-  private static final class LuaBlocks implements TokenSource {
+  private static final class Tokens implements TokenSource {
     private final NginxLexer lexer;
+    private final ByteCharStream chars;
     private final String sourceName;
+    private int depth;
     // True where the next value starts a directive: at the start and after ';', '{', '}' or a Lua block.
     private boolean directiveStart = true;
     private boolean luaDirective;
+    private boolean ended;
 
-    LuaBlocks(NginxLexer lexer, String sourceName) {
+    Tokens(NginxLexer lexer, ByteCharStream chars, String sourceName) {
       this.lexer = lexer;
+      this.chars = chars;
       this.sourceName = sourceName;
     }
 
@@ -174,20 +181,38 @@ final class SyntaxReader {
     public Token nextToken() {
       Token token = lexer.nextToken();
       switch (token.getType()) {
-        case NginxLexer.WORD, NginxLexer.DQUOTED, NginxLexer.SQUOTED -> {
-          if (directiveStart) {
-            luaDirective = LuaBlock.isLuaBlock(TreeBuilder.value(token));
-            directiveStart = false;
+        case NginxLexer.WORD -> value(token);
+        case NginxLexer.DQUOTED, NginxLexer.SQUOTED -> {
+          value(token);
+          int next = chars.LA(1);
+          if (next != IntStream.EOF && next != ' ' && next != '\t' && next != '\r' && next != '\n' && next != ';'
+              && next != '{' && next != ')') {
+            throw new ConfigSyntaxException("unexpected \"" + new String(Character.toChars(next)) + "\"",
+                new SourcePosition(sourceName, lexer.getLine(), lexer.getCharPositionInLine() + 1));
           }
         }
         case NginxLexer.LBRACE -> {
+          if (++depth > MAX_DEPTH) {
+            throw new ConfigSyntaxException(
+                "blocks nested more than " + MAX_DEPTH + " levels deep", positionOf(token, sourceName));
+          }
           directiveStart = true;
           if (luaDirective) {
             luaDirective = false;
+            depth--;
             return luaBlock(token);
           }
         }
+        case NginxLexer.UNTERMINATED, NginxLexer.DANGLING_ESCAPE -> throw new ConfigSyntaxException(
+            "unexpected end of file, expecting \";\" or \"}\"",
+            new SourcePosition(sourceName, lexer.getLine(), lexer.getCharPositionInLine() + 1));
+        case Token.EOF -> {
+          ended = true;
+        }
         default -> {
+          if (token.getType() == NginxLexer.RBRACE) {
+            depth--;
+          }
           directiveStart = true;
           luaDirective = false;
         }
@@ -195,19 +220,34 @@ final class SyntaxReader {
       return token;
     }
 
+    private void value(Token token) {
+      if (directiveStart) {
+        luaDirective = LuaBlock.isLuaBlock(DirectiveBuilder.text(chars, token));
+        directiveStart = false;
+      }
+    }
+
+    /**
+     * Reads the rest of the text for the errors found as tokens are read, so that they are reported before a
+     * parse error that comes earlier, as when the whole text was checked before parsing.
+     */
+    void drain() {
+      while (!ended) {
+        nextToken();
+      }
+    }
+
     private Token luaBlock(Token open) {
-      CharStream input = lexer.getInputStream();
-      int start = input.index();
+      int start = chars.index();
       int line = lexer.getLine();
       int column = lexer.getCharPositionInLine();
-      LuaBlock.End end = LuaBlock.scan(input, sourceName, line, column, positionOf(open, sourceName));
+      LuaBlock.End end = LuaBlock.scan(chars, sourceName, line, column, positionOf(open, sourceName));
       CommonToken code = new CommonToken(
-          new Pair<>(this, input), NginxLexer.LUA_BLOCK, Token.DEFAULT_CHANNEL, start, end.index() - 1);
+          new Pair<>(this, chars), NginxLexer.LUA_BLOCK, Token.DEFAULT_CHANNEL, start, end.index() - 1);
       code.setLine(line);
       code.setCharPositionInLine(column);
-      code.setText(input.getText(Interval.of(start, end.index() - 1)));
       // Past the closing brace; the lexer goes on from there.
-      input.consume();
+      chars.consume();
       lexer.setLine(end.line());
       lexer.setCharPositionInLine(end.column() + 1);
       return code;
@@ -225,7 +265,7 @@ final class SyntaxReader {
 
     @Override
     public CharStream getInputStream() {
-      return lexer.getInputStream();
+      return chars;
     }
 
     @Override
@@ -241,6 +281,22 @@ final class SyntaxReader {
     @Override
     public TokenFactory<?> getTokenFactory() {
       return lexer.getTokenFactory();
+    }
+  }
+
+  /** The parser, telling the builder of each token it matches. */
+  private static final class DirectiveParser extends NginxParser {
+    private final DirectiveBuilder builder;
+
+    DirectiveParser(TokenStream input, DirectiveBuilder builder) {
+      super(input);
+      this.builder = builder;
+    }
+
+    @Override
+    public Token consume() {
+      builder.token(getCurrentToken());
+      return super.consume();
     }
   }
 
@@ -268,9 +324,13 @@ final class SyntaxReader {
   /** Stops at the first error and names it as nginx does. */
   private static final class FirstErrorThrows extends DefaultErrorStrategy {
     private final String sourceName;
+    private final Tokens tokens;
+    private final DirectiveBuilder builder;
 
-    FirstErrorThrows(String sourceName) {
+    FirstErrorThrows(String sourceName, Tokens tokens, DirectiveBuilder builder) {
       this.sourceName = sourceName;
+      this.tokens = tokens;
+      this.builder = builder;
     }
 
     @Override
@@ -294,60 +354,174 @@ final class SyntaxReader {
     }
 
     private ConfigSyntaxException error(Token token, ParserRuleContext context) {
-      if (token.getType() == Token.EOF) {
-        boolean inDirective = context instanceof NginxParser.DirectiveContext
-            || context instanceof NginxParser.ValueContext;
-        return unexpectedEndOfFile(
-            token, inDirective ? "expecting \";\" or \"}\"" : "expecting \"}\"", sourceName);
-      }
+      int type = token.getType();
+      int line = token.getLine();
+      int column = token.getCharPositionInLine();
       String text = token.getText();
+      tokens.drain();
+      if (type == Token.EOF) {
+        boolean inDirective = builder.inDirective();
+        return new ConfigSyntaxException(
+            "unexpected end of file, " + (inDirective ? "expecting \";\" or \"}\"" : "expecting \"}\""),
+            new SourcePosition(sourceName, line, column + 1));
+      }
       String shown = text.isEmpty() ? text : new String(Character.toChars(text.codePointAt(0)));
-      return new ConfigSyntaxException("unexpected \"" + shown + "\"", positionOf(token, sourceName));
+      return new ConfigSyntaxException("unexpected \"" + shown + "\"", new SourcePosition(sourceName, line, column + 1));
     }
   }
 
-  /** Builds the records from the parse tree: unescaped arguments and their positions. */
-  private static final class TreeBuilder {
-    private final String sourceName;
+  /**
+   * Builds directives from the tokens the parser matches, which the parser has checked to be in order: words,
+   * then ';', a block or Lua code. One level per depth of blocks holds the directive being read there and the
+   * directives its block has so far.
+   */
+  private static final class DirectiveBuilder {
+    private static final int CACHED_WORD = 24;
+    private static final int CACHE_SLOTS = 1024;
 
-    TreeBuilder(String sourceName) {
-      this.sourceName = sourceName;
+    private final ByteCharStream chars;
+    private final String file;
+    private final Consumer<Directive> topLevel;
+    private final String[] cache = new String[CACHE_SLOTS];
+    private Level[] levels = {new Level()};
+    private int depth;
+
+    DirectiveBuilder(ByteCharStream chars, String file, Consumer<Directive> topLevel) {
+      this.chars = chars;
+      this.file = file;
+      this.topLevel = topLevel;
     }
 
-    List<Directive> directives(List<NginxParser.DirectiveContext> contexts) {
-      List<Directive> result = new ArrayList<>(contexts.size());
-      for (NginxParser.DirectiveContext context : contexts) {
-        result.add(directive(context));
+    void token(Token token) {
+      switch (token.getType()) {
+        case NginxLexer.WORD, NginxLexer.DQUOTED, NginxLexer.SQUOTED -> levels[depth].word(value(token), token);
+        case NginxLexer.SEMI -> finish(null, 0);
+        case NginxLexer.LBRACE -> {
+          if (++depth == levels.length) {
+            levels = Arrays.copyOf(levels, depth * 2);
+          }
+          if (levels[depth] == null) {
+            levels[depth] = new Level();
+          }
+          levels[depth].blockSize = 0;
+        }
+        case NginxLexer.RBRACE -> {
+          Level inner = levels[depth--];
+          finish(Arrays.copyOf(inner.block, inner.blockSize), inner.blockSize);
+        }
+        case NginxLexer.LUA_BLOCK -> {
+          levels[depth].word(chars.getText(Interval.of(token.getStartIndex(), token.getStopIndex())), token);
+          finish(null, 0);
+        }
+        default -> {
+          // EOF
+        }
       }
-      return result;
     }
 
-    private Directive directive(NginxParser.DirectiveContext context) {
-      List<NginxParser.ValueContext> values = context.value();
-      Token nameToken = values.get(0).getStart();
-      List<String> args = new ArrayList<>(values.size());
-      List<SourcePosition> positions = new ArrayList<>(values.size());
-      for (int i = 1; i < values.size(); i++) {
-        Token token = values.get(i).getStart();
-        args.add(value(token));
-        positions.add(positionOf(token, sourceName));
-      }
-      TerminalNode lua = context.LUA_BLOCK();
-      if (lua != null) {
-        args.add(lua.getSymbol().getText());
-        positions.add(positionOf(lua.getSymbol(), sourceName));
-      }
-      NginxParser.BlockContext block = context.block();
-      return new Directive(value(nameToken), args, positions, block == null ? null : directives(block.directive()),
-          positionOf(nameToken, sourceName));
+    /** True when words of a directive have been read and its end has not. */
+    boolean inDirective() {
+      return levels[depth].words > 0;
     }
 
-    static String value(Token token) {
-      String text = token.getText();
-      if (token.getType() == NginxLexer.WORD) {
+    private void finish(Directive @Nullable [] block, int blockSize) {
+      Level level = levels[depth];
+      int args = level.words - 1;
+      String[] argArray = args == 0 ? NO_ARGS : Arrays.copyOfRange(level.values, 1, level.words);
+      Directive directive = new Directive(level.values[0], argArray, args, block, blockSize, file,
+          level.lineColumns[0], Directive.places(level.lineColumns, 2 * level.words));
+      level.words = 0;
+      if (depth == 0) {
+        topLevel.accept(directive);
+      } else {
+        level.add(directive);
+      }
+    }
+
+    private static final String[] NO_ARGS = {};
+
+    /** A word's value: quotes taken off, escapes resolved, a short word that came before the same String. */
+    private String value(Token token) {
+      int start = token.getStartIndex();
+      int stop = token.getStopIndex();
+      if (token.getType() != NginxLexer.WORD) {
+        start++;
+        stop--;
+      }
+      byte[] bytes = chars.bytes();
+      int length = stop - start + 1;
+      boolean escaped = false;
+      int hash = 0;
+      for (int i = start; i <= stop; i++) {
+        byte b = bytes[i];
+        escaped |= b == '\\';
+        hash = 31 * hash + b;
+      }
+      if (escaped) {
+        String text = ConfigBytes.decode(bytes, start, length);
         return unescape(text, 0, text.length());
       }
-      return unescape(text, 1, text.length() - 1);
+      if (length > CACHED_WORD) {
+        return ConfigBytes.decode(bytes, start, length);
+      }
+      int slot = (hash ^ (hash >>> 16)) & (CACHE_SLOTS - 1);
+      String cached = cache[slot];
+      if (cached != null && sameText(cached, bytes, start, length)) {
+        return cached;
+      }
+      String text = ConfigBytes.decode(bytes, start, length);
+      cache[slot] = text;
+      return text;
+    }
+
+    // True when text is exactly these ASCII bytes (a word with other bytes is never cached as equal).
+    private static boolean sameText(String text, byte[] bytes, int start, int length) {
+      if (text.length() != length) {
+        return false;
+      }
+      for (int i = 0; i < length; i++) {
+        int b = bytes[start + i];
+        if (b < 0 || text.charAt(i) != b) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The value of a word or quoted token, for callers outside the builder. */
+    static String text(ByteCharStream chars, Token token) {
+      int start = token.getStartIndex();
+      int stop = token.getStopIndex();
+      boolean quoted = token.getType() != NginxLexer.WORD;
+      String text = ConfigBytes.decode(chars.bytes(), quoted ? start + 1 : start, stop - start + 1 - (quoted ? 2 : 0));
+      return unescape(text, 0, text.length());
+    }
+
+    /** The directive being read at one depth, and the directives of the block it is in, so far. */
+    private static final class Level {
+      String[] values = new String[8];
+      int[] lineColumns = new int[16];
+      int words;
+      Directive[] block = new Directive[8];
+      int blockSize;
+
+      void word(String value, Token token) {
+        if (words == values.length) {
+          values = Arrays.copyOf(values, words * 2);
+          lineColumns = Arrays.copyOf(lineColumns, words * 4);
+        }
+        values[words] = value;
+        lineColumns[2 * words] = token.getLine();
+        lineColumns[2 * words + 1] = token.getCharPositionInLine() + 1;
+        words++;
+      }
+
+      void add(Directive directive) {
+        if (blockSize == block.length) {
+          block = Arrays.copyOf(block, blockSize * 2);
+        }
+        block[blockSize++] = directive;
+      }
     }
   }
 

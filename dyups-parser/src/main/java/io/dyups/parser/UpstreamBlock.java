@@ -85,9 +85,7 @@ public record UpstreamBlock(
     requireNonNull(warnings, "warnings");
     Path path = file.toAbsolutePath().normalize();
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    for (Directive directive : SyntaxReader.read(NginxConfig.readMainFile(path), path.toString())) {
-      collector.upstreamsOnly(directive);
-    }
+    SyntaxReader.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
     collector.finish();
   }
 
@@ -222,7 +220,7 @@ public record UpstreamBlock(
     }
   }
 
-  private String balancingDirective() {
+  private @Nullable String balancingDirective() {
     if (balancing instanceof Balancing.IpHash) {
       return "ip_hash;";
     } else if (balancing instanceof Balancing.LeastConn) {

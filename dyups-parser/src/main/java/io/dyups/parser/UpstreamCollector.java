@@ -1,5 +1,7 @@
 package io.dyups.parser;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,7 +54,7 @@ final class UpstreamCollector {
     OTHER
   }
 
-  private record ZoneUse(long size, SourcePosition firstWithoutSize) {}
+  private record ZoneUse(long size, @Nullable SourcePosition firstWithoutSize) {}
 
   private final Consumer<? super UpstreamBlock> action;
   private final Consumer<? super ConfigWarning> warnings;
@@ -105,7 +107,9 @@ final class UpstreamCollector {
     for (Map.Entry<String, ZoneUse> zone : zones.entrySet()) {
       if (zone.getValue().size() == 0) {
         throw new ConfigSyntaxException(
-            "zero size shared memory zone \"" + zone.getKey() + "\"", zone.getValue().firstWithoutSize());
+            "zero size shared memory zone \"" + zone.getKey() + "\"",
+            // A zone still without a size was first named without one.
+            requireNonNull(zone.getValue().firstWithoutSize(), "firstWithoutSize"));
       }
     }
   }

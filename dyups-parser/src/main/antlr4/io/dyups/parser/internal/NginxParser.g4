@@ -1,16 +1,15 @@
 /*
  * The structure of an nginx configuration: directives of one or more words, each ended by ';' or by a block.
- * No actions: io.dyups.parser.SyntaxReader turns the tree into Directive records.
+ * No actions: io.dyups.parser.SyntaxReader builds Directive records from the tokens the parser matches, without a
+ * parse tree.
  */
 parser grammar NginxParser;
 
 options { tokenVocab = NginxLexer; }
 
-config : directive* EOF ;
+// A directive is words, then ';', a block or a LUA_BLOCK token (the Lua code of a *_by_lua_block's whole block,
+// read as one argument). It is written out in both rules rather than made a rule of its own, so that reading one
+// makes no rule context: a large file has hundreds of thousands of directives.
+config : ((WORD | DQUOTED | SQUOTED)+ (SEMI | block | LUA_BLOCK))* EOF ;
 
-// A LUA_BLOCK token stands for a *_by_lua_block's whole block: the Lua code, read as one argument.
-directive : value+ (SEMI | block | LUA_BLOCK) ;
-
-block : LBRACE directive* RBRACE ;
-
-value : WORD | DQUOTED | SQUOTED ;
+block : LBRACE ((WORD | DQUOTED | SQUOTED)+ (SEMI | block | LUA_BLOCK))* RBRACE ;
