@@ -165,8 +165,18 @@ class ClusterProcessTest {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".err")).toList()) {
         String text = Files.readString(file);
-        out.append("--- ").append(file.getFileName()).append('\n')
-            .append(text.length() > 4000 ? text.substring(text.length() - 4000) : text);
+        // The first severe reports (where a process says why it stopped serving), then the end.
+        out.append("--- ").append(file.getFileName()).append('\n');
+        List<String> lines = text.lines().toList();
+        int shown = 0;
+        for (int i = 0; i < lines.size() && shown < 5; i++) {
+          if (lines.get(i).startsWith("SEVERE") || lines.get(i).startsWith("WARNING")) {
+            out.append(lines.get(i - 1)).append('\n');
+            lines.subList(i, Math.min(lines.size(), i + 4)).forEach(line -> out.append(line).append('\n'));
+            shown++;
+          }
+        }
+        out.append("[...]\n").append(text.length() > 3000 ? text.substring(text.length() - 3000) : text);
       }
     }
     return out.toString();
