@@ -1,28 +1,49 @@
 #!/usr/bin/env bash
-# Drives the example proxy with wrk: starts dyups-proxy.jar on a copied configuration with free ports on
-# 127.0.0.1 (the proxy, its admin interface and two echo backends, all in the one JVM), POSTs an upstream of the
-# two backends, and runs wrk at 2 and at 50 connections through the proxy; then the same through nginx (the peer:
-# Debian's nginx-light, the same two backends, keep-alive to them as our proxy has, an access log as ours writes)
-# and, as a baseline, straight at one echo backend. Prints requests/s and latency percentiles. Stops the proxy
-# and nginx when done, however it ends.
+# The example proxy beside nginx 1.22.1, in one run, on the same backends, driven by the same wrk commands.
 #
-# Usage: dyups-benchmarks/proxy-bench.sh [duration, default 10s]
-# Needs: java 17, curl, python3, wrk and nginx (both installed with apt-get when missing); build first with
-# `mvn -B -DskipTests package`.
+#   backends  one nginx process (worker_processes 1) serving `return 200` on two ports: as fast as a backend gets,
+#             and the same for both proxies
+#   dyups     dyups-examples/target/dyups-proxy.jar, worker_processes W (W event loops), upstream `bench` of the two
+#             backends with `keepalive 64` POSTed through its admin interface, proxy_http_version 1.1 and
+#             proxy_set_header Connection "" (nginx's keepalive recipe, which the proxy follows as nginx does)
+#   nginx     nginx with worker_processes W and the same upstream, keepalive and directives
+#   nginx-nk  nginx without upstream keepalive (nginx's defaults): a second reference only
+#
+# Both proxies write the access log in nginx's combined format, buffered (buffer=64k flush=1s). Rounds alternate
+# the order of dyups and nginx; each measurement is `wrk -t2 -cC -dD` with a Lua script that prints requests/s and
+# p50/p99/p99.9 (wrk's --latency stops at p99). Parts (all by default):
+#
+#   compare   requests/s and latency at 2, 50 and 1000 connections, ROUNDS rounds
+#   churn     an upstream replaced 20 times a second through the admin interface during a 50-connection run
+#   idle      RSS with 10 000 idle keep-alive clients (each sent one request), dyups and nginx
+#   slow      10 000 slow clients (a header line every 10 s) on the traffic port: p99 of the admin interface and of
+#             fresh traffic meanwhile
+#
+# Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000")
+# Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
+# `mvn -B -DskipTests package`. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
 
-duration=${1:-10s}
+duration=${DURATION:-10s}
+rounds=${ROUNDS:-3}
+workers=${WORKERS:-2}
+connections=${CONNECTIONS:-2 50 1000}
+parts=${*:-compare churn idle slow}
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar="$root/dyups-examples/target/dyups-proxy.jar"
 [ -f "$jar" ] || { echo "missing $jar: run mvn -B -DskipTests package first" >&2; exit 1; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; } >/dev/null
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)"
 
-# Five free ports: bind to port 0 and let the kernel choose.
-read -r proxy_port admin_port backend1 backend2 nginx_port < <(python3 - <<'PY'
+# Free ports: bind to port 0 and let the kernel choose (or BENCH_PORTS="p1 p2 ...": 7 ports).
+if [ -n "${BENCH_PORTS:-}" ]; then
+  read -r proxy_port admin_port backend1 backend2 nginx_port nginx_nk_port spare <<<"$BENCH_PORTS"
+else
+  read -r proxy_port admin_port backend1 backend2 nginx_port nginx_nk_port spare < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -30,38 +51,112 @@ for s in socks:
     s.close()
 PY
 )
+fi
 
 prefix=$(mktemp -d /tmp/dyups-proxy-bench.XXXXXX)
-mkdir -p "$prefix/conf" "$prefix/logs"
-: > "$prefix/conf/upstream.conf"
-cat > "$prefix/conf/nginx.conf" <<CONF
+results="$prefix/results.txt"
+: > "$results"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$prefix"
+}
+trap cleanup EXIT INT TERM
+
+nginx_conf() {  # name port extra-main upstream-and-server-body
+  local dir="$prefix/$1"
+  mkdir -p "$dir/conf" "$dir/logs" "$dir/temp"
+  cat > "$dir/conf/nginx.conf" <<CONF
 daemon off;
 error_log logs/error.log;
+pid logs/nginx.pid;
+$3
 
 events {
+    worker_connections 30000;
+}
+
+http {
+    client_body_temp_path temp/body;
+    proxy_temp_path temp/proxy;
+    fastcgi_temp_path temp/fastcgi;
+    uwsgi_temp_path temp/uwsgi;
+    scgi_temp_path temp/scgi;
+$4
+}
+CONF
+}
+
+# The backends: one nginx, one worker, `return 200` on two ports, long-lived keep-alive connections.
+nginx_conf backends 0 "worker_processes 1;" "
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$backend1;
+        location / { return 200 \"$backend1\n\"; }
+    }
+    server {
+        listen 127.0.0.1:$backend2;
+        location / { return 200 \"$backend2\n\"; }
+    }"
+
+proxy_directives='proxy_http_version 1.1;
+        proxy_set_header Connection "";'
+log_directive='access_log logs/access.log combined buffer=64k flush=1s;'
+
+nginx_conf nginx 0 "worker_processes $workers;" "
+    $log_directive
+    upstream bench {
+        server 127.0.0.1:$backend1;
+        server 127.0.0.1:$backend2;
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://bench;
+            $proxy_directives
+        }
+    }"
+
+nginx_conf nginx-nk 0 "worker_processes $workers;" "
+    $log_directive
+    upstream bench {
+        server 127.0.0.1:$backend1;
+        server 127.0.0.1:$backend2;
+    }
+    server {
+        listen 127.0.0.1:$nginx_nk_port;
+        location / {
+            proxy_pass http://bench;
+        }
+    }"
+
+mkdir -p "$prefix/dyups/conf" "$prefix/dyups/logs"
+: > "$prefix/dyups/conf/upstream.conf"
+cat > "$prefix/dyups/conf/nginx.conf" <<CONF
+daemon off;
+error_log logs/error.log;
+worker_processes $workers;
+
+events {
+    worker_connections 30000;
 }
 
 http {
     dyups_upstream_conf upstream.conf;
+    $log_directive
 
     server {
         listen 127.0.0.1:$proxy_port;
         location / {
             proxy_pass http://\$host;
-        }
-    }
-
-    server {
-        listen 127.0.0.1:$backend1;
-        location / {
-            echo $backend1;
-        }
-    }
-
-    server {
-        listen 127.0.0.1:$backend2;
-        location / {
-            echo $backend2;
+            $proxy_directives
         }
     }
 
@@ -74,94 +169,247 @@ http {
 }
 CONF
 
-mkdir -p "$prefix/nginx/conf" "$prefix/nginx/logs" "$prefix/nginx/temp"
-cat > "$prefix/nginx/conf/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-error_log logs/error.log;
-pid logs/nginx.pid;
-
-events {
-    worker_connections 1024;
+wait_for() {  # url pid log
+  for _ in $(seq 1 100); do
+    curl -fs -H 'Host: bench' "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "no answer from $1" >&2
+  cat "$3" >&2
+  exit 1
 }
 
-http {
-    access_log logs/access.log;
-    client_body_temp_path temp/body;
-    proxy_temp_path temp/proxy;
-    fastcgi_temp_path temp/fastcgi;
-    uwsgi_temp_path temp/uwsgi;
-    scgi_temp_path temp/scgi;
-
-    upstream bench {
-        server 127.0.0.1:$backend1;
-        server 127.0.0.1:$backend2;
-        keepalive 32;
-    }
-
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://bench;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-CONF
-
-java ${PROXY_JAVA_OPTS:-} -jar "$jar" -p "$prefix" > "$prefix/logs/stdout.log" 2>&1 &
-proxy_pid=$!
-nginx_pid=
-cleanup() {
-  kill "$proxy_pid" 2>/dev/null || true
-  wait "$proxy_pid" 2>/dev/null || true
-  if [ -n "$nginx_pid" ]; then
-    kill "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
-  rm -rf "$prefix"
-}
-trap cleanup EXIT INT TERM
-
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$admin_port/list" >/dev/null 2>&1 && break
-  kill -0 "$proxy_pid" 2>/dev/null || { cat "$prefix/logs/stdout.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fsS -X POST -d "server 127.0.0.1:$backend1;server 127.0.0.1:$backend2;" \
-    "http://127.0.0.1:$admin_port/upstream/bench" >/dev/null
-echo "proxy check: $(curl -fsS -H 'Host: bench' "http://127.0.0.1:$proxy_port/") $(curl -fsS -H 'Host: bench' "http://127.0.0.1:$proxy_port/")"
-
+nginx -p "$prefix/backends" -c conf/nginx.conf > "$prefix/backends/logs/stdout.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$backend1/" "${pids[-1]}" "$prefix/backends/logs/error.log"
+java ${PROXY_JAVA_OPTS:-} -jar "$jar" -p "$prefix/dyups" > "$prefix/dyups/logs/stdout.log" 2>&1 &
+dyups_pid=$!
+pids+=($dyups_pid)
+wait_for "http://127.0.0.1:$admin_port/list" "$dyups_pid" "$prefix/dyups/logs/stdout.log"
+bench_upstream="server 127.0.0.1:$backend1;server 127.0.0.1:$backend2;keepalive 64;"
+curl -fsS -X POST -d "$bench_upstream" "http://127.0.0.1:$admin_port/upstream/bench" >/dev/null
 nginx -p "$prefix/nginx" -c conf/nginx.conf > "$prefix/nginx/logs/stdout.log" 2>&1 &
 nginx_pid=$!
-for _ in $(seq 1 50); do
-  curl -fs "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1 && break
-  kill -0 "$nginx_pid" 2>/dev/null || { cat "$prefix/nginx/logs/stdout.log" "$prefix/nginx/logs/error.log" >&2; exit 1; }
-  sleep 0.1
-done
-echo "nginx check: $(curl -fsS "http://127.0.0.1:$nginx_port/") $(curl -fsS "http://127.0.0.1:$nginx_port/")"
+pids+=($nginx_pid)
+wait_for "http://127.0.0.1:$nginx_port/" "$nginx_pid" "$prefix/nginx/logs/error.log"
+nginx -p "$prefix/nginx-nk" -c conf/nginx.conf > "$prefix/nginx-nk/logs/stdout.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$nginx_nk_port/" "${pids[-1]}" "$prefix/nginx-nk/logs/error.log"
+
+declare -A url=(
+  [dyups]="http://127.0.0.1:$proxy_port/"
+  [nginx]="http://127.0.0.1:$nginx_port/"
+  [nginx-nk]="http://127.0.0.1:$nginx_nk_port/")
+check() { echo "$1 check: $(curl -fsS -H 'Host: bench' "${url[$1]}") $(curl -fsS -H 'Host: bench' "${url[$1]}")" | tr -d '\n'; echo; }
+check dyups
+check nginx
+check nginx-nk
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
 echo "wrk: $(wrk --version 2>&1 | head -1)"
-echo "peer: $(nginx -v 2>&1)"
+echo "peer: $(nginx -v 2>&1); backends: nginx, 1 worker, return 200"
+echo "dyups: $(grep -m1 'dyups proxy started' "$prefix/dyups/logs/error.log" | sed 's/.*: dyups proxy started, //')"
 
-run() {
-  local what=$1 connections=$2 url=$3
-  echo
-  echo "== $what, $connections connections, $duration (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
-  echo "\$ wrk -t2 -c$connections -d$duration --latency -H 'Host: bench' $url"
-  wrk -t2 -c"$connections" -d"$duration" --latency -H 'Host: bench' "$url" \
-      | grep -E 'Requests/sec|Transfer/sec|^ +(50|75|90|99)%|Latency|requests in|Non-2xx|Socket errors'
+cat > "$prefix/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d seconds=%.2f rps=%.1f p50=%d p99=%d p999=%d errors=%d non2xx=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+LUA
+
+measure() {  # target connections [duration] -> appends "target connections RESULT..." to results
+  local target=$1 c=$2 d=${3:-$duration}
+  local line
+  line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
+  echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
-# Warm the JIT before the figures that count.
-wrk -t2 -c10 -d5s -H 'Host: bench' "http://127.0.0.1:$proxy_port/" >/dev/null
+warm() {
+  wrk -t2 -c50 -d5s -H 'Host: bench' "${url[$1]}" >/dev/null
+}
 
-run "through the proxy" 2 "http://127.0.0.1:$proxy_port/"
-run "through the proxy" 50 "http://127.0.0.1:$proxy_port/"
-wrk -t2 -c10 -d5s -H 'Host: bench' "http://127.0.0.1:$nginx_port/" >/dev/null
-run "through nginx (peer)" 2 "http://127.0.0.1:$nginx_port/"
-run "through nginx (peer)" 50 "http://127.0.0.1:$nginx_port/"
-run "echo backend alone (baseline)" 2 "http://127.0.0.1:$backend1/"
-run "echo backend alone (baseline)" 50 "http://127.0.0.1:$backend1/"
+rss_kb() {  # pids... -> total VmRSS in kB
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")))
+  done
+  echo "$total"
+}
+nginx_pids() { pgrep -P "$1" | tr '\n' ' '; echo "$1"; }
+
+for part in $parts; do
+  case $part in
+  compare)
+    echo
+    echo "== compare: $rounds rounds, $duration each, connections: $connections"
+    warm dyups; warm nginx; warm dyups
+    for round in $(seq 1 "$rounds"); do
+      for c in $connections; do
+        if [ $((round % 2)) -eq 1 ]; then
+          measure dyups "$c"; measure nginx "$c"
+        else
+          measure nginx "$c"; measure dyups "$c"
+        fi
+      done
+    done
+    for c in $connections; do
+      measure nginx-nk "$c"
+    done
+    python3 - "$results" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+) (\d+) RESULT requests=(\d+) seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)", line)
+    if m:
+        t, c = m.group(1), int(m.group(2))
+        rows.setdefault((t, c), []).append(tuple(float(x) for x in m.groups()[3:]))
+def med(t, c, i):
+    return statistics.median(r[i] for r in rows[(t, c)])
+def us(v):
+    return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
+print()
+print("| connections | target | requests/s (median of rounds) | p50 | p99 | p99.9 | errors, non-2xx | ÷ nginx: requests/s, p99 |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|")
+for c in sorted({c for _, c in rows}):
+    for t in ("dyups", "nginx", "nginx-nk"):
+        if (t, c) not in rows:
+            continue
+        rps, p50, p99, p999 = (med(t, c, i) for i in range(4))
+        errs = sum(r[4] for r in rows[(t, c)]); non2xx = sum(r[5] for r in rows[(t, c)])
+        ratio = ""
+        if t == "dyups" and ("nginx", c) in rows:
+            ratio = f"**{rps / med('nginx', c, 0):.2f}×**, {p99 / med('nginx', c, 2):.2f}×"
+        label = {"dyups": "dyups proxy", "nginx": "nginx, upstream keepalive", "nginx-nk": "nginx without keepalive (second reference)"}[t]
+        count = f"{rps:,.0f}".replace(",", " ")
+        print(f"| {c} | {label} | {count} | {us(p50)} | {us(p99)} | {us(p999)} | {errs:.0f}, {non2xx:.0f} | {ratio} |")
+PY
+    ;;
+  churn)
+    echo
+    echo "== churn: upstream bench replaced 20 times a second during a 50-connection run of $duration"
+    python3 - "$admin_port" "$backend1" "$backend2" > "$prefix/churn.txt" <<'PY' &
+import http.client, sys, time
+port, b1, b2 = sys.argv[1], sys.argv[2], sys.argv[3]
+defs = [f"server 127.0.0.1:{b1};server 127.0.0.1:{b2};keepalive 64;",
+        f"server 127.0.0.1:{b2} weight=2;server 127.0.0.1:{b1};keepalive 64;"]
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+n = bad = 0
+start = time.monotonic()
+while True:
+    conn.request("POST", "/upstream/bench", defs[n % 2])
+    r = conn.getresponse(); r.read()
+    n += 1
+    bad += r.status != 200
+    next_at = start + n / 20.0
+    time.sleep(max(0.0, next_at - time.monotonic()))
+    if n % 20 == 0:
+        print(f"{n} {bad}", flush=True)
+PY
+    churn_pid=$!
+    pids+=($churn_pid)
+    measure dyups 50
+    kill "$churn_pid"; wait "$churn_pid" 2>/dev/null || true
+    echo "admin POSTs during the run: $(tail -1 "$prefix/churn.txt" | awk '{print $1 " (" $2 " not 200)"}')" | tee -a "$results"
+    ;;
+  idle)
+    echo
+    echo "== idle: RSS with 10 000 idle keep-alive clients (one request each, then quiet)"
+    for target in dyups nginx; do
+      if [ "$target" = dyups ]; then procs="$dyups_pid"; else procs=$(nginx_pids "$nginx_pid"); fi
+      before=$(rss_kb $procs)
+      python3 - "${url[$target]}" 10000 "$prefix/idle-$target.ready" <<'PY' &
+import asyncio, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); n = int(sys.argv[2]); ready = sys.argv[3]
+async def client(held):
+    r, w = await asyncio.open_connection(u.hostname, u.port)
+    w.write(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); await w.drain()
+    head = await r.readuntil(b"\r\n\r\n")
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+    await r.readexactly(length)
+    held.append(w)
+async def main():
+    held = []
+    sem = asyncio.Semaphore(200)
+    async def one():
+        async with sem:
+            await client(held)
+    await asyncio.gather(*(one() for _ in range(n)))
+    open(ready, "w").write(str(len(held)))
+    await asyncio.sleep(3600)
+asyncio.run(main())
+PY
+      idle_pid=$!
+      pids+=($idle_pid)
+      for _ in $(seq 1 600); do [ -f "$prefix/idle-$target.ready" ] && break; sleep 0.1; done
+      sleep 2
+      during=$(rss_kb $procs)
+      echo "$target idle clients=$(cat "$prefix/idle-$target.ready" 2>/dev/null || echo 0) rss_before_kb=$before rss_with_idle_kb=$during added_per_connection_bytes=$(( (during - before) * 1024 / 10000 ))" | tee -a "$results"
+      kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true
+      sleep 2
+    done
+    ;;
+  slow)
+    echo
+    echo "== slow: 10 000 clients send a header line every 10 s to the traffic port; admin and fresh traffic meanwhile"
+    python3 - "$proxy_port" 10000 "$prefix/slow.ready" <<'PY' &
+import asyncio, sys
+port = int(sys.argv[1]); n = int(sys.argv[2]); ready = sys.argv[3]
+async def client(i, held):
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(b"GET / HTTP/1.1\r\nHost: bench\r\n"); await w.drain()
+    held.append(w)
+async def main():
+    held = []
+    sem = asyncio.Semaphore(500)
+    async def one(i):
+        async with sem:
+            try:
+                await client(i, held)
+            except OSError:
+                pass
+    await asyncio.gather(*(one(i) for i in range(n)))
+    open(ready, "w").write(str(len(held)))
+    k = 0
+    while True:
+        await asyncio.sleep(10)
+        for w in held:
+            if not w.is_closing():
+                w.write(b"X-Slow-%d: x\r\n" % k)
+        k += 1
+asyncio.run(main())
+PY
+    slow_pid=$!
+    pids+=($slow_pid)
+    for _ in $(seq 1 600); do [ -f "$prefix/slow.ready" ] && break; sleep 0.1; done
+    echo "slow clients connected: $(cat "$prefix/slow.ready" 2>/dev/null || echo 0)" | tee -a "$results"
+    python3 - "$admin_port" > "$prefix/admin-latency.txt" <<'PY' &
+import http.client, sys, time
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+times = []; bad = 0
+end = time.monotonic() + 10
+while time.monotonic() < end:
+    t = time.perf_counter()
+    conn.request("GET", "/list"); r = conn.getresponse(); r.read()
+    times.append(time.perf_counter() - t); bad += r.status != 200
+    time.sleep(0.005)
+times.sort()
+pick = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
+print(f"admin GET /list: {len(times)} requests, {bad} not 200, p50={pick(0.5):.0f}us p99={pick(0.99):.0f}us")
+PY
+    admin_probe=$!
+    measure dyups 10 10s
+    wait "$admin_probe" || true
+    tee -a "$results" < "$prefix/admin-latency.txt"
+    echo "slow clients still open after the run: $(ls /proc/$dyups_pid/fd | wc -l) descriptors in the proxy" | tee -a "$results"
+    kill "$slow_pid"; wait "$slow_pid" 2>/dev/null || true
+    ;;
+  *) echo "unknown part $part" >&2; exit 1 ;;
+  esac
+done
+echo
+echo "raw results:"
+cat "$results"

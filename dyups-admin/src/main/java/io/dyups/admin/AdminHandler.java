@@ -42,8 +42,10 @@ import org.jspecify.annotations.Nullable;
  *
  * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
  * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
- * JSON listings; {@code GET /upstream/NAME} carries an {@code ETag} of the upstream's version, and
- * {@code If-Match} on POST or DELETE makes the change only at that version (412 otherwise); an optional bearer
+ * JSON listings; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
+ * {@code ETag} ({@code "7"}); conditions follow RFC 9110 §13: {@code If-Match} (a list, or {@code *}: the upstream
+ * exists; weak tags never match) makes a POST or DELETE only at a version it names, {@code If-None-Match: *} makes
+ * a POST create-only, and a failed condition is 412 (304 for {@code If-None-Match} on GET); an optional bearer
  * token guards everything (401 without it).
  *
  * <p>To serve it from another server, build an {@code AdminRequest} from that server's request and write the
@@ -101,14 +103,14 @@ public final class AdminHandler {
     List<String> path = AdminPath.segments(request.target());
     boolean json = wantsJson(request);
     return switch (request.method()) {
-      case "GET" -> path == null ? AdminResponse.empty(404) : get(path, json);
+      case "GET" -> path == null ? AdminResponse.empty(404) : get(path, json, request);
       case "DELETE" -> path == null ? AdminResponse.text(404, "not found") : delete(path, request);
       case "POST" -> post(path, request);
       default -> AdminResponse.empty(405);
     };
   }
 
-  private AdminResponse get(List<String> path, boolean json) {
+  private AdminResponse get(List<String> path, boolean json, AdminRequest request) {
     if (path.isEmpty()) {
       return AdminResponse.empty(404);
     }
@@ -164,7 +166,14 @@ public final class AdminHandler {
       if (upstream == null) {
         return AdminResponse.empty(404);
       }
-      String etag = "\"" + upstream.version() + "\"";
+      String etag = EntityTags.of(upstream.version());
+      Condition condition = condition(request, upstream.version(), true);
+      if (condition.kind() == Condition.Kind.NOT_MODIFIED) {
+        return new AdminResponse(304, Map.of("ETag", etag), new byte[0]);
+      }
+      if (condition.kind() == Condition.Kind.FAILED) {
+        return preconditionFailed();
+      }
       if (json) {
         return new AdminResponse(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag),
             AdminJson.upstream(upstream));
@@ -177,9 +186,10 @@ public final class AdminHandler {
     return AdminResponse.empty(404);
   }
 
+  // As dyups lists a server: by its peer's name, the address connected to (one line per address of a host name).
   private static void appendServers(StringBuilder out, Upstream upstream) {
     for (Peer peer : upstream.peers().asList()) {
-      out.append("server ").append(peer.address()).append('\n');
+      out.append("server ").append(peer).append('\n');
     }
   }
 
@@ -191,15 +201,14 @@ public final class AdminHandler {
       return AdminResponse.text(405, "not support this api");
     }
     String name = path.get(1);
-    String ifMatch = request.header("If-Match");
-    if (ifMatch == null) {
-      return result(registry.deleteUpstream(name));
-    }
-    long expected = expectedVersion(ifMatch, name);
-    if (expected < 0) {
-      return preconditionFailed();
-    }
-    return result(registry.deleteUpstream(name, expected));
+    Upstream current = registry.find(name);
+    // RFC 9110 §13.1: conditions are not evaluated when the answer without them is not 2xx (404 here).
+    Condition condition = current == null ? Condition.NONE : condition(request, current.version(), false);
+    return switch (condition.kind()) {
+      case NONE -> result(registry.deleteUpstream(name));
+      case HOLDS -> result(registry.deleteUpstream(name, condition.version()));
+      case FAILED, NOT_MODIFIED -> preconditionFailed();
+    };
   }
 
   private AdminResponse post(@Nullable List<String> path, AdminRequest request) {
@@ -233,36 +242,59 @@ public final class AdminHandler {
       return AdminResponse.text(400, notUtf8(body));
     }
     String name = path.get(1);
-    String ifMatch = request.header("If-Match");
-    if (ifMatch == null) {
-      return result(registry.updateUpstream(name, commands));
+    try {
+      UpstreamBlock.checkName(name);
+    } catch (IllegalArgumentException e) {
+      // The answer without conditions would be 400, so they are not evaluated (RFC 9110 §13.1).
+      return AdminResponse.text(400, String.valueOf(e.getMessage()));
     }
-    long expected = expectedVersion(ifMatch, name);
-    if (expected < 0) {
-      return preconditionFailed();
-    }
-    return result(registry.updateUpstream(name, commands, expected));
+    Upstream current = registry.find(name);
+    Condition condition = condition(request, current == null ? UpstreamRegistry.ABSENT : current.version(), false);
+    return switch (condition.kind()) {
+      case NONE -> result(registry.updateUpstream(name, commands));
+      case HOLDS -> result(registry.updateUpstream(name, commands, condition.version()));
+      case FAILED, NOT_MODIFIED -> preconditionFailed();
+    };
   }
 
-  /** The version an If-Match names ({@code "7"}, or {@code *} for the current one), or -1 when none can match. */
-  private long expectedVersion(String ifMatch, String name) {
-    String value = ifMatch.trim();
-    if (value.equals("*")) {
-      Upstream current = registry.find(name);
-      return current == null ? -1 : current.version();
+  /**
+   * What a request's {@code If-Match} and {@code If-None-Match} say about the upstream at version {@code current}
+   * ({@link UpstreamRegistry#ABSENT}: it does not exist), in RFC 9110 §13.2.2's order: {@code If-Match} first
+   * (false: 412), then {@code If-None-Match} (false: 304 for a read, 412 for a change). When they hold, a change
+   * is made only at {@code current}, so that a change landing in between fails (412) instead of slipping past
+   * the condition.
+   */
+  private static Condition condition(AdminRequest request, long current, boolean read) {
+    List<String> ifMatch = request.headers().get("If-Match");
+    List<String> ifNoneMatch = request.headers().get("If-None-Match");
+    if (ifMatch == null && ifNoneMatch == null) {
+      return Condition.NONE;
     }
-    if (value.startsWith("W/")) {
-      value = value.substring(2);
+    if (ifMatch != null) {
+      EntityTags tags = EntityTags.parse(ifMatch);
+      if (tags == null || !tags.matchStrong(current)) {
+        return Condition.FAILS;
+      }
     }
-    if (value.length() < 3 || value.charAt(0) != '"' || value.charAt(value.length() - 1) != '"') {
-      return -1;
+    if (ifNoneMatch != null) {
+      EntityTags tags = EntityTags.parse(ifNoneMatch);
+      if (tags == null) {
+        return Condition.FAILS;
+      }
+      if (tags.matchWeak(current)) {
+        return read ? Condition.UNCHANGED : Condition.FAILS;
+      }
     }
-    try {
-      long version = Long.parseLong(value.substring(1, value.length() - 1));
-      return version > 0 ? version : -1;
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    return new Condition(Condition.Kind.HOLDS, current);
+  }
+
+  /** The outcome of a request's conditions; {@code version} is the one a change must find when they hold. */
+  private record Condition(Kind kind, long version) {
+    static final Condition NONE = new Condition(Kind.NONE, UpstreamRegistry.ABSENT);
+    static final Condition FAILS = new Condition(Kind.FAILED, UpstreamRegistry.ABSENT);
+    static final Condition UNCHANGED = new Condition(Kind.NOT_MODIFIED, UpstreamRegistry.ABSENT);
+
+    enum Kind { NONE, HOLDS, FAILED, NOT_MODIFIED }
   }
 
   /** The body as UTF-8 text, or null when it is not valid UTF-8. */
@@ -310,9 +342,14 @@ public final class AdminHandler {
   }
 
   // A version conflict can only come from If-Match, whose failure RFC 9110 answers with 412; LOCKED stays 409.
+  // A successful update carries the new version as its ETag (RFC 9110 §8.8.3), for the next If-Match.
   private static AdminResponse result(Result result) {
     if (result.kind() == Result.Kind.VERSION_CONFLICT) {
       return AdminResponse.text(412, result.message());
+    }
+    if (result.isSuccess() && result.version() != UpstreamRegistry.ABSENT) {
+      return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag",
+          EntityTags.of(result.version())), result.message().getBytes(StandardCharsets.UTF_8));
     }
     return AdminResponse.text(result.status(), result.message());
   }

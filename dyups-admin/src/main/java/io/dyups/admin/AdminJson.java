@@ -2,6 +2,7 @@ package io.dyups.admin;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
 import io.dyups.core.StoreStatus;
 import io.dyups.core.Upstream;
@@ -13,7 +14,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Instant;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The JSON form of the admin listings. Times are in milliseconds. Every string goes through the generator, which
@@ -124,6 +127,7 @@ final class AdminJson {
       ServerSpec spec = peer.spec();
       json.writeStartObject();
       json.writeStringField("address", spec.address().toString());
+      json.writeStringField("peer", peer.toString());
       json.writeNumberField("weight", spec.weight());
       json.writeNumberField("max_fails", spec.maxFails());
       json.writeNumberField("fail_timeout_ms", spec.failTimeout().toMillis());
@@ -138,7 +142,31 @@ final class AdminJson {
       json.writeEndObject();
     }
     json.writeEndArray();
+    hosts(json, upstream);
     json.writeEndObject();
+  }
+
+  // The servers written with a host name: what the name resolves to now, and why not when it does not.
+  private static void hosts(JsonGenerator json, Upstream upstream) throws IOException {
+    json.writeArrayFieldStart("hosts");
+    for (HostStatus host : upstream.hosts()) {
+      json.writeStartObject();
+      json.writeStringField("server", host.server().address().toString());
+      json.writeBooleanField("resolve", host.server().resolvesAtRunTime());
+      json.writeStringField("state", host.state().name().toLowerCase(Locale.ROOT));
+      json.writeArrayFieldStart("addresses");
+      for (String address : host.addressNames()) {
+        json.writeString(address);
+      }
+      json.writeEndArray();
+      json.writeStringField("error", host.error());
+      Instant checked = host.checked();
+      if (checked != null) {
+        json.writeNumberField("checked_ms", checked.toEpochMilli());
+      }
+      json.writeEndObject();
+    }
+    json.writeEndArray();
   }
 
   private interface Body {

@@ -247,6 +247,26 @@ class AdminServerTest {
   }
 
   @Test
+  void listingsShowEachAddressOfAHostNameAndWhatTheNameResolvesTo() throws Exception {
+    registry.updateUpstream("named", "server localhost:8090; server 10.0.0.1:80;");
+    List<String> addresses = registry.find("named").hosts().get(0).addressNames();
+
+    Map<String, Object> upstream = Json.object(get("/upstream/named?format=json").body());
+    String text = get("/upstream/named").body();
+
+    assertThat(addresses).isNotEmpty().allSatisfy(address -> assertThat(address).endsWith(":8090"));
+    Map<String, Object> host = Json.object(Json.list(upstream.get("hosts")).get(0));
+    assertThat(host).containsEntry("server", "localhost:8090").containsEntry("resolve", false)
+        .containsEntry("state", "resolved").containsEntry("error", "");
+    assertThat(Json.list(host.get("addresses"))).containsExactlyElementsOf(addresses);
+    assertThat(Json.object(Json.list(upstream.get("servers")).get(0))).containsEntry("address", "localhost:8090")
+        .containsEntry("peer", addresses.get(0));
+    StringBuilder expected = new StringBuilder();
+    addresses.forEach(address -> expected.append("server ").append(address).append('\n'));
+    assertThat(text).isEqualTo(expected + "server 10.0.0.1:80\n");
+  }
+
+  @Test
   void jsonListingsCarryDefinitionAndLiveState() throws Exception {
     registry.updateUpstream("dyhost", "hash $request_uri consistent; server 127.0.0.1:8089 weight=3 max_fails=2"
         + " fail_timeout=30s max_conns=10; server 127.0.0.1:8088 down;");

@@ -56,6 +56,19 @@ class ReadmeSnippetsTest {
     assertThat(snippets()).hasSizeGreaterThanOrEqualTo(5);
   }
 
+  @Test
+  void theQuickStartRunsTheProxyFromACopyUnderTarget() throws IOException {
+    // The proxy writes its dyups_upstream_conf and logs under its prefix: a prefix in the clone would leave it
+    // dirty (the tracked dyups-examples/conf/conf/upstream.conf rewritten).
+    String readme = Files.readString(README, StandardCharsets.UTF_8);
+    Matcher run = Pattern.compile("java -jar \\S+ -p (\\S+)").matcher(readme);
+    assertThat(run.find()).as("a java -jar ... -p PREFIX line").isTrue();
+    String prefix = run.group(1);
+
+    assertThat(prefix).matches("(.*/)?target/.+");
+    assertThat(readme).contains("cp -R dyups-examples/conf " + prefix + "/");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("snippets")
   void snippetCompiles(String snippet) {

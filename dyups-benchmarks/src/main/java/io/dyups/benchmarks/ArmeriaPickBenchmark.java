@@ -38,8 +38,8 @@ public class ArmeriaPickBenchmark {
   @Setup
   public void setUp() {
     List<Endpoint> endpoints = new ArrayList<>();
-    for (int i = 0; i < PickBenchmark.PEERS; i++) {
-      endpoints.add(Endpoint.of("127.0.0.1", 8001 + i).withWeight(PickBenchmark.weight(i)));
+    for (int i = 0; i < 10; i++) {
+      endpoints.add(Endpoint.of("127.0.0.1", 8001 + i).withWeight(PickBenchmark.weight(i, "1-5")));
     }
     group = EndpointGroup.of(EndpointSelectionStrategy.weightedRoundRobin(), endpoints);
     context = ClientRequestContext.of(HttpRequest.of(HttpMethod.GET, "/"));

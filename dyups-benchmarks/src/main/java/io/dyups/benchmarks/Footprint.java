@@ -17,7 +17,7 @@ import java.util.List;
  * without it, over the number of servers, for an upstream.conf of 100 000 upstreams of 4 servers. Measures the
  * directive tree ({@code NginxConfig}), the typed model ({@code List<UpstreamBlock>}, the tree dropped) and a
  * loaded registry (model plus live peers), and what one worker's balancing state adds once it picks from every
- * upstream.
+ * upstream; then the same for upstreams of 10 000 servers, which pick by lanes.
  *
  * <p>Not a JMH benchmark (JMH measures time and allocation, not what stays reachable). Run with
  * {@code java -cp benchmarks.jar -Xmx3g io.dyups.benchmarks.Footprint}.
@@ -25,6 +25,9 @@ import java.util.List;
 public final class Footprint {
   private static final int UPSTREAMS = 100_000;
   private static final int SERVERS = 4;
+  // Upstreams of 10 000 servers, as many as make 400 000 servers in all.
+  private static final int LARGE = 10_000;
+  private static final int LARGE_UPSTREAMS = 40;
 
   private Footprint() {}
 
@@ -70,6 +73,30 @@ public final class Footprint {
       print("registry, 1 worker, nothing picked", unpicked - beforeUnpicked, servers);
       print("one worker's state, each upstream picked", withWorker - unpicked, servers);
       keep(picked);
+      picked.close();
+      picked = null;
+
+      // A large upstream picks by lanes (round robin and least_conn): what one worker's state adds per server there.
+      for (String method : new String[] {"round_robin", "least_conn"}) {
+        long beforeLarge = usedAfterGc();
+        UpstreamRegistry large = UpstreamRegistry.builder().workers(1).build();
+        for (int u = 0; u < LARGE_UPSTREAMS; u++) {
+          large.updateUpstream("large" + u, PickBenchmark.directive(method) + PickBenchmark.servers(LARGE, "1-5"));
+        }
+        long largeUnpicked = usedAfterGc();
+        for (Upstream upstream : large.detail()) {
+          selection.start(upstream.peers(), null, null);
+          if (selection.next() != null) {
+            selection.succeeded();
+          }
+        }
+        long largePicked = usedAfterGc();
+        int largeServers = LARGE_UPSTREAMS * LARGE;
+        print("large registry (" + method + "), 1 worker", largeUnpicked - beforeLarge, largeServers);
+        print("one worker's state, " + LARGE + "-server upstreams", largePicked - largeUnpicked, largeServers);
+        keep(large);
+        large.close();
+      }
     } finally {
       Files.delete(file);
     }

@@ -24,8 +24,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The request path: {@code find(name)} then one pick and its release, for every balancing method over 10 peers,
- * beside Armeria's weighted round robin over the same 10 weighted endpoints ({@link ArmeriaPickBenchmark}).
+ * The request path: {@code find(name)} then one pick and its release, for every balancing method over 10 peers
+ * (and, with {@code -p servers=...}, 100, 1 000 or 10 000, of equal weights or weights 1-5 or 1-100), beside
+ * Armeria's weighted round robin over the same 10 weighted endpoints ({@link ArmeriaPickBenchmark}).
  *
  * <p>{@code pick} has every thread pick from the same upstream (they share its balancing state, as nginx's
  * workers share a zone); {@code pickOwnUpstream} gives each thread an upstream of its own with the same servers,
@@ -41,15 +42,16 @@ import org.openjdk.jmh.annotations.Warmup;
 // The upstreams exist from setUp on, and a null check in the measured code would be measured too.
 @SuppressWarnings("NullAway")
 public class PickBenchmark {
-  /** The 10 servers: ports 8001..8010 with weights 1, 2, 3, 4, 5, 1, 2, 3, 4, 5. */
-  static final int PEERS = 10;
-
-  static int weight(int i) {
-    return i % 5 + 1;
-  }
-
   @Param({"round_robin", "ip_hash", "hash", "hash_consistent", "least_conn", "random", "random_two"})
   public String method;
+
+  /** How many servers the upstream has. */
+  @Param("10")
+  public int servers;
+
+  /** Their weights: {@code 1-5} (1, 2, 3, 4, 5, 1, 2, ...), {@code 1-100} (1, 2, ..., 100, 1, ...) or {@code equal}. */
+  @Param("1-5")
+  public String weights;
 
   UpstreamRegistry registry;
   final AtomicInteger threads = new AtomicInteger();
@@ -57,10 +59,11 @@ public class PickBenchmark {
   @Setup
   public void setUp() {
     registry = UpstreamRegistry.builder().build();
-    String commands = directive(method) + servers();
+    String commands = directive(method) + servers(servers, weights);
     check(registry.updateUpstream("bench", commands));
-    // One upstream per benchmark thread for pickOwnUpstream; JMH runs at most a few threads here.
-    for (int t = 0; t < 64; t++) {
+    // One upstream per benchmark thread for pickOwnUpstream (JMH runs at most a few threads here); not for the
+    // large upstreams, which pickOwnUpstream does not measure.
+    for (int t = 0; t < (servers <= 100 ? 64 : 0); t++) {
       check(registry.updateUpstream("bench" + t, commands));
     }
   }
@@ -83,10 +86,27 @@ public class PickBenchmark {
     };
   }
 
-  static String servers() {
+  static int weight(int i, String weights) {
+    return switch (weights) {
+      case "1-5" -> i % 5 + 1;
+      case "1-100" -> i % 100 + 1;
+      case "equal" -> 1;
+      default -> throw new IllegalArgumentException(weights);
+    };
+  }
+
+  /**
+   * {@code count} servers on 127.0.0.1 from port 8001 (then 10.x.y.z addresses past 50 000). A failure keeps a
+   * server out for an hour ({@code fail_timeout}), so that {@code pickWithOneFailed} stays as it starts; nothing
+   * else reads it.
+   */
+  static String servers(int count, String weights) {
     StringBuilder servers = new StringBuilder();
-    for (int i = 0; i < PEERS; i++) {
-      servers.append("server 127.0.0.1:").append(8001 + i).append(" weight=").append(weight(i)).append(';');
+    for (int i = 0; i < count; i++) {
+      String address = 8001 + i <= 65535 ? "127.0.0.1:" + (8001 + i)
+          : "10." + (i >> 16 & 0xFF) + "." + (i >> 8 & 0xFF) + "." + (i & 0xFF) + ":80";
+      servers.append("server ").append(address).append(" weight=").append(weight(i, weights))
+          .append(" fail_timeout=3600s;");
     }
     return servers.toString();
   }
@@ -155,6 +175,37 @@ public class PickBenchmark {
     public void tearDown() {
       held.succeeded();
     }
+  }
+
+  /**
+   * One server of the shared upstream failed (once: max_fails=1) in the benchmark thread's worker and stays out for
+   * the run: round robin and least_conn have a peer that is not clean.
+   */
+  @State(Scope.Thread)
+  public static class FailedPeer {
+    @Setup
+    public void setUp(PickBenchmark benchmark) throws UnknownHostException {
+      PeerSelection selection = new PeerSelection();
+      Upstream upstream = benchmark.registry.find("bench");
+      Peer first = upstream.peers().asList().get(0);
+      for (int i = 0; i < 100_000; i++) {
+        InetAddress client = InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
+        selection.start(upstream.peers(), client, "/failed" + i);
+        Peer peer = selection.next();
+        if (peer == first) {
+          selection.failed();
+          return;
+        }
+        selection.succeeded();
+      }
+      throw new IllegalStateException("the first server was never picked");
+    }
+  }
+
+  @Benchmark
+  public Peer pickWithOneFailed(Request request, FailedPeer failed, CpuTime cpu) {
+    cpu.ops++;
+    return pickFrom(registry.find("bench"), request);
   }
 
   @Benchmark

@@ -9,6 +9,9 @@ final class LeastConnStrategy extends Strategy.Tiered {
   @Override
   int pickIn(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
     Worker worker = selection.worker;
+    if (tier == worker.primaries && worker.picksByLanes()) {
+      return worker.pickByLanes(selection, now);
+    }
     boolean allEligible = tier == worker.primaries && worker.allEligible(selection);
     if (allEligible && worker.idle()) {
       return worker.roundRobin(tier, selection, now);

@@ -1,7 +1,13 @@
 package io.dyups.core;
 
+import com.google.common.net.InetAddresses;
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 
 /**
  * One server of an upstream with its live state. The definition ({@link #spec()}) is immutable; the counters
@@ -11,6 +17,7 @@ import io.dyups.parser.ServerSpec;
  */
 public final class Peer {
   private final ServerSpec spec;
+  final Endpoint endpoint;
   final SharedPeerState state;
   // The counters of each worker, as when this peer was built.
   final WorkerPeerCounters[] counters;
@@ -19,23 +26,36 @@ public final class Peer {
   // The address as nginx's consistent hash reads it: as written, "unix:" stripped.
   final String hashName;
 
-  Peer(ServerSpec spec, SharedPeerState state, PeerGroup group) {
-    this.spec = spec;
+  Peer(Endpoint endpoint, SharedPeerState state, PeerGroup group) {
+    this.spec = endpoint.spec();
+    this.endpoint = endpoint;
     this.state = state;
     this.counters = state.counters;
     this.group = group;
     this.weight = spec.weight();
-    this.hashName = spec.address().toString();
+    this.hashName = endpoint.hashName();
   }
 
-  /** The server line this peer was built from. */
+  /**
+   * The server line this peer was built from, with its parameters as the peer uses them: for a server with {@code
+   * service=}, the weight (unless written) and the tier of its SRV record.
+   */
   public ServerSpec spec() {
     return spec;
   }
 
-  /** Where the peer is. */
+  /** The server's address as written: an address, a unix socket, or the host name this peer is one address of. */
   public Address address() {
     return spec.address();
+  }
+
+  /**
+   * Where to connect, made when the peer was built and never looked up again: an {@link InetSocketAddress} with its
+   * IP address (for a server written with a host name, one of the name's addresses), or a {@link
+   * UnixDomainSocketAddress}.
+   */
+  public SocketAddress socketAddress() {
+    return endpoint.address();
   }
 
   /** Requests currently using this peer, over every worker. */
@@ -136,8 +156,25 @@ public final class Peer {
     }
   }
 
+  /** The address connected to, as nginx names a peer: {@code 10.0.0.1:8080}, {@code [::1]:80}, {@code unix:/path}. */
   @Override
   public String toString() {
-    return spec.address().toString();
+    return addressText(endpoint.address());
+  }
+
+  /** {@code address} as nginx's ngx_sock_ntop writes a peer's name. */
+  static String addressText(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      InetAddress ip = inet.getAddress();
+      if (ip == null) {
+        return inet.getHostString() + ":" + inet.getPort();
+      }
+      String host = InetAddresses.toAddrString(ip);
+      return (ip instanceof Inet6Address ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    if (address instanceof UnixDomainSocketAddress unix) {
+      return "unix:" + unix.getPath();
+    }
+    return address.toString();
   }
 }

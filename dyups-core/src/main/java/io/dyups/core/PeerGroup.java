@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import com.google.common.collect.ImmutableList;
+import io.dyups.parser.Address;
 import io.dyups.parser.Balancing;
 import io.dyups.parser.HealthCheck;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PeerGroup {
   private final UpstreamBlock definition;
+  private final List<HostStatus> hosts;
   private final ImmutableList<Peer> peers;
   final Peer[] primaries;
   final Peer[] backups;
@@ -56,10 +60,8 @@ public final class PeerGroup {
   // Sum of the primaries' weights, nginx's peers->total_weight.
   final int totalWeight;
   final int tries;
-  // For the hash methods and random, the primary that holds each unit of the total weight; when that would be too
-  // long, weightEnds instead: the sum of the weights up to and including each primary.
-  final int @Nullable [] byWeight;
-  final int @Nullable [] weightEnds;
+  // For the hash methods and random, the primary that holds each unit of the total weight.
+  final @Nullable WeightUnits weightUnits;
   // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
   private final long weightReciprocal;
 
@@ -76,18 +78,20 @@ public final class PeerGroup {
     }
   }
 
-  private PeerGroup(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock, int workerCount) {
+  private PeerGroup(UpstreamBlock definition, List<Endpoint> endpoints, List<HostStatus> hosts,
+      @Nullable PeerGroup previous, Ticker clock, int workerCount) {
     this.definition = definition;
+    this.hosts = List.copyOf(hosts);
     this.clock = clock;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
     boolean sameWorkers = previous != null && previous.workers.length == count;
     this.lineage = sameWorkers && previous != null ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
-    Map<ServerSpec, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
+    Map<Endpoint, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
-        carried.computeIfAbsent(peer.spec(), spec -> new ArrayDeque<>()).add(peer.state);
+        carried.computeIfAbsent(peer.endpoint, endpoint -> new ArrayDeque<>()).add(peer.state);
       }
     }
     HealthCheck check = definition.healthCheck();
@@ -100,8 +104,9 @@ public final class PeerGroup {
     int weights = 0;
     lock.lock();
     try {
-      for (ServerSpec server : definition.servers()) {
-        ArrayDeque<SharedPeerState> same = carried.get(server);
+      for (Endpoint endpoint : endpoints) {
+        ServerSpec server = endpoint.spec();
+        ArrayDeque<SharedPeerState> same = carried.get(endpoint);
         SharedPeerState state;
         if (same == null || same.isEmpty()) {
           state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown());
@@ -112,7 +117,7 @@ public final class PeerGroup {
             state.counters = new WorkerPeerCounters[count];
           }
         }
-        Peer peer = new Peer(server, state, this);
+        Peer peer = new Peer(endpoint, state, this);
         all.add(peer);
         if (server.backup()) {
           backupList.add(peer);
@@ -139,8 +144,7 @@ public final class PeerGroup {
     Balancing balancing = definition.balancing();
     boolean byWeight = balancing instanceof Balancing.IpHash || balancing instanceof Balancing.Random
         || (balancing instanceof Balancing.Hash hash && !hash.consistent());
-    this.byWeight = byWeight && totalWeight <= MAX_WEIGHT_TABLE ? byWeight(primaries, totalWeight) : null;
-    this.weightEnds = byWeight && this.byWeight == null ? weightEnds(primaries) : null;
+    this.weightUnits = byWeight && totalWeight > 0 ? new WeightUnits(primaries, totalWeight) : null;
     this.weightReciprocal = reciprocal(totalWeight);
     this.workers = new Worker[count];
     this.workerMask = count - 1;
@@ -205,11 +209,16 @@ public final class PeerGroup {
         workerLock = new BalancingLock();
         lineage.locks[index] = workerLock;
       }
+      boolean leastConn = strategy instanceof LeastConnStrategy;
+      boolean lanes = (leastConn || strategy == RoundRobinStrategy.INSTANCE)
+          && primaries.length >= SmoothLanes.MIN_PEERS;
       if (!scheduleMade) {
-        schedule = Worker.schedule(primaries, totalWeight);
+        schedule = lanes ? null : Worker.schedule(primaries, totalWeight);
         scheduleMade = true;
       }
-      worker = new Worker(workerLock, counters(primaries, index), counters(backups, index), schedule);
+      WorkerPeerCounters[] primaryCounters = counters(primaries, index);
+      worker = new Worker(workerLock, primaryCounters, counters(backups, index), schedule,
+          lanes ? new SmoothLanes(primaryCounters, this, leastConn) : null);
       workerLock.lock();
       try {
         Worker previous = lineage.newest[index];
@@ -246,29 +255,6 @@ public final class PeerGroup {
     return counters;
   }
 
-  private static final int MAX_WEIGHT_TABLE = 4096;
-
-  private static int[] weightEnds(Peer[] primaries) {
-    int[] ends = new int[primaries.length];
-    int sum = 0;
-    for (int i = 0; i < primaries.length; i++) {
-      sum += primaries[i].weight;
-      ends[i] = sum;
-    }
-    return ends;
-  }
-
-  private static int[] byWeight(Peer[] primaries, int totalWeight) {
-    int[] table = new int[totalWeight];
-    int unit = 0;
-    for (int i = 0; i < primaries.length; i++) {
-      for (int j = 0; j < primaries[i].weight; j++) {
-        table[unit++] = i;
-      }
-    }
-    return table;
-  }
-
   /**
    * Builds the peers of {@code definition}.
    *
@@ -289,9 +275,32 @@ public final class PeerGroup {
   static PeerGroup create(UpstreamBlock definition, @Nullable PeerGroup previous, Ticker clock,
       int workers) {
     requireNonNull(definition, "definition");
+    List<Endpoint> endpoints = new ArrayList<>(definition.servers().size());
+    for (ServerSpec server : definition.servers()) {
+      Address address = server.address();
+      // Without a HostTable a name stays a name: one peer, whose address is not looked up (balancing tests).
+      SocketAddress socket = address.kind() == Address.Kind.HOST
+          ? InetSocketAddress.createUnresolved(address.host(), address.port()) : HostTable.literal(address);
+      endpoints.add(new Endpoint(server, socket, address.toString(), false));
+    }
+    return create(definition, new HostTable.Plan(endpoints, List.of()), previous, clock, workers);
+  }
+
+  /**
+   * Builds the peers {@code plan} gives for {@code definition}, each address of a host name its own peer, with
+   * {@code workers} balancing states.
+   *
+   * @param previous the group this one replaces, whose peers with an unchanged server line and address keep
+   *     their state, or {@code null}
+   * @param clock the clock of failure windows, in nanoseconds of wall-clock time since the epoch
+   */
+  static PeerGroup create(UpstreamBlock definition, HostTable.Plan plan, @Nullable PeerGroup previous,
+      Ticker clock, int workers) {
+    requireNonNull(definition, "definition");
+    requireNonNull(plan, "plan");
     requireNonNull(clock, "clock");
     checkArgument(workers >= 1 && workers <= MAX_WORKERS, "workers must be in 1..%s: %s", MAX_WORKERS, workers);
-    return new PeerGroup(definition, previous, clock, powerOfTwo(workers));
+    return new PeerGroup(definition, plan.endpoints(), plan.hosts(), previous, clock, powerOfTwo(workers));
   }
 
   static final int MAX_WORKERS = 1024;
@@ -308,9 +317,17 @@ public final class PeerGroup {
     return workers.length;
   }
 
-  /** Every peer, in the order the servers were written. Immutable. */
+  /**
+   * Every peer, one for each address of each server: the servers in the order written, except that the addresses
+   * of names with {@code resolve} follow the others, as nginx adds them (see {@link Upstream#hosts()}). Immutable.
+   */
   public List<Peer> asList() {
     return peers;
+  }
+
+  /** The servers written with a host name and the addresses their peers have; immutable. */
+  List<HostStatus> hosts() {
+    return hosts;
   }
 
   /**

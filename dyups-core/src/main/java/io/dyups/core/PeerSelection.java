@@ -100,10 +100,10 @@ public final class PeerSelection extends PeerSelectionFields {
     }
     // The worker comes from the thread that picks, which need not be the one that made this selection (a proxy may
     // make every connection's selection on its accepting thread).
-    long thread = Thread.currentThread().getId();
+    Thread thread = Thread.currentThread();
     if (thread != probeThread) {
       probeThread = thread;
-      probe = probeOf(thread);
+      probe = probeOf(thread.getId());
     }
     Worker worker = group.worker(probe & group.workerMask);
     if (this.worker != worker) {
@@ -115,9 +115,9 @@ public final class PeerSelection extends PeerSelectionFields {
     if (this.counters != worker.primaries) {
       this.counters = worker.primaries;
     }
-    this.tried = 0;
+    clearTried();
     if (group.tries > 64) {
-      clearBeyond(group);
+      fitBeyond(group);
     }
     this.attempts = 0;
     this.hash = 0;
@@ -214,7 +214,7 @@ public final class PeerSelection extends PeerSelectionFields {
    */
   PeerSelection probe(int probe) {
     this.probe = probe;
-    this.probeThread = Thread.currentThread().getId();
+    this.probeThread = Thread.currentThread();
     return this;
   }
 
@@ -228,12 +228,24 @@ public final class PeerSelection extends PeerSelectionFields {
     return attempts == 0 && tier == group.primaries;
   }
 
-  private void clearBeyond(PeerGroup group) {
+  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size.
+  private void fitBeyond(PeerGroup group) {
     int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
     if (triedBeyond.length < words - 1) {
       triedBeyond = new long[words - 1];
-    } else {
-      java.util.Arrays.fill(triedBeyond, 0L);
+    }
+  }
+
+  // Clears the peers tried so far: the first 64 at once, the rest one by one (a request tries few, and clearing
+  // every word would cost a pick on an upstream of thousands of servers what a loop over them costs).
+  private void clearTried() {
+    tried = 0;
+    if (triedCount != 0) {
+      for (int t = 0; t < triedCount; t++) {
+        int index = triedIndices[t];
+        triedBeyond[(index >>> 6) - 1] = 0;
+      }
+      triedCount = 0;
     }
   }
 
@@ -247,16 +259,19 @@ public final class PeerSelection extends PeerSelectionFields {
   void markTried(int index) {
     if (index < 64) {
       tried |= 1L << index;
-    } else {
-      triedBeyond[(index >>> 6) - 1] |= 1L << index;
+      return;
     }
+    triedBeyond[(index >>> 6) - 1] |= 1L << index;
+    if (triedCount == triedIndices.length) {
+      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedCount);
+    }
+    triedIndices[triedCount++] = index;
   }
 
   void switchToBackups() {
     tier = group.backups;
     counters = worker.backups;
-    tried = 0;
-    java.util.Arrays.fill(triedBeyond, 0L);
+    clearTried();
   }
 
   /**
@@ -304,14 +319,17 @@ abstract class PeerSelectionFields extends Padded {
   // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
   long tried;
   long[] triedBeyond = new long[0];
+  // The peers tried in the current tier from the 65th on, in the order they were: triedCount of them.
+  int[] triedIndices = new int[4];
+  int triedCount;
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
   int current = -1;
   // Which worker to use, as a thread's probe in LongAdder: set from the id of the thread that starts the selection
-  // (probeThread; -1 before any), moved on when the worker's lock was found taken, so that threads that collide
-  // spread out.
+  // (probeThread, compared by reference: one load, where the id would be two), moved on when the worker's lock was
+  // found taken, so that threads that collide spread out.
   int probe;
-  long probeThread = -1;
+  @Nullable Thread probeThread;
 
   // Where a hash method left off for this request.
   long hash;

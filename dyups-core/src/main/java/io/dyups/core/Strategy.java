@@ -1,5 +1,7 @@
 package io.dyups.core;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dyups.parser.Balancing;
 import java.net.InetAddress;
 import org.jspecify.annotations.Nullable;
@@ -34,26 +36,9 @@ abstract class Strategy {
     return !selection.isTried(index) && peer.usable(now, selection.group);
   }
 
-  /** The primary that holds unit {@code w} of the total weight. */
-  @SuppressWarnings("NullAway") // a group of a weighted method has byWeight or, when that is null, weightEnds
+  /** The primary that holds unit {@code w} of the total weight (hash methods and random only). */
   static int byWeight(PeerGroup group, long w) {
-    int[] table = group.byWeight;
-    if (table != null) {
-      return table[(int) w];
-    }
-    // The first primary whose weights end above w.
-    int[] ends = group.weightEnds;
-    int low = 0;
-    int high = ends.length - 1;
-    while (low < high) {
-      int mid = (low + high) >>> 1;
-      if (ends[mid] > w) {
-        high = mid;
-      } else {
-        low = mid + 1;
-      }
-    }
-    return low;
+    return requireNonNull(group.weightUnits).primaryOf(w);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.dyups.core;
 import static java.util.Objects.requireNonNull;
 
 import io.dyups.parser.UpstreamBlock;
+import java.util.List;
 
 /**
  * One upstream as the registry published it: its name, the version of this definition, the definition and the
@@ -45,6 +46,14 @@ public final class Upstream {
   /** The live peers: pick from them with a {@link PeerSelection}. */
   public PeerGroup peers() {
     return peers;
+  }
+
+  /**
+   * The servers written with a host name, in the order written, each with what its name resolves to now and the
+   * addresses its peers have. Empty when every server is an address or a unix socket.
+   */
+  public List<HostStatus> hosts() {
+    return peers.hosts();
   }
 
   @Override

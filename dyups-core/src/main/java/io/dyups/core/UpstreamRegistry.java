@@ -7,11 +7,13 @@ import com.google.common.base.Ticker;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -19,9 +21,11 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -70,6 +74,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** As an expected version: the upstream must not exist yet. As a result's version: none. */
   public static final long ABSENT = 0;
 
+
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Place, String> keysInOrder = new ConcurrentSkipListMap<>();
   private final HealthCheckIndex healthChecked = new HealthCheckIndex();
@@ -93,6 +98,9 @@ public final class UpstreamRegistry implements AutoCloseable {
   private final int workers;
   private final UpstreamListeners listeners;
   private final StoreSink sink = new Sink();
+  private final HostResolver resolver;
+  private final boolean ownsResolver;
+  private final HostTable hosts;
 
   private UpstreamRegistry(Builder builder, UpstreamStore store) {
     this.maxCommandsSize = builder.maxCommandsSize;
@@ -103,6 +111,10 @@ public final class UpstreamRegistry implements AutoCloseable {
     this.ticker = builder.ticker;
     this.workers = builder.workers;
     this.listeners = new UpstreamListeners(builder.listeners);
+    this.ownsResolver = builder.hostResolver == null;
+    this.resolver = builder.hostResolver != null ? builder.hostResolver : HostResolver.system();
+    this.hosts = new HostTable(resolver, new HostTable.Defaults(builder.resolver, builder.resolverTimeout),
+        this::rebuild);
   }
 
   /** A builder with dyups's defaults: 2 MiB commands limit, blocking lock, no persistence, no listeners. */
@@ -252,8 +264,17 @@ public final class UpstreamRegistry implements AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
+    writeLock.lock();
+    try {
+      closed = true;
+    } finally {
+      writeLock.unlock();
+    }
     store.close();
+    hosts.close();
+    if (ownsResolver) {
+      resolver.close();
+    }
     listeners.close();
   }
 
@@ -289,14 +310,17 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
     UpstreamBlock definition;
     try {
-      definition = UpstreamBlock.fromCommands(name, commands);
+      // A change's positions name "commands", not a file: the log says which upstream the commands were for.
+      definition = UpstreamBlock.fromCommands(name, commands,
+          warning -> LOG.log(Level.WARNING, "upstream \"" + name + "\": " + warning));
     } catch (ConfigSyntaxException e) {
       return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
     }
     return apply(new Change(name, definition, expected));
   }
 
-  // Everything but parsing: the store checks the version and commits, then publishes through the sink.
+  // Host names are looked up before the store commits (a slow resolver holds no other writer up), and stay in the
+  // table until the change is published; the store checks the version, commits, and publishes through the sink.
   private Result apply(Change change) {
     UpstreamBlock definition = change.definition();
     if (definition != null) {
@@ -309,12 +333,24 @@ public final class UpstreamRegistry implements AutoCloseable {
     if (closed) {
       return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
     }
-    if (definition != null) {
-      Result refused = overLimit(change.name(), definition);
-      if (refused != null) {
-        return refused;
-      }
+    if (definition == null) {
+      return commit(change);
     }
+    Result refused = overLimit(change.name(), definition);
+    if (refused != null) {
+      return refused;
+    }
+    try (HostTable.Lease lease = hosts.prepare(change.name(), definition, true)) {
+      String refusal = lease.refusal();
+      if (refusal != null) {
+        return Result.of(Result.Kind.INVALID, refusal);
+      }
+      return commit(change);
+    }
+  }
+
+  private Result commit(Change change) {
+    UpstreamBlock definition = change.definition();
     long expected = change.expected().any() ? StoreChange.ANY_VERSION : change.expected().version();
     Result result = store.commit(new StoreChange(change.name(), definition, expected));
     if (result.kind() == Result.Kind.TOO_LARGE) {
@@ -366,11 +402,14 @@ public final class UpstreamRegistry implements AutoCloseable {
     public void put(StoredUpstream upstream) {
       requireNonNull(upstream, "upstream");
       UpstreamChange told;
-      writeLock.lock();
-      try {
-        told = publish(upstream);
-      } finally {
-        writeLock.unlock();
+      // Its host names looked up before the write lock; a change from elsewhere is never refused for them.
+      try (HostTable.Lease lease = hosts.prepare(upstream.name(), upstream.definition(), false)) {
+        writeLock.lock();
+        try {
+          told = publish(upstream);
+        } finally {
+          writeLock.unlock();
+        }
       }
       if (told != null) {
         listeners.tell(told);
@@ -401,26 +440,35 @@ public final class UpstreamRegistry implements AutoCloseable {
         }
       }
       List<UpstreamChange> told = new ArrayList<>();
-      writeLock.lock();
+      List<HostTable.Lease> leases = new ArrayList<>();
       try {
-        for (String key : List.copyOf(byKey.keySet())) {
-          if (!next.containsKey(key)) {
-            UpstreamChange change = unpublish(key);
+        for (StoredUpstream upstream : upstreams) {
+          leases.add(hosts.prepare(upstream.name(), upstream.definition(), false));
+        }
+        writeLock.lock();
+        try {
+          for (String key : List.copyOf(byKey.keySet())) {
+            if (!next.containsKey(key)) {
+              UpstreamChange change = unpublish(key);
+              if (change != null) {
+                told.add(change);
+              }
+            }
+          }
+          for (StoredUpstream upstream : upstreams) {
+            UpstreamChange change = publish(upstream);
             if (change != null) {
               told.add(change);
             }
           }
-        }
-        for (StoredUpstream upstream : upstreams) {
-          UpstreamChange change = publish(upstream);
-          if (change != null) {
-            told.add(change);
-          }
+        } finally {
+          writeLock.unlock();
         }
       } finally {
-        writeLock.unlock();
+        leases.forEach(HostTable.Lease::close);
       }
       for (UpstreamChange change : told) {
+        warnUnresolved(change.current());
         listeners.tell(change);
       }
     }
@@ -439,8 +487,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         && old.definition().equals(definition)) {
       return null;
     }
-    PeerGroup peers = old != null && old.definition().equals(definition) ? old.peers()
-        : PeerGroup.create(definition, old == null ? null : old.peers(), ticker, workers);
+    PeerGroup peers = old != null && old.definition().equals(definition) ? old.peers() : peers(definition, old);
     Upstream current = new Upstream(definition.name(), stored.version(), definition, peers, stored.order());
     changes++;
     try {
@@ -451,10 +498,69 @@ public final class UpstreamRegistry implements AutoCloseable {
       byKey.put(key, current);
       servers += definition.servers().size() - (old == null ? 0 : old.definition().servers().size());
       healthChecked.published(key, current);
+      hosts.use(key, definition);
     } finally {
       changes++;
     }
     return new UpstreamChange(current.name(), old, current);
+  }
+
+  /** The peers of {@code definition} with the addresses its names have now, carrying the state of {@code old}'s. */
+  private PeerGroup peers(UpstreamBlock definition, @Nullable Upstream old) {
+    PeerGroup previous = old == null ? null : old.peers();
+    return PeerGroup.create(definition, hosts.plan(definition, previous), previous, ticker, workers);
+  }
+
+  /**
+   * Rebuilds the upstreams that use a name whose answer changed ({@link HostTable.Users}): the same definition and
+   * version with the new addresses; a peer whose address stays keeps its state. Nothing goes to the store: it
+   * keeps the names, not what they resolve to.
+   */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
+  private void rebuild(Runnable apply, Supplier<Set<String>> users) {
+    List<UpstreamChange> told = new ArrayList<>();
+    writeLock.lock();
+    try {
+      apply.run();
+      if (closed) {
+        return;
+      }
+      for (String key : users.get()) {
+        Upstream old = byKey.get(key);
+        if (old == null) {
+          continue;
+        }
+        Upstream current = new Upstream(old.name(), old.version(), old.definition(),
+            peers(old.definition(), old), old.order);
+        changes++;
+        try {
+          byKey.put(key, current);
+          healthChecked.published(key, current);
+        } finally {
+          changes++;
+        }
+        told.add(new UpstreamChange(old.name(), old, current));
+      }
+    } finally {
+      writeLock.unlock();
+    }
+    for (UpstreamChange change : told) {
+      listeners.tell(change);
+    }
+  }
+
+  // A host name not found at a start or a resync does not stop it (nginx would not start): the upstream is served
+  // without those peers, the name is looked up again until found, and its HostStatus says so.
+  private static void warnUnresolved(@Nullable Upstream upstream) {
+    if (upstream == null) {
+      return;
+    }
+    for (HostStatus host : upstream.hosts()) {
+      if (host.state() != HostStatus.State.RESOLVED) {
+        LOG.log(Level.WARNING, HostTable.notFound(host.server().address()) + " of upstream \"" + upstream.name()
+            + "\" (" + host.error() + "); looked up again until found");
+      }
+    }
   }
 
   /** Deletes {@code key} (under the write lock): null when there is no such upstream. */
@@ -469,6 +575,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       servers -= old.definition().servers().size();
       healthChecked.deleted(key);
       keysInOrder.remove(new Place(old.order, key));
+      hosts.use(key, null);
     } finally {
       changes++;
     }
@@ -477,7 +584,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
 
-  // What nginx logs at warning level when it reads a configuration (load balancing method redefined).
+  // What nginx logs at warning level when it reads a configuration (load balancing method redefined); a change's
+  // commands are read the same way (dyups parses them with ngx_conf_parse) and logged in update().
   private static void warn(ConfigWarning warning) {
     LOG.log(Level.WARNING, warning.toString());
   }
@@ -536,8 +644,48 @@ public final class UpstreamRegistry implements AutoCloseable {
     private int workers = PeerGroup.DEFAULT_WORKERS;
     private final List<UpstreamListener> listeners = new ArrayList<>();
     private final List<Path> configs = new ArrayList<>();
+    private @Nullable HostResolver hostResolver;
+    private @Nullable ResolverSpec resolver;
+    private Duration resolverTimeout = HostTable.DEFAULT_RESOLVER_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * What looks the servers' host names up: the DNS client of {@code dyups-dns} ({@code
+     * io.dyups.dns.DnsHostResolver}), which asks the servers of the {@code resolver} directive and honours TTLs, or
+     * one of the application's. By default {@link HostResolver#system()}, made for the registry and closed with it;
+     * a resolver given here is the caller's to close, after the registry.
+     *
+     * @throws NullPointerException if {@code resolver} is null
+     */
+    public Builder hostResolver(HostResolver resolver) {
+      this.hostResolver = requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code resolve} are looked
+     * up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is refused
+     * with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
+     *
+     * @throws NullPointerException if {@code resolver} is null
+     */
+    public Builder resolver(ResolverSpec resolver) {
+      this.resolver = requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * nginx's {@code resolver_timeout} of the {@code http} block (30 seconds by default): how long a lookup of a name
+     * with {@code resolve} may take, in upstreams that have no {@code resolver_timeout} of their own.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public Builder resolverTimeout(Duration timeout) {
+      checkArgument(!timeout.isNegative(), "resolverTimeout must not be negative: %s", timeout);
+      this.resolverTimeout = timeout;
+      return this;
+    }
 
     /** The largest commands, in bytes of UTF-8, a change may carry (dyups's {@code dyups_shm_zone_size}). */
     public Builder maxCommandsSize(long bytes) {

@@ -1,5 +1,7 @@
 package io.dyups.core;
 
+import static java.util.Objects.requireNonNull;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,8 +26,8 @@ final class Worker extends WorkerFields {
   byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
   Worker(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      int @Nullable [] schedule) {
-    super(lock, primaries, backups, schedule);
+      int @Nullable [] schedule, @Nullable SmoothLanes lanes) {
+    super(lock, primaries, backups, schedule, lanes);
   }
 
   /**
@@ -44,6 +46,46 @@ final class Worker extends WorkerFields {
     retired = !newest;
     count();
     tryResume();
+    SmoothLanes lanes = this.lanes;
+    if (newest) {
+      for (int i = 0; i < primaries.length; i++) {
+        primaries[i].slot = lanes != null ? i : -1;
+      }
+    }
+    if (lanes != null && newest) {
+      lanes.load(PeerGroup.UNREAD);
+      lanesLoaded = true;
+    }
+  }
+
+  /** True when this worker picks from its primaries by lanes (round robin or least_conn on a large tier). */
+  boolean picksByLanes() {
+    return lanes != null && !retired;
+  }
+
+  /**
+   * One pick from the primaries by the lanes: round robin's or least_conn's, whichever the lanes were made for.
+   * Only when {@link #picksByLanes()}.
+   */
+  int pickByLanes(PeerSelection selection, long now) {
+    SmoothLanes lanes = requireNonNull(this.lanes);
+    if (!lanesLoaded) {
+      // The loop of a retired worker picked from these counters and had the lanes written out first.
+      lanes.load(now);
+      lanesLoaded = true;
+    }
+    return lanes.pick(selection, now);
+  }
+
+  /**
+   * Peer {@code counters} (one of this worker's, by {@link WorkerPeerCounters#slot}) changed in a way that may
+   * move it in or out of the lanes. {@code now} may be {@link PeerGroup#UNREAD}.
+   */
+  void peerChanged(WorkerPeerCounters counters, long now) {
+    SmoothLanes lanes = this.lanes;
+    if (lanes != null && lanesLoaded) {
+      lanes.changed(counters.slot, now);
+    }
   }
 
   /** Counts the unclean primaries and the connections on them, for a worker that owns its counters. */
@@ -80,13 +122,16 @@ final class Worker extends WorkerFields {
    * picked, not yet marked tried, or -1 when none is eligible.
    */
   int roundRobin(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
+    if (tier == primaries && picksByLanes()) {
+      return pickByLanes(selection, now);
+    }
     int[] cycle = schedule;
     if (cycle != null && position >= 0 && unclean == 0 && tier == primaries && selection.firstTry()) {
       int index = cycle[position];
       position = position + 1 == cycle.length ? 0 : position + 1;
       return index;
     }
-    return smooth(tier, selection, now, 0, tier.length, null, null, 0);
+    return smooth(tier, selection, now);
   }
 
   /**
@@ -94,7 +139,24 @@ final class Worker extends WorkerFields {
    * eligible peers from {@code first} on that are as loaded as {@code tier[first]}, the first of the least loaded.
    */
   int roundRobinAmongLeastLoaded(WorkerPeerCounters[] tier, PeerSelection selection, long now, int first) {
-    return smooth(tier, selection, now, first, tier.length, tier[first], null, 0);
+    boolean check = beginStep(tier, selection);
+    WorkerPeerCounters least = tier[first];
+    // The first of the least loaded takes part (it is eligible): the step starts with it.
+    WorkerPeerCounters best = least;
+    int bestIndex = first;
+    int total = least.takeTurn();
+    for (int i = first + 1; i < tier.length; i++) {
+      WorkerPeerCounters peer = tier[i];
+      if (!peer.loadedAs(least) || (check && !Strategy.eligible(peer, i, selection, now))) {
+        continue;
+      }
+      total += peer.takeTurn();
+      if (peer.currentWeight > best.currentWeight) {
+        best = peer;
+        bestIndex = i;
+      }
+    }
+    return endStep(tier, selection, now, best, bestIndex, total);
   }
 
   /**
@@ -103,7 +165,22 @@ final class Worker extends WorkerFields {
    */
   int roundRobinAmongServer(WorkerPeerCounters[] tier, PeerSelection selection, long now, int[] serverIds,
       int server) {
-    return smooth(tier, selection, now, 0, tier.length, null, serverIds, server);
+    boolean check = beginStep(tier, selection);
+    WorkerPeerCounters best = null;
+    int bestIndex = -1;
+    int total = 0;
+    for (int i = 0; i < tier.length; i++) {
+      WorkerPeerCounters peer = tier[i];
+      if (serverIds[i] != server || (check && !Strategy.eligible(peer, i, selection, now))) {
+        continue;
+      }
+      total += peer.takeTurn();
+      if (best == null || peer.currentWeight > best.currentWeight) {
+        best = peer;
+        bestIndex = i;
+      }
+    }
+    return endStep(tier, selection, now, best, bestIndex, total);
   }
 
   /**
@@ -116,54 +193,61 @@ final class Worker extends WorkerFields {
     if (selection.isTried(index) || !peer.usable(now, selection.group)) {
       return -1;
     }
-    peer.recoverWeight();
+    if (peer.effectiveWeight < peer.weight) {
+      peer.recoverWeight();
+    }
     peer.startFailureWindow(selection.group, now);
     return index;
   }
 
   /**
-   * The one step of nginx's smooth weighted round robin, over the eligible peers of {@code tier} in
-   * {@code [from, to)}, only those as loaded as {@code sameLoad} when it is given, only those of server
-   * {@code server} when {@code serverIds} is given: every such peer's current weight grows by its effective
-   * weight, which recovers by 1 towards its weight; the largest current weight wins (the first on ties) and gives
-   * back the total of the effective weights. The peer picked starts a new failure window when its last one ran out.
+   * nginx's smooth weighted round robin over every eligible peer of {@code tier}: a step over the peers that take
+   * part, as every variant makes it. Each takes its turn ({@link WorkerPeerCounters#takeTurn}: its current weight
+   * grows by its effective weight, which recovers by 1 towards its weight); the largest current weight wins, the
+   * first on ties (hence the strict comparison); it gives back the total of the effective weights and starts a new
+   * failure window if its last one ran out ({@link #endStep}). The loops differ only in the peers that take part.
    */
-  private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now, int from, int to,
-      @Nullable WorkerPeerCounters sameLoad, int @Nullable [] serverIds, int server) {
-    boolean primary = tier == primaries;
-    if (primary) {
-      materialize();
-    }
-    boolean check = !(tier == primaries && allEligible(selection));
-    PeerGroup group = selection.group;
+  private int smooth(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
+    boolean check = beginStep(tier, selection);
     WorkerPeerCounters best = null;
     int bestIndex = -1;
     int total = 0;
-    for (int i = from; i < to; i++) {
+    for (int i = 0; i < tier.length; i++) {
       WorkerPeerCounters peer = tier[i];
-      if (serverIds != null && serverIds[i] != server) {
+      if (check && !Strategy.eligible(peer, i, selection, now)) {
         continue;
       }
-      if (sameLoad != null && !peer.loadedAs(sameLoad)) {
-        continue;
-      }
-      if (check && (selection.isTried(i) || !peer.usable(now, group))) {
-        continue;
-      }
-      peer.currentWeight += peer.effectiveWeight;
-      total += peer.effectiveWeight;
-      peer.recoverWeight();
+      total += peer.takeTurn();
       if (best == null || peer.currentWeight > best.currentWeight) {
         best = peer;
         bestIndex = i;
       }
     }
+    return endStep(tier, selection, now, best, bestIndex, total);
+  }
+
+  /**
+   * Before a step: the counters must hold the current weights (not the cycle, not a newer worker's lanes). Returns
+   * whether the peers must be checked for eligibility (not when every primary is known eligible).
+   */
+  private boolean beginStep(WorkerPeerCounters[] tier, PeerSelection selection) {
+    if (tier != primaries) {
+      return true;
+    }
+    materialize();
+    takeWeightsFromOwners();
+    return !allEligible(selection);
+  }
+
+  /** After a step: the peer picked gives the total back; the cycle resumes when the weights are back at its start. */
+  private int endStep(WorkerPeerCounters[] tier, PeerSelection selection, long now,
+      @Nullable WorkerPeerCounters best, int bestIndex, int total) {
     if (best == null) {
       return -1;
     }
     best.currentWeight -= total;
-    best.startFailureWindow(group, now);
-    if (primary) {
+    best.startFailureWindow(selection.group, now);
+    if (tier == primaries) {
       tryResume();
     }
     return bestIndex;
@@ -189,6 +273,29 @@ final class Worker extends WorkerFields {
   }
 
   /**
+   * Before the loop of a retired worker reads and writes the counters' current weights (a request that found the
+   * old generation of the group): the newer worker that owns them writes out what its cycle or its lanes stand
+   * for, and goes back to them only when it may (its cycle when the weights are back at its start, its lanes on its
+   * next pick, from the counters). The two generations then never step the same weights two ways.
+   */
+  private void takeWeightsFromOwners() {
+    if (!retired) {
+      return;
+    }
+    for (WorkerPeerCounters counters : primaries) {
+      Worker owner = counters.owner;
+      if (owner != null && owner != this) {
+        owner.materialize();
+        SmoothLanes lanes = owner.lanes;
+        if (lanes != null && owner.lanesLoaded) {
+          lanes.store();
+          owner.lanesLoaded = false;
+        }
+      }
+    }
+  }
+
+  /**
    * Goes back to the schedule when it holds again: every primary clean and every current weight 0, the point
    * at which the cycle starts.
    */
@@ -210,6 +317,11 @@ final class Worker extends WorkerFields {
    */
   void retire() {
     materialize();
+    SmoothLanes lanes = this.lanes;
+    if (lanes != null && lanesLoaded) {
+      lanes.store();
+      lanesLoaded = false;
+    }
     retired = true;
   }
 
@@ -256,12 +368,17 @@ abstract class WorkerFields extends Padded {
   int busy;
   // Set when a newer generation took the counters over; a retired worker never goes back to the schedule.
   boolean retired;
+  // Smooth round robin over a large tier of primaries, when the group has one; while loaded it holds the current
+  // weights of the primaries in its lanes (see SmoothLanes), else the counters hold them.
+  final @Nullable SmoothLanes lanes;
+  boolean lanesLoaded;
 
   WorkerFields(BalancingLock lock, WorkerPeerCounters[] primaries, WorkerPeerCounters[] backups,
-      int @Nullable [] schedule) {
+      int @Nullable [] schedule, @Nullable SmoothLanes lanes) {
     this.lock = lock;
     this.primaries = primaries;
     this.backups = backups;
     this.schedule = schedule;
+    this.lanes = lanes;
   }
 }

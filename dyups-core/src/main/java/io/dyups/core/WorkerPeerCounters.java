@@ -52,6 +52,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
       effectiveWeight = 0;
     }
     updateClean();
+    changed(nowSeconds);
   }
 
   /**
@@ -62,16 +63,31 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (accessed < checked) {
       fails = 0;
       updateClean();
+      changed(PeerGroup.UNREAD);
     }
   }
 
-  /** One pick of smooth weighted round robin in which this peer took part: the effective weight grows back by 1. */
+  /**
+   * This peer's part in a step of smooth weighted round robin: its current weight grows by its effective weight,
+   * which then recovers by 1 towards its weight. Returns what it added to the step's total.
+   */
+  int takeTurn() {
+    int added = effectiveWeight;
+    currentWeight += added;
+    if (added < weight) {
+      recoverWeight();
+    }
+    return added;
+  }
+
+  /**
+   * One pick of smooth weighted round robin in which this peer, below its weight, took part: the effective weight
+   * grows back by 1.
+   */
   void recoverWeight() {
-    if (effectiveWeight < weight) {
-      effectiveWeight++;
-      if (effectiveWeight == weight) {
-        updateClean();
-      }
+    effectiveWeight++;
+    if (effectiveWeight == weight) {
+      updateClean();
     }
   }
 
@@ -79,6 +95,15 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
   void setCheckDown(boolean down) {
     checkDown = down;
     updateClean();
+    changed(PeerGroup.UNREAD);
+  }
+
+  // Tells the owner's lanes (when it has them: slot is set) that this peer may have to move.
+  private void changed(long now) {
+    Worker owner = this.owner;
+    if (slot >= 0 && owner != null) {
+      owner.peerChanged(this, now);
+    }
   }
 
   void addConnection() {
@@ -87,6 +112,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (primary && owner != null) {
       owner.busy++;
     }
+    changed(PeerGroup.UNREAD);
   }
 
   void removeConnection() {
@@ -95,6 +121,7 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (primary && owner != null) {
       owner.busy--;
     }
+    changed(PeerGroup.UNREAD);
   }
 
   /**
@@ -131,15 +158,23 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
 
   /**
    * True when this peer has fewer active connections relative to its weight than {@code other}, as least_conn
-   * compares them: {@code conns / weight}, cross-multiplied.
+   * compares them ({@link #compareLoads}).
    */
   boolean lessLoadedThan(WorkerPeerCounters other) {
-    return (long) conns * other.weight < (long) other.conns * weight;
+    return compareLoads(conns, weight, other.conns, other.weight) < 0;
   }
 
   /** True when this peer has as many active connections relative to its weight as {@code other}. */
   boolean loadedAs(WorkerPeerCounters other) {
-    return (long) conns * other.weight == (long) other.conns * weight;
+    return compareLoads(conns, weight, other.conns, other.weight) == 0;
+  }
+
+  /**
+   * least_conn's one comparison of loads: {@code conns / weight} against {@code otherConns / otherWeight},
+   * cross-multiplied as ngx_http_upstream_get_least_conn_peer does; negative, zero or positive.
+   */
+  static int compareLoads(int conns, int weight, int otherConns, int otherWeight) {
+    return Long.compare((long) conns * otherWeight, (long) otherConns * weight);
   }
 }
 
@@ -170,6 +205,8 @@ abstract class WorkerPeerCountersFields extends Padded {
   // The newest generation's worker that holds these counters: it keeps the counts of unclean and busy primaries.
   // Set under the worker's lock when the worker that made these counters is made, before any pick.
   @Nullable Worker owner;
+  // The index of these counters among the owner's primaries when the owner keeps them in its lanes, else -1.
+  int slot = -1;
 
   WorkerPeerCountersFields(ServerSpec spec, boolean checkDown) {
     this.weight = spec.weight();

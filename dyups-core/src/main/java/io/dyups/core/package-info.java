@@ -15,6 +15,9 @@
  *   <li>{@link io.dyups.core.HealthChecker}: Tengine's active health checks over the registry's upstreams.
  *   <li>{@link io.dyups.core.UpstreamStore}: where a registry keeps its upstreams (memory, the persistence file
  *       through {@link io.dyups.core.UpstreamFile}, or a store shared by many registries such as ZooKeeper).
+ *   <li>{@link io.dyups.core.HostResolver}: how servers written with a host name are looked up (one peer per
+ *       address, names with {@code resolve} looked up again as their TTLs run out); {@link
+ *       io.dyups.core.Upstream#hosts()} says what each name resolves to now.
  * </ul>
  *
  * <h2>Threading model</h2>
@@ -33,6 +36,11 @@
  * {@code Upstream} with one map write. Nothing in a change walks the other upstreams, so an update costs the same
  * with 100 or 100,000 of them (the persistence file's journal is folded in the background). Listeners are told
  * after the lock is released, on the registry's own thread, in the order of the changes.
+ *
+ * <p><b>Host names are looked up before the lock, never on a pick.</b> A change looks the names it needs up
+ * before it takes the write lock (a slow DNS server holds up only that change); a name with {@code resolve} is
+ * looked up again on the registry's own timer thread, and its new addresses are published as a new group, the
+ * same version, under the write lock like any change. A {@code Peer}'s socket address is made when it is built.
  *
  * <p><b>One worker's lock is held for a pick.</b> As nginx keeps a copy of an upstream without {@code zone} in
  * each worker process, a group keeps its balancing state once per <i>worker</i> (by default one per processor). A

@@ -127,7 +127,7 @@ class BalancingTest {
   @Test
   void failureWindowsCountWholeSecondsOfTheSystemClockByDefault() {
     UpstreamRegistry registry = UpstreamRegistry.builder().build();
-    registry.updateUpstream("u", "server a; server b;");
+    registry.updateUpstream("u", "server 10.0.0.1; server 10.0.0.2;");
 
     long before = System.currentTimeMillis() / 1000;
     long seconds = registry.find("u").peers().nowSeconds();
@@ -606,6 +606,37 @@ class BalancingTest {
         assertThat(Strategy.byWeight(group, unit)).as("unit %d", unit).isEqualTo(i);
       }
     }
-    assertThat(group.byWeight == null).isEqualTo(unit > 4096);
+    assertThat(group.weightUnits.tabled()).isEqualTo(unit <= WeightUnits.MAX_TABLE);
+  }
+
+  /**
+   * Without a table the units are found through a guide of slices; random sets of weights, from equal to one
+   * server holding most of them, against nginx's walk that subtracts weights (ngx_http_upstream_get_hash_peer).
+   */
+  @RepeatedTest(30)
+  void eachUnitOfWeightBelongsToItsPrimaryThroughTheGuide(RepetitionInfo repetition) {
+    Random random = new Random(repetition.getCurrentRepetition());
+    int n = 1 + random.nextInt(3000);
+    StringBuilder commands = new StringBuilder("random;");
+    int[] weights = new int[n];
+    for (int i = 0; i < n; i++) {
+      int kind = random.nextInt(10);
+      weights[i] = kind < 6 ? 1 + random.nextInt(5) : kind < 9 ? 1 + random.nextInt(100) : 1 + random.nextInt(50_000);
+      commands.append("server p").append(i).append(" weight=").append(weights[i]).append(';');
+    }
+    PeerGroup group = group(commands.toString());
+    int total = java.util.Arrays.stream(weights).sum();
+
+    for (int probe = 0; probe < 5_000; probe++) {
+      int unit = probe < 2 ? probe * (total - 1) : random.nextInt(total);
+      int w = unit;
+      int expected = 0;
+      while (w >= weights[expected]) {
+        w -= weights[expected];
+        expected++;
+      }
+      assertThat(Strategy.byWeight(group, unit)).as("seed %d, unit %d of %d", repetition.getCurrentRepetition(),
+          unit, total).isEqualTo(expected);
+    }
   }
 }

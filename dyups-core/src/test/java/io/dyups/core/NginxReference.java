@@ -97,17 +97,41 @@ final class NginxReference {
     return all;
   }
 
+  /** The peers of one definition: what a request that found it picks from, even after an update. */
+  record Generation(List<Peer> primaries, List<Peer> backups, List<Peer> all, boolean leastConn) {}
+
+  /** The current definition's peers. */
+  Generation generation() {
+    return new Generation(primaries, backups, all, leastConn);
+  }
+
   /** A request: nginx's ngx_http_upstream_rr_peer_data_t and the peer connection's tries. */
   final class Request {
     // The peers of the definition the request started on (rrp->peers), even after an update.
-    private final List<Peer> primaries = NginxReference.this.primaries;
-    private final List<Peer> backups = NginxReference.this.backups;
-    private final boolean leastConn = NginxReference.this.leastConn;
-    private List<Peer> tier = primaries;
+    private final List<Peer> primaries;
+    private final List<Peer> backups;
+    private final boolean leastConn;
+    private List<Peer> tier;
     private final BitSet tried = new BitSet();
     private Peer current;
     private boolean single;
-    private int tries = primaries.size() + backups.size();
+    private int tries;
+
+    Request() {
+      this(generation());
+    }
+
+    /**
+     * A request on the peers of an older definition, whose servers that stayed share their state with the newer
+     * one's (dyups carries it; nginx has no such thing).
+     */
+    Request(Generation generation) {
+      primaries = generation.primaries();
+      backups = generation.backups();
+      leastConn = generation.leastConn();
+      tier = primaries;
+      tries = primaries.size() + backups.size();
+    }
 
     /** The next peer, or null where nginx answers 502 (no live upstreams, or no tries left). */
     Peer next() {

@@ -136,6 +136,64 @@ class WorkerTest {
     assertThat(cycled.worker(0).retired).isTrue();
   }
 
+  /**
+   * Issue 22: replacing one server of a 10 000-server upstream keeps the live state of the 9 999 others (their
+   * counters in every worker: failures, connections, current weights; their health), and the worker's state for
+   * the new generation (its lanes) is made by the writer, ready for the next pick.
+   */
+  @Test
+  void replacingOneServerOfTenThousandKeepsTheStateOfTheOthers() {
+    StringBuilder kept = new StringBuilder();
+    for (int i = 0; i < 9_999; i++) {
+      kept.append("server p").append(i).append(" weight=").append(1 + i % 5).append(" max_fails=3;");
+    }
+    PeerGroup old = group(kept + "server last;", 2);
+    PeerSelection held = new PeerSelection().probe(0).start(old, null, null);
+    Peer heldPeer = held.next();
+    for (int i = 0; i < 500; i++) {
+      PeerSelection selection = new PeerSelection().probe(i % 2).start(old, null, null);
+      selection.next();
+      if (i % 7 == 0) {
+        selection.failed();
+      } else {
+        selection.succeeded();
+      }
+    }
+    old.asList().get(42).setHealthy(false);
+    int[] failures = old.asList().stream().mapToInt(Peer::failures).toArray();
+    int[] currentWeights = old.asList().stream().mapToInt(peer -> weightIn(old, peer)).toArray();
+
+    PeerGroup replaced = replace(old, kept + "server other;");
+
+    assertThat(replaced.hasWorker(0)).isTrue();
+    assertThat(replaced.hasWorker(1)).isTrue();
+    assertThat(replaced.worker(0).lanesLoaded).as("lanes made by the writer").isTrue();
+    for (int i = 0; i < 9_999; i++) {
+      Peer before = old.asList().get(i);
+      Peer after = replaced.asList().get(i);
+      assertThat(after.state).as("server %d", i).isSameAs(before.state);
+      assertThat(after.counters[0]).isSameAs(before.counters[0]);
+      assertThat(after.failures()).isEqualTo(failures[i]);
+      assertThat(weightIn(replaced, after)).as("current weight of %d", i).isEqualTo(currentWeights[i]);
+    }
+    assertThat(replaced.asList().get(42).isHealthy()).isFalse();
+    Peer heldNow = replaced.asList().get(old.asList().indexOf(heldPeer));
+    assertThat(heldNow.activeConnections()).isEqualTo(1);
+    held.succeeded();
+    assertThat(heldNow.activeConnections()).isZero();
+    assertThat(replaced.asList().get(9_999).failures()).isZero();
+  }
+
+  /** A peer's current weight in worker 0, from its lanes or its counters. */
+  private static int weightIn(PeerGroup group, Peer peer) {
+    Worker worker = group.worker(0);
+    WorkerPeerCounters counters = peer.counters[0];
+    if (worker.lanesLoaded) {
+      worker.lanes.store();
+    }
+    return counters.currentWeight;
+  }
+
   @Test
   void aWorkerIsMadeOnFirstUseOrWithTheGenerationAfterOneItPickedFrom() {
     PeerGroup old = group("server a; server b;", 2);
@@ -254,8 +312,8 @@ class WorkerTest {
   @Test
   void theRegistryBuildsGroupsWithItsWorkers() {
     UpstreamRegistry registry = UpstreamRegistry.builder().workers(8).build();
-    registry.updateUpstream("plain", "server a;");
-    registry.updateUpstream("zoned", "zone z; server a;");
+    registry.updateUpstream("plain", "server 10.0.0.1;");
+    registry.updateUpstream("zoned", "zone z; server 10.0.0.1;");
 
     assertThat(registry.find("plain").peers().workerCount()).isEqualTo(8);
     assertThat(registry.find("zoned").peers().workerCount()).isEqualTo(1);

@@ -1,10 +1,10 @@
 package io.dyups.examples;
 
-import io.dyups.parser.Address;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
 
@@ -14,11 +14,15 @@ import org.jspecify.annotations.Nullable;
  * {@link BackendPool}, anything the backend sends (or its closing) ends it.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
-  final Address address;
+  final SocketAddress address;
+  // The peer's name as nginx logs it: 10.0.0.1:8080.
+  final String name;
   final LoopState loop;
   final long createdNanos = System.nanoTime();
   /** Requests sent on this connection so far (keepalive_requests). */
   int requests;
+  /** When it last went into the pool. */
+  long idleSince;
   @Nullable ProxyRequest owner;
   @Nullable ArrayDeque<BackendConnection> pooledIn;
   private Channel channel;
@@ -34,8 +38,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
   };
 
-  BackendConnection(Address address, LoopState loop) {
+  BackendConnection(SocketAddress address, String name, LoopState loop) {
     this.address = address;
+    this.name = name;
     this.loop = loop;
   }
 

@@ -84,6 +84,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Nullable private ArrayDeque<Object> queued;
   private boolean closing;
   private boolean headerStarted;
+  private boolean finishedInThisRead;
   private Waiting waiting = Waiting.HEADER;
   long bytesWritten;
   private final Deadlines.Entry timer = new Deadlines.Entry() {
@@ -155,14 +156,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
     headerStarted = true;
     ctx.fireChannelActive();
-  }
-
-  /** Bytes of a request head arrived (the tap before the codec saw a read). */
-  void bytesArrived() {
-    if (!headerStarted && current == null && !closing) {
-      headerStarted = true;
-      waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
-    }
   }
 
   private void waitFor(Waiting what, long nanos) {
@@ -245,6 +238,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (proxy != null) {
       proxy.clientReadComplete();
     }
+    if (current == null && !headerStarted && !finishedInThisRead && !closing) {
+      // Bytes came that are not yet a whole request head: client_header_timeout runs from now.
+      headerStarted = true;
+      waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
+    }
+    finishedInThisRead = false;
     ctx.fireChannelReadComplete();
   }
 
@@ -507,16 +506,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     Settings settings = exchange.location == null ? null : exchange.location.settings();
     long idle = settings == null ? 75_000_000_000L : settings.keepaliveTimeout().toNanos();
     waitFor(Waiting.IDLE, idle);
-    // Requests that came meanwhile, in order.
-    while (current == null && queued != null && !queued.isEmpty() && !closing) {
-      queuedBefore = true;
-      dispatch(queued.poll());
+    // Requests that came meanwhile, in order: the next one's head, then its body as far as it came.
+    while (queued != null && !queued.isEmpty() && !closing && (current == null || !requestDone)) {
+      Object next = queued.poll();
+      queuedBefore = next instanceof HttpRequest;
+      dispatch(next);
     }
-    if (current == null || !requestDone) {
-      if (queued == null || queued.isEmpty()) {
-        channel.config().setAutoRead(true);
-      }
+    if ((current == null || !requestDone) && (queued == null || queued.isEmpty())
+        && !channel.config().isAutoRead()) {
+      channel.config().setAutoRead(true);
     }
+    finishedInThisRead = true;
   }
 
   private void lingeringClose(@Nullable ChannelFuture lastWrite) {
@@ -672,7 +672,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (targets.isEmpty()) {
       return;
     }
-    StringBuilder line = new StringBuilder(200);
+    StringBuilder line = loop.logLine;
     for (AccessLogTarget target : targets) {
       line.setLength(0);
       target.format().template().append(line, exchange, target.format().escape());

@@ -26,7 +26,11 @@ final class Deadlines {
   private Entry[] entries = new Entry[64];
   private int size;
 
-  void start(EventLoop loop) {
+  private Runnable afterSweep = () -> { };
+
+  /** Sweeps every {@value #SWEEP_MILLIS} ms on {@code loop}, then runs {@code after} (the pool's trim). */
+  void start(EventLoop loop, Runnable after) {
+    this.afterSweep = after;
     loop.scheduleAtFixedRate(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
@@ -71,5 +75,6 @@ final class Deadlines {
         entry.expired(now);
       }
     }
+    afterSweep.run();
   }
 }

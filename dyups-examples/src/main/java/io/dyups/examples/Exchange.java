@@ -2,6 +2,7 @@ package io.dyups.examples;
 
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.VirtualServer;
+import io.dyups.parser.Address;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,12 +40,11 @@ final class Exchange {
   long requestLength;
   @Nullable HttpHeaders responseHeaders;
 
-  // $upstream_addr and friends: one entry per peer tried, ", " between them, as nginx writes them.
-  @Nullable StringBuilder upstreamAddr;
-  @Nullable StringBuilder upstreamStatus;
-  @Nullable StringBuilder upstreamConnectTime;
-  @Nullable StringBuilder upstreamHeaderTime;
-  @Nullable StringBuilder upstreamResponseTime;
+  // $upstream_addr and friends: one entry per peer tried, kept as numbers and formatted only when a log format or
+  // a header asks for them.
+  @Nullable private Address[] upstreamAddresses;
+  @Nullable private long[] upstreamFacts;
+  private int upstreams;
 
   Exchange(ClientConnection connection, HttpRequest request, int number, boolean pipelined, long startNanos,
       long startMillis) {
@@ -73,37 +73,52 @@ final class Exchange {
     return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
   }
 
-  /** Starts a new entry for a peer in the $upstream_* lists. */
-  void upstreamTried(String address) {
-    if (upstreamAddr == null) {
-      upstreamAddr = new StringBuilder(24);
-      upstreamStatus = new StringBuilder(8);
-      upstreamConnectTime = new StringBuilder(8);
-      upstreamHeaderTime = new StringBuilder(8);
-      upstreamResponseTime = new StringBuilder(8);
-    } else {
-      upstreamAddr.append(", ");
-      upstreamStatus.append(", ");
-      upstreamConnectTime.append(", ");
-      upstreamHeaderTime.append(", ");
-      upstreamResponseTime.append(", ");
+  /** Records what became of one peer tried: its status (0: none) and times (-1: never reached). */
+  void upstreamDone(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {
+    if (upstreamAddresses == null) {
+      upstreamAddresses = new Address[2];
+      upstreamFacts = new long[8];
+    } else if (upstreams == upstreamAddresses.length) {
+      upstreamAddresses = java.util.Arrays.copyOf(upstreamAddresses, upstreams * 2);
+      upstreamFacts = java.util.Arrays.copyOf(upstreamFacts, upstreams * 8);
     }
-    upstreamAddr.append(address);
+    upstreamAddresses[upstreams] = address;
+    int at = upstreams * 4;
+    upstreamFacts[at] = status;
+    upstreamFacts[at + 1] = connectNanos;
+    upstreamFacts[at + 2] = headerNanos;
+    upstreamFacts[at + 3] = responseNanos;
+    upstreams++;
   }
 
-  /** Ends the current peer's entry: its status (0 when none, shown as 502 or 504 as nginx does) and times. */
-  void upstreamDone(int status, long connectNanos, long headerNanos, long responseNanos) {
-    if (upstreamStatus == null) {
-      return;
+  /** Which $upstream_* list a variable wants. */
+  enum UpstreamFact { ADDRESS, STATUS, CONNECT_TIME, HEADER_TIME, RESPONSE_TIME }
+
+  /** Appends a $upstream_* list as nginx writes it ("a, b"); false when no peer was tried. */
+  boolean appendUpstream(StringBuilder out, UpstreamFact fact) {
+    if (upstreams == 0) {
+      return false;
     }
-    if (status > 0) {
-      upstreamStatus.append(status);
-    } else {
-      upstreamStatus.append('-');
+    for (int i = 0; i < upstreams; i++) {
+      if (i > 0) {
+        out.append(", ");
+      }
+      long[] facts = upstreamFacts;
+      switch (fact) {
+        case ADDRESS -> out.append(upstreamAddresses[i]);
+        case STATUS -> {
+          if (facts[i * 4] > 0) {
+            out.append(facts[i * 4]);
+          } else {
+            out.append('-');
+          }
+        }
+        case CONNECT_TIME -> appendSeconds(out, facts[i * 4 + 1]);
+        case HEADER_TIME -> appendSeconds(out, facts[i * 4 + 2]);
+        case RESPONSE_TIME -> appendSeconds(out, facts[i * 4 + 3]);
+      }
     }
-    appendSeconds(upstreamConnectTime, connectNanos);
-    appendSeconds(upstreamHeaderTime, headerNanos);
-    appendSeconds(upstreamResponseTime, responseNanos);
+    return true;
   }
 
   /** Seconds with milliseconds, as nginx's times: {@code 0.012}; {@code -} for a time never reached. */

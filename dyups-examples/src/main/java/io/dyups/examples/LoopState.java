@@ -15,6 +15,8 @@ final class LoopState {
   final Deadlines deadlines = new Deadlines();
   final BackendPool backends = new BackendPool();
   private final Clock clock = new Clock();
+  /** Where an access log line is made, reused line after line. */
+  final StringBuilder logLine = new StringBuilder(256);
   int connections;
   private long lastLimitWarning;
 

@@ -1006,8 +1006,9 @@ record ProxyConfig(
     ZooKeeper zookeeper;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
-    // 0: one event loop per processor. nginx's own default is 1; the proxy sizes itself to the machine.
-    int workerProcesses = 0;
+    // nginx's default: one worker, so the seed's conf/nginx.conf (no worker_processes) gives the seed's answers in
+    // the seed's order (each event loop balances on its own, as each nginx worker does). 0 is "auto".
+    int workerProcesses = 1;
     int workerConnections = DEFAULT_WORKER_CONNECTIONS;
     final List<Path> upstreamSources = new ArrayList<>();
     final List<VirtualServer> servers = new ArrayList<>();

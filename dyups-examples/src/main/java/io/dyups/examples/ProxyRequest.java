@@ -49,12 +49,37 @@ final class ProxyRequest {
   /** Body bytes read ahead of a backend that is not connected yet, before the client is paused. */
   private static final int PENDING_LIMIT = 64 * 1024;
 
-  private static final List<AsciiString> HIDDEN = List.of(HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
+  // The response headers that do not reach the client: hop-by-hop ones (Connection first), and those nginx's
+  // proxy_hide_header hides by default (ngx_http_proxy_hide_headers). The proxy writes its own Server and Date.
+  private static final AsciiString[] HIDDEN = {HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
       AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
       HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER,
       AsciiString.cached("x-pad"), AsciiString.cached("x-accel-expires"), AsciiString.cached("x-accel-redirect"),
       AsciiString.cached("x-accel-limit-rate"), AsciiString.cached("x-accel-buffering"),
-      AsciiString.cached("x-accel-charset"));
+      AsciiString.cached("x-accel-charset")};
+  // Which name lengths occur in HIDDEN: most names are ruled out by their length alone.
+  private static final long HIDDEN_LENGTHS;
+
+  static {
+    long lengths = 0;
+    for (AsciiString name : HIDDEN) {
+      lengths |= 1L << name.length();
+    }
+    HIDDEN_LENGTHS = lengths;
+  }
+
+  private static int hiddenIndex(CharSequence name) {
+    int length = name.length();
+    if (length >= 64 || (HIDDEN_LENGTHS & (1L << length)) == 0) {
+      return -1;
+    }
+    for (int i = 0; i < HIDDEN.length; i++) {
+      if (HIDDEN[i].length() == length && HIDDEN[i].contentEqualsIgnoreCase(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
   private static final AsciiString SERVER = AsciiString.cached("dyups");
 
   private enum Failure { ERROR, TIMEOUT, INVALID_HEADER }
@@ -68,7 +93,7 @@ final class ProxyRequest {
   private final boolean idempotent;
 
   // The request body: pieces not yet written to the current backend, and (while replayable) those written too.
-  private final ArrayDeque<HttpContent> body = new ArrayDeque<>();
+  private final ArrayDeque<HttpContent> body = new ArrayDeque<>(4);
   private int written;
   private long bodyBytes;
   private boolean bodyComplete;
@@ -94,6 +119,9 @@ final class ProxyRequest {
   private boolean headSent;
   private boolean responseKeepAlive;
   private boolean done;
+  // Written without a flush: flushed once the read that caused the writes is over.
+  private boolean backendDirty;
+  private boolean clientDirty;
   private int upstreamStatus;
 
   ProxyRequest(ClientConnection client, Exchange exchange, Upstream upstream, Settings settings, boolean hasBody,
@@ -107,6 +135,7 @@ final class ProxyRequest {
     String method = exchange.request.method().name();
     this.idempotent = !(method.equals("POST") || method.equals("LOCK") || method.equals("PATCH"));
     this.wholeBody = hasBody && declared < 0 && settings.proxyHttpVersion() == 10;
+    this.bodyComplete = !hasBody;
   }
 
   void start() {
@@ -134,9 +163,8 @@ final class ProxyRequest {
     boolean connectionSet = false;
     for (HeaderSetting setting : set) {
       String value = setting.value().evaluate(exchange);
-      String lower = setting.name().toLowerCase(java.util.Locale.ROOT);
-      hostSet |= lower.equals("host");
-      if (lower.equals("connection")) {
+      hostSet |= AsciiString.contentEqualsIgnoreCase(setting.name(), HttpHeaderNames.HOST);
+      if (AsciiString.contentEqualsIgnoreCase(setting.name(), HttpHeaderNames.CONNECTION)) {
         connectionSet = true;
         asksClose = value.equalsIgnoreCase("close");
       }
@@ -152,7 +180,8 @@ final class ProxyRequest {
       asksClose = true;
     }
     HttpHeaders in = request.headers();
-    List<String> connectionTokens = in.getAll(HttpHeaderNames.CONNECTION);
+    List<String> connectionTokens = in.contains(HttpHeaderNames.CONNECTION) ? in.getAll(HttpHeaderNames.CONNECTION)
+        : List.of();
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> header = it.next();
       CharSequence name = header.getKey();
@@ -228,8 +257,7 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    exchange.upstreamTried(next.address().toString());
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.address());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -240,10 +268,10 @@ final class ProxyRequest {
 
   private void connect(Peer target) {
     LoopState loop = client.loop;
-    InetSocketAddress address = client.server.addresses().get(target.address());
-    if (address == null) {
-      attemptFailed(Failure.ERROR, "no resolved address for " + target.address() + " (unix sockets and unresolved "
-          + "host names are not served)", null);
+    // The address the registry resolved when it built the peer: nothing is looked up on the request path.
+    if (!(target.socketAddress() instanceof InetSocketAddress address) || address.isUnresolved()) {
+      attemptFailed(Failure.ERROR, "no address to connect to for " + target + " (unix sockets are not served)",
+          null);
       return;
     }
     if (!loop.tryOpen()) {
@@ -254,7 +282,7 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(target.address(), loop);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
     Channel channel = client.server.newBackendChannel(connection, settings);
     connection.attach(channel);
     connection.owner = this;
@@ -308,12 +336,23 @@ final class ProxyRequest {
     channel.write(head, channel.voidPromise());
     requestSent = true;
     written = 0;
-    writeBody(channel);
+    if (!hasBody) {
+      // Nothing follows the head; the client's empty last piece is not waited for.
+      channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+    } else {
+      writeBody(channel);
+      if (!bodyComplete && channel.isWritable() && !client.channel().config().isAutoRead()) {
+        client.channel().config().setAutoRead(true);
+      }
+    }
     channel.flush();
+    backendDirty = false;
   }
 
-  /** Writes the body pieces the current backend has not had yet. */
+  /** Writes the body pieces the current backend has not had yet (flushed when the client's read ends). */
   private void writeBody(Channel channel) {
+    backendDirty = true;
     if (replayable) {
       int i = 0;
       for (HttpContent piece : body) {
@@ -344,7 +383,8 @@ final class ProxyRequest {
 
   /** A piece of the request body (ours to release). */
   void clientContent(HttpContent content, boolean last) {
-    if (done) {
+    if (done || !hasBody) {
+      // Without a body the request went out whole already; this is the decoder's empty last piece.
       content.release();
       return;
     }
@@ -374,14 +414,15 @@ final class ProxyRequest {
     } else if (connection != null && wholeBody && bodyComplete && connection.channel().isActive()
         && connectedAt >= 0) {
       sendHead(connection.channel());
-    } else if (bodyBytes - (replayable ? 0 : 0) > PENDING_LIMIT && !bodyComplete) {
+    } else if (bodyBytes > PENDING_LIMIT && !bodyComplete) {
       client.channel().config().setAutoRead(false);
     }
   }
 
   void clientReadComplete() {
     BackendConnection connection = backend;
-    if (connection != null && requestSent) {
+    if (backendDirty && connection != null && requestSent) {
+      backendDirty = false;
       connection.channel().flush();
     }
   }
@@ -492,21 +533,33 @@ final class ProxyRequest {
       return;
     }
     upstreamStatus = status;
-    // The answer to the client: nginx's framing and header rules.
+    // The answer to the client: nginx's framing and header rules. One pass finds the headers that end at this hop
+    // or that nginx hides (proxy_hide_header's defaults); only those present are removed.
     responseKeepAlive = HttpUtil.isKeepAlive(response) && !asksClose;
     HttpHeaders headers = response.headers();
-    List<String> connectionTokens = headers.getAll(HttpHeaderNames.CONNECTION);
-    for (String value : connectionTokens) {
-      for (String token : value.split(",")) {
-        String name = token.trim();
-        if (!name.isEmpty()) {
-          headers.remove(name);
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+    int present = 0;
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+      int hidden = hiddenIndex(it.next().getKey());
+      if (hidden >= 0) {
+        present |= 1 << hidden;
+      }
+    }
+    if ((present & 1) != 0) {
+      // RFC 9110 7.6.1: what the Connection header names ends here too.
+      for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String token : value.split(",")) {
+          String name = token.trim();
+          if (!name.isEmpty()) {
+            headers.remove(name);
+          }
         }
       }
     }
-    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
-    for (AsciiString hidden : HIDDEN) {
-      headers.remove(hidden);
+    for (int i = 0; present != 0; i++, present >>>= 1) {
+      if ((present & 1) != 0) {
+        headers.remove(HIDDEN[i]);
+      }
     }
     boolean noBody = exchange.isHead() || status == 204 || status == 304;
     boolean clientKeepAlive = client.keepAlive();
@@ -530,6 +583,7 @@ final class ProxyRequest {
     headSent = true;
     releaseBodyIfSent();
     Channel out = client.channel();
+    clientDirty = true;
     if (response instanceof HttpContent) {
       // A full message: its content goes with the head (responseContent is called next).
       out.write(new io.netty.handler.codec.http.DefaultHttpResponse(response.protocolVersion(), response.status(),
@@ -561,7 +615,15 @@ final class ProxyRequest {
     exchange.bodyBytesSent += content.content().readableBytes();
     if (content instanceof LastHttpContent) {
       done = true;
-      ChannelFuture last = out.writeAndFlush(content);
+      ChannelFuture last;
+      if (client.keepAlive()) {
+        out.write(content, out.voidPromise());
+        out.flush();
+        last = null;
+      } else {
+        last = out.writeAndFlush(content);
+      }
+      clientDirty = false;
       peerEntry(upstreamStatus);
       report(false);
       boolean reusable = responseKeepAlive && bodyComplete && connection.channel().isActive();
@@ -577,6 +639,7 @@ final class ProxyRequest {
       return;
     }
     out.write(content, out.voidPromise());
+    clientDirty = true;
     if (!out.isWritable()) {
       // The client is slower than the backend: stop reading the backend until it catches up.
       connection.channel().config().setAutoRead(false);
@@ -584,7 +647,8 @@ final class ProxyRequest {
   }
 
   void backendReadComplete() {
-    if (headSent && !done) {
+    if (clientDirty && !done) {
+      clientDirty = false;
       client.channel().flush();
     }
   }
@@ -702,7 +766,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + connection.address + "\"");
+        + exchange.requestLine() + "\", upstream: \"http://" + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);
@@ -756,7 +820,7 @@ final class ProxyRequest {
   /** Ends this peer's entry in $upstream_status and the $upstream_*_time lists. */
   private void peerEntry(int status) {
     long now = System.nanoTime();
-    exchange.upstreamDone(status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+    exchange.upstreamDone(peer.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }
 }

@@ -2,8 +2,8 @@ package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
 import io.dyups.core.HealthChecker;
-import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
+import io.dyups.dns.DnsHostResolver;
 import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
@@ -14,7 +14,7 @@ import io.dyups.zookeeper.ZooKeeperStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -44,11 +44,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one per processor by
- * default), and listeners whose server has a {@code dyups_interface} location on an event loop of their own, with
- * their own connection limit and accept queue, so that neither kind of client can starve the other. Admin
- * requests run on one thread beside the loops (a change writes the persistence file). The registry, the admin
- * handlers, the logs and the peers' socket addresses are shared by all.
+ * The running proxy, on Netty: traffic listeners on {@code worker_processes} event loops (one by default, as
+ * nginx; one per processor with {@code auto}), and listeners whose server has a {@code dyups_interface} location
+ * on an event loop of their own, with their own connection limit and accept queue, so that neither kind of client
+ * can starve the other. Admin requests run on one thread beside the loops (a change writes the persistence file).
+ * The registry, the admin handlers, the logs and the DNS client (for the upstreams' host names) are shared by all.
  */
 final class ProxyServer implements AutoCloseable {
   /** The accept queue of each listener, nginx's default backlog on Linux. */
@@ -61,7 +61,7 @@ final class ProxyServer implements AutoCloseable {
   private final ServerLog errorLog;
   private final AccessLog accessLog;
   private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
-  private final PeerAddresses addresses;
+  private final DnsHostResolver dns;
   private final Transport transport;
   private final EventLoopGroup traffic;
   @Nullable private final EventLoopGroup adminLoops;
@@ -69,9 +69,12 @@ final class ProxyServer implements AutoCloseable {
   private final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
   private final List<Listener> listeners = new ArrayList<>();
   private final List<Channel> serverChannels = new ArrayList<>();
+  private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
   private final Map<String, Template> hashKeys = new ConcurrentHashMap<>();
   private final AtomicLong connectionIds = new AtomicLong();
   private final int trafficThreads;
+  // Whether some access log writes $bytes_sent, which needs every write counted.
+  private boolean countBytesSent;
   private volatile boolean stopping;
 
   /**
@@ -106,11 +109,11 @@ final class ProxyServer implements AutoCloseable {
     }
   }
 
-  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, PeerAddresses addresses, ServerLog errorLog,
+  private ProxyServer(ProxyConfig config, UpstreamRegistry registry, DnsHostResolver dns, ServerLog errorLog,
       int trafficThreads) {
     this.config = config;
     this.registry = registry;
-    this.addresses = addresses;
+    this.dns = dns;
     this.errorLog = errorLog;
     this.trafficThreads = trafficThreads;
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
@@ -144,18 +147,18 @@ final class ProxyServer implements AutoCloseable {
   static ProxyServer start(ProxyConfig config) throws IOException {
     int threads = config.workerProcesses() > 0 ? config.workerProcesses() : Runtime.getRuntime().availableProcessors();
     ServerLog errorLog = ServerLog.open(config.errorLog(), config.errorLogLevel(), "dyups-error-log");
-    PeerAddresses addresses = new PeerAddresses(errorLog);
+    // Host names are resolved by the registry when an upstream is defined, and again as their TTLs run out
+    // (server ... resolve); a request connects to the address its peer was built with.
+    DnsHostResolver dns = DnsHostResolver.create();
     UpstreamRegistry registry;
     try {
-      registry = registryBuilder(config).workers(Math.min(threads, 1024)).listener(addresses).build();
+      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024)).build();
     } catch (RuntimeException e) {
+      dns.close();
       errorLog.close();
       throw e;
     }
-    for (Upstream upstream : registry.detail()) {
-      addresses.prepare(upstream);
-    }
-    ProxyServer server = new ProxyServer(config, registry, addresses, errorLog, threads);
+    ProxyServer server = new ProxyServer(config, registry, dns, errorLog, threads);
     try {
       server.prepare();
       server.bind();
@@ -171,11 +174,14 @@ final class ProxyServer implements AutoCloseable {
 
   /** Loads the upstreams as a start would, and throws what a start would throw; used by {@code -t}. */
   static void checkUpstreams(ProxyConfig config) {
-    registryBuilder(config).build().close();
+    try (DnsHostResolver dns = DnsHostResolver.create()) {
+      registryBuilder(config, dns).build().close();
+    }
   }
 
-  private static UpstreamRegistry.Builder registryBuilder(ProxyConfig config) {
+  private static UpstreamRegistry.Builder registryBuilder(ProxyConfig config, DnsHostResolver dns) {
     UpstreamRegistry.Builder builder = UpstreamRegistry.builder()
+        .hostResolver(dns)
         .tryLock(config.tryLock())
         .maxCommandsSize(config.maxCommandsSize());
     for (var source : config.upstreamSources()) {
@@ -225,7 +231,7 @@ final class ProxyServer implements AutoCloseable {
       listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin));
     }
     for (LoopState loop : loops.values()) {
-      loop.deadlines.start(loop.loop);
+      loop.deadlines.start(loop.loop, () -> loop.backends.trim(System.nanoTime()));
       for (AccessLog.LogFile file : accessLog.timed()) {
         loop.loop.scheduleAtFixedRate(() -> file.flush(loop.index), file.flushNanos, file.flushNanos,
             TimeUnit.NANOSECONDS);
@@ -235,35 +241,59 @@ final class ProxyServer implements AutoCloseable {
 
   private void openLogs(Settings settings) throws IOException {
     for (AccessLogTarget target : settings.accessLogs()) {
+      countBytesSent |= target.format().template().uses("bytes_sent");
       if (!logFiles.containsKey(target)) {
         logFiles.put(target, accessLog.open(target));
       }
     }
   }
 
+  /**
+   * Binds every listener. On epoll, a traffic listener gets one socket per event loop with SO_REUSEPORT (nginx's
+   * {@code listen ... reuseport}): the kernel spreads new connections over the loops, each loop accepts its own
+   * and serves them where they were accepted, and a burst of connections is accepted by every loop at once.
+   */
   private void bind() throws IOException {
     for (Listener listener : listeners) {
       EventLoopGroup group = listener.admin() ? adminLoops : traffic;
-      ServerBootstrap bootstrap = new ServerBootstrap()
-          .group(group, group)
-          .channel(transport.serverChannel())
-          .option(ChannelOption.SO_BACKLOG, BACKLOG)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel channel) {
-              accepted(channel, listener);
-            }
-          });
-      ChannelFuture bound = bootstrap.bind(listener.address()).awaitUninterruptibly();
-      if (!bound.isSuccess()) {
-        Throwable cause = bound.cause();
-        String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
-            ? "98: Address already in use" : String.valueOf(cause.getMessage());
-        throw new IOException("bind() to " + describe(listener.address()) + " failed (" + why + ")", cause);
+      List<EventLoopGroup> acceptors = new ArrayList<>();
+      boolean reusePort = transport == Transport.EPOLL && !listener.admin() && trafficThreads > 1;
+      if (reusePort) {
+        for (EventExecutor executor : group) {
+          acceptors.add((EventLoop) executor);
+        }
+      } else {
+        acceptors.add(group);
       }
-      serverChannels.add(bound.channel());
+      InetSocketAddress address = listener.address();
+      for (EventLoopGroup acceptor : acceptors) {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+            .group(acceptor, reusePort ? acceptor : group)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, BACKLOG)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new ChannelInitializer<>() {
+              @Override
+              protected void initChannel(Channel channel) {
+                accepted(channel, listener);
+              }
+            });
+        if (reusePort) {
+          bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
+        }
+        ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+          Throwable cause = bound.cause();
+          String why = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+              ? "98: Address already in use" : String.valueOf(cause.getMessage());
+          throw new IOException("bind() to " + describe(listener.address()) + " failed (" + why + ")", cause);
+        }
+        serverChannels.add(bound.channel());
+        // Port 0 asks for any port once: the other loops' sockets share the one the first got.
+        address = (InetSocketAddress) bound.channel().localAddress();
+      }
+      boundAddresses.add(address);
     }
   }
 
@@ -285,24 +315,18 @@ final class ProxyServer implements AutoCloseable {
         .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
         .setInitialBufferSize(limits.clientHeaderBufferSize())
         .setMaxChunkSize(64 * 1024);
-    channel.pipeline().addLast(new Tap(connection), new HttpServerCodec(decoder), connection);
+    if (countBytesSent) {
+      channel.pipeline().addLast(new SentBytes(connection));
+    }
+    channel.pipeline().addLast(new HttpServerCodec(decoder), connection);
   }
 
-  /**
-   * First on a client's pipeline: counts the bytes written ($bytes_sent) and tells the connection when bytes of
-   * a request head arrive (client_header_timeout starts there).
-   */
-  private static final class Tap extends ChannelDuplexHandler {
+  /** First on a client's pipeline when a log format uses $bytes_sent: counts the bytes written. */
+  private static final class SentBytes extends ChannelOutboundHandlerAdapter {
     private final ClientConnection connection;
 
-    Tap(ClientConnection connection) {
+    SentBytes(ClientConnection connection) {
       this.connection = connection;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      connection.bytesArrived();
-      ctx.fireChannelRead(msg);
     }
 
     @Override
@@ -361,10 +385,6 @@ final class ProxyServer implements AutoCloseable {
     return errorLog;
   }
 
-  PeerAddresses addresses() {
-    return addresses;
-  }
-
   ExecutorService adminExecutor() {
     return adminExecutor;
   }
@@ -407,8 +427,8 @@ final class ProxyServer implements AutoCloseable {
   /** The listening addresses as nginx writes them, such as {@code 0.0.0.0:8080}. */
   List<String> listening() {
     List<String> result = new ArrayList<>();
-    for (Channel channel : serverChannels) {
-      result.add(describe((InetSocketAddress) channel.localAddress()));
+    for (InetSocketAddress address : boundAddresses) {
+      result.add(describe(address));
     }
     return result;
   }
@@ -461,6 +481,7 @@ final class ProxyServer implements AutoCloseable {
     accessLog.close();
     healthChecker.close();
     registry.close();
+    dns.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();
   }

@@ -10,9 +10,12 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * nginx's checks of a request head (ngx_http_parse_request_line, ngx_http_process_request_headers,
@@ -32,6 +35,7 @@ final class RequestChecks {
   /**
    * Checks {@code request} and fills in the exchange's path, query and host; returns null when it may be served.
    */
+  @Nullable
   static Refusal check(HttpRequest request, Exchange exchange, ServerSettings limits) {
     HttpHeaders headers = request.headers();
     DecoderResult result = request.decoderResult();
@@ -88,22 +92,35 @@ final class RequestChecks {
       return new Refusal(400, "client sent invalid request");
     }
 
+    // One pass over the headers: line lengths, and the headers nginx allows once.
     int lineLimit = limits.largeHeaderBufferSize();
-    for (Map.Entry<String, String> header : headers) {
-      if (header.getKey().length() + 2 + header.getValue().length() > lineLimit) {
-        return new Refusal(HEADER_TOO_LARGE, "client sent too long header line: \"" + header.getKey() + "...\"");
+    int seen = 0;
+    CharSequence hostValue = null;
+    CharSequence encoding = null;
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> header = it.next();
+      CharSequence name = header.getKey();
+      if (name.length() + 2 + header.getValue().length() > lineLimit) {
+        return new Refusal(HEADER_TOO_LARGE, "client sent too long header line: \"" + name + "...\"");
+      }
+      int unique = uniqueIndex(name);
+      if (unique < 0) {
+        continue;
+      }
+      if ((seen & (1 << unique)) != 0) {
+        List<String> values = headers.getAll(name);
+        return new Refusal(400, "client sent duplicate header line: \"" + name + ": " + values.get(1)
+            + "\", previous value: \"" + name + ": " + values.get(0) + "\"");
+      }
+      seen |= 1 << unique;
+      if (unique == HOST) {
+        hostValue = header.getValue();
+      } else if (unique == TRANSFER_ENCODING) {
+        encoding = header.getValue();
       }
     }
-    for (CharSequence unique : UNIQUE) {
-      List<String> values = headers.getAll(unique);
-      if (values.size() > 1) {
-        return new Refusal(400, "client sent duplicate header line: \"" + unique + ": " + values.get(1)
-            + "\", previous value: \"" + unique + ": " + values.get(0) + "\"");
-      }
-    }
-    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-    if (!hosts.isEmpty()) {
-      String headerHost = validHost(hosts.get(0));
+    if (hostValue != null) {
+      String headerHost = validHost(hostValue.toString());
       if (headerHost == null) {
         return new Refusal(400, "client sent invalid host header");
       }
@@ -115,15 +132,14 @@ final class RequestChecks {
     }
     exchange.host = host == null ? "" : host;
 
-    String encoding = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
     if (encoding != null) {
       if (version.minorVersion() < 1) {
         return new Refusal(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header");
       }
-      if (!encoding.equalsIgnoreCase("chunked")) {
+      if (!AsciiString.contentEqualsIgnoreCase(encoding, "chunked")) {
         return new Refusal(501, "client sent unknown \"Transfer-Encoding\": \"" + encoding + "\"");
       }
-      if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if ((seen & (1 << CONTENT_LENGTH)) != 0) {
         return new Refusal(400,
             "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time");
       }
@@ -136,10 +152,36 @@ final class RequestChecks {
   }
 
   // nginx's headers handled by ngx_http_process_unique_header_line or process_host: a second one is a 400.
-  private static final List<CharSequence> UNIQUE = List.of(HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
+  private static final AsciiString[] UNIQUE = {HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
       HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE,
       HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.CONTENT_RANGE,
-      HttpHeaderNames.IF_RANGE, HttpHeaderNames.EXPECT, HttpHeaderNames.AUTHORIZATION);
+      HttpHeaderNames.IF_RANGE, HttpHeaderNames.EXPECT, HttpHeaderNames.AUTHORIZATION};
+  private static final int HOST = 0;
+  private static final int CONTENT_LENGTH = 1;
+  private static final int TRANSFER_ENCODING = 2;
+  // Which of UNIQUE have each name length: most header names are ruled out by their length alone.
+  private static final long LENGTHS;
+
+  static {
+    long lengths = 0;
+    for (AsciiString name : UNIQUE) {
+      lengths |= 1L << name.length();
+    }
+    LENGTHS = lengths;
+  }
+
+  private static int uniqueIndex(CharSequence name) {
+    int length = name.length();
+    if (length >= 64 || (LENGTHS & (1L << length)) == 0) {
+      return -1;
+    }
+    for (int i = 0; i < UNIQUE.length; i++) {
+      if (UNIQUE[i].length() == length && UNIQUE[i].contentEqualsIgnoreCase(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
 
   /**
    * nginx's ngx_http_validate_host: the host lower-cased, without its port and a trailing dot; null when it has a

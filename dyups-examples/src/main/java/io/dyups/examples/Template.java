@@ -88,6 +88,17 @@ final class Template {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   }
 
+  /** Whether the template reads variable {@code name}. */
+  boolean uses(String name) {
+    Variable wanted = Variable.named(name);
+    for (Variable variable : variables) {
+      if (variable == wanted) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** True when there are no variables: the value is {@link #constant()}. */
   boolean isConstant() {
     return variables.length == 0;

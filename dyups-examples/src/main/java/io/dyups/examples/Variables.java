@@ -149,11 +149,11 @@ final class Variables {
         out.append(e.connection.remoteAddressText());
         return true;
       }),
-      Map.entry("upstream_addr", (out, e) -> appendBuilder(out, e.upstreamAddr)),
-      Map.entry("upstream_status", (out, e) -> appendBuilder(out, e.upstreamStatus)),
-      Map.entry("upstream_connect_time", (out, e) -> appendBuilder(out, e.upstreamConnectTime)),
-      Map.entry("upstream_header_time", (out, e) -> appendBuilder(out, e.upstreamHeaderTime)),
-      Map.entry("upstream_response_time", (out, e) -> appendBuilder(out, e.upstreamResponseTime)));
+      Map.entry("upstream_addr", (out, e) -> e.appendUpstream(out, Exchange.UpstreamFact.ADDRESS)),
+      Map.entry("upstream_status", (out, e) -> e.appendUpstream(out, Exchange.UpstreamFact.STATUS)),
+      Map.entry("upstream_connect_time", (out, e) -> e.appendUpstream(out, Exchange.UpstreamFact.CONNECT_TIME)),
+      Map.entry("upstream_header_time", (out, e) -> e.appendUpstream(out, Exchange.UpstreamFact.HEADER_TIME)),
+      Map.entry("upstream_response_time", (out, e) -> e.appendUpstream(out, Exchange.UpstreamFact.RESPONSE_TIME)));
 
   private static boolean appendUri(StringBuilder out, Exchange e) {
     String path = e.path;
@@ -174,14 +174,6 @@ final class Variables {
       return false;
     }
     out.append(e.query);
-    return true;
-  }
-
-  private static boolean appendBuilder(StringBuilder out, @Nullable StringBuilder value) {
-    if (value == null) {
-      return false;
-    }
-    out.append(value);
     return true;
   }
 

@@ -147,6 +147,20 @@ class ProxyScenarioTest {
   }
 
   @Test
+  void aHostNameIsServedAtTheAddressesTheRegistryResolvedAndAnUnknownOneRefused() throws Exception {
+    RawHttp.Response post = adminCall("POST", "/upstream/named", "server localhost:" + echo8089 + ";");
+    assertThat(post.status()).isEqualTo(200);
+
+    assertThat(get("named").body()).isEqualTo("8089\n");
+    assertThat(proxy.registry().find("named").peers().asList())
+        .allSatisfy(peer -> assertThat(peer.socketAddress()).isInstanceOfSatisfying(java.net.InetSocketAddress.class,
+            address -> assertThat(address.isUnresolved()).isFalse()));
+    RawHttp.Response refused = adminCall("POST", "/upstream/named", "server nothing.invalid:" + echo8088 + ";");
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.body()).isEqualTo("host not found in upstream \"nothing.invalid:" + echo8088 + "\"");
+  }
+
+  @Test
   void restartRestoresTheDynamicUpstreamsFromThePersistedFile() throws Exception {
     adminCall("POST", "/upstream/dyhost", "server 127.0.0.1:" + echo8089 + ";");
     proxy.close();

@@ -80,6 +80,15 @@ final class RawHttp implements AutoCloseable {
     return new Response(code, headers, body.toString(StandardCharsets.UTF_8));
   }
 
+  /** True when the server closed the connection: nothing more to read (within the socket's timeout). */
+  boolean closedByServer() throws IOException {
+    try {
+      return in.read() == -1;
+    } catch (java.net.SocketException e) {
+      return true;
+    }
+  }
+
   private String line() throws IOException {
     StringBuilder line = new StringBuilder();
     int c;

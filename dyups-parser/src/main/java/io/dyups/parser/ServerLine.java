@@ -35,12 +35,34 @@ final class ServerLine {
    * when the line is read, which decides whether {@code backup} is allowed (nginx checks it there too).
    */
   static ServerSpec read(Directive directive, Balancing balancing) {
-    Address address = UpstreamModelBuilder.address(directive.args().get(0), directive.argPositions().get(0));
     ServerLine line = new ServerLine(directive, balancing);
     for (int i = 1; i < directive.args().size(); i++) {
       line.parameter(i);
     }
+    String text = directive.args().get(0);
+    if (line.service != null && !line.resolve) {
+      throw new ConfigSyntaxException(
+          "service upstream \"" + text + "\" requires \"resolve\" parameter", directive.position());
+    }
+    Address address = UpstreamModelBuilder.address(text, directive.argPosition(0));
+    if (line.service != null) {
+      line.checkService(text, address);
+    }
     return line.spec(address);
+  }
+
+  // ngx_http_upstream_server: a service's ports and addresses come from its SRV records.
+  private void checkService(String text, Address address) {
+    boolean portWritten = address.kind() == Address.Kind.IPV6
+        ? text.lastIndexOf(':') > text.lastIndexOf(']') : text.indexOf(':') >= 0;
+    if (portWritten && address.kind() != Address.Kind.UNIX) {
+      throw new ConfigSyntaxException(
+          "service upstream \"" + text + "\" may not have port", directive.position());
+    }
+    if (address.kind() != Address.Kind.HOST) {
+      throw new ConfigSyntaxException(
+          "service upstream \"" + text + "\" requires domain name", directive.position());
+    }
   }
 
   private void parameter(int i) {
@@ -87,7 +109,8 @@ final class ServerLine {
     if (value == null) {
       throw invalidParameter(directive, i);
     }
-    return value;
+    // The default written out (fail_timeout=10s) is kept as the one default: a registry holds many servers.
+    return value.equals(ServerSpec.DEFAULT_FAIL_TIMEOUT) ? ServerSpec.DEFAULT_FAIL_TIMEOUT : value;
   }
 
   private String nonEmpty(int i, String prefix) {

@@ -18,9 +18,11 @@ import org.jspecify.annotations.Nullable;
  * @param down {@code down}
  * @param slowStart {@code slow_start=} (default 0)
  * @param drain {@code drain}
- * @param resolve {@code resolve}
+ * @param resolve {@code resolve}: a host name is looked up again while the upstream lives, as its DNS answer's TTL
+ *     (or the resolver's {@code valid=}) says; without it a name is looked up once, when the upstream is defined
  * @param route {@code route=} or {@code null}
- * @param service {@code service=} or {@code null}
+ * @param service {@code service=} or {@code null}: the name is looked up as SRV records of this service
+ *     ({@code _http._tcp.NAME} for {@code service=http}); only with {@code resolve}, a host name and no port
  */
 public record ServerSpec(
     Address address,
@@ -48,6 +50,14 @@ public record ServerSpec(
     checkArgument(maxConns >= 0, "maxConns must be >= 0: %s", maxConns);
     requireNonNull(slowStart, "slowStart");
     checkArgument(!slowStart.isNegative(), "slowStart must not be negative: %s", slowStart);
+    checkArgument(service == null || (resolve && address.kind() == Address.Kind.HOST
+        && address.port() == Address.DEFAULT_PORT), "service= needs resolve and a host name without a port: %s",
+        address);
+  }
+
+  /** True for a host name with {@code resolve}: looked up again while the upstream lives. */
+  public boolean resolvesAtRunTime() {
+    return resolve && address.kind() == Address.Kind.HOST;
   }
 
   /** A server at {@code address} with every parameter at nginx's default. */
@@ -61,7 +71,9 @@ public record ServerSpec(
    * parameters that differ from nginx's defaults.
    */
   public String toConfig() {
-    StringBuilder out = new StringBuilder(48).append("server ").append(ConfigText.word(address.toConfig()));
+    // A service's ports come from its SRV records: nginx refuses a port written beside service=.
+    String where = service != null ? address.host() : address.toConfig();
+    StringBuilder out = new StringBuilder(48).append("server ").append(ConfigText.word(where));
     if (weight != 1) {
       out.append(" weight=").append(weight);
     }

@@ -2,6 +2,8 @@ package io.dyups.parser;
 
 import io.dyups.parser.internal.NginxLexer;
 import io.dyups.parser.internal.NginxParser;
+import static java.util.Objects.requireNonNull;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,11 +17,12 @@ import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
+import org.antlr.v4.runtime.RuleContext;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.TokenFactory;
 import org.antlr.v4.runtime.TokenSource;
 import org.antlr.v4.runtime.TokenStream;
-import org.antlr.v4.runtime.UnbufferedTokenStream;
+import org.antlr.v4.runtime.atn.LexerATNSimulator;
 import org.antlr.v4.runtime.misc.Interval;
 import org.antlr.v4.runtime.misc.Pair;
 import org.jspecify.annotations.Nullable;
@@ -79,7 +82,7 @@ final class SyntaxReader {
     lexer.addErrorListener(new LexerErrors(sourceName));
     Tokens tokens = new Tokens(lexer, chars, sourceName);
     DirectiveBuilder builder = new DirectiveBuilder(chars, sourceName, topLevel);
-    DirectiveParser parser = new DirectiveParser(new UnbufferedTokenStream<>(tokens), builder);
+    DirectiveParser parser = new DirectiveParser(new OneTokenStream(tokens), builder);
     parser.removeErrorListeners();
     parser.setErrorHandler(new FirstErrorThrows(sourceName, tokens, builder));
     parser.setBuildParseTree(false);
@@ -115,8 +118,13 @@ final class SyntaxReader {
     return new SourcePosition(sourceName, token.getLine(), token.getCharPositionInLine() + 1);
   }
 
-  /** The lexer, handing out two token objects in turn instead of a new one per token. */
-  private static final class ReusingLexer extends NginxLexer {
+  /**
+   * The lexer, handing out two token objects in turn instead of a new one per token, and stepping over whitespace
+   * and comments itself before each token. The grammar skips them too ({@code WS}, {@code COMMENT}); stepping over
+   * them here gives the same tokens at the same places without a match of ANTLR's lexer for each run of them,
+   * which are nearly half of all its matches ({@code LexerTest} checks that both read every input alike).
+   */
+  static final class ReusingLexer extends NginxLexer {
     private final ReusedToken[] tokens = new ReusedToken[2];
     private int next;
 
@@ -124,6 +132,34 @@ final class SyntaxReader {
       super(input);
       tokens[0] = new ReusedToken(_tokenFactorySourcePair);
       tokens[1] = new ReusedToken(_tokenFactorySourcePair);
+    }
+
+    @Override
+    public Token nextToken() {
+      skipWhitespaceAndComments();
+      return super.nextToken();
+    }
+
+    /**
+     * As the grammar's {@code WS} and {@code COMMENT}: at the start of a token, space, tab, CR and LF are
+     * whitespace, and '#' starts a comment that runs to the end of the line (the LF is whitespace again).
+     */
+    private void skipWhitespaceAndComments() {
+      CharStream input = _input;
+      LexerATNSimulator interpreter = getInterpreter();
+      while (true) {
+        int c = input.LA(1);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+          interpreter.consume(input);
+        } else if (c == '#') {
+          do {
+            interpreter.consume(input);
+            c = input.LA(1);
+          } while (c != '\n' && c != IntStream.EOF);
+        } else {
+          return;
+        }
+      }
     }
 
     @Override
@@ -281,6 +317,117 @@ final class SyntaxReader {
     @Override
     public TokenFactory<?> getTokenFactory() {
       return lexer.getTokenFactory();
+    }
+  }
+
+  /**
+   * The tokens as the parser reads them: the current one, made when the one before is consumed, and the one
+   * before (the parser notes it as the last token of a rule). The grammar decides every choice on one token
+   * ({@code LL(1)}: the generated parser calls no adaptive prediction), so nothing is buffered, marked or sought;
+   * ANTLR's {@code UnbufferedTokenStream} did all three for every token (a tenth of the time of a parse).
+   */
+  private static final class OneTokenStream implements TokenStream {
+    private final Tokens tokens;
+    private @Nullable Token current;
+    private @Nullable Token previous;
+    private int index;
+
+    OneTokenStream(Tokens tokens) {
+      this.tokens = tokens;
+    }
+
+    @Override
+    public @Nullable Token LT(int k) {
+      if (k == -1) {
+        return previous;
+      }
+      if (k != 1) {
+        throw new UnsupportedOperationException("only the current and the previous token are kept: LT(" + k + ")");
+      }
+      Token token = current;
+      if (token == null) {
+        token = tokens.nextToken();
+        current = token;
+      }
+      return token;
+    }
+
+    @Override
+    public int LA(int i) {
+      if (i != 1) {
+        throw new UnsupportedOperationException("only the current token's type is read: LA(" + i + ")");
+      }
+      return requireNonNull(LT(1)).getType();
+    }
+
+    @Override
+    public void consume() {
+      if (LA(1) == Token.EOF) {
+        throw new IllegalStateException("cannot consume EOF");
+      }
+      previous = current;
+      current = tokens.nextToken();
+      index++;
+    }
+
+    @Override
+    public Token get(int index) {
+      throw new UnsupportedOperationException("tokens are not kept");
+    }
+
+    @Override
+    public TokenSource getTokenSource() {
+      return tokens;
+    }
+
+    @Override
+    public String getText(Interval interval) {
+      throw new UnsupportedOperationException("tokens are not kept");
+    }
+
+    @Override
+    public String getText() {
+      throw new UnsupportedOperationException("tokens are not kept");
+    }
+
+    @Override
+    public String getText(RuleContext ctx) {
+      throw new UnsupportedOperationException("tokens are not kept");
+    }
+
+    @Override
+    public String getText(Token start, Token stop) {
+      throw new UnsupportedOperationException("tokens are not kept");
+    }
+
+    @Override
+    public int mark() {
+      return -1;
+    }
+
+    @Override
+    public void release(int marker) {}
+
+    @Override
+    public int index() {
+      return index;
+    }
+
+    @Override
+    public void seek(int index) {
+      if (index != this.index) {
+        throw new UnsupportedOperationException("cannot seek in tokens that are not kept");
+      }
+    }
+
+    @Override
+    public int size() {
+      throw new UnsupportedOperationException("the number of tokens is not known before the end");
+    }
+
+    @Override
+    public String getSourceName() {
+      return tokens.getSourceName();
     }
   }
 

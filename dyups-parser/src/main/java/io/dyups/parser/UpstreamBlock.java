@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -15,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * @param zone the {@code zone} directive, or {@code null} when there is none
  * @param healthCheck the {@code check} directive (with {@code check_http_send}, {@code check_http_expect_alive}
  *     and {@code check_keepalive_requests}), or {@code null} when there is none
+ * @param resolver the block's own {@code resolver} directive (nginx 1.27.3 and later), for the servers with the
+ *     {@code resolve} parameter; {@code null} when there is none, and the one of the {@code http} block is used
+ * @param resolverTimeout the block's {@code resolver_timeout}, or {@code null} when there is none
  */
 public record UpstreamBlock(
     String name,
@@ -22,7 +26,9 @@ public record UpstreamBlock(
     List<ServerSpec> servers,
     KeepaliveSettings keepalive,
     @Nullable Zone zone,
-    @Nullable HealthCheck healthCheck) {
+    @Nullable HealthCheck healthCheck,
+    @Nullable ResolverSpec resolver,
+    @Nullable Duration resolverTimeout) {
 
   public UpstreamBlock {
     requireNonNull(name, "name");
@@ -31,10 +37,16 @@ public record UpstreamBlock(
     requireNonNull(keepalive, "keepalive");
   }
 
+  /** A block without {@code resolver} and {@code resolver_timeout} directives. */
+  public UpstreamBlock(String name, Balancing balancing, List<ServerSpec> servers, KeepaliveSettings keepalive,
+      @Nullable Zone zone, @Nullable HealthCheck healthCheck) {
+    this(name, balancing, servers, keepalive, zone, healthCheck, null, null);
+  }
+
   /** This block under another name. */
   public UpstreamBlock withName(String newName) {
     return newName.equals(name) ? this
-        : new UpstreamBlock(newName, balancing, servers, keepalive, zone, healthCheck);
+        : new UpstreamBlock(newName, balancing, servers, keepalive, zone, healthCheck, resolver, resolverTimeout);
   }
 
   /** The source name positions carry for text given to {@link #fromCommands}. */
@@ -178,6 +190,12 @@ public record UpstreamBlock(
     if (zone != null) {
       lines.add("zone " + ConfigText.word(zone.name())
           + (zone.size() > 0 ? " " + NginxValues.formatSize(zone.size()) : "") + ";");
+    }
+    if (resolver != null) {
+      lines.add(resolver.toConfig());
+    }
+    if (resolverTimeout != null) {
+      lines.add("resolver_timeout " + NginxValues.formatTime(resolverTimeout) + ";");
     }
     if (healthCheck != null) {
       healthCheckLines(healthCheck, lines);

@@ -23,12 +23,17 @@ final class UpstreamDraft {
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();
+  private int backupServers;
+  private int resolvingServers;
   private int keepaliveConnections;
   private @Nullable Integer keepaliveRequests;
   private @Nullable Duration keepaliveTime;
   private @Nullable Duration keepaliveTimeout;
   private @Nullable Zone zone;
-  private final HealthCheckDraft check = new HealthCheckDraft();
+  private @Nullable ResolverSpec resolver;
+  private @Nullable Duration resolverTimeout;
+  // Made by the first check directive: most upstreams have none.
+  private @Nullable HealthCheckDraft check;
 
   UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings) {
     this.name = name;
@@ -48,6 +53,8 @@ final class UpstreamDraft {
       case "keepalive_time" -> keepaliveTime(directive);
       case "keepalive_timeout" -> keepaliveTimeout(directive);
       case "zone" -> zone(directive);
+      case "resolver" -> resolver(directive);
+      case "resolver_timeout" -> resolverTimeout(directive);
       case "check" -> check(directive);
       case "check_http_send" -> checkHttpSend(directive);
       case "check_http_expect_alive" -> checkHttpExpectAlive(directive);
@@ -63,16 +70,26 @@ final class UpstreamDraft {
     if (servers.isEmpty()) {
       throw new ConfigSyntaxException("no servers are inside upstream", where);
     }
-    if (servers.stream().allMatch(ServerSpec::backup)) {
+    if (backupServers == servers.size()) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
+    // ngx_http_upstream_init_round_robin: a name looked up again while nginx runs needs the peers in shared
+    // memory, where every worker sees the addresses change.
+    if (zone == null && resolvingServers > 0) {
+      throw new ConfigSyntaxException(
+          "resolving names at run time requires upstream \"" + name + "\" to be in shared memory", where);
+    }
     KeepaliveSettings defaults = KeepaliveSettings.DEFAULT;
-    KeepaliveSettings keepalive = new KeepaliveSettings(
+    boolean keepaliveWritten = keepaliveConnections != 0 || keepaliveRequests != null || keepaliveTime != null
+        || keepaliveTimeout != null;
+    // Nearly every upstream has no keepalive directive: they share the defaults.
+    KeepaliveSettings keepalive = !keepaliveWritten ? defaults : new KeepaliveSettings(
         keepaliveConnections,
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check.finish());
+    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish(),
+        resolver, resolverTimeout);
   }
 
   private void server(Directive directive) {
@@ -80,7 +97,14 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    servers.add(ServerLine.read(directive, balancing));
+    ServerSpec server = ServerLine.read(directive, balancing);
+    servers.add(server);
+    if (server.backup()) {
+      backupServers++;
+    }
+    if (server.resolvesAtRunTime()) {
+      resolvingServers++;
+    }
   }
 
   private void ipHash(Directive directive) {
@@ -213,17 +237,37 @@ final class UpstreamDraft {
     zone = new Zone(args.get(0), size);
   }
 
+  /** {@code resolver ADDRESS ... [valid=TIME] [ipv4=on|off] [ipv6=on|off];}, as ngx_http_upstream_resolver. */
+  private void resolver(Directive directive) {
+    requireSimple(directive);
+    if (directive.args().isEmpty()) {
+      throw invalidArgumentCount(directive);
+    }
+    if (resolver != null) {
+      throw duplicate(directive);
+    }
+    resolver = ResolverSpec.read(directive.args(), directive.argPositions());
+  }
+
+  private void resolverTimeout(Directive directive) {
+    requireOneArgument(directive);
+    if (resolverTimeout != null) {
+      throw duplicate(directive);
+    }
+    resolverTimeout = milliseconds(directive);
+  }
+
   private void check(Directive directive) {
     requireSimple(directive);
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.check(directive);
+    check().check(directive);
   }
 
   private void checkHttpSend(Directive directive) {
     requireOneArgument(directive);
-    check.httpSend(directive.args().get(0));
+    check().httpSend(directive.args().get(0));
   }
 
   private void checkHttpExpectAlive(Directive directive) {
@@ -231,7 +275,7 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    check.expectAlive(directive);
+    check().expectAlive(directive);
   }
 
   private void checkKeepaliveRequests(Directive directive) {
@@ -240,7 +284,16 @@ final class UpstreamDraft {
     if (n <= 0) {
       throw slotError(directive, "invalid value");
     }
-    check.keepaliveRequests(n);
+    check().keepaliveRequests(n);
+  }
+
+  private HealthCheckDraft check() {
+    HealthCheckDraft draft = check;
+    if (draft == null) {
+      draft = new HealthCheckDraft();
+      check = draft;
+    }
+    return draft;
   }
 
   private static void requireSimple(Directive directive) {

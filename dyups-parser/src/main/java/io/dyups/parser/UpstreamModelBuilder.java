@@ -74,83 +74,106 @@ final class UpstreamModelBuilder {
   static UpstreamBlock build(
       String name, List<Directive> body, SourcePosition where, Consumer<? super ConfigWarning> warnings) {
     UpstreamDraft draft = new UpstreamDraft(name, warnings);
-    for (Directive directive : body) {
-      draft.directive(directive);
+    for (int i = 0; i < body.size(); i++) {
+      draft.directive(body.get(i));
     }
     return draft.finish(where);
   }
 
   /**
    * The server address, as nginx's ngx_parse_url reads it for an upstream server (default port 80). Host names
-   * are kept as names: nginx resolves them at start; we leave that to whoever connects.
+   * are kept as names here: the registry resolves them when the upstream is defined.
    */
   static Address address(String text, SourcePosition where) {
+    return address(text, where, "upstream", Address.DEFAULT_PORT);
+  }
+
+  /**
+   * An address as ngx_parse_url reads it for the directive {@code context} names in its messages ({@code
+   * upstream} or {@code resolver}), {@code defaultPort} when none is written.
+   */
+  static Address address(String text, SourcePosition where, String context, int defaultPort) {
+    String in = " in " + context + " \"" + text + "\"";
     if (text.regionMatches(true, 0, "unix:", 0, 5)) {
+      if (!context.equals("upstream")) {
+        // A resolver is asked over UDP or TCP; nginx would fail to reach one at a socket path.
+        throw new ConfigSyntaxException("invalid host" + in, where);
+      }
       String path = text.substring(5);
       if (path.isEmpty()) {
         throw new ConfigSyntaxException(
-            "no path in the unix domain socket in upstream \"" + text + "\"", where);
+            "no path in the unix domain socket" + in, where);
       }
       for (int i = 0; i < path.length(); i++) {
         if (ConfigBytes.isRawByte(path.charAt(i))) {
           // nginx takes any bytes; a Java socket address needs a path that is text.
           throw new ConfigSyntaxException(
-              "invalid path in the unix domain socket in upstream \"" + text + "\": not UTF-8", where);
+              "invalid path in the unix domain socket" + in + ": not UTF-8", where);
         }
       }
       // nginx's check: the path and its terminating NUL must fit sockaddr_un's sun_path (108 bytes on Linux).
       if (path.getBytes(StandardCharsets.UTF_8).length + 1 > MAX_UNIX_PATH) {
         throw new ConfigSyntaxException(
-            "too long path in the unix domain socket in upstream \"" + text + "\"", where);
+            "too long path in the unix domain socket" + in, where);
       }
       return new Address(Address.Kind.UNIX, path, 0);
     }
     if (text.startsWith("[")) {
       int close = text.indexOf(']');
       if (close < 0) {
-        throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+        throw new ConfigSyntaxException("invalid host" + in, where);
       }
       String host = text.substring(1, close);
       String rest = text.substring(close + 1);
-      int port = Address.DEFAULT_PORT;
+      int port = defaultPort;
       if (!rest.isEmpty()) {
         if (rest.charAt(0) != ':') {
-          throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+          throw new ConfigSyntaxException("invalid host" + in, where);
         }
-        port = port(rest.substring(1), text, where);
+        port = port(rest.substring(1), in, where);
       }
       if (host.isEmpty() || !InetAddresses.isInetAddress(host) || !host.contains(":")) {
-        throw new ConfigSyntaxException("invalid IPv6 address in upstream \"" + text + "\"", where);
+        throw new ConfigSyntaxException("invalid IPv6 address" + in, where);
       }
       return new Address(Address.Kind.IPV6, host, port);
     }
     if (text.indexOf('/') >= 0) {
-      throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+      throw new ConfigSyntaxException("invalid host" + in, where);
     }
     int colon = text.indexOf(':');
     String host = colon < 0 ? text : text.substring(0, colon);
-    int port = colon < 0 ? Address.DEFAULT_PORT : port(text.substring(colon + 1), text, where);
+    int port = colon < 0 ? defaultPort : port(text.substring(colon + 1), in, where);
     if (host.isEmpty()) {
-      throw new ConfigSyntaxException("no host in upstream \"" + text + "\"", where);
+      throw new ConfigSyntaxException("no host" + in, where);
     }
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       boolean hostChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
           || c == '.' || c == '-' || c == '_';
       if (!hostChar) {
-        throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+        throw new ConfigSyntaxException("invalid host" + in, where);
       }
     }
     // nginx would fail to resolve a longer name; refusing it here keeps a megabyte "host" out of the registry.
     if (host.length() > MAX_HOST_NAME) {
-      throw new ConfigSyntaxException("invalid host in upstream \"" + text + "\"", where);
+      throw new ConfigSyntaxException("invalid host" + in, where);
     }
-    boolean ipv4 = InetAddresses.isInetAddress(host) && host.chars().filter(c -> c == '.').count() == 3;
+    boolean ipv4 = dots(host) == 3 && InetAddresses.isInetAddress(host);
     if (!ipv4 && !isHostName(host)) {
       // nginx resolves host names when it reads the configuration, and no name of this form resolves.
-      throw new ConfigSyntaxException("host not found in upstream \"" + text + "\"", where);
+      throw new ConfigSyntaxException("host not found" + in, where);
     }
     return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);
+  }
+
+  private static int dots(String host) {
+    int dots = 0;
+    for (int i = 0; i < host.length(); i++) {
+      if (host.charAt(i) == '.') {
+        dots++;
+      }
+    }
+    return dots;
   }
 
   /**
@@ -172,10 +195,10 @@ final class UpstreamModelBuilder {
     return true;
   }
 
-  private static int port(String digits, String text, SourcePosition where) {
+  private static int port(String digits, String in, SourcePosition where) {
     int port = NginxValues.parseInt(digits);
     if (port < 1 || port > 65535) {
-      throw new ConfigSyntaxException("invalid port in upstream \"" + text + "\"", where);
+      throw new ConfigSyntaxException("invalid port" + in, where);
     }
     return port;
   }

@@ -105,22 +105,34 @@ class RoundTripTest {
     boolean backupAllowed = balancing instanceof Balancing.RoundRobin || balancing instanceof Balancing.LeastConn;
     List<ServerSpec> servers = new ArrayList<>();
     int count = 1 + random.nextInt(6);
+    Zone zone = random.nextInt(3) == 0 ? new Zone("z" + random.nextInt(9),
+        random.nextBoolean() ? 0 : 32768L * (1 + random.nextInt(1000))) : null;
     for (int i = 0; i < count; i++) {
       boolean backup = i > 0 && backupAllowed && random.nextInt(4) == 0;
-      servers.add(new ServerSpec(randomAddress(random), 1 + random.nextInt(random.nextBoolean() ? 3 : 1000),
+      Address address = randomAddress(random);
+      // A name looked up at run time needs a zone; a service also a name without a port.
+      boolean resolve = random.nextInt(8) == 0 && (zone != null || address.kind() != Address.Kind.HOST);
+      boolean service = resolve && address.kind() == Address.Kind.HOST && random.nextBoolean();
+      if (service) {
+        address = new Address(Address.Kind.HOST, address.host(), 80);
+      }
+      servers.add(new ServerSpec(address, 1 + random.nextInt(random.nextBoolean() ? 3 : 1000),
           random.nextInt(5), Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(100_000) : 10),
           random.nextInt(3) == 0 ? random.nextInt(500) : 0, backup, random.nextInt(6) == 0,
           Duration.ofSeconds(random.nextInt(5) == 0 ? random.nextInt(300) : 0), random.nextInt(8) == 0,
-          random.nextInt(8) == 0, random.nextInt(8) == 0 ? "r" + random.nextInt(9) : null,
-          random.nextInt(8) == 0 ? "http svc" : null));
+          resolve, random.nextInt(8) == 0 ? "r" + random.nextInt(9) : null, service ? "http svc" : null));
     }
     KeepaliveSettings keepalive = random.nextBoolean() ? KeepaliveSettings.DEFAULT : new KeepaliveSettings(
         random.nextInt(64), random.nextInt(5000), Duration.ofMillis(random.nextInt(10_000_000)),
         Duration.ofMillis(random.nextInt(100_000)));
-    Zone zone = random.nextInt(3) == 0 ? new Zone("z" + random.nextInt(9),
-        random.nextBoolean() ? 0 : 32768L * (1 + random.nextInt(1000))) : null;
     HealthCheck check = random.nextInt(3) == 0 ? randomHealthCheck(random) : null;
-    return new UpstreamBlock("u" + random.nextInt(1000), balancing, servers, keepalive, zone, check);
+    ResolverSpec resolver = random.nextInt(4) == 0 ? new ResolverSpec(
+        List.of(new Address(Address.Kind.IPV4, "10.0.0." + random.nextInt(255), 53 + random.nextInt(2)),
+            new Address(Address.Kind.IPV6, "::1", 5353)),
+        random.nextBoolean() ? Duration.ofSeconds(random.nextInt(600)) : null, true, random.nextBoolean()) : null;
+    Duration resolverTimeout = random.nextInt(4) == 0 ? Duration.ofMillis(random.nextInt(60_000)) : null;
+    return new UpstreamBlock("u" + random.nextInt(1000), balancing, servers, keepalive, zone, check, resolver,
+        resolverTimeout);
   }
 
   private static HealthCheck randomHealthCheck(Random random) {

@@ -70,10 +70,10 @@ class UpstreamModelTest {
 
   @Test
   void readsEveryServerParameter() {
-    ServerSpec spec = server("server 10.0.0.1:81 weight=5 max_fails=3 fail_timeout=1h30m max_conns=100 "
+    ServerSpec spec = server("zone z; server backend.local weight=5 max_fails=3 fail_timeout=1h30m max_conns=100 "
         + "slow_start=30s route=r1 service=http resolve drain down;");
 
-    assertThat(spec).isEqualTo(new ServerSpec(new Address(Address.Kind.IPV4, "10.0.0.1", 81), 5, 3,
+    assertThat(spec).isEqualTo(new ServerSpec(new Address(Address.Kind.HOST, "backend.local", 80), 5, 3,
         Duration.ofMinutes(90), 100, false, true, Duration.ofSeconds(30), true, true, "r1", "http"));
   }
 

@@ -1,0 +1,327 @@
+package io.dyups.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dyups.parser.Address;
+import io.dyups.parser.ResolverSpec;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Servers written with a host name, through the registry, with answers a test chooses: one peer per address,
+ * nginx's refusals and words, lookups off the write lock and off the pick path, and names with {@code resolve}
+ * looked up again as their TTLs run out (ngx_parse_url, ngx_http_upstream_zone_resolve_handler).
+ */
+class HostNamesTest {
+  private static final Duration LONG = Duration.ofHours(1);
+  private static final String RESOLVER = "zone z 64k; resolver 10.0.0.53 ipv6=on; resolver_timeout 2s; ";
+
+  private final ScriptedHostResolver dns = new ScriptedHostResolver();
+  private final List<UpstreamRegistry> opened = new CopyOnWriteArrayList<>();
+
+  private UpstreamRegistry registry() {
+    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).build();
+    opened.add(registry);
+    return registry;
+  }
+
+  @AfterEach
+  void close() {
+    opened.forEach(UpstreamRegistry::close);
+  }
+
+  private static List<String> peers(UpstreamRegistry registry, String name) {
+    return registry.find(name).peers().asList().stream().map(Peer::toString).toList();
+  }
+
+  // Waits (at most 10 s) until the upstream's peers satisfy the condition: re-resolution runs on its own timer.
+  private static List<String> awaitPeers(UpstreamRegistry registry, String name, Predicate<List<String>> done)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<String> peers = peers(registry, name);
+    while (!done.test(peers) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      peers = peers(registry, name);
+    }
+    return peers;
+  }
+
+  @Test
+  void eachAddressOfANameIsAPeerWithTheServersParameters() {
+    dns.answer("backend.local", LONG, "10.0.0.1", "2001:db8::1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+
+    assertThat(registry.updateUpstream("u", "server backend.local:8080 weight=3 max_fails=2;").isSuccess()).isTrue();
+
+    List<Peer> peers = registry.find("u").peers().asList();
+    assertThat(peers).extracting(Peer::toString)
+        .containsExactly("10.0.0.1:8080", "[2001:db8::1]:8080", "10.0.0.2:8080");
+    assertThat(peers).allSatisfy(peer -> {
+      assertThat(peer.spec().weight()).isEqualTo(3);
+      assertThat(peer.spec().maxFails()).isEqualTo(2);
+      assertThat(peer.address()).isEqualTo(new Address(Address.Kind.HOST, "backend.local", 8080));
+    });
+    assertThat(peers.get(1).socketAddress()).isInstanceOfSatisfying(InetSocketAddress.class, socket -> {
+      assertThat(socket.isUnresolved()).isFalse();
+      assertThat(socket.getPort()).isEqualTo(8080);
+    });
+  }
+
+  @Test
+  void aNameThatIsNotFoundIsRefusedInNginxWordsWith400() {
+    UpstreamRegistry registry = registry();
+
+    Result result = registry.updateUpstream("u", "server 10.0.0.9; server backend.invalid:8080;");
+
+    assertThat(result.kind()).isEqualTo(Result.Kind.INVALID);
+    assertThat(result.status()).isEqualTo(400);
+    assertThat(result.message()).isEqualTo("host not found in upstream \"backend.invalid:8080\"");
+    assertThat(registry.find("u")).isNull();
+  }
+
+  @Test
+  void aFailedLookupRefusesTooAndKeepsTheOldDefinition() {
+    dns.answer("backend.local", LONG, "10.0.0.1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", "server backend.local;");
+    dns.answer("backend.local", HostResolver.Answer.failed("Operation timed out"));
+
+    Result result = registry.updateUpstream("u", "server backend.local weight=2;");
+
+    assertThat(result.status()).isEqualTo(400);
+    assertThat(result.message()).isEqualTo("host not found in upstream \"backend.local\"");
+    assertThat(registry.find("u").definition().servers().get(0).weight()).isEqualTo(1);
+  }
+
+  @Test
+  void aNameWithResolveNeedsAResolver() {
+    UpstreamRegistry registry = registry();
+
+    Result result = registry.updateUpstream("u", "zone z; server backend.local resolve;");
+
+    assertThat(result.status()).isEqualTo(400);
+    assertThat(result.message()).isEqualTo("no resolver defined to resolve names at run time in upstream \"u\"");
+  }
+
+  @Test
+  void theRegistrysResolverServesUpstreamsWithoutTheirOwn() {
+    dns.answer("backend.local", LONG, "10.0.0.1");
+    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns)
+        .resolver(ResolverSpec.parse(List.of("10.0.0.53:5353"))).build();
+    opened.add(registry);
+
+    assertThat(registry.updateUpstream("u", "zone z; server backend.local resolve;").isSuccess()).isTrue();
+
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.1:80");
+    assertThat(dns.queries.get(0).nameServers()).containsExactly(new InetSocketAddress("10.0.0.53", 5353));
+  }
+
+  @Test
+  void aNameWithResolveThatIsNotFoundIsAcceptedWithoutPeersAndSaysSo() {
+    UpstreamRegistry registry = registry();
+
+    assertThat(registry.updateUpstream("u", RESOLVER + "server 10.0.0.9; server backend.local resolve;")
+        .isSuccess()).isTrue();
+
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.9:80");
+    HostStatus host = registry.find("u").hosts().get(0);
+    assertThat(host.state()).isEqualTo(HostStatus.State.NOT_FOUND);
+    assertThat(host.addresses()).isEmpty();
+    assertThat(host.error()).isEqualTo("Host not found");
+  }
+
+  @Test
+  void aSlowLookupDoesNotHoldOtherWritersOrReadersUp() throws Exception {
+    CompletableFuture<Void> gate = dns.hold("slow.local");
+    dns.answer("slow.local", LONG, "10.0.0.1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("seen", "server 10.0.0.5;");
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      Future<Result> slow = writer.submit(() -> registry.updateUpstream("slow", "server slow.local;"));
+      while (dns.lookupsOf("slow.local") == 0) {
+        Thread.sleep(5);
+      }
+
+      assertThat(registry.updateUpstream("other", "server 10.0.0.2;").isSuccess()).isTrue();
+      assertThat(registry.deleteUpstream("seen").isSuccess()).isTrue();
+      assertThat(registry.list()).containsExactly("other");
+      assertThat(slow.isDone()).isFalse();
+
+      gate.complete(null);
+      assertThat(slow.get(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      assertThat(peers(registry, "slow")).containsExactly("10.0.0.1:80");
+    } finally {
+      gate.complete(null);
+      writer.shutdownNow();
+    }
+  }
+
+  @Test
+  void picksNeverLookANameUp() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
+    // Every later lookup waits for the gate: a pick that looked the name up would wait for it too.
+    CompletableFuture<Void> gate = dns.hold("backend.local");
+    long lookups = dns.lookupsOf("backend.local");
+    try {
+      PeerSelection selection = new PeerSelection();
+      for (int i = 0; i < 1000; i++) {
+        selection.start(registry.find("u").peers(), null, null);
+        selection.next();
+        selection.succeeded();
+      }
+      // The one lookup the timer may have started meanwhile is waiting at the gate, not in a pick.
+      assertThat(dns.lookupsOf("backend.local") - lookups).isLessThanOrEqualTo(1);
+    } finally {
+      gate.complete(null);
+    }
+  }
+
+  @Test
+  void peersFollowTheAnswerWhenItsTtlRunsOut() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local:8080 resolve;");
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.1:8080", "10.0.0.2:8080");
+    long version = registry.find("u").version();
+
+    dns.answer("backend.local", Duration.ofHours(1), "10.0.0.3", "10.0.0.2");
+
+    List<String> peers = awaitPeers(registry, "u", now -> now.contains("10.0.0.3:8080"));
+    // The kept address keeps its place; the new one comes after it, as nginx adds peers.
+    assertThat(peers).containsExactly("10.0.0.2:8080", "10.0.0.3:8080");
+    assertThat(registry.find("u").version()).isEqualTo(version);
+  }
+
+  @Test
+  void aPeerWhoseAddressStaysKeepsItsState() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve max_fails=5;");
+    PeerSelection selection = new PeerSelection();
+    selection.start(registry.find("u").peers(), null, null);
+    Peer failed = selection.next();
+    selection.failed();
+
+    dns.answer("backend.local", LONG, "10.0.0.1", "10.0.0.2", "10.0.0.7");
+    awaitPeers(registry, "u", now -> now.size() == 3);
+
+    Peer again = registry.find("u").peers().asList().stream()
+        .filter(peer -> peer.toString().equals(failed.toString())).findFirst().orElseThrow();
+    assertThat(again).isNotSameAs(failed);
+    assertThat(again.failures()).isEqualTo(1);
+  }
+
+  @Test
+  void aNameThatStopsAnsweringKeepsItsLastAddressesAndSaysSo() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
+
+    dns.answer("backend.local", HostResolver.Answer.failed("Operation timed out"));
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (registry.find("u").hosts().get(0).state() != HostStatus.State.STALE && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    HostStatus host = registry.find("u").hosts().get(0);
+    assertThat(host.state()).isEqualTo(HostStatus.State.STALE);
+    assertThat(host.error()).isEqualTo("Operation timed out");
+    assertThat(host.addresses()).hasSize(2);
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.1:80", "10.0.0.2:80");
+  }
+
+  @Test
+  void aNameThatNoLongerExistsLosesItsPeers() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server 10.0.0.9; server backend.local resolve;");
+
+    dns.answer("backend.local", HostResolver.Answer.notFound(LONG));
+
+    assertThat(awaitPeers(registry, "u", now -> now.size() == 1)).containsExactly("10.0.0.9:80");
+    assertThat(registry.find("u").hosts().get(0).state()).isEqualTo(HostStatus.State.NOT_FOUND);
+  }
+
+  @Test
+  void theAddressesOfNamesWithResolveFollowTheOtherPeers() {
+    dns.answer("a.local", LONG, "10.0.0.1").answer("b.local", LONG, "10.0.0.2", "2001:db8::2", "10.0.0.3");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server b.local resolve; server 10.0.0.9; server a.local;");
+
+    // IPv4 first for a name with resolve (ngx_resolver_export), after the peers made when the block was read.
+    assertThat(peers(registry, "u"))
+        .containsExactly("10.0.0.9:80", "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80", "[2001:db8::2]:80");
+  }
+
+  @Test
+  void aServiceBecomesPeersByPriorityWithItsRecordsWeightsAndPorts() {
+    dns.service("_http._tcp.svc.local", LONG,
+        new HostResolver.ServiceRecord(10, 5, 8081, "a.svc.local"),
+        new HostResolver.ServiceRecord(20, 1, 8082, "b.svc.local"),
+        new HostResolver.ServiceRecord(10, 2, 8083, "c.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1").answer("b.svc.local", LONG, "10.0.1.2")
+        .answer("c.svc.local", LONG, "10.0.1.3", "10.0.1.4");
+    UpstreamRegistry registry = registry();
+
+    assertThat(registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve;").isSuccess())
+        .isTrue();
+
+    List<Peer> peers = registry.find("u").peers().asList();
+    assertThat(peers).extracting(Peer::toString)
+        .containsExactly("10.0.1.1:8081", "10.0.1.3:8083", "10.0.1.4:8083", "10.0.1.2:8082");
+    assertThat(peers).extracting(peer -> peer.spec().weight()).containsExactly(5, 2, 2, 1);
+    assertThat(peers).extracting(peer -> peer.spec().backup()).containsExactly(false, false, false, true);
+  }
+
+  @Test
+  void aServiceWithAWeightWrittenKeepsIt() {
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 50, 9000, "a.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve weight=3;");
+
+    assertThat(registry.find("u").peers().asList()).singleElement()
+        .satisfies(peer -> assertThat(peer.spec().weight()).isEqualTo(3));
+  }
+
+  @Test
+  void aNameNotFoundAtStartDoesNotStopTheStart(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("upstream.conf");
+    Files.writeString(conf, "upstream u { server 10.0.0.9; server late.local; }\n");
+    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).load(conf).build();
+    opened.add(registry);
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.9:80");
+    assertThat(registry.find("u").hosts().get(0).state()).isNotEqualTo(HostStatus.State.RESOLVED);
+  }
+
+  @Test
+  void aNameUsedByNoUpstreamIsForgotten() {
+    dns.answer("backend.local", LONG, "10.0.0.1");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
+    long lookups = dns.lookupsOf("backend.local");
+
+    registry.deleteUpstream("u");
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
+
+    assertThat(dns.lookupsOf("backend.local")).isEqualTo(lookups + 1);
+  }
+}
