@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -23,7 +25,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -60,6 +64,10 @@ import org.jspecify.annotations.Nullable;
  * comments. A block without the comment (a file written by hand) gets a version at {@link #open}. Comments of
  * one's own are not kept: the file is rewritten by every fold.
  *
+ * <p><b>One owner.</b> {@link #open} takes the file for its process until {@link #close}: a lock on {@code
+ * .FILE.lock} beside it. A second owner (another process, or another registry of this one) would fold away the
+ * journal the first appends to, and its changes would be lost; it is refused instead.
+ *
  * <p>Thread-safe: changes are serialized by the file's lock; the fold runs beside them.
  */
 public final class UpstreamFile implements AutoCloseable {
@@ -71,6 +79,11 @@ public final class UpstreamFile implements AutoCloseable {
   private static final byte DELETE = 'D';
   /** A record's header line is short; one longer than this is damage, not a record. */
   private static final int MAX_HEADER = 128;
+  /**
+   * The files this JVM owns. A lock file is opened once per JVM: closing any channel on a file may release every
+   * lock the process holds on it (see {@link FileLock}), so a second opener must be refused before it opens one.
+   */
+  private static final Set<Path> OWNED = ConcurrentHashMap.newKeySet();
 
   /** How a file is kept: when the journal is folded into it. */
   public record Options(Duration foldDelay, long minFoldBytes) {
@@ -97,8 +110,10 @@ public final class UpstreamFile implements AutoCloseable {
   private final boolean durable;
   private final Options options;
   private final AtomicFileWriter writer;
-  // Reads the state and writes nothing (no fold, no removal of leftovers): read().
+  // Reads the state and writes nothing (no fold, no removal of leftovers, no owner's lock): read().
   private final boolean readOnly;
+  // The lock file's channel, holding the owner's lock from open() to close().
+  private @Nullable FileChannel ownerLock;
 
   // Guards everything below; held for an append and for the start of a fold, never for writing the file.
   private final ReentrantLock lock = new ReentrantLock();
@@ -164,7 +179,8 @@ public final class UpstreamFile implements AutoCloseable {
    *     but {@code upstream} blocks at its top level (which a fold would not write back); nginx's words, with
    *     file, line and column
    * @throws IOException when the file or a journal cannot be read or written, or a journal is damaged before its
-   *     last record (the message says where); nothing is written over it
+   *     last record (the message says where); nothing is written over it; or when another registry, in this
+   *     process or another, has the file open
    */
   public static UpstreamFile open(Path file, boolean durable, Options options) throws IOException {
     return open(file, durable, options, new AtomicFileWriter());
@@ -185,9 +201,11 @@ public final class UpstreamFile implements AutoCloseable {
     }
     UpstreamFile opened = new UpstreamFile(absolute, durable, options, writer, false);
     try {
+      opened.takeOwnership();
       opened.read();
     } catch (IOException | RuntimeException e) {
       opened.folder.shutdownNow();
+      opened.releaseOwnership();
       throw e;
     }
     return opened;
@@ -441,6 +459,55 @@ public final class UpstreamFile implements AutoCloseable {
         closeJournal();
       } finally {
         lock.unlock();
+      }
+      releaseOwnership();
+    }
+  }
+
+  /** Takes the file for this object until {@link #close}, or throws saying who has it. */
+  private void takeOwnership() throws IOException {
+    Path lockPath = dir.resolve("." + file.getFileName() + ".lock");
+    if (!OWNED.add(file)) {
+      throw inUse(lockPath, "in this process");
+    }
+    FileChannel channel = null;
+    FileLock taken = null;
+    try {
+      channel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        taken = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        // Locked through another channel of this JVM: taken stays null.
+      }
+    } finally {
+      if (taken == null) {
+        OWNED.remove(file);
+        if (channel != null) {
+          channel.close();
+        }
+      }
+    }
+    if (taken == null) {
+      throw inUse(lockPath, "in another process");
+    }
+    ownerLock = channel;
+  }
+
+  private IOException inUse(Path lockPath, String where) {
+    return new IOException("the upstream file " + file + " is in use by another registry " + where + " ("
+        + lockPath + " is locked); a file has one owner at a time");
+  }
+
+  private void releaseOwnership() {
+    FileChannel channel = ownerLock;
+    ownerLock = null;
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        LOG.log(Level.DEBUG, "closing the lock file of " + file + ": " + e);
+      } finally {
+        OWNED.remove(file);
       }
     }
   }

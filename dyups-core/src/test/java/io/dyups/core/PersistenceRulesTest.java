@@ -50,6 +50,22 @@ class PersistenceRulesTest {
   }
 
   @Test
+  void aSecondRegistryOnTheSamePersistenceFileIsRefusedAndTheFirstLosesNothing() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    try (UpstreamRegistry first = UpstreamRegistry.builder().persistenceFile(file).build()) {
+      assertThat(first.updateUpstream("a", "server 10.0.0.1:80;").isSuccess()).isTrue();
+      // A second owner would fold away the journal the first appends to.
+      assertThatThrownBy(() -> UpstreamRegistry.builder().persistenceFile(file).build())
+          .isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining(file.toString()).hasMessageContaining("in use by another registry");
+      assertThat(first.updateUpstream("b", "server 10.0.0.2:80;").isSuccess()).isTrue();
+    }
+    try (UpstreamRegistry restarted = UpstreamRegistry.builder().persistenceFile(file).build()) {
+      assertThat(restarted.list()).containsExactly("a", "b");
+    }
+  }
+
+  @Test
   void aPersistenceFileWithAMisspeltDirectiveStopsTheStartWithNginxsWordsAndIsNeverOverwritten() throws Exception {
     Path file = dir.resolve("upstream.conf");
     String text = "upstream keep1 { server 10.0.0.1:80; }\nupstrem keep2 { server 10.0.0.2:80; }\n"
