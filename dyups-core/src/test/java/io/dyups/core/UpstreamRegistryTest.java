@@ -399,8 +399,10 @@ class UpstreamRegistryTest {
     registry.updateUpstream("b", SEED);
 
     assertThat(Files.readAllBytes(file)).containsSequence(new byte[] {'$', 'u', 'r', 'i', (byte) 0xE9, ';'});
+    UpstreamBlock before = registry.find("a").definition();
+    registry.close();
     UpstreamRegistry restarted = registry(UpstreamRegistry.builder().persistenceFile(file));
-    assertThat(restarted.find("a").definition()).isEqualTo(registry.find("a").definition());
+    assertThat(restarted.find("a").definition()).isEqualTo(before);
   }
 
   @Test
@@ -416,7 +418,9 @@ class UpstreamRegistryTest {
     registry.close();
     assertThat(NginxConfig.load(file).upstreams()).extracting(UpstreamBlock::name).containsExactly("b");
     try (var entries = Files.list(dir)) {
-      assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("upstream.conf");
+      // No journal and no temporary file left; the owner's lock file stays, as lock files do.
+      assertThat(entries.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("upstream.conf", ".upstream.conf.lock");
     }
   }
 
@@ -485,7 +489,7 @@ class UpstreamRegistryTest {
     assertThat(registry.list()).containsExactly("a");
     try (var entries = Files.list(dir)) {
       assertThat(entries.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("upstream.conf", ".other.conf.tmp-1", "upstream.conf.bak");
+          .containsExactlyInAnyOrder("upstream.conf", ".upstream.conf.lock", ".other.conf.tmp-1", "upstream.conf.bak");
     }
   }
 
