@@ -19,7 +19,8 @@
 #   slow      10 000 slow clients (a header line every 10 s) on the traffic port: p99 of the admin interface and of
 #             fresh traffic meanwhile
 #
-# Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000")
+# Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
+#        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
@@ -28,6 +29,8 @@ duration=${DURATION:-10s}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-2}
 connections=${CONNECTIONS:-2 50 1000}
+listen_options=""
+[ "${REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 parts=${*:-compare churn idle slow}
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar="$root/dyups-examples/target/dyups-proxy.jar"
@@ -117,7 +120,7 @@ nginx_conf nginx 0 "worker_processes $workers;" "
         keepalive 64;
     }
     server {
-        listen 127.0.0.1:$nginx_port;
+        listen 127.0.0.1:$nginx_port$listen_options;
         location / {
             proxy_pass http://bench;
             $proxy_directives
@@ -131,7 +134,7 @@ nginx_conf nginx-nk 0 "worker_processes $workers;" "
         server 127.0.0.1:$backend2;
     }
     server {
-        listen 127.0.0.1:$nginx_nk_port;
+        listen 127.0.0.1:$nginx_nk_port$listen_options;
         location / {
             proxy_pass http://bench;
         }
@@ -141,7 +144,7 @@ mkdir -p "$prefix/dyups/conf" "$prefix/dyups/logs"
 : > "$prefix/dyups/conf/upstream.conf"
 cat > "$prefix/dyups/conf/nginx.conf" <<CONF
 daemon off;
-error_log logs/error.log;
+error_log logs/error.log notice;
 worker_processes $workers;
 
 events {
@@ -153,7 +156,7 @@ http {
     $log_directive
 
     server {
-        listen 127.0.0.1:$proxy_port;
+        listen 127.0.0.1:$proxy_port$listen_options;
         location / {
             proxy_pass http://\$host;
             $proxy_directives

@@ -47,7 +47,10 @@ for part in "${parts[@]}"; do
         java -cp "$jar" io.dyups.benchmarks.VisibilityProbe 20000
         ;;
       proxy)
-        "$root/dyups-benchmarks/proxy-bench.sh" 10s
+        # Each part of the proxy benchmark on its own, so that no step holds the machine for long.
+        for proxy_part in compare churn idle slow; do
+          "$root/dyups-benchmarks/proxy-bench.sh" "$proxy_part"
+        done
         ;;
       cluster)
         java -Xmx2g -cp "$jar" io.dyups.benchmarks.ClusterBenchmark propagation 10000
@@ -68,6 +71,6 @@ for part in "${parts[@]}"; do
         ;;
     esac
     load
-  } 2>&1 | tee "$log" | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.)|load average|^==|^\$|Requests/sec|Latency|^ +(50|75|90|99)%|B/server|lag|seen|proxy check|^(propagation|throughput|coldstart|load heap):' \
+  } 2>&1 | tee "$log" | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.)|load average|^==|^\$|Requests/sec|Latency|^ +(50|75|90|99)%|B/server|lag|seen|proxy check|check:|^\||^(dyups|nginx|admin|slow) |^(propagation|throughput|coldstart|load heap):' \
       | grep -v -E 'gc\.(count|time|alloc\.rate )|churn' || true
 done

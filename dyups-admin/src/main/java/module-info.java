@@ -7,7 +7,6 @@ module io.dyups.admin {
   requires transitive io.dyups.core;
   requires com.fasterxml.jackson.core;
   requires com.google.common;
-  requires jdk.httpserver;
 
   exports io.dyups.admin;
 }

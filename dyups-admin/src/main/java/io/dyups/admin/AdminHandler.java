@@ -61,7 +61,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * A Netty handler does the same with a {@code FullHttpRequest} (its content as the body stream).
- * {@link AdminServer} serves it on the JDK's own HTTP server. Thread-safe.
+ * {@link AdminServer} serves it on a small HTTP/1.1 server of its own. Thread-safe.
  */
 public final class AdminHandler {
   private final UpstreamRegistry registry;
@@ -370,6 +370,14 @@ public final class AdminHandler {
 
   private static byte[] readAtMost(InputStream in, long limit) throws IOException {
     return in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8));
+  }
+
+  /**
+   * Whether a request with this {@code Authorization} value gets past the token, for a server that decides before
+   * reading a body (AdminServer answers 401 without reading it).
+   */
+  boolean admits(@Nullable String authorization) {
+    return token == null || authorized(authorization);
   }
 
   private boolean authorized(@Nullable String authorization) {

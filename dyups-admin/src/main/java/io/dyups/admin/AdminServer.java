@@ -1,70 +1,140 @@
 package io.dyups.admin;
 
 import static com.google.common.base.Preconditions.checkArgument;
-import static com.google.common.base.Preconditions.checkState;
 import static java.util.Objects.requireNonNull;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Serves an {@link AdminHandler} on the JDK's built-in HTTP server ({@code com.sun.net.httpserver}).
+ * Serves an {@link AdminHandler} over HTTP/1.1: a small server of its own on the JDK's non-blocking sockets, with
+ * one thread that reads and writes every connection and a few threads that run the handler.
  *
- * <p>Safe by default: it binds 127.0.0.1 unless given another address. A request body is read only up to the
- * handler's limit. Before the JDK server is first used in the JVM this class sets the JDK's request deadline
- * ({@code sun.net.httpserver.maxReqTime}, default here 10 seconds, unless the property is already set), so a slow
- * or endless request cannot hold a connection open; the setting is per JVM.
+ * <p>Safe by default: it binds 127.0.0.1 unless given another address, and it holds against slow and hostile
+ * clients the way nginx does, per connection and without JVM-wide settings. A request head must arrive whole
+ * within {@link Builder#headerTimeout} of its first byte (of the connection, for the first request; nginx's {@code
+ * client_header_timeout}, counted once, not renewed by each line), a body within {@link Builder#bodyTimeout}, an
+ * answer must be taken within {@link Builder#sendTimeout}, and an idle keep-alive connection is closed after
+ * {@link Builder#idleTimeout}; a connection past its time is closed without an answer, as nginx closes it. A
+ * waiting connection costs a buffer and no thread, so clients that trickle bytes do not keep others from being
+ * served. At most {@link Builder#maxConnections} are open: when full, the connection that has waited longest for
+ * the first byte of a request makes room (nginx reuses such connections), else the new one is closed. Answers are
+ * sent with {@code TCP_NODELAY}, each in one write.
  *
- * <p>A limit of the JDK server: it reads a request line whose target holds a raw space ({@code POST /upstream/a
- * b HTTP/1.1}) as the target {@code /upstream/a} and does not show the rest to this adapter, so clients must
- * percent-encode spaces in names ({@code %20}, which names cannot hold anyway: the answer is then 400). Serve the
- * handler from a stricter server where that matters.
+ * <p>Requests are read strictly, as nginx reads them: a head up to 16 KiB (a request line up to 8 KiB; over that,
+ * 414 or 400), one {@code Host} (required in HTTP/1.1), one {@code Content-Length}; {@code Transfer-Encoding:
+ * chunked} bodies are decoded, any other transfer coding is 501 and one sent with a {@code Content-Length} (a
+ * request-smuggling pattern) 400. A body is read only up to the handler's {@link AdminHandler#maxBodySize()}: a
+ * larger one is answered with 413 without being read, and a request refused by the bearer token gets its 401
+ * before its body is read. Keep-alive and pipelined requests are answered in order.
  *
  * <pre>{@code
  * AdminServer server = AdminServer.builder(AdminHandler.of(registry)).port(8081).start();
  * ...
  * server.stop();
  * }</pre>
+ *
+ * Thread-safe; {@link #stop} may be called from any thread.
  */
 public final class AdminServer implements AutoCloseable {
-  static {
-    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
-      System.setProperty("sun.net.httpserver.maxReqTime", "10");
-    }
+  private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
+
+  // nginx's large_client_header_buffers 4 8k: a request line within one 8 KiB buffer; the head within 16 KiB here.
+  static final int MAX_REQUEST_LINE = 8 * 1024;
+  static final int MAX_HEAD = 16 * 1024;
+  private static final int BACKLOG = 64;
+  // After an answer that closes the connection, what the client still sends is read and dropped for a while, so
+  // that closing with unread data does not reset the connection before the client has read the answer (nginx's
+  // lingering_close).
+  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final DateTimeFormatter IMF_FIXDATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
+
+  private final AdminHandler handler;
+  private final ServerSocketChannel listener;
+  private final Selector selector;
+  private final InetSocketAddress address;
+  private final ExecutorService workers;
+  private final Thread loop;
+  private final long headerNanos;
+  private final long bodyNanos;
+  private final long sendNanos;
+  private final long idleNanos;
+  private final int maxConnections;
+
+  // Only the loop thread touches these.
+  private final Set<Connection> connections = new HashSet<>();
+  private long earliestDeadline;
+  private boolean anyDeadline;
+  private boolean drained;
+
+  // Work the handler threads hand to the loop thread: answers ready to be written.
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private volatile boolean stopping;
+  private volatile long stopDeadline;
+
+  private AdminServer(Builder builder, ServerSocketChannel listener, Selector selector) throws IOException {
+    this.handler = builder.handler;
+    this.listener = listener;
+    this.selector = selector;
+    this.address = (InetSocketAddress) listener.getLocalAddress();
+    this.headerNanos = builder.headerTimeout.toNanos();
+    this.bodyNanos = builder.bodyTimeout.toNanos();
+    this.sendNanos = builder.sendTimeout.toNanos();
+    this.idleNanos = builder.idleTimeout.toNanos();
+    this.maxConnections = builder.maxConnections;
+    AtomicInteger count = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(builder.threads, runnable -> {
+      Thread thread = new Thread(runnable, "dyups-admin-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.loop = new Thread(this::run, "dyups-admin-io");
+    loop.setDaemon(true);
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
-
-  private AdminServer(HttpServer server, ExecutorService executor) {
-    this.server = server;
-    this.executor = executor;
-  }
-
-  /** Configures a server for {@code handler}: 127.0.0.1, a free port, four threads. */
+  /** Configures a server for {@code handler}: 127.0.0.1, a free port, four handler threads. */
   public static Builder builder(AdminHandler handler) {
     return new Builder(handler);
   }
 
   /** The address the server listens on, with the port it was given (useful after port 0). */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return address;
   }
 
   /** The port the server listens on. */
   public int port() {
-    return server.getAddress().getPort();
+    return address.getPort();
   }
 
   /** Stops at once: closes the listener and every connection, and stops the threads. */
@@ -73,15 +143,24 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, gives running requests up to {@code grace} (whole seconds, as the JDK server counts) to
-   * finish, then closes every connection and stops the threads. Idle keep-alive connections make the JDK server
-   * wait out the whole grace period.
+   * Stops accepting and closes idle connections at once, gives requests in progress up to {@code grace} to be
+   * answered, then closes every connection and stops the threads. Returns when they have stopped. Idempotent.
    */
   public void stop(Duration grace) {
-    server.stop((int) Math.min(Integer.MAX_VALUE, Math.max(0, grace.toSeconds())));
-    executor.shutdownNow();
+    long nanos = Math.max(0, Math.min(grace.toNanos(), TimeUnit.DAYS.toNanos(1)));
+    if (!stopping) {
+      stopDeadline = System.nanoTime() + nanos;
+      stopping = true;
+    }
+    selector.wakeup();
     try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
+      loop.join(TimeUnit.NANOSECONDS.toMillis(nanos) + 5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    workers.shutdownNow();
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -92,38 +171,462 @@ public final class AdminServer implements AutoCloseable {
     stop();
   }
 
-  private static void serve(AdminHandler handler, HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String target = exchange.getRequestURI().getRawPath();
-      String query = exchange.getRequestURI().getRawQuery();
-      if (query != null) {
-        target = target + "?" + query;
-      }
-      String length = exchange.getRequestHeaders().getFirst("Content-Length");
-      long contentLength = -1;
-      if (length != null) {
-        try {
-          contentLength = Long.parseLong(length.trim());
-        } catch (NumberFormatException e) {
-          contentLength = -1;
+  private void run() {
+    try {
+      while (true) {
+        long now = System.nanoTime();
+        long wait = anyDeadline ? TimeUnit.NANOSECONDS.toMillis(earliestDeadline - now) + 1 : 1000;
+        selector.select(this::ready, Math.max(1, Math.min(1000, wait)));
+        for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
+          task.run();
+        }
+        now = System.nanoTime();
+        if (anyDeadline && now - earliestDeadline >= 0) {
+          sweep(now);
+        }
+        if (stopping && drain(now)) {
+          return;
         }
       }
-      AdminResponse response = handler.handle(new AdminRequest(
-          exchange.getRequestMethod(), target, exchange.getRequestHeaders(), exchange.getRequestBody(),
-          contentLength));
-      for (Map.Entry<String, String> header : response.headers().entrySet()) {
-        exchange.getResponseHeaders().set(header.getKey(), header.getValue());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "admin server on " + address + " stopped: " + e, e);
+    } finally {
+      for (Connection connection : new ArrayList<>(connections)) {
+        connection.close();
       }
-      byte[] body = response.body();
-      int status = response.status();
-      boolean noBody = status == 204 || status == 304 || exchange.getRequestMethod().equals("HEAD");
-      exchange.sendResponseHeaders(status, noBody ? -1 : body.length);
-      if (!noBody && body.length > 0) {
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
+      closeQuietly(listener);
+      closeQuietly(selector);
+    }
+  }
+
+  private void ready(SelectionKey key) {
+    if (key.attachment() instanceof Connection connection) {
+      connection.ready(key);
+    } else if (key.isValid() && key.isAcceptable()) {
+      accept();
+    }
+  }
+
+  private void accept() {
+    while (true) {
+      SocketChannel channel;
+      try {
+        channel = listener.accept();
+      } catch (IOException e) {
+        // Out of file descriptors, for one: the listener stays, the next round tries again.
+        LOG.log(Level.WARNING, "admin server on " + address + " cannot accept: " + e);
+        return;
+      }
+      if (channel == null) {
+        return;
+      }
+      if (connections.size() >= maxConnections && !closeLongestIdle()) {
+        closeQuietly(channel);
+        continue;
+      }
+      try {
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        Connection connection = new Connection(channel);
+        connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+        connections.add(connection);
+        // nginx counts client_header_timeout from the accept for the first request.
+        connection.deadline(headerNanos);
+      } catch (IOException e) {
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  // What ngx_drain_connections does when connections run out: reuse one that has not begun a request.
+  private boolean closeLongestIdle() {
+    Connection longest = null;
+    for (Connection connection : connections) {
+      if (connection.idle && (longest == null || connection.deadline - longest.deadline < 0)) {
+        longest = connection;
+      }
+    }
+    if (longest == null) {
+      return false;
+    }
+    longest.close();
+    return true;
+  }
+
+  private void sweep(long now) {
+    anyDeadline = false;
+    for (Connection connection : new ArrayList<>(connections)) {
+      if (!connection.timed) {
+        continue;
+      }
+      if (now - connection.deadline >= 0) {
+        connection.close();
+      } else if (!anyDeadline || connection.deadline - earliestDeadline < 0) {
+        earliestDeadline = connection.deadline;
+        anyDeadline = true;
+      }
+    }
+  }
+
+  /** Once stopping: stop accepting, close what is not being answered; true when everything may close now. */
+  private boolean drain(long now) {
+    if (!drained) {
+      drained = true;
+      closeQuietly(listener);
+      for (Connection connection : new ArrayList<>(connections)) {
+        if (connection.state == State.HANDLING || connection.state == State.WRITING) {
+          connection.closeAfter = true;
+        } else {
+          connection.close();
         }
       }
     }
+    return connections.isEmpty() || now - stopDeadline >= 0;
+  }
+
+  private void onDeadline(long deadline) {
+    if (!anyDeadline || deadline - earliestDeadline < 0) {
+      earliestDeadline = deadline;
+      anyDeadline = true;
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      // Closing: nothing left to tell anyone.
+    }
+  }
+
+  private enum State { HEAD, BODY, HANDLING, WRITING, LINGER, CLOSED }
+
+  /** One client connection; only the loop thread touches it. */
+  private final class Connection {
+    final SocketChannel channel;
+    @Nullable SelectionKey key;
+    // What has arrived and is not consumed yet, in write mode: bytes [0, position).
+    ByteBuffer in = ByteBuffer.allocate(4096);
+    State state = State.HEAD;
+    // Waiting for the first byte of a request: such a connection may be closed to make room (nginx's reusable).
+    boolean idle = true;
+    // An answer was sent: the next request's head is timed from its first byte, not from the accept.
+    boolean served;
+    boolean timed;
+    long deadline;
+    // Where the search for the end of the head goes on (what was searched holds no end).
+    int scanned;
+    @Nullable RequestHead head;
+    @Nullable RequestBody body;
+    @Nullable ByteBuffer out;
+    boolean closeAfter;
+
+    Connection(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    void deadline(long nanos) {
+      deadline = System.nanoTime() + nanos;
+      timed = true;
+      onDeadline(deadline);
+    }
+
+    void ready(SelectionKey selected) {
+      try {
+        if (selected.isValid() && selected.isReadable()) {
+          read();
+        }
+        if (selected.isValid() && selected.isWritable()) {
+          write();
+        }
+      } catch (IOException e) {
+        close();
+      }
+    }
+
+    void read() throws IOException {
+      if (state == State.LINGER) {
+        in.clear();
+        if (channel.read(in) < 0) {
+          close();
+        }
+        return;
+      }
+      if (!in.hasRemaining()) {
+        // Only a head fills the buffer (a body is taken out as it comes); it may grow to MAX_HEAD.
+        ByteBuffer larger = ByteBuffer.allocate(Math.min(MAX_HEAD, in.capacity() * 2));
+        in.flip();
+        larger.put(in);
+        in = larger;
+      }
+      int n = channel.read(in);
+      if (n < 0) {
+        close();
+        return;
+      }
+      if (n > 0 && idle) {
+        idle = false;
+        if (served) {
+          deadline(headerNanos);
+        }
+      }
+      process();
+    }
+
+    /** Reads on from what has arrived: the head, then the body, then hands the request to the handler. */
+    void process() {
+      try {
+        if (state == State.HEAD && !head()) {
+          return;
+        }
+        if (state == State.BODY) {
+          RequestBody reading = requireNonNull(body, "body");
+          in.flip();
+          boolean done = reading.feed(in);
+          in.compact();
+          if (done) {
+            RequestHead request = requireNonNull(head, "head");
+            handle(request, reading.bytes(), request.chunked() ? -1 : request.contentLength(),
+                !request.keepAlive() || !reading.complete());
+          }
+        }
+      } catch (HttpError e) {
+        refuse(e);
+      }
+    }
+
+    /** Takes a whole head if it has arrived; true when the request goes on to its body. */
+    boolean head() {
+      byte[] bytes = in.array();
+      int length = in.position();
+      int skip = 0;
+      while (skip < length && (bytes[skip] == '\r' || bytes[skip] == '\n')) {
+        skip++;
+      }
+      if (skip > 0) {
+        consume(skip);
+        length -= skip;
+        scanned = 0;
+      }
+      int end = -1;
+      for (int i = Math.max(1, scanned); i < length; i++) {
+        if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n')) {
+          end = i + 1;
+          break;
+        }
+      }
+      if (end < 0) {
+        scanned = Math.max(0, length - 2);
+        if (length >= MAX_HEAD || length >= MAX_REQUEST_LINE && indexOf(bytes, length, (byte) '\n') < 0) {
+          boolean line = indexOf(bytes, length, (byte) '\n') < 0;
+          throw new HttpError(line ? 414 : 400,
+              line ? "client sent too long URI" : "client sent too large request header");
+        }
+        return false;
+      }
+      RequestHead request = RequestHead.parse(bytes, end);
+      consume(end);
+      scanned = 0;
+      head = request;
+      if (!request.hasBody()) {
+        handle(request, new byte[0], request.contentLength(), !request.keepAlive());
+        return false;
+      }
+      if (!handler.admits(request.header("Authorization"))
+          || !request.chunked() && request.contentLength() > handler.maxBodySize()) {
+        // Answered (401, or 413 for a POST) without reading the body; the connection closes after.
+        handle(request, new byte[0], request.contentLength(), true);
+        return false;
+      }
+      body = request.chunked() ? RequestBody.chunked(handler.maxBodySize())
+          : RequestBody.ofLength(request.contentLength(), handler.maxBodySize());
+      state = State.BODY;
+      deadline(bodyNanos);
+      if (request.expectsContinue()) {
+        sendContinue();
+      }
+      return true;
+    }
+
+    private void sendContinue() {
+      try {
+        // A fresh request on a connection with nothing unsent: the socket takes 25 bytes at once.
+        if (channel.write(ByteBuffer.wrap(CONTINUE)) != CONTINUE.length) {
+          close();
+        }
+      } catch (IOException e) {
+        close();
+      }
+    }
+
+    private void consume(int n) {
+      in.flip();
+      in.position(n);
+      in.compact();
+    }
+
+    /** Hands the request to a handler thread; reading stops until its answer is written. */
+    void handle(RequestHead request, byte[] content, long length, boolean close) {
+      state = State.HANDLING;
+      timed = false;
+      head = null;
+      body = null;
+      requireNonNull(key, "key").interestOps(0);
+      try {
+        workers.execute(() -> {
+          AdminResponse response = answer(request, content, length);
+          // The handler asks for the close itself when it refused a body it did not read (413).
+          boolean closing = close || "close".equalsIgnoreCase(response.headers().get("Connection"));
+          ByteBuffer bytes = encode(response, request.method().equals("HEAD"), closing);
+          tasks.add(() -> send(bytes, closing));
+          selector.wakeup();
+        });
+      } catch (RejectedExecutionException e) {
+        close();
+      }
+    }
+
+    void refuse(HttpError error) {
+      AdminResponse response = AdminResponse.text(error.status(), error.getMessage() + "\n");
+      head = null;
+      body = null;
+      requireNonNull(key, "key").interestOps(0);
+      send(encode(response, false, true), true);
+    }
+
+    void send(ByteBuffer answer, boolean close) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      out = answer;
+      closeAfter = close || closeAfter;
+      state = State.WRITING;
+      deadline(sendNanos);
+      try {
+        write();
+      } catch (IOException e) {
+        close();
+      }
+    }
+
+    void write() throws IOException {
+      ByteBuffer pending = out;
+      if (pending == null) {
+        return;
+      }
+      channel.write(pending);
+      SelectionKey selection = requireNonNull(key, "key");
+      if (pending.hasRemaining()) {
+        selection.interestOps(SelectionKey.OP_WRITE);
+        return;
+      }
+      out = null;
+      served = true;
+      if (closeAfter || stopping) {
+        // Half-close, then drop what the client still sends until it closes too (or LINGER_NANOS pass).
+        state = State.LINGER;
+        channel.shutdownOutput();
+        timed = true;
+        deadline = System.nanoTime() + LINGER_NANOS;
+        onDeadline(deadline);
+        selection.interestOps(SelectionKey.OP_READ);
+        return;
+      }
+      state = State.HEAD;
+      selection.interestOps(SelectionKey.OP_READ);
+      if (in.position() > 0) {
+        // A pipelined request arrived with the last one.
+        idle = false;
+        deadline(headerNanos);
+        process();
+      } else {
+        idle = true;
+        deadline(idleNanos);
+      }
+    }
+
+    void close() {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.CLOSED;
+      timed = false;
+      connections.remove(this);
+      if (key != null) {
+        key.cancel();
+      }
+      closeQuietly(channel);
+    }
+  }
+
+  private AdminResponse answer(RequestHead request, byte[] content, long length) {
+    try {
+      return handler.handle(new AdminRequest(request.method(), request.target(), request.headers(),
+          new ByteArrayInputStream(content), length));
+    } catch (RuntimeException e) {
+      // The handler answers everything a client can send; this is a fault of its own, reported once here.
+      LOG.log(Level.WARNING, "admin handler failed on " + request.method() + " " + request.target(), e);
+      return AdminResponse.text(500, "internal error\n");
+    }
+  }
+
+  /** The answer as bytes on the wire: status line, fields, {@code Content-Length}, the body. */
+  static ByteBuffer encode(AdminResponse response, boolean headRequest, boolean close) {
+    int status = response.status();
+    StringBuilder text = new StringBuilder(128).append("HTTP/1.1 ").append(status).append(' ')
+        .append(reason(status)).append("\r\n");
+    text.append("Date: ").append(IMF_FIXDATE.format(ZonedDateTime.now(ZoneOffset.UTC))).append("\r\n");
+    for (Map.Entry<String, String> field : response.headers().entrySet()) {
+      String name = field.getKey();
+      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Connection")
+          && !name.equalsIgnoreCase("Transfer-Encoding") && !name.equalsIgnoreCase("Date")) {
+        text.append(name).append(": ").append(field.getValue()).append("\r\n");
+      }
+    }
+    byte[] body = response.body();
+    boolean hasBody = status >= 200 && status != 204 && status != 304;
+    if (hasBody) {
+      text.append("Content-Length: ").append(body.length).append("\r\n");
+    }
+    if (close) {
+      text.append("Connection: close\r\n");
+    }
+    text.append("\r\n");
+    byte[] head = text.toString().getBytes(StandardCharsets.ISO_8859_1);
+    int bodyLength = hasBody && !headRequest ? body.length : 0;
+    ByteBuffer bytes = ByteBuffer.allocate(head.length + bodyLength);
+    bytes.put(head).put(body, 0, bodyLength).flip();
+    return bytes;
+  }
+
+  private static String reason(int status) {
+    return switch (status) {
+      case 200 -> "OK";
+      case 204 -> "No Content";
+      case 304 -> "Not Modified";
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 404 -> "Not Found";
+      case 405 -> "Not Allowed";
+      case 409 -> "Conflict";
+      case 412 -> "Precondition Failed";
+      case 413 -> "Request Entity Too Large";
+      case 414 -> "Request-URI Too Large";
+      case 500 -> "Internal Server Error";
+      case 501 -> "Not Implemented";
+      case 503 -> "Service Temporarily Unavailable";
+      case 505 -> "HTTP Version Not Supported";
+      default -> "Status " + status;
+    };
+  }
+
+  private static int indexOf(byte[] bytes, int length, byte b) {
+    for (int i = 0; i < length; i++) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Configures an {@link AdminServer}. */
@@ -131,7 +634,11 @@ public final class AdminServer implements AutoCloseable {
     private final AdminHandler handler;
     private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private int threads = 4;
-    private int backlog = 64;
+    private int maxConnections = 256;
+    private Duration headerTimeout = Duration.ofSeconds(10);
+    private Duration bodyTimeout = Duration.ofSeconds(10);
+    private Duration sendTimeout = Duration.ofSeconds(10);
+    private Duration idleTimeout = Duration.ofSeconds(30);
 
     private Builder(AdminHandler handler) {
       this.handler = requireNonNull(handler, "handler");
@@ -150,11 +657,52 @@ public final class AdminServer implements AutoCloseable {
       return this;
     }
 
-    /** The number of threads serving requests (default 4). */
+    /** The number of threads running the handler (default 4); reading and writing take one more. */
     public Builder threads(int threads) {
       checkArgument(threads > 0, "threads must be > 0: %s", threads);
       this.threads = threads;
       return this;
+    }
+
+    /** The most connections open at once (default 256). */
+    public Builder maxConnections(int connections) {
+      checkArgument(connections > 0, "maxConnections must be > 0: %s", connections);
+      this.maxConnections = connections;
+      return this;
+    }
+
+    /**
+     * The time a request head has to arrive whole, from its first byte (for a connection's first request, from
+     * the accept); default 10 seconds. Not renewed as lines arrive, so one header line every few seconds does
+     * not keep a connection open.
+     */
+    public Builder headerTimeout(Duration timeout) {
+      this.headerTimeout = positive(timeout, "headerTimeout");
+      return this;
+    }
+
+    /** The time a request body has to arrive whole, from the end of its head; default 10 seconds. */
+    public Builder bodyTimeout(Duration timeout) {
+      this.bodyTimeout = positive(timeout, "bodyTimeout");
+      return this;
+    }
+
+    /** The time the client has to take an answer whole; default 10 seconds. */
+    public Builder sendTimeout(Duration timeout) {
+      this.sendTimeout = positive(timeout, "sendTimeout");
+      return this;
+    }
+
+    /** How long a kept-alive connection may wait for its next request; default 30 seconds. */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = positive(timeout, "idleTimeout");
+      return this;
+    }
+
+    private static Duration positive(Duration timeout, String name) {
+      requireNonNull(timeout, name);
+      checkArgument(!timeout.isNegative() && !timeout.isZero(), "%s must be positive: %s", name, timeout);
+      return timeout;
     }
 
     /**
@@ -163,24 +711,26 @@ public final class AdminServer implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound
      */
     public AdminServer start() {
-      AtomicInteger count = new AtomicInteger();
-      ExecutorService executor = Executors.newFixedThreadPool(threads, runnable -> {
-        Thread thread = new Thread(runnable, "dyups-admin-" + count.incrementAndGet());
-        thread.setDaemon(true);
-        return thread;
-      });
-      HttpServer server;
+      ServerSocketChannel listener = null;
+      Selector selector = null;
       try {
-        server = HttpServer.create(address, backlog);
+        listener = ServerSocketChannel.open();
+        listener.bind(address, BACKLOG);
+        listener.configureBlocking(false);
+        selector = Selector.open();
+        listener.register(selector, SelectionKey.OP_ACCEPT);
+        AdminServer server = new AdminServer(this, listener, selector);
+        server.loop.start();
+        return server;
       } catch (IOException e) {
-        executor.shutdownNow();
+        if (listener != null) {
+          closeQuietly(listener);
+        }
+        if (selector != null) {
+          closeQuietly(selector);
+        }
         throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
       }
-      server.setExecutor(executor);
-      server.createContext("/", exchange -> serve(handler, exchange));
-      server.start();
-      checkState(server.getAddress() != null, "server did not bind");
-      return new AdminServer(server, executor);
     }
   }
 }

@@ -36,6 +36,6 @@ class ModuleDescriptorTest {
   @Test
   void requiresOnlyItsDeclaredDependencies() throws Exception {
     assertThat(descriptor().requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet()))
-        .containsExactlyInAnyOrder("java.base", "org.jspecify", "io.dyups.core", "com.fasterxml.jackson.core", "com.google.common", "jdk.httpserver");
+        .containsExactlyInAnyOrder("java.base", "org.jspecify", "io.dyups.core", "com.fasterxml.jackson.core", "com.google.common");
   }
 }

@@ -178,8 +178,8 @@ public class PickBenchmark {
   }
 
   /**
-   * One server of the shared upstream failed (once: max_fails=1) in the benchmark thread's worker and stays out for
-   * the run: round robin and least_conn have a peer that is not clean.
+   * One server of the shared upstream (the first of the largest weight) failed (once: max_fails=1) in the benchmark
+   * thread's worker and stays out for the run: round robin and least_conn have a peer that is not clean.
    */
   @State(Scope.Thread)
   public static class FailedPeer {
@@ -187,7 +187,14 @@ public class PickBenchmark {
     public void setUp(PickBenchmark benchmark) throws UnknownHostException {
       PeerSelection selection = new PeerSelection();
       Upstream upstream = benchmark.registry.find("bench");
-      Peer first = upstream.peers().asList().get(0);
+      // The first server of the largest weight, which smooth round robin picks first.
+      int largest = 0;
+      for (int i = 1; i < benchmark.servers; i++) {
+        if (weight(i, benchmark.weights) > weight(largest, benchmark.weights)) {
+          largest = i;
+        }
+      }
+      Peer first = upstream.peers().asList().get(largest);
       for (int i = 0; i < 100_000; i++) {
         InetAddress client = InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
         selection.start(upstream.peers(), client, "/failed" + i);

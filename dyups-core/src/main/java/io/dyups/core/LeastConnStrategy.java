@@ -9,12 +9,12 @@ final class LeastConnStrategy extends Strategy.Tiered {
   @Override
   int pickIn(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
     Worker worker = selection.worker;
-    if (tier == worker.primaries && worker.picksByLanes()) {
-      return worker.pickByLanes(selection, now);
-    }
     boolean allEligible = tier == worker.primaries && worker.allEligible(selection);
     if (allEligible && worker.idle()) {
       return worker.roundRobin(tier, selection, now);
+    }
+    if (tier == worker.primaries && worker.picksByLanes()) {
+      return worker.pickByLanes(selection, now);
     }
     PeerGroup group = selection.group;
     WorkerPeerCounters best = null;
@@ -25,11 +25,17 @@ final class LeastConnStrategy extends Strategy.Tiered {
       if (!allEligible && !eligible(peer, i, selection, now)) {
         continue;
       }
-      if (best == null || peer.lessLoadedThan(best)) {
+      if (best == null) {
+        best = peer;
+        bestIndex = i;
+        continue;
+      }
+      int load = WorkerPeerCounters.compareLoads(peer.conns, peer.weight, best.conns, best.weight);
+      if (load < 0) {
         best = peer;
         bestIndex = i;
         many = false;
-      } else if (peer.loadedAs(best)) {
+      } else if (load == 0) {
         many = true;
       }
     }

@@ -213,7 +213,9 @@ public final class PeerGroup {
       boolean lanes = (leastConn || strategy == RoundRobinStrategy.INSTANCE)
           && primaries.length >= SmoothLanes.MIN_PEERS;
       if (!scheduleMade) {
-        schedule = lanes ? null : Worker.schedule(primaries, totalWeight);
+        // A group with lanes keeps the cycle too: clean, it is cheaper still, and the lanes take over for good at
+        // the first pick it cannot make.
+        schedule = Worker.schedule(primaries, totalWeight);
         scheduleMade = true;
       }
       WorkerPeerCounters[] primaryCounters = counters(primaries, index);

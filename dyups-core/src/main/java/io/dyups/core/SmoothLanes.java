@@ -30,7 +30,12 @@ import java.util.Arrays;
  *
  * <p>nginx's other checks keep the lanes exact: a peer leaves its lane while it is down, unhealthy, at
  * {@code max_conns} or out for failures (and comes back, when its {@code fail_timeout} has passed, from a heap of
- * the seconds at which it does), and for the one pick of a retry that has tried it.
+ * the seconds at which it does), and for the one pick of a retry that has tried it. A peer whose connections
+ * changed (least_conn's lanes, and {@code max_conns}) moves when the next pick reads the lanes, so that a request's
+ * own pick and release in between move nothing.
+ *
+ * <p>A group that has a cycle ({@link Worker}) follows it while it is clean; the lanes take over for good at the
+ * first pick the cycle cannot make (a failure, a retry, least_conn with a connection open).
  *
  * <p>Only the owning worker's picks and releases change it, under the worker's lock. {@code NginxDifferentialTest}
  * checks it against nginx's loops written out plainly, request for request.
@@ -103,6 +108,12 @@ final class SmoothLanes {
   // The peers a retry has tried, taken out of their lanes for one pick.
   private int[] triedOut = new int[8];
 
+  // Peers whose connections changed since the last pick (least_conn, or with max_conns), moved when the next pick
+  // reads the lanes: a request's own pick and release in between then move nothing. marked: in the list.
+  private final boolean[] marked;
+  private int[] connsChanged = new int[8];
+  private int connsChangedCount;
+
   SmoothLanes(WorkerPeerCounters[] peers, PeerGroup group, boolean leastConn) {
     this.peers = peers;
     this.group = group;
@@ -115,6 +126,7 @@ final class SmoothLanes {
     laneOf = new int[n];
     where = new byte[n];
     listIndex = new int[n];
+    marked = new boolean[n];
     groupWeight = Arrays.stream(peers).mapToInt(peer -> peer.weight).distinct().sorted().toArray();
     for (int i = 0; i < n; i++) {
       groupOf[i] = Arrays.binarySearch(groupWeight, peers[i].weight);
@@ -142,6 +154,10 @@ final class SmoothLanes {
     laneTotal = 0;
     heapSize = 0;
     recoveringCount = 0;
+    for (int c = 0; c < connsChangedCount; c++) {
+      marked[connsChanged[c]] = false;
+    }
+    connsChangedCount = 0;
     Arrays.fill(listIndex, NONE);
     if (leastConn) {
       for (int g = 0; g < groupWeight.length; g++) {
@@ -293,6 +309,20 @@ final class SmoothLanes {
     place(i, now);
   }
 
+  /**
+   * Peer {@code i} has a connection more or less: least_conn's lanes (and {@code max_conns}) depend on it. Moved at
+   * the next pick.
+   */
+  void connectionsChanged(int i) {
+    if ((leastConn || peers[i].maxConns != 0) && !marked[i]) {
+      marked[i] = true;
+      if (connsChangedCount == connsChanged.length) {
+        connsChanged = Arrays.copyOf(connsChanged, 2 * connsChangedCount);
+      }
+      connsChanged[connsChangedCount++] = i;
+    }
+  }
+
   // A peer in its lane stays there while it is eligible at full weight (only failures need the clock, and a peer
   // with failures below max_fails is not out) and, for least_conn, has the same connections.
   private boolean stillInLane(int i) {
@@ -307,6 +337,12 @@ final class SmoothLanes {
    * marked tried), or -1 when none is eligible. {@code now} may be {@link PeerGroup#UNREAD}.
    */
   int pick(PeerSelection selection, long now) {
+    for (int c = 0; c < connsChangedCount; c++) {
+      int i = connsChanged[c];
+      marked[i] = false;
+      changed(i, now);
+    }
+    connsChangedCount = 0;
     if (heapSize > 0) {
       now = group.seconds(now);
       while (heapSize > 0 && back[0] <= now) {
@@ -430,10 +466,7 @@ final class SmoothLanes {
    * the lane's next head has the same key.
    */
   private void continueRun(int best, int lane, long runKey, long until) {
-    long total = laneTotal;
-    unlink(best);
-    key[best] -= total;
-    insert(best);
+    giveBack(best, laneTotal);
     int next = head[lane];
     if (next != NONE && key[next] == runKey && until > steps) {
       runLane = lane;
@@ -479,12 +512,13 @@ final class SmoothLanes {
       }
       int weight = groupWeight[g];
       int lane = laneByConns[g][conns];
-      if (leastConns == NONE || WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) < 0) {
+      int load = leastConns == NONE ? -1 : WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight);
+      if (load < 0) {
         leastConns = conns;
         leastWeight = weight;
         tied = size[lane];
         only = head[lane];
-      } else if (WorkerPeerCounters.compareLoads(conns, weight, leastConns, leastWeight) == 0) {
+      } else if (load == 0) {
         tied += size[lane];
         only = Math.min(only, head[lane]);
       }
@@ -495,13 +529,14 @@ final class SmoothLanes {
       if (selection.isTried(i)) {
         continue;
       }
-      if (leastConns == NONE
-          || WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) < 0) {
+      int load = leastConns == NONE ? -1
+          : WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight);
+      if (load < 0) {
         leastConns = peer.conns;
         leastWeight = peer.weight;
         tied = 1;
         only = i;
-      } else if (WorkerPeerCounters.compareLoads(peer.conns, peer.weight, leastConns, leastWeight) == 0) {
+      } else if (load == 0) {
         tied++;
       }
     }
@@ -557,9 +592,7 @@ final class SmoothLanes {
    */
   private void finishStep(int best, long total) {
     if (where[best] == IN_LANE) {
-      unlink(best);
-      key[best] -= total;
-      insert(best);
+      giveBack(best, total);
     } else {
       peers[best].currentWeight -= total;
     }
@@ -570,6 +603,31 @@ final class SmoothLanes {
         place(i, PeerGroup.UNREAD);
       }
     }
+  }
+
+  /**
+   * Lane head {@code i}, picked, gives {@code total} back and moves behind the peers of a larger current weight (and
+   * those of the same one that come before it): most often to the tail, relinked there at once.
+   */
+  private void giveBack(int i, long total) {
+    long k = key[i] - total;
+    int lane = laneOf[i];
+    int last = tail[lane];
+    if (head[lane] == i && last != i && (key[last] > k || (key[last] == k && last < i))) {
+      runLane = NONE;
+      int second = next[i];
+      head[lane] = second;
+      prev[second] = NONE;
+      next[last] = i;
+      prev[i] = last;
+      next[i] = NONE;
+      tail[lane] = i;
+      key[i] = k;
+      return;
+    }
+    unlink(i);
+    key[i] = k;
+    insert(i);
   }
 
   // Links peer i into its lane: behind every peer of a larger current weight, and behind those of the same one

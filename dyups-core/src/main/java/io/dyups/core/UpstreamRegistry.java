@@ -333,6 +333,11 @@ public final class UpstreamRegistry implements AutoCloseable {
     if (closed) {
       return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
     }
+    // Like the limits, checked against the registry as it is: a change from elsewhere is applied as the store has it.
+    String zones = ZoneSizes.problem(byKey.values(), byKey.get(key(change.name())), definition);
+    if (zones != null) {
+      return Result.of(Result.Kind.INVALID, zones);
+    }
     if (definition == null) {
       return commit(change);
     }

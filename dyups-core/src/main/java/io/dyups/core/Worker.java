@@ -52,7 +52,7 @@ final class Worker extends WorkerFields {
         primaries[i].slot = lanes != null ? i : -1;
       }
     }
-    if (lanes != null && newest) {
+    if (lanes != null && newest && position < 0) {
       lanes.load(PeerGroup.UNREAD);
       lanesLoaded = true;
     }
@@ -70,7 +70,9 @@ final class Worker extends WorkerFields {
   int pickByLanes(PeerSelection selection, long now) {
     SmoothLanes lanes = requireNonNull(this.lanes);
     if (!lanesLoaded) {
-      // The loop of a retired worker picked from these counters and had the lanes written out first.
+      // The cycle stops here for good (the lanes keep the order from now on, at a cost that does not grow with
+      // the peers), or the loop of a retired worker picked from these counters and had the lanes written out.
+      materialize();
       lanes.load(now);
       lanesLoaded = true;
     }
@@ -85,6 +87,14 @@ final class Worker extends WorkerFields {
     SmoothLanes lanes = this.lanes;
     if (lanes != null && lanesLoaded) {
       lanes.changed(counters.slot, now);
+    }
+  }
+
+  /** Peer {@code counters} (one of this worker's, by {@link WorkerPeerCounters#slot}) has a connection more or less. */
+  void peerConnectionsChanged(WorkerPeerCounters counters) {
+    SmoothLanes lanes = this.lanes;
+    if (lanes != null && lanesLoaded) {
+      lanes.connectionsChanged(counters.slot);
     }
   }
 
@@ -122,14 +132,14 @@ final class Worker extends WorkerFields {
    * picked, not yet marked tried, or -1 when none is eligible.
    */
   int roundRobin(WorkerPeerCounters[] tier, PeerSelection selection, long now) {
-    if (tier == primaries && picksByLanes()) {
-      return pickByLanes(selection, now);
-    }
     int[] cycle = schedule;
     if (cycle != null && position >= 0 && unclean == 0 && tier == primaries && selection.firstTry()) {
       int index = cycle[position];
       position = position + 1 == cycle.length ? 0 : position + 1;
       return index;
+    }
+    if (tier == primaries && picksByLanes()) {
+      return pickByLanes(selection, now);
     }
     return smooth(tier, selection, now);
   }

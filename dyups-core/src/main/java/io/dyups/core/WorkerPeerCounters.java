@@ -111,8 +111,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     Worker owner = this.owner;
     if (primary && owner != null) {
       owner.busy++;
+      if (slot >= 0) {
+        owner.peerConnectionsChanged(this);
+      }
     }
-    changed(PeerGroup.UNREAD);
   }
 
   void removeConnection() {
@@ -120,8 +122,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     Worker owner = this.owner;
     if (primary && owner != null) {
       owner.busy--;
+      if (slot >= 0) {
+        owner.peerConnectionsChanged(this);
+      }
     }
-    changed(PeerGroup.UNREAD);
   }
 
   /**

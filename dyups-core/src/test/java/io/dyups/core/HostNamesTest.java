@@ -110,7 +110,7 @@ class HostNamesTest {
   void aNameWithResolveNeedsAResolver() {
     UpstreamRegistry registry = registry();
 
-    Result result = registry.updateUpstream("u", "zone z; server backend.local resolve;");
+    Result result = registry.updateUpstream("u", "zone z 64k; server backend.local resolve;");
 
     assertThat(result.status()).isEqualTo(400);
     assertThat(result.message()).isEqualTo("no resolver defined to resolve names at run time in upstream \"u\"");
@@ -123,7 +123,7 @@ class HostNamesTest {
         .resolver(ResolverSpec.parse(List.of("10.0.0.53:5353"))).build();
     opened.add(registry);
 
-    assertThat(registry.updateUpstream("u", "zone z; server backend.local resolve;").isSuccess()).isTrue();
+    assertThat(registry.updateUpstream("u", "zone z 64k; server backend.local resolve;").isSuccess()).isTrue();
 
     assertThat(peers(registry, "u")).containsExactly("10.0.0.1:80");
     assertThat(dns.queries.get(0).nameServers()).containsExactly(new InetSocketAddress("10.0.0.53", 5353));
@@ -323,5 +323,42 @@ class HostNamesTest {
     registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
 
     assertThat(dns.lookupsOf("backend.local")).isEqualTo(lookups + 1);
+  }
+
+  @Test
+  void changesAndRefreshesAtOnceEndWithTheLastDefinitionAndTheLastAnswer() throws Exception {
+    dns.answer("backend.local", Duration.ZERO, "10.0.0.1", "10.0.0.2");
+    UpstreamRegistry registry = registry();
+    registry.updateUpstream("u", RESOLVER + "server backend.local resolve;");
+    ExecutorService answers = Executors.newSingleThreadExecutor();
+    try {
+      // The answer changes every few milliseconds while the definition changes too; refreshes land between them.
+      Future<?> changing = answers.submit(() -> {
+        for (int i = 0; i < 300 && !Thread.currentThread().isInterrupted(); i++) {
+          dns.answer("backend.local", Duration.ZERO, "10.0.1." + (i % 200 + 1), "10.0.2." + (i % 100 + 1));
+          try {
+            Thread.sleep(5);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+      Result last = null;
+      for (int weight = 1; weight <= 200; weight++) {
+        last = registry.updateUpstream("u", RESOLVER + "server backend.local resolve weight=" + weight + ";");
+        assertThat(last.isSuccess()).isTrue();
+      }
+      changing.get(30, TimeUnit.SECONDS);
+      dns.answer("backend.local", LONG, "10.0.0.7", "10.0.0.8");
+
+      List<String> peers = awaitPeers(registry, "u", now -> now.equals(List.of("10.0.0.7:80", "10.0.0.8:80")));
+
+      assertThat(peers).containsExactly("10.0.0.7:80", "10.0.0.8:80");
+      assertThat(registry.find("u").version()).isEqualTo(last.version());
+      assertThat(registry.find("u").peers().asList())
+          .allSatisfy(peer -> assertThat(peer.spec().weight()).isEqualTo(200));
+    } finally {
+      answers.shutdownNow();
+    }
   }
 }

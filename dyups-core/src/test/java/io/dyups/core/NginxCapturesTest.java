@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,6 +117,45 @@ class NginxCapturesTest {
 
     assertThat(twoSamplesAlike(nginx, dyups)).as("nginx %s, dyups %s", java.util.Arrays.toString(nginx),
         java.util.Arrays.toString(dyups)).isTrue();
+  }
+
+  /**
+   * nginx's round robin and least_conn over 1 000 servers (large-servers.conf: weights 1-5, and three of weight 10
+   * that refuse connections, {@code max_fails=5 fail_timeout=600s}), 7 000 sequential requests: each request tries
+   * the servers nginx tried, in nginx's order, through the lanes; the refusing servers lose effective weight with
+   * each failure, recover it pick by pick, are retried past and finally stay out.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"large-round-robin.txt,''", "large-least-conn.txt,least_conn;"})
+  void largeUpstreamsTryTheServersNginxTriedInItsOrder(String resource, String method) throws IOException {
+    UpstreamRegistry registry = UpstreamRegistry.builder().workers(1).build();
+    assertThat(registry.updateUpstream("large", method + String.join("\n", lines("large-servers.conf"))).isSuccess())
+        .isTrue();
+    Upstream upstream = Objects.requireNonNull(registry.find("large"));
+    Map<Peer, Integer> index = new IdentityHashMap<>();
+    for (Peer peer : upstream.peers().asList()) {
+      index.put(peer, index.size());
+    }
+    assertThat(index).hasSize(1000);
+    List<String> captured = lines(resource);
+    PeerSelection selection = new PeerSelection();
+    for (int r = 0; r < captured.size(); r++) {
+      selection.start(upstream.peers(), null, null);
+      List<String> tried = new ArrayList<>();
+      for (Peer peer = selection.next(); peer != null; peer = selection.next()) {
+        tried.add(String.valueOf(index.get(peer)));
+        if (peer.address().port() == 22402) {
+          selection.failed();
+        } else {
+          selection.succeeded();
+          break;
+        }
+      }
+      assertThat(String.join(" ", tried)).as("request %d", r + 1).isEqualTo(captured.get(r));
+    }
+    assertThat(captured).hasSize(7000);
+    assertThat(upstream.peers().worker(0).lanesLoaded).as("picked by lanes").isTrue();
+    registry.close();
   }
 
   /** A chi-square test that two samples of counts come from one distribution, failing once in a million runs. */

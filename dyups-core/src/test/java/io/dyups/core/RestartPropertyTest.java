@@ -38,6 +38,8 @@ class RestartPropertyTest {
   private static final String[] EXTRAS = {
     "", "keepalive 16;", "keepalive 2; keepalive_requests 7; keepalive_timeout 5s; keepalive_time 1m;",
     "zone shared 64k;", "# a comment ; { } \"\n", "check interval=1000 rise=1 fall=2 timeout=500 type=http;",
+    // Zones sized elsewhere, never, or twice differently: only what a restart can load again may be accepted.
+    "zone shared;", "zone shared 128k;", "zone alone;",
   };
 
   @TempDir Path dir;
@@ -53,7 +55,7 @@ class RestartPropertyTest {
     // start must hold the same state, and the changes go on from that start.
     UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).build();
     try {
-      for (int step = 0; step < 40; step++) {
+      for (int step = 0; step < 60; step++) {
         String name = name(random);
         Result result = random.nextInt(6) == 0 ? registry.deleteUpstream(name)
             : registry.updateUpstream(name, commands(random));
@@ -68,7 +70,7 @@ class RestartPropertyTest {
     } finally {
       registry.close();
     }
-    assertThat(accepted).as("changes accepted with seed %s", seed).isGreaterThan(20);
+    assertThat(accepted).as("changes accepted with seed %s", seed).isGreaterThan(15);
   }
 
   private static List<String> configs(UpstreamRegistry registry) {

@@ -313,7 +313,7 @@ class WorkerTest {
   void theRegistryBuildsGroupsWithItsWorkers() {
     UpstreamRegistry registry = UpstreamRegistry.builder().workers(8).build();
     registry.updateUpstream("plain", "server 10.0.0.1;");
-    registry.updateUpstream("zoned", "zone z; server 10.0.0.1;");
+    registry.updateUpstream("zoned", "zone z 64k; server 10.0.0.1;");
 
     assertThat(registry.find("plain").peers().workerCount()).isEqualTo(8);
     assertThat(registry.find("zoned").peers().workerCount()).isEqualTo(1);

@@ -25,7 +25,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   long idleSince;
   @Nullable ProxyRequest owner;
   @Nullable ArrayDeque<BackendConnection> pooledIn;
-  private Channel channel;
+  private final Channel channel;
   private final Deadlines.Entry timer = new Deadlines.Entry() {
     @Override
     void expired(long now) {
@@ -38,24 +38,23 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
   };
 
-  BackendConnection(SocketAddress address, String name, LoopState loop) {
+  /**
+   * Ends {@code channel}'s pipeline (the HTTP codec before it) with this handler, before the channel is registered,
+   * the connection already counted against the limit; whenever the channel closes (a failed connect too), the
+   * count goes down.
+   */
+  BackendConnection(SocketAddress address, String name, LoopState loop, Channel channel) {
     this.address = address;
     this.name = name;
     this.loop = loop;
+    this.channel = channel;
+    channel.pipeline().addLast(this);
+    loop.deadlines.add(timer);
+    channel.closeFuture().addListener(future -> closed());
   }
 
   Channel channel() {
     return channel;
-  }
-
-  /**
-   * Binds this handler to its channel before it is registered, the connection already counted against the limit;
-   * whenever the channel closes (a failed connect too), the count goes down.
-   */
-  void attach(Channel channel) {
-    this.channel = channel;
-    loop.deadlines.add(timer);
-    channel.closeFuture().addListener(future -> closed());
   }
 
   private void closed() {

@@ -37,6 +37,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -66,10 +67,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   final Listener listener;
   final LoopState loop;
   private final long id;
-  private Channel channel;
-  private InetSocketAddress remote;
-  private InetSocketAddress local;
-  private String remoteText;
+  private final Channel channel;
+  private final InetSocketAddress remote;
+  private final InetSocketAddress local;
+  private final String remoteText;
   @Nullable private PeerSelection selection;
 
   private int requests;
@@ -94,12 +95,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   };
 
-  ClientConnection(ProxyServer server, Listener listener, LoopState loop, long id) {
+  /** The connection of an accepted {@code channel}, whose addresses are known from the accept on. */
+  ClientConnection(ProxyServer server, Listener listener, LoopState loop, long id, Channel channel) {
     this.server = server;
     this.listener = listener;
     this.loop = loop;
     this.id = id;
+    this.channel = channel;
+    this.remote = inet(channel.remoteAddress());
+    this.local = inet(channel.localAddress());
+    this.remoteText = Variables.addressText(remote);
   }
+
+  /** A socket's address; a connection reset before it was looked at has none, and reads as 0.0.0.0:0. */
+  private static InetSocketAddress inet(@Nullable SocketAddress address) {
+    return address instanceof InetSocketAddress inet ? inet : UNKNOWN_ADDRESS;
+  }
+
+  private static final InetSocketAddress UNKNOWN_ADDRESS = new InetSocketAddress(0);
 
   long id() {
     return id;
@@ -142,15 +155,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = ctx.channel();
-  }
-
-  @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    remote = (InetSocketAddress) channel.remoteAddress();
-    local = (InetSocketAddress) channel.localAddress();
-    remoteText = Variables.addressText(remote);
     loop.deadlines.add(timer);
     // The first request head must arrive within client_header_timeout of the accept (nginx's post_accept_timeout).
     waitFor(Waiting.HEADER, listener.defaultServer().settings().clientHeaderTimeout().toNanos());
@@ -219,15 +224,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (msg instanceof HttpRequest request) {
       begin(request);
       if (msg instanceof HttpContent content) {
-        content(content);
+        // A head and body in one message: a request the decoder refused, answered (and closed) by begin already.
+        Exchange exchange = current;
+        if (exchange == null) {
+          content.release();
+        } else {
+          content(exchange, content);
+        }
       }
     } else if (msg instanceof HttpContent content) {
-      if (current == null) {
+      Exchange exchange = current;
+      if (exchange == null) {
         // The rest of a body nobody wants any more.
         content.release();
         return;
       }
-      content(content);
+      content(exchange, content);
     } else {
       ReferenceCountUtil.release(msg);
     }
@@ -405,8 +417,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private boolean queuedBefore;
 
-  private void content(HttpContent content) {
-    Exchange exchange = current;
+  private void content(Exchange exchange, HttpContent content) {
     int bytes = content.content().readableBytes();
     exchange.requestLength += bytes;
     boolean last = content instanceof LastHttpContent;
@@ -455,8 +466,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     } else {
       content.release();
     }
-    if (requestDone && responseDone) {
-      finish();
+    // The answer may have been completed (and the next request begun) by what this piece caused.
+    if (requestDone && responseDone && current == exchange) {
+      finish(exchange);
     }
   }
 
@@ -478,7 +490,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (requestDone) {
-      finish();
+      finish(exchange);
     }
     // Otherwise the rest of the body is read and dropped, as nginx discards it; its last piece finishes.
   }
@@ -494,8 +506,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     abort();
   }
 
-  private void finish() {
-    Exchange exchange = current;
+  private void finish(Exchange exchange) {
     current = null;
     log(exchange);
     if (server.isStopping()) {

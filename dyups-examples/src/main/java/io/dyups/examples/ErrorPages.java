@@ -46,6 +46,7 @@ final class ErrorPages {
     return status == RequestChecks.HEADER_TOO_LARGE ? 400 : status;
   }
 
+  @SuppressWarnings("StringConcatToTextBlock") // the page's CRLF line ends read better as escapes
   static byte[] page(int status) {
     String html;
     if (status == RequestChecks.HEADER_TOO_LARGE) {

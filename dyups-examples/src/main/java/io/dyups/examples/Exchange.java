@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,10 +41,9 @@ final class Exchange {
   long requestLength;
   @Nullable HttpHeaders responseHeaders;
 
-  // $upstream_addr and friends: one entry per peer tried, kept as numbers and formatted only when a log format or
-  // a header asks for them.
-  @Nullable private Address[] upstreamAddresses;
-  @Nullable private long[] upstreamFacts;
+  // $upstream_addr and friends: one entry per peer tried, formatted only when a log format or a header asks.
+  private static final UpstreamTry[] NO_TRIES = {};
+  private UpstreamTry[] upstreamTries = NO_TRIES;
   private int upstreams;
 
   Exchange(ClientConnection connection, HttpRequest request, int number, boolean pipelined, long startNanos,
@@ -61,7 +61,7 @@ final class Exchange {
   }
 
   boolean isHead() {
-    return request.method() == HttpMethod.HEAD || request.method().name().equals("HEAD");
+    return request.method().equals(HttpMethod.HEAD);
   }
 
   boolean isHttp10() {
@@ -73,22 +73,15 @@ final class Exchange {
     return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
   }
 
+  /** What became of one peer tried: its status (0: none) and times from its start (-1: never reached). */
+  private record UpstreamTry(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {}
+
   /** Records what became of one peer tried: its status (0: none) and times (-1: never reached). */
   void upstreamDone(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {
-    if (upstreamAddresses == null) {
-      upstreamAddresses = new Address[2];
-      upstreamFacts = new long[8];
-    } else if (upstreams == upstreamAddresses.length) {
-      upstreamAddresses = java.util.Arrays.copyOf(upstreamAddresses, upstreams * 2);
-      upstreamFacts = java.util.Arrays.copyOf(upstreamFacts, upstreams * 8);
+    if (upstreams == upstreamTries.length) {
+      upstreamTries = Arrays.copyOf(upstreamTries, Math.max(2, upstreams * 2));
     }
-    upstreamAddresses[upstreams] = address;
-    int at = upstreams * 4;
-    upstreamFacts[at] = status;
-    upstreamFacts[at + 1] = connectNanos;
-    upstreamFacts[at + 2] = headerNanos;
-    upstreamFacts[at + 3] = responseNanos;
-    upstreams++;
+    upstreamTries[upstreams++] = new UpstreamTry(address, status, connectNanos, headerNanos, responseNanos);
   }
 
   /** Which $upstream_* list a variable wants. */
@@ -103,19 +96,19 @@ final class Exchange {
       if (i > 0) {
         out.append(", ");
       }
-      long[] facts = upstreamFacts;
+      UpstreamTry tried = upstreamTries[i];
       switch (fact) {
-        case ADDRESS -> out.append(upstreamAddresses[i]);
+        case ADDRESS -> out.append(tried.address());
         case STATUS -> {
-          if (facts[i * 4] > 0) {
-            out.append(facts[i * 4]);
+          if (tried.status() > 0) {
+            out.append(tried.status());
           } else {
             out.append('-');
           }
         }
-        case CONNECT_TIME -> appendSeconds(out, facts[i * 4 + 1]);
-        case HEADER_TIME -> appendSeconds(out, facts[i * 4 + 2]);
-        case RESPONSE_TIME -> appendSeconds(out, facts[i * 4 + 3]);
+        case CONNECT_TIME -> appendSeconds(out, tried.connectNanos());
+        case HEADER_TIME -> appendSeconds(out, tried.headerNanos());
+        case RESPONSE_TIME -> appendSeconds(out, tried.responseNanos());
       }
     }
     return true;

@@ -80,11 +80,13 @@ record ProxyConfig(
    * longest first, as nginx picks them).
    *
    * @param defaultServer {@code listen ... default_server}
+   * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
    * @param defaults the server level's settings, for requests answered before a location is known
    */
   record VirtualServer(
       InetSocketAddress listen,
       boolean defaultServer,
+      boolean reusePort,
       List<String> names,
       List<Location> locations,
       ServerSettings settings,
@@ -120,8 +122,32 @@ record ProxyConfig(
   /** One {@code log_format NAME [escape=default|json|none] STRING...;}. */
   record LogFormat(String name, Template template, Template.Escape escape) {}
 
-  /** The allow and deny rules of a context, in order; the first that matches decides (nginx's access module). */
-  record AccessRule(boolean allow, byte[] network, int prefixLength, String text) {
+  /**
+   * One allow or deny rule of a context; a context's rules are kept in order and the first that matches decides
+   * (nginx's access module). {@code network} is empty for {@code all}.
+   */
+  static final class AccessRule {
+    private final boolean allow;
+    private final byte[] network;
+    private final int prefixLength;
+    private final String text;
+
+    AccessRule(boolean allow, byte[] network, int prefixLength, String text) {
+      this.allow = allow;
+      this.network = network.clone();
+      this.prefixLength = prefixLength;
+      this.text = text;
+    }
+
+    boolean allow() {
+      return allow;
+    }
+
+    @Override
+    public String toString() {
+      return (allow ? "allow " : "deny ") + text;
+    }
+
     boolean matches(InetAddress address) {
       byte[] bytes = address.getAddress();
       if (network.length == 0) {
@@ -253,7 +279,8 @@ record ProxyConfig(
    */
   static ProxyConfig load(Path prefix, Path configFile) throws IOException {
     NginxConfig config = NginxConfig.load(configFile);
-    Path confDir = configFile.toAbsolutePath().normalize().getParent();
+    Path absolute = configFile.toAbsolutePath().normalize();
+    Path confDir = absolute.getParent() == null ? absolute.getRoot() : absolute.getParent();
     Builder builder = new Builder(prefix.toAbsolutePath().normalize(), configFile.toAbsolutePath().normalize());
     Directive http = null;
     for (Directive directive : config.directives()) {
@@ -264,11 +291,12 @@ record ProxyConfig(
           String target = directive.args().get(0);
           builder.errorLog = target.equals("stderr") ? null : builder.prefix.resolve(target).normalize();
           if (directive.args().size() == 2) {
-            builder.errorLogLevel = ServerLog.Level.parse(directive.args().get(1));
-            if (builder.errorLogLevel == null) {
+            ServerLog.Level level = ServerLog.Level.parse(directive.args().get(1));
+            if (level == null) {
               throw new ConfigSyntaxException("invalid log level \"" + directive.args().get(1) + "\"",
                   directive.argPositions().get(1));
             }
+            builder.errorLogLevel = level;
           }
         }
         case "pid", "worker_rlimit_nofile" -> simpleArgs(directive, 1, 1);
@@ -382,6 +410,7 @@ record ProxyConfig(
       Path prefix) {
     InetSocketAddress listen = null;
     boolean defaultServer = false;
+    boolean reusePort = false;
     List<String> names = new ArrayList<>();
     SettingsBuilder settings = new SettingsBuilder(http);
     List<Directive> locations = new ArrayList<>();
@@ -398,7 +427,9 @@ record ProxyConfig(
             String option = directive.args().get(i);
             if (option.equals("default_server") || option.equals("default")) {
               defaultServer = true;
-            } else if (!option.equals("reuseport") && !option.startsWith("backlog=")) {
+            } else if (option.equals("reuseport")) {
+              reusePort = true;
+            } else if (!option.startsWith("backlog=")) {
               throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
                   directive.argPositions().get(i));
             }
@@ -439,7 +470,7 @@ record ProxyConfig(
     built.sort(Comparator.comparing((Location l) -> !l.exact())
         .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
     ServerSettings serverSettings = settings.serverSettings();
-    return new VirtualServer(listen, defaultServer, List.copyOf(names), List.copyOf(built), serverSettings,
+    return new VirtualServer(listen, defaultServer, reusePort, List.copyOf(names), List.copyOf(built), serverSettings,
         settings.settings(prefix, formats), server.position());
   }
 
@@ -719,25 +750,27 @@ record ProxyConfig(
    */
   private static final class SettingsBuilder {
     @Nullable private final SettingsBuilder parent;
-    Integer proxyHttpVersion;
-    List<HeaderSetting> proxyHeaders;
-    Integer nextUpstream;
-    Integer nextUpstreamTries;
-    Duration nextUpstreamTimeout;
-    Duration proxyConnectTimeout;
-    Duration proxyReadTimeout;
-    Duration proxySendTimeout;
-    Duration clientBodyTimeout;
-    Duration sendTimeout;
-    Duration keepaliveTimeout;
-    Integer keepaliveRequests;
-    Long clientMaxBodySize;
-    List<AccessRule> accessRules;
-    List<AccessLogTarget> accessLogs;
-    String adminToken;
-    Duration clientHeaderTimeout;
-    Integer clientHeaderBufferSize;
-    int[] largeHeaderBuffers;
+    @Nullable Integer proxyHttpVersion;
+    @Nullable List<HeaderSetting> proxyHeaders;
+    @Nullable Integer nextUpstream;
+    @Nullable Integer nextUpstreamTries;
+    @Nullable Duration nextUpstreamTimeout;
+    @Nullable Duration proxyConnectTimeout;
+    @Nullable Duration proxyReadTimeout;
+    @Nullable Duration proxySendTimeout;
+    @Nullable Duration clientBodyTimeout;
+    @Nullable Duration sendTimeout;
+    @Nullable Duration keepaliveTimeout;
+    @Nullable Integer keepaliveRequests;
+    @Nullable Long clientMaxBodySize;
+    @Nullable List<AccessRule> accessRules;
+    @Nullable List<AccessLogTarget> accessLogs;
+    /** This level has {@code access_log off}: no access log here, whatever else the level names. */
+    boolean accessLogOff;
+    @Nullable String adminToken;
+    @Nullable Duration clientHeaderTimeout;
+    @Nullable Integer clientHeaderBufferSize;
+    int @Nullable [] largeHeaderBuffers;
     private final java.util.HashSet<String> seen = new java.util.HashSet<>();
 
     SettingsBuilder(@Nullable SettingsBuilder parent) {
@@ -848,7 +881,7 @@ record ProxyConfig(
               throw new ConfigSyntaxException("invalid parameter \"" + directive.args().get(1) + "\"",
                   directive.argPositions().get(1));
             }
-            accessLogs.add(null);
+            accessLogOff = true;
           } else {
             accessLogs.add(accessLog(directive, formats, prefix));
           }
@@ -913,16 +946,17 @@ record ProxyConfig(
     private static AccessLogTarget accessLog(Directive directive, Map<String, LogFormat> formats, Path prefix) {
       List<String> args = directive.args();
       Path path = prefix.resolve(args.get(0)).normalize();
-      LogFormat format = formats.get("combined");
+      LogFormat format = combined(formats);
       int bufferSize = 0;
       Duration flush = Duration.ZERO;
       for (int i = 1; i < args.size(); i++) {
         String arg = args.get(i);
         if (i == 1 && !arg.contains("=")) {
-          format = formats.get(arg);
-          if (format == null) {
+          LogFormat named = formats.get(arg);
+          if (named == null) {
             throw new ConfigSyntaxException("unknown log format \"" + arg + "\"", directive.argPositions().get(i));
           }
+          format = named;
         } else if (arg.startsWith("buffer=")) {
           long size = NginxUnits.parseSize(arg.substring(7));
           if (size <= 0 || size > 16 * 1024 * 1024) {
@@ -947,14 +981,35 @@ record ProxyConfig(
       return new AccessLogTarget(path, format, bufferSize, flush);
     }
 
-    private <T> T get(java.util.function.Function<SettingsBuilder, T> field, T fallback) {
+    /** The value set at this level or the nearest one above it; null when none sets it. */
+    /** nginx's predefined format, put in every map of formats before any log_format. */
+    private static LogFormat combined(Map<String, LogFormat> formats) {
+      return java.util.Objects.requireNonNull(formats.get("combined"), "the combined format");
+    }
+
+    private <T> @Nullable T find(java.util.function.Function<SettingsBuilder, @Nullable T> field) {
       for (SettingsBuilder level = this; level != null; level = level.parent) {
         T value = field.apply(level);
         if (value != null) {
           return value;
         }
       }
-      return fallback;
+      return null;
+    }
+
+    private <T> T get(java.util.function.Function<SettingsBuilder, @Nullable T> field, T fallback) {
+      T value = find(field);
+      return value == null ? fallback : value;
+    }
+
+    /** The level whose access_log directives apply: this one or the nearest above with any; null when none has. */
+    private @Nullable SettingsBuilder accessLogLevel() {
+      for (SettingsBuilder level = this; level != null; level = level.parent) {
+        if (level.accessLogs != null) {
+          return level;
+        }
+      }
+      return null;
     }
 
     ServerSettings serverSettings() {
@@ -965,17 +1020,17 @@ record ProxyConfig(
 
     Settings settings(Path prefix, Map<String, LogFormat> formats) {
       List<HeaderSetting> headers = get(b -> b.proxyHeaders, List.of());
-      List<AccessLogTarget> logs = get(b -> b.accessLogs, null);
+      SettingsBuilder logLevel = accessLogLevel();
       List<AccessLogTarget> effectiveLogs;
-      if (logs == null) {
+      if (logLevel == null || logLevel.accessLogs == null) {
         // nginx's default: access_log logs/access.log combined.
-        effectiveLogs = List.of(new AccessLogTarget(prefix.resolve("logs/access.log"), formats.get("combined"), 0,
+        effectiveLogs = List.of(new AccessLogTarget(prefix.resolve("logs/access.log"), combined(formats), 0,
             Duration.ZERO));
-      } else if (logs.contains(null)) {
+      } else if (logLevel.accessLogOff) {
         // "access_log off" cancels every access_log of its level.
         effectiveLogs = List.of();
       } else {
-        effectiveLogs = List.copyOf(logs);
+        effectiveLogs = List.copyOf(logLevel.accessLogs);
       }
       return new Settings(
           get(b -> b.proxyHttpVersion, 10),
@@ -993,17 +1048,17 @@ record ProxyConfig(
           get(b -> b.clientMaxBodySize, 1024L * 1024),
           List.copyOf(get(b -> b.accessRules, List.of())),
           effectiveLogs,
-          get(b -> b.adminToken, null));
+          find(b -> b.adminToken));
     }
   }
 
   private static final class Builder {
     final Path prefix;
     final Path configFile;
-    Path errorLog;
+    @Nullable Path errorLog;
     ServerLog.Level errorLogLevel = ServerLog.Level.ERROR;
-    Path persistenceFile;
-    ZooKeeper zookeeper;
+    @Nullable Path persistenceFile;
+    @Nullable ZooKeeper zookeeper;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
     // nginx's default: one worker, so the seed's conf/nginx.conf (no worker_processes) gives the seed's answers in

@@ -102,7 +102,7 @@ final class ProxyRequest {
   /** HTTP/1.0 to the backend and a chunked body: it is read whole and sent with a Content-Length. */
   private final boolean wholeBody;
 
-  private HttpRequest head;
+  private final HttpRequest head;
   private boolean asksClose;
 
   @Nullable private Peer peer;
@@ -136,6 +136,7 @@ final class ProxyRequest {
     this.idempotent = !(method.equals("POST") || method.equals("LOCK") || method.equals("PATCH"));
     this.wholeBody = hasBody && declared < 0 && settings.proxyHttpVersion() == 10;
     this.bodyComplete = !hasBody;
+    this.head = requestHead();
   }
 
   void start() {
@@ -147,7 +148,6 @@ final class ProxyRequest {
     } else {
       selection.start(upstream.peers(), remote.getAddress(), null);
     }
-    head = requestHead();
     nextPeer();
   }
 
@@ -223,7 +223,7 @@ final class ProxyRequest {
   /** RFC 9110 7.6.1: headers the client's Connection header names end at this hop. */
   private static boolean namedIn(List<String> connection, CharSequence name) {
     for (String value : connection) {
-      for (String token : value.split(",")) {
+      for (String token : value.split(",", -1)) {
         if (AsciiString.contentEqualsIgnoreCase(name, token.trim())) {
           return true;
         }
@@ -282,9 +282,8 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    BackendConnection connection = new BackendConnection(address, target.toString(), loop);
-    Channel channel = client.server.newBackendChannel(connection, settings);
-    connection.attach(channel);
+    Channel channel = client.server.newBackendChannel(settings);
+    BackendConnection connection = new BackendConnection(address, target.toString(), loop, channel);
     connection.owner = this;
     backend = connection;
     loop.loop.register(channel).addListener(registered -> {
@@ -321,15 +320,15 @@ final class ProxyRequest {
     connection.owner = this;
     connection.requests++;
     connection.deadline(Deadlines.NEVER);
-    Channel channel = connection.channel();
     if (wholeBody && !bodyComplete) {
       // The head waits for the whole body, whose length it must carry.
       return;
     }
-    sendHead(channel);
+    sendHead(connection);
   }
 
-  private void sendHead(Channel channel) {
+  private void sendHead(BackendConnection connection) {
+    Channel channel = connection.channel();
     if (wholeBody) {
       head.headers().set(HeaderNames.CONTENT_LENGTH, bodyBytes);
     }
@@ -339,9 +338,9 @@ final class ProxyRequest {
     if (!hasBody) {
       // Nothing follows the head; the client's empty last piece is not waited for.
       channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
     } else {
-      writeBody(channel);
+      writeBody(connection);
       if (!bodyComplete && channel.isWritable() && !client.channel().config().isAutoRead()) {
         client.channel().config().setAutoRead(true);
       }
@@ -351,7 +350,8 @@ final class ProxyRequest {
   }
 
   /** Writes the body pieces the current backend has not had yet (flushed when the client's read ends). */
-  private void writeBody(Channel channel) {
+  private void writeBody(BackendConnection connection) {
+    Channel channel = connection.channel();
     backendDirty = true;
     if (replayable) {
       int i = 0;
@@ -372,10 +372,10 @@ final class ProxyRequest {
     }
     if (bodyComplete) {
       // The request is all out: proxy_read_timeout runs from here (and between reads).
-      backend.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
     } else if (!channel.isWritable()) {
       client.channel().config().setAutoRead(false);
-      backend.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
+      connection.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
     }
   }
 
@@ -410,10 +410,10 @@ final class ProxyRequest {
     }
     BackendConnection connection = backend;
     if (connection != null && connection.owner == this && connection.channel().isActive() && requestSent) {
-      writeBody(connection.channel());
+      writeBody(connection);
     } else if (connection != null && wholeBody && bodyComplete && connection.channel().isActive()
         && connectedAt >= 0) {
-      sendHead(connection.channel());
+      sendHead(connection);
     } else if (bodyBytes > PENDING_LIMIT && !bodyComplete) {
       client.channel().config().setAutoRead(false);
     }
@@ -522,7 +522,7 @@ final class ProxyRequest {
     headerAt = System.nanoTime();
     connection.deadline(headerAt + settings.proxyReadTimeout().toNanos());
     int bit = NextUpstream.forStatus(status);
-    if (bit != 0 && (settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+    if (bit != 0 && (settings.nextUpstream() & bit) != 0 && mayRetry()) {
       // proxy_next_upstream http_5xx/403/404/429: this answer is dropped with its connection and the next peer asked.
       peerEntry(status);
       boolean failure = status != 403 && status != 404;
@@ -548,7 +548,7 @@ final class ProxyRequest {
     if ((present & 1) != 0) {
       // RFC 9110 7.6.1: what the Connection header names ends here too.
       for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-        for (String token : value.split(",")) {
+        for (String token : value.split(",", -1)) {
           String name = token.trim();
           if (!name.isEmpty()) {
             headers.remove(name);
@@ -698,15 +698,16 @@ final class ProxyRequest {
     if (connection != null) {
       closeBackend(connection);
     }
-    if (failure == Failure.ERROR && wasPooled && nothingBack && !freshRetry && canResend()) {
+    Peer tried = peer;
+    if (failure == Failure.ERROR && wasPooled && nothingBack && !freshRetry && canResend() && tried != null) {
       freshRetry = true;
       connectedAt = -1;
       requestSent = false;
-      connect(peer);
+      connect(tried);
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + (peer == null ? "" : peer.address()) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"http://" + (tried == null ? "" : tried.address()) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
@@ -716,7 +717,7 @@ final class ProxyRequest {
       case TIMEOUT -> NextUpstream.TIMEOUT;
       case INVALID_HEADER -> NextUpstream.INVALID_HEADER;
     };
-    if ((settings.nextUpstream() & bit) != 0 && mayRetry(bit)) {
+    if ((settings.nextUpstream() & bit) != 0 && mayRetry()) {
       nextPeer();
     } else {
       fail(failure);
@@ -724,7 +725,7 @@ final class ProxyRequest {
   }
 
   /** Whether the request may go to another peer (ngx_http_upstream_next's conditions, beside the mask). */
-  private boolean mayRetry(int bit) {
+  private boolean mayRetry() {
     if (done) {
       return false;
     }
@@ -819,8 +820,12 @@ final class ProxyRequest {
 
   /** Ends this peer's entry in $upstream_status and the $upstream_*_time lists. */
   private void peerEntry(int status) {
+    Peer tried = peer;
+    if (tried == null) {
+      return;
+    }
     long now = System.nanoTime();
-    exchange.upstreamDone(peer.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+    exchange.upstreamDone(tried.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }
 }

@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,7 +67,7 @@ final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup traffic;
   @Nullable private final EventLoopGroup adminLoops;
   private final ExecutorService adminExecutor;
-  private final Map<EventLoop, LoopState> loops = new IdentityHashMap<>();
+  private final IdentityHashMap<EventLoop, LoopState> loops = new IdentityHashMap<>();
   private final List<Listener> listeners = new ArrayList<>();
   private final List<Channel> serverChannels = new ArrayList<>();
   private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
@@ -83,6 +84,16 @@ final class ProxyServer implements AutoCloseable {
    */
   record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
       boolean admin) {
+    /** Whether a server on this address asked for {@code listen ... reuseport}. */
+    boolean reusePort() {
+      for (VirtualServer server : servers) {
+        if (server.reusePort()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
     VirtualServer select(String host) {
       if (servers.size() == 1 || host.isEmpty()) {
         return defaultServer;
@@ -220,7 +231,7 @@ final class ProxyServer implements AutoCloseable {
       VirtualServer chosen = servers.get(0);
       for (VirtualServer server : servers) {
         if (server.defaultServer()) {
-          if (chosen.defaultServer() && chosen != server) {
+          if (chosen.defaultServer() && !chosen.equals(server)) {
             throw new ConfigSyntaxException("a duplicate default server for " + describe(entry.getKey()),
                 server.position());
           }
@@ -249,15 +260,17 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Binds every listener. On epoll, a traffic listener gets one socket per event loop with SO_REUSEPORT (nginx's
-   * {@code listen ... reuseport}): the kernel spreads new connections over the loops, each loop accepts its own
-   * and serves them where they were accepted, and a burst of connections is accepted by every loop at once.
+   * Binds every listener. With {@code listen ... reuseport} (on epoll), a listener gets one socket per event loop
+   * with SO_REUSEPORT, as nginx gives one per worker: the kernel spreads new connections over the loops, each loop
+   * accepts its own and serves them where they were accepted. Without it, as nginx, one socket, and a second
+   * process on the same port fails to start rather than share it. On NIO, {@code reuseport} is accepted and has
+   * no effect.
    */
   private void bind() throws IOException {
     for (Listener listener : listeners) {
-      EventLoopGroup group = listener.admin() ? adminLoops : traffic;
+      EventLoopGroup group = listener.admin() && adminLoops != null ? adminLoops : traffic;
       List<EventLoopGroup> acceptors = new ArrayList<>();
-      boolean reusePort = transport == Transport.EPOLL && !listener.admin() && trafficThreads > 1;
+      boolean reusePort = transport == Transport.EPOLL && listener.reusePort();
       if (reusePort) {
         for (EventExecutor executor : group) {
           acceptors.add((EventLoop) executor);
@@ -297,8 +310,13 @@ final class ProxyServer implements AutoCloseable {
     }
   }
 
-  private void accepted(Channel channel, Listener listener) {
-    LoopState loop = loops.get(channel.eventLoop());
+  /** The state of the loop a channel was registered with: every loop of both groups has one. */
+  private LoopState loopOf(Channel channel) {
+    return Objects.requireNonNull(loops.get(channel.eventLoop()), "a channel on a loop of neither group");
+  }
+
+    private void accepted(Channel channel, Listener listener) {
+    LoopState loop = loopOf(channel);
     if (stopping || !loop.tryOpen()) {
       if (!stopping && loop.shouldWarnAboutLimit()) {
         errorLog.warn(loop.maxConnections + " worker_connections are not enough, closing a connection from "
@@ -308,7 +326,8 @@ final class ProxyServer implements AutoCloseable {
       return;
     }
     channel.closeFuture().addListener(future -> loop.closed());
-    ClientConnection connection = new ClientConnection(this, listener, loop, connectionIds.incrementAndGet());
+    ClientConnection connection = new ClientConnection(this, listener, loop, connectionIds.incrementAndGet(),
+        channel);
     ProxyConfig.ServerSettings limits = listener.defaultServer().settings();
     HttpDecoderConfig decoder = new HttpDecoderConfig()
         .setMaxInitialLineLength(limits.largeHeaderBufferSize())
@@ -338,8 +357,11 @@ final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** A new, unregistered channel to a backend for {@code connection}, with the location's connect timeout. */
-  Channel newBackendChannel(BackendConnection connection, Settings settings) {
+  /**
+   * A new, unregistered channel to a backend, with the location's connect timeout and the HTTP codec; its
+   * {@link BackendConnection} adds itself after the codec.
+   */
+  Channel newBackendChannel(Settings settings) {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
@@ -348,7 +370,7 @@ final class ProxyServer implements AutoCloseable {
         .setMaxInitialLineLength(4096)
         .setMaxHeaderSize(8192)
         .setMaxChunkSize(64 * 1024);
-    channel.pipeline().addLast(new HttpClientCodec(decoder, false, false), connection);
+    channel.pipeline().addLast(new HttpClientCodec(decoder, false, false));
     return channel;
   }
 
@@ -404,8 +426,9 @@ final class ProxyServer implements AutoCloseable {
     });
   }
 
+  /** The open file of an access log target; every target of the configuration was opened at start. */
   AccessLog.LogFile logFile(AccessLogTarget target) {
-    return logFiles.get(target);
+    return Objects.requireNonNull(logFiles.get(target), "an access log not opened at start");
   }
 
   /** The compiled {@code hash KEY} of an upstream, or null when it names a variable the proxy does not know. */

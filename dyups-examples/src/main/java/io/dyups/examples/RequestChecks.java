@@ -80,7 +80,7 @@ final class RequestChecks {
       }
       target = end == uri.length() ? "/" : uri.charAt(end) == '/' ? uri.substring(end) : "/" + uri.substring(end);
     } else if (!uri.startsWith("/")) {
-      if (!(uri.equals("*") && request.method() == HttpMethod.OPTIONS)) {
+      if (!(uri.equals("*") && request.method().equals(HttpMethod.OPTIONS))) {
         return new Refusal(400, "client sent invalid request");
       }
       target = "/";
@@ -187,6 +187,7 @@ final class RequestChecks {
    * nginx's ngx_http_validate_host: the host lower-cased, without its port and a trailing dot; null when it has a
    * character nginx refuses (a slash, a NUL, a leading dot, two dots in a row, an unclosed bracket).
    */
+  @Nullable
   static String validHost(String value) {
     int dotAt = -1;
     boolean bracket = false;

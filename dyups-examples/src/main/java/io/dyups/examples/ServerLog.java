@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -78,7 +79,7 @@ final class ServerLog implements Closeable {
 
   void log(Level wanted, String message) {
     if (enabled(wanted)) {
-      write(ZonedDateTime.now().format(TIME) + " [" + wanted.label() + "] " + PID + "#"
+      write(ZonedDateTime.now(ZoneId.systemDefault()).format(TIME) + " [" + wanted.label() + "] " + PID + "#"
           + Thread.currentThread().getId() + ": " + message);
     }
   }
@@ -104,6 +105,7 @@ final class ServerLog implements Closeable {
     lines.offer(line);
   }
 
+  @SuppressWarnings("ReferenceEquality") // STOP is told apart from every line by identity, on purpose
   private void drain() {
     try {
       while (true) {

@@ -227,7 +227,7 @@ final class Variables {
   /** $cookie_NAME: the value of the first cookie called NAME (exact case, as nginx). */
   static boolean appendCookie(StringBuilder out, java.util.List<String> headers, String wanted) {
     for (String header : headers) {
-      for (String cookie : header.split(";")) {
+      for (String cookie : header.split(";", -1)) {
         int eq = cookie.indexOf('=');
         if (eq > 0 && cookie.substring(0, eq).trim().equals(wanted)) {
           out.append(cookie.substring(eq + 1).trim());

@@ -1,5 +1,7 @@
 package io.dyups.examples;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,12 @@ final class ProxyFixture implements AutoCloseable {
    */
   static ProxyFixture start(Path prefix, String main, String httpDirectives, String serverDirectives,
       String locationDirectives) throws IOException {
+    return start(prefix, main, "", httpDirectives, serverDirectives, locationDirectives);
+  }
+
+  /** As {@link #start(Path, String, String, String, String)}, with {@code eventsDirectives} in the events block. */
+  static ProxyFixture start(Path prefix, String main, String eventsDirectives, String httpDirectives,
+      String serverDirectives, String locationDirectives) throws IOException {
     int front = ProxyScenarioTest.freePort();
     int admin = ProxyScenarioTest.freePort();
     Files.createDirectories(prefix.resolve("conf"));
@@ -36,6 +44,7 @@ final class ProxyFixture implements AutoCloseable {
         "error_log logs/error.log info;",
         main,
         "events {",
+        "    " + eventsDirectives,
         "}",
         "http {",
         "    dyups_upstream_conf upstream.conf;",
@@ -66,6 +75,20 @@ final class ProxyFixture implements AutoCloseable {
     if (response.status() != 200) {
       throw new AssertionError("POST /upstream/" + name + ": " + response.status() + " " + response.body());
     }
+  }
+
+  /**
+   * Fails unless the error log holds {@code text} within 10 s (lines are written by the log's own thread, a moment
+   * after the event).
+   */
+  void assertLogged(String text) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    String log = errorLog();
+    while (!log.contains(text) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      log = errorLog();
+    }
+    assertThat(log).contains(text);
   }
 
   String errorLog() throws IOException {

@@ -19,8 +19,13 @@ final class RawHttp implements AutoCloseable {
   private final OutputStream out;
 
   RawHttp(int port) throws IOException {
+    this(port, 20_000);
+  }
+
+  /** A connection whose reads fail after {@code timeoutMillis} without a byte. */
+  RawHttp(int port, int timeoutMillis) throws IOException {
     socket = new Socket("127.0.0.1", port);
-    socket.setSoTimeout(20_000);
+    socket.setSoTimeout(timeoutMillis);
     in = socket.getInputStream();
     out = socket.getOutputStream();
   }
@@ -53,6 +58,37 @@ final class RawHttp implements AutoCloseable {
   void write(String raw) throws IOException {
     out.write(raw.getBytes(StandardCharsets.UTF_8));
     out.flush();
+  }
+
+  /** The status line and headers of the next answer; its body is left to read. */
+  Response readHead() throws IOException {
+    String status = line();
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String line = line(); !line.isEmpty(); line = line()) {
+      int colon = line.indexOf(':');
+      headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+    }
+    return new Response(Integer.parseInt(status.split(" ")[1]), headers, "");
+  }
+
+  /** Exactly {@code n} bytes, as they come (a read that times out fails). */
+  String readBytes(int n) throws IOException {
+    byte[] bytes = in.readNBytes(n);
+    if (bytes.length < n) {
+      throw new java.io.EOFException("connection closed after " + bytes.length + " of " + n + " bytes");
+    }
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  /** Everything up to the server's close (a read that times out fails). */
+  String readToEnd() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      in.transferTo(bytes);
+    } catch (java.net.SocketException e) {
+      // A reset after the last bytes: the end all the same.
+    }
+    return bytes.toString(StandardCharsets.ISO_8859_1);
   }
 
   Response read(boolean head) throws IOException {
