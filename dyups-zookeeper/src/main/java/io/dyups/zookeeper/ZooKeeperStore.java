@@ -36,10 +36,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
@@ -115,7 +116,10 @@ public final class ZooKeeperStore implements UpstreamStore {
   private final LinkedBlockingQueue<Item> queue = new LinkedBlockingQueue<>();
   private final Thread applier;
   private final CountDownLatch firstSync = new CountDownLatch(1);
-  private final PersistentWatcher watcher;
+  // The persistent recursive watch on the root, set on ZooKeeper's own handle: Curator's watchers (its
+  // PersistentWatcher included) hand on events rebuilt without the zxid ZooKeeper gave them (Curator 5.9.0's
+  // NamespaceWatchedEvent), and the order of changes rests on that zxid.
+  private final Watcher rootWatch = this::onEvent;
   private final ConnectionStateListener stateListener = (ignored, newState) -> onState(newState);
 
   private @Nullable StoreSink sink;
@@ -178,8 +182,9 @@ public final class ZooKeeperStore implements UpstreamStore {
   private ZooKeeperStore(Builder builder) {
     this.ownsClient = builder.client == null;
     this.client = builder.client != null ? builder.client : newClient(builder);
-    this.root = builder.root;
-    this.lockPath = builder.root + ".seeding";
+    // Every path the store uses goes to ZooKeeper's own handle, which knows nothing of a Curator namespace.
+    this.root = ZKPaths.fixForNamespace(client.getNamespace(), builder.root);
+    this.lockPath = root + ".seeding";
     this.cacheFile = builder.cacheFile;
     this.maxRequestBytes = builder.maxRequestBytes;
     this.startTimeout = builder.startTimeout;
@@ -187,7 +192,6 @@ public final class ZooKeeperStore implements UpstreamStore {
     this.seed = builder.seed;
     this.applier = new Thread(this::applyLoop, "dyups-zookeeper " + root);
     this.applier.setDaemon(true);
-    this.watcher = new PersistentWatcher(client, root, true);
   }
 
   private static CuratorFramework newClient(Builder builder) {
@@ -251,12 +255,12 @@ public final class ZooKeeperStore implements UpstreamStore {
     }
     applier.start();
     client.getConnectionStateListenable().addListener(stateListener);
-    watcher.getListenable().addListener(this::onEvent);
-    watcher.getResetListenable().addListener(() -> enqueue(new Resync(System.nanoTime())));
     if (client.getState() == org.apache.curator.framework.imps.CuratorFrameworkState.LATENT) {
       client.start();
+    } else if (client.getZookeeperClient().isConnected()) {
+      // A client of the application's, connected before the listener was added: its CONNECTED is past.
+      watchRoot();
     }
-    watcher.start();
     try {
       if (client.blockUntilConnected((int) startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         connected = true;
@@ -296,6 +300,38 @@ public final class ZooKeeperStore implements UpstreamStore {
   private void onState(ConnectionState newState) {
     state = newState.name().toLowerCase(java.util.Locale.ROOT);
     connected = newState == ConnectionState.CONNECTED || newState == ConnectionState.RECONNECTED;
+    if (connected) {
+      watchRoot();
+    }
+  }
+
+  /**
+   * Sets the watch on the root on the current ZooKeeper handle, then reads the whole root again: after the first
+   * connection, and after every new one (a new session has no watch; in the same session ZooKeeper sets it again
+   * itself, but changes made while disconnected were never told). Setting it twice is harmless.
+   */
+  private void watchRoot() {
+    if (closed) {
+      return;
+    }
+    try {
+      zooKeeper().addWatch(root, rootWatch, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
+        if (rc == Code.OK.intValue()) {
+          enqueue(new Resync(System.nanoTime()));
+        } else if (connected) {
+          retryWatchRoot();
+        }
+        // Otherwise the next connection sets it.
+      }, null);
+    } catch (Exception e) {
+      retryWatchRoot();
+    }
+  }
+
+  private void retryWatchRoot() {
+    if (!closed) {
+      CompletableFuture.delayedExecutor(RESYNC_RETRY.toMillis(), TimeUnit.MILLISECONDS).execute(this::watchRoot);
+    }
   }
 
   private void onEvent(WatchedEvent event) {
@@ -399,10 +435,17 @@ public final class ZooKeeperStore implements UpstreamStore {
     Known current = knownByZnode(znode);
     String key = ZnodeNames.key(znode);
     long deleted = key == null ? 0 : deletedAt.getOrDefault(key, 0L);
+    boolean ordered = zxid > 0;
     switch (event.getType()) {
       case NodeDeleted -> {
-        if (current != null && (zxid < 0 || current.version() < zxid)) {
-          remove(znode, current, zxid);
+        if (ordered) {
+          if (current != null && current.version() < zxid) {
+            remove(znode, current, zxid);
+          }
+        } else if (current != null) {
+          // Without the zxid of the deletion (a server before ZooKeeper 3.9 sends none), the event may be older
+          // than the state applied: a re-creation read at an earlier event. Look at the znode as it is now.
+          readAndApply(path, znode, current, deleted, false);
         }
       }
       case NodeCreated, NodeDataChanged -> {
@@ -422,20 +465,38 @@ public final class ZooKeeperStore implements UpstreamStore {
           }
           return;
         }
-        Stat stat = new Stat();
-        byte[] data;
-        try {
-          data = zooKeeper().getData(path, false, stat);
-        } catch (KeeperException.NoNodeException gone) {
-          return;
-        }
-        StoredUpstream upstream = parse(znode, data, stat);
-        boolean newer = current == null ? stat.getMzxid() > deleted : current.version() < stat.getMzxid();
-        if (upstream != null && newer) {
-          put(upstream, stat.getVersion());
-        }
+        readAndApply(path, znode, current, deleted, ordered);
       }
       default -> { }
+    }
+  }
+
+  /**
+   * Reads the znode of an upstream that an event named and applies what it holds when that is newer than what was
+   * applied. With the event's zxid ({@code ordered}) the read is at least as new as the event, on the connection
+   * that told it (or a resync follows a new one), and a znode gone means its deletion event is on its way. Without
+   * it, the read follows a sync, so it is newer than every state applied so far: a znode gone is a deletion.
+   */
+  private void readAndApply(String path, String znode, @Nullable Known current, long deleted, boolean ordered)
+      throws Exception {
+    ZooKeeper zk = zooKeeper();
+    if (!ordered) {
+      sync(zk);
+    }
+    Stat stat = new Stat();
+    byte[] data;
+    try {
+      data = zk.getData(path, false, stat);
+    } catch (KeeperException.NoNodeException gone) {
+      if (!ordered && current != null) {
+        remove(znode, current, -1);
+      }
+      return;
+    }
+    StoredUpstream upstream = parse(znode, data, stat);
+    boolean newer = current == null ? stat.getMzxid() > deleted : current.version() < stat.getMzxid();
+    if (upstream != null && newer) {
+      put(upstream, stat.getVersion());
     }
   }
 
@@ -1092,6 +1153,11 @@ public final class ZooKeeperStore implements UpstreamStore {
     return client;
   }
 
+  /** Tells the store of {@code event} as its watch would, for tests of events told late or without a zxid. */
+  void told(WatchedEvent event) {
+    onEvent(event);
+  }
+
   /** How many times the store has read its whole root (at the start and after every new connection). */
   int resyncCount() {
     return resyncs.get();
@@ -1103,7 +1169,11 @@ public final class ZooKeeperStore implements UpstreamStore {
       return;
     }
     closed = true;
-    watcher.close();
+    try {
+      zooKeeper().removeWatches(root, rootWatch, Watcher.WatcherType.Any, true);
+    } catch (Exception e) {
+      // Not set, or the client is gone: nothing to remove.
+    }
     client.getConnectionStateListenable().removeListener(stateListener);
     applier.interrupt();
     try {

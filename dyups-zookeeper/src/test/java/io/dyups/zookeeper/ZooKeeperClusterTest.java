@@ -26,7 +26,9 @@ import org.apache.curator.test.KillSession;
 import org.apache.curator.test.TestingCluster;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.client.FourLetterWordMain;
-import org.junit.jupiter.api.Test;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Three registries, each with its own Curator client, on a three-server ensemble, writing at once on a shared set of
@@ -36,7 +38,9 @@ import org.junit.jupiter.api.Test;
 class ZooKeeperClusterTest {
   private static final int NAMES = 10;
   private static final int OPERATIONS_PER_WRITER = Integer.getInteger("dyups.cluster.operations", 150);
-  private static final long SEED = Long.getLong("dyups.cluster.seed", System.nanoTime());
+  // Found a store that applied a deletion told after the upstream's re-creation (Curator's watchers hand on events
+  // without their zxid), leaving a registry without upstreams ZooKeeper held.
+  private static final long REGRESSION_SEED = 20581252864620L;
   private static final String ROOT = "/cluster/upstreams";
 
   /** What one registry's listener saw, per upstream: the versions applied, in order (0: deleted). */
@@ -50,9 +54,17 @@ class ZooKeeperClusterTest {
     }
   }
 
-  @Test
-  void everyRegistryEndsWithExactlyWhatZooKeeperHoldsThroughALeaderKillASessionExpiryAndACutOff() throws Exception {
-    System.out.println("ZooKeeperClusterTest seed " + SEED);
+  /** {@code -Ddyups.cluster.seed=N} runs seed N alone; otherwise the regression seed and a new one. */
+  static LongStream seeds() {
+    Long given = Long.getLong("dyups.cluster.seed");
+    return given != null ? LongStream.of(given) : LongStream.of(REGRESSION_SEED, System.nanoTime());
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void everyRegistryEndsWithExactlyWhatZooKeeperHoldsThroughALeaderKillASessionExpiryAndACutOff(long seed)
+      throws Exception {
+    System.out.println("ZooKeeperClusterTest seed " + seed);
     try (TestingCluster cluster = new TestingCluster(3)) {
       cluster.start();
       List<List<TcpProxy>> proxies = new ArrayList<>();
@@ -77,7 +89,7 @@ class ZooKeeperClusterTest {
           stores.add(store);
           registries.add(UpstreamRegistry.builder().store(store).listener(log::record).build());
         }
-        run(cluster, proxies, registries, stores, applied);
+        run(seed, cluster, proxies, registries, stores, applied);
       } finally {
         for (UpstreamRegistry registry : registries) {
           registry.close();
@@ -87,7 +99,7 @@ class ZooKeeperClusterTest {
     }
   }
 
-  private void run(TestingCluster cluster, List<List<TcpProxy>> proxies, List<UpstreamRegistry> registries,
+  private void run(long seed, TestingCluster cluster, List<List<TcpProxy>> proxies, List<UpstreamRegistry> registries,
       List<ZooKeeperStore> stores, List<Applied> applied) throws Exception {
     Map<String, Set<String>> written = new ConcurrentHashMap<>();
     Map<String, Long> highestAcknowledgedPut = new ConcurrentHashMap<>();
@@ -99,7 +111,7 @@ class ZooKeeperClusterTest {
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
       UpstreamRegistry registry = registries.get(w);
-      SplittableRandom random = new SplittableRandom(SEED + w);
+      SplittableRandom random = new SplittableRandom(seed + w);
       threads.add(new Thread(() -> {
         for (int op = 0; op < OPERATIONS_PER_WRITER; op++) {
           String name = "n" + random.nextInt(NAMES);
@@ -128,7 +140,7 @@ class ZooKeeperClusterTest {
     }
     for (int r = 0; r < 3; r++) {
       UpstreamRegistry registry = registries.get(r);
-      SplittableRandom random = new SplittableRandom(SEED - r);
+      SplittableRandom random = new SplittableRandom(seed - r);
       threads.add(new Thread(() -> {
         while (running.get()) {
           String name = "n" + random.nextInt(NAMES);
@@ -207,7 +219,7 @@ class ZooKeeperClusterTest {
         Thread.sleep(50);
       }
       for (int i = 0; i < 3; i++) {
-        assertThat(actual.get(i)).as("registry %d (seed %d)", i, SEED).isEqualTo(expected);
+        assertThat(actual.get(i)).as("registry %d (seed %d)", i, seed).isEqualTo(expected);
       }
       // No acknowledged change lost: what stands is at least as new as every acknowledged write of it.
       for (Map.Entry<String, Long> put : highestAcknowledgedPut.entrySet()) {

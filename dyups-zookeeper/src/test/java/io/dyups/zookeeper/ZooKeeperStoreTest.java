@@ -20,6 +20,10 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.KillSession;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher.Event.EventType;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -349,5 +353,32 @@ class ZooKeeperStoreTest {
   void deletingWhatDoesNotExistIs404() throws Exception {
     UpstreamRegistry a = registry();
     assertThat(a.deleteUpstream("nothing").kind()).isEqualTo(Result.Kind.NOT_FOUND);
+  }
+
+  @Test
+  void aDeletionToldAfterTheUpstreamWasCreatedAgainLeavesTheNewUpstream() throws Exception {
+    UpstreamRegistry a = registry();
+    assertThat(a.updateUpstream("backend", "server 10.0.0.1:80;").isSuccess()).isTrue();
+    String path = root() + "/backend";
+    admin.delete().forPath(path);
+    admin.create().forPath(path, "upstream backend {\n    server 10.0.0.2:80;\n}\n".getBytes(UTF_8));
+    Stat created = admin.checkExists().forPath(path);
+    eventually("a has backend again", () -> {
+      Upstream found = a.find("backend");
+      return found != null && found.version() == created.getMzxid();
+    });
+
+    // The deletion told again late: without its zxid (servers before ZooKeeper 3.9 send none, and so do Curator's
+    // own watchers), and with a zxid before the re-creation.
+    ZooKeeperStore store = stores.get(a);
+    store.told(new WatchedEvent(EventType.NodeDeleted, KeeperState.SyncConnected, path));
+    store.told(new WatchedEvent(EventType.NodeDeleted, KeeperState.SyncConnected, path, created.getCzxid() - 1));
+    // Applied after both events, in the store's one order.
+    assertThat(a.updateUpstream("marker", "server 10.0.0.9:80;").isSuccess()).isTrue();
+
+    Upstream found = a.find("backend");
+    assertThat(found).isNotNull();
+    assertThat(found.version()).isEqualTo(created.getMzxid());
+    assertThat(servers(found)).isEqualTo("server 10.0.0.2:80;\n");
   }
 }
