@@ -440,7 +440,7 @@ public final class ZooKeeperStore implements UpstreamStore {
       case NodeDeleted -> {
         if (ordered) {
           if (current != null && current.version() < zxid) {
-            remove(znode, current, zxid);
+            remove(current, zxid);
           }
         } else if (current != null) {
           // Without the zxid of the deletion (a server before ZooKeeper 3.9 sends none), the event may be older
@@ -489,7 +489,7 @@ public final class ZooKeeperStore implements UpstreamStore {
       data = zk.getData(path, false, stat);
     } catch (KeeperException.NoNodeException gone) {
       if (!ordered && current != null) {
-        remove(znode, current, -1);
+        remove(current, -1);
       }
       return;
     }
@@ -555,7 +555,7 @@ public final class ZooKeeperStore implements UpstreamStore {
     }
   }
 
-  private void remove(String znode, Known current, long zxid) {
+  private void remove(Known current, long zxid) {
     String name = current.upstream().name();
     known.remove(key(name));
     deletedAt.merge(key(name), Math.max(zxid, current.version()), Math::max);
@@ -598,7 +598,7 @@ public final class ZooKeeperStore implements UpstreamStore {
       own.done().complete(new Result(Result.Kind.SUCCESS, "success", written.version()));
     } else {
       if (current != null && (!current.fromZooKeeper() || current.version() <= own.deletedVersion())) {
-        remove(ZnodeNames.znode(current.upstream().name()), current, own.deletedVersion());
+        remove(current, own.deletedVersion());
       }
       own.done().complete(new Result(Result.Kind.SUCCESS, "success", UpstreamRegistry.ABSENT));
     }
@@ -748,7 +748,7 @@ public final class ZooKeeperStore implements UpstreamStore {
     }
     mine.sort(Comparator.comparingLong(StoredUpstream::order));
     List<Op> parents = new ArrayList<>();
-    String[] parts = root.substring(1).split("/");
+    String[] parts = root.substring(1).split("/", -1);
     StringBuilder path = new StringBuilder();
     for (int i = 0; i < parts.length - 1; i++) {
       path.append('/').append(parts[i]);
@@ -763,7 +763,7 @@ public final class ZooKeeperStore implements UpstreamStore {
       bytes += create.bytes();
     }
     try {
-      if (bytes + REQUEST_OVERHEAD * (parents.size() + 1) <= maxRequestBytes) {
+      if (bytes + (long) REQUEST_OVERHEAD * (parents.size() + 1) <= maxRequestBytes) {
         List<Op> ops = new ArrayList<>(parents);
         ops.add(Op.create(root, seededBy.getBytes(UTF_8), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
         for (SizedOp create : creates) {
@@ -870,7 +870,7 @@ public final class ZooKeeperStore implements UpstreamStore {
     if (definition != null) {
       data = NginxConfig.toBytes(definition.toConfig());
       path = root + "/" + ZnodeNames.znode(change.name());
-      long request = data.length + path.getBytes(UTF_8).length + REQUEST_OVERHEAD;
+      long request = (long) data.length + path.getBytes(UTF_8).length + REQUEST_OVERHEAD;
       if (request > maxRequestBytes) {
         return new Result(Result.Kind.TOO_LARGE, "upstream \"" + change.name() + "\" is " + data.length
             + " bytes as nginx configuration, too large for ZooKeeper: one ZooKeeper request carries at most "
@@ -1026,48 +1026,46 @@ public final class ZooKeeperStore implements UpstreamStore {
       return new Attempt(new Result(Result.Kind.UNAVAILABLE, "ZooKeeper did not answer within " + writeTimeout
           + "; whether it made the change is not known yet (every instance applies it if it did)", 0));
     }
-    switch (code) {
-      case OK:
-        try {
-          return new Attempt(done.get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS));
-        } catch (ExecutionException | TimeoutException e) {
-          // Accepted by ZooKeeper: it is made, and applied here as soon as this instance catches up.
-          LOG.log(Level.WARNING, "change to \"" + change.name() + "\" accepted by ZooKeeper but not yet applied"
-              + " here after " + writeTimeout);
-          return new Attempt(new Result(Result.Kind.SUCCESS, "success", 0));
-        }
-      case BADVERSION:
-      case NODEEXISTS:
-        if (change.isConditional() && code == Code.NODEEXISTS) {
-          return new Attempt(null);
-        }
-        return new Attempt(null);
-      case NONODE:
-        if (definition != null && found == null) {
-          // The root is missing: create it (and its parents), then try again.
-          try {
-            createRoot(zk);
-          } catch (KeeperException e) {
-            return new Attempt(unavailable("cannot create " + root + ": " + e.code()));
-          }
-          return new Attempt(null);
-        }
-        if (definition == null && !change.isConditional()) {
-          return new Attempt(new Result(Result.Kind.NOT_FOUND, "upstream \"" + change.name() + "\" not found", 0));
-        }
-        return new Attempt(null);
-      case CONNECTIONLOSS:
-      case SESSIONEXPIRED:
-      case SESSIONMOVED:
-        return new Attempt(lostWhileSent(change, path, data));
-      default:
-        return new Attempt(new Result(Result.Kind.FAILED, "ZooKeeper refused the change: " + code
-            + "; nothing changed", 0));
+    return switch (code) {
+      case OK -> accepted(change, done);
+      // The znode moved between the read and the write: read again (a conflict for a conditional change).
+      case BADVERSION, NODEEXISTS -> new Attempt(null);
+      case NONODE -> noNode(zk, change, found);
+      case CONNECTIONLOSS, SESSIONEXPIRED, SESSIONMOVED -> new Attempt(lostWhileSent(change, path, data));
+      default -> new Attempt(new Result(Result.Kind.FAILED, "ZooKeeper refused the change: " + code
+          + "; nothing changed", 0));
+    };
+  }
+
+  private Attempt accepted(StoreChange change, CompletableFuture<Result> done) throws InterruptedException {
+    try {
+      return new Attempt(done.get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (ExecutionException | TimeoutException e) {
+      // Accepted by ZooKeeper: it is made, and applied here as soon as this instance catches up.
+      LOG.log(Level.WARNING, "change to \"" + change.name() + "\" accepted by ZooKeeper but not yet applied"
+          + " here after " + writeTimeout);
+      return new Attempt(new Result(Result.Kind.SUCCESS, "success", 0));
     }
   }
 
+  private Attempt noNode(ZooKeeper zk, StoreChange change, @Nullable Current found) throws InterruptedException {
+    if (change.definition() != null && found == null) {
+      // The root is missing: create it (and its parents), then try again.
+      try {
+        createRoot(zk);
+      } catch (KeeperException e) {
+        return new Attempt(unavailable("cannot create " + root + ": " + e.code()));
+      }
+      return new Attempt(null);
+    }
+    if (change.definition() == null && !change.isConditional()) {
+      return new Attempt(new Result(Result.Kind.NOT_FOUND, "upstream \"" + change.name() + "\" not found", 0));
+    }
+    return new Attempt(null);
+  }
+
   private void createRoot(ZooKeeper zk) throws KeeperException, InterruptedException {
-    String[] parts = root.substring(1).split("/");
+    String[] parts = root.substring(1).split("/", -1);
     StringBuilder path = new StringBuilder();
     for (String part : parts) {
       path.append('/').append(part);
