@@ -40,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  * DELETE /upstream/NAME                                      200 "success", 404
  * </pre>
  *
+ * Paths under {@code /api/} are NGINX Plus's upstream API ({@link PlusApi}, writes on), behind the same token.
  * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
  * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
  * JSON listings; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
@@ -67,11 +68,13 @@ public final class AdminHandler {
   private final UpstreamRegistry registry;
   private final byte @Nullable [] token;
   private final long maxBodySize;
+  private final PlusApi plusApi;
 
   private AdminHandler(Builder builder) {
     this.registry = builder.registry;
     this.token = builder.token == null ? null : builder.token.getBytes(StandardCharsets.UTF_8);
     this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
+    this.plusApi = PlusApi.of(registry, true, maxBodySize);
   }
 
   /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
@@ -101,6 +104,9 @@ public final class AdminHandler {
           "unauthorized\n".getBytes(StandardCharsets.UTF_8));
     }
     List<String> path = AdminPath.segments(request.target());
+    if (path != null && PlusApi.serves(path)) {
+      return plusApi.handle(request, path.subList(1, path.size()));
+    }
     boolean json = wantsJson(request);
     return switch (request.method()) {
       case "GET" -> path == null ? AdminResponse.empty(404) : get(path, json, request);

@@ -169,18 +169,26 @@ final class AdminJson {
     json.writeEndArray();
   }
 
-  private interface Body {
+  /** What one JSON answer writes; the admin module's JSON bodies are all written through {@link #bytes}. */
+  interface Body {
     void writeTo(JsonGenerator json) throws IOException;
   }
 
   private static byte[] write(Body body) {
+    return bytes(body, true);
+  }
+
+  /** {@code body} as JSON bytes, followed by a newline when {@code newline} (dyups's answers; the Plus API's not). */
+  static byte[] bytes(Body body, boolean newline) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator json = FACTORY.createGenerator(out)) {
       body.writeTo(json);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    out.write('\n');
+    if (newline) {
+      out.write('\n');
+    }
     return out.toByteArray();
   }
 }

@@ -242,7 +242,9 @@ public final class AdminServer implements AutoCloseable {
   private boolean closeLongestIdle() {
     Connection longest = null;
     for (Connection connection : connections) {
-      if (connection.idle && (longest == null || connection.deadline - longest.deadline < 0)) {
+      // By when each became idle, not by deadline: the header and idle timeouts differ, so a connection just
+      // accepted (its bytes not read yet) would otherwise look older than one idle since long before.
+      if (connection.idle && (longest == null || connection.idleSince - longest.idleSince < 0)) {
         longest = connection;
       }
     }
@@ -310,6 +312,8 @@ public final class AdminServer implements AutoCloseable {
     State state = State.HEAD;
     // Waiting for the first byte of a request: such a connection may be closed to make room (nginx's reusable).
     boolean idle = true;
+    // When idle last became true (System.nanoTime): the order in which idle connections are given up.
+    long idleSince = System.nanoTime();
     // An answer was sent: the next request's head is timed from its first byte, not from the accept.
     boolean served;
     boolean timed;
@@ -410,14 +414,14 @@ public final class AdminServer implements AutoCloseable {
       }
       int end = -1;
       for (int i = Math.max(1, scanned); i < length; i++) {
-        if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n')) {
+        if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || (i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n'))) {
           end = i + 1;
           break;
         }
       }
       if (end < 0) {
         scanned = Math.max(0, length - 2);
-        if (length >= MAX_HEAD || length >= MAX_REQUEST_LINE && indexOf(bytes, length, (byte) '\n') < 0) {
+        if (length >= MAX_HEAD || (length >= MAX_REQUEST_LINE && indexOf(bytes, length, (byte) '\n') < 0)) {
           boolean line = indexOf(bytes, length, (byte) '\n') < 0;
           throw new HttpError(line ? 414 : 400,
               line ? "client sent too long URI" : "client sent too large request header");
@@ -433,7 +437,7 @@ public final class AdminServer implements AutoCloseable {
         return false;
       }
       if (!handler.admits(request.header("Authorization"))
-          || !request.chunked() && request.contentLength() > handler.maxBodySize()) {
+          || (!request.chunked() && request.contentLength() > handler.maxBodySize())) {
         // Answered (401, or 413 for a POST) without reading the body; the connection closes after.
         handle(request, new byte[0], request.contentLength(), true);
         return false;
@@ -541,6 +545,7 @@ public final class AdminServer implements AutoCloseable {
         process();
       } else {
         idle = true;
+        idleSince = System.nanoTime();
         deadline(idleNanos);
       }
     }

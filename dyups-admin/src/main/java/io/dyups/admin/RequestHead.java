@@ -2,6 +2,7 @@ package io.dyups.admin;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Splitter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,7 +55,7 @@ record RequestHead(
     for (int i = 0; i < method.length(); i++) {
       char c = method.charAt(i);
       // nginx's method: capital letters, '_' and '-' (ngx_http_parse_request_line).
-      if (!(c >= 'A' && c <= 'Z' || c == '_' || c == '-')) {
+      if (!((c >= 'A' && c <= 'Z') || c == '_' || c == '-')) {
         throw new HttpError(400, "client sent invalid method");
       }
     }
@@ -76,7 +77,7 @@ record RequestHead(
       String value = line.substring(colon + 1).strip();
       for (int j = 0; j < value.length(); j++) {
         char c = value.charAt(j);
-        if (c < 0x20 && c != '\t' || c == 0x7f) {
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
           throw new HttpError(400, "client sent invalid header line");
         }
       }
@@ -128,7 +129,7 @@ record RequestHead(
     if (connection == null) {
       return true;
     }
-    for (String option : connection.split(",")) {
+    for (String option : Splitter.on(',').split(connection)) {
       if (option.strip().equalsIgnoreCase("close")) {
         return false;
       }
@@ -202,8 +203,8 @@ record RequestHead(
   private static boolean isScheme(String scheme) {
     for (int i = 0; i < scheme.length(); i++) {
       char c = scheme.charAt(i);
-      boolean letter = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
-      if (!(letter || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'))) {
+      boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!(letter || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))) {
         return false;
       }
     }
@@ -253,7 +254,7 @@ record RequestHead(
   private static boolean isToken(String text, int from, int to) {
     for (int i = from; i < to; i++) {
       char c = text.charAt(i);
-      boolean tchar = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+      boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
           || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
       if (!tchar) {
         return false;

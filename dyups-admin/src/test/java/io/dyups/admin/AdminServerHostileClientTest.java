@@ -215,6 +215,24 @@ class AdminServerHostileClientTest {
   }
 
   @Test
+  void atTheConnectionLimitAConnectionIdleSinceEarlierGoesBeforeOneJustAccepted() throws Exception {
+    // The header timeout (10 s) is shorter than the idle one (30 s): ordering by deadline would pick the newer.
+    serve(builder().maxConnections(2));
+    Socket idle = connect();
+    write(idle, "GET /list HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(readOne(idle)).startsWith("HTTP/1.1 200");
+    Socket silent = connect();
+    Thread.sleep(200);
+
+    String answer = exchange("GET /list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.1 200");
+    assertThat(closedWithin(idle, 5)).isTrue();
+    write(silent, "GET /list HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(readOne(silent)).startsWith("HTTP/1.1 200");
+  }
+
+  @Test
   void atTheConnectionLimitWithNoIdleConnectionANewOneIsClosed() throws Exception {
     serve(builder().maxConnections(2));
     write(connect(), "GET /list HTTP/1.1\r\n");

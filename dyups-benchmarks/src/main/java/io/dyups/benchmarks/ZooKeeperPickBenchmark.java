@@ -48,7 +48,7 @@ public class ZooKeeperPickBenchmark {
         .store(ZooKeeperStore.builder(server.getConnectString()).build()).build();
     writer = UpstreamRegistry.builder()
         .store(ZooKeeperStore.builder(server.getConnectString()).build()).build();
-    PickBenchmark.check(writer.updateUpstream("bench", PickBenchmark.servers()));
+    PickBenchmark.check(writer.updateUpstream("bench", PickBenchmark.servers(10, "1-5")));
     while (registry.find("bench") == null) {
       Thread.sleep(1);
     }

@@ -150,10 +150,49 @@ public final class Peer {
       for (WorkerPeerCounters worker : counters) {
         fresh |= worker == null;
       }
-      return fresh && !spec.down() && !state.checkDown;
+      return fresh && !spec.down() && !spec.drain() && !state.checkDown;
     } finally {
       group.lock.unlock();
     }
+  }
+
+  /** A peer's state as NGINX Plus's API names it ({@code up}, {@code draining}, ...): see {@link #state()}. */
+  public enum State {
+    /** Takes requests. */
+    UP,
+    /**
+     * Written with {@code drain}: takes no new request, as {@code down}; requests that picked the server before the
+     * change finish on the peer they picked (the previous upstream's).
+     */
+    DRAINING,
+    /** Written with {@code down}. */
+    DOWN,
+    /** Taken out for {@code max_fails} failures within {@code fail_timeout}, in some worker. */
+    UNAVAIL,
+    /** Marked down by an active health check ({@link #isHealthy()} false). */
+    UNHEALTHY;
+
+    /** The name NGINX Plus's API writes: {@code up}, {@code draining}, {@code down}, {@code unavail}, {@code unhealthy}. */
+    public String apiName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * The peer's state now, in NGINX Plus's order of precedence: {@code down} as written, {@code drain} as written,
+   * unhealthy, unavail, up.
+   */
+  public State state() {
+    if (spec.down()) {
+      return State.DOWN;
+    }
+    if (spec.drain()) {
+      return State.DRAINING;
+    }
+    if (!isHealthy()) {
+      return State.UNHEALTHY;
+    }
+    return isOut() ? State.UNAVAIL : State.UP;
   }
 
   /** The address connected to, as nginx names a peer: {@code 10.0.0.1:8080}, {@code [::1]:80}, {@code unix:/path}. */

@@ -594,7 +594,7 @@ final class SmoothLanes {
     if (where[best] == IN_LANE) {
       giveBack(best, total);
     } else {
-      peers[best].currentWeight -= total;
+      peers[best].currentWeight -= (int) total; // total is a sum of int weights within one step
     }
     for (int r = recoveringCount - 1; r >= 0; r--) {
       int i = recovering[r];

@@ -2,8 +2,10 @@ package io.dyups.core;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream as the registry published it: its name, the version of this definition, the definition and the
@@ -17,6 +19,10 @@ public final class Upstream {
   private final PeerGroup peers;
   // Place in the listing: given at first appearance, kept when replaced.
   final long order;
+  // The servers with their ids, made by the first caller that asks (racy but idempotent: every thread computes
+  // the same list from the immutable definition).
+  private volatile @Nullable List<UpstreamServer> servers;
+
   Upstream(String name, long version, UpstreamBlock definition, PeerGroup peers, long order) {
     this.name = requireNonNull(name, "name");
     this.version = version;
@@ -54,6 +60,35 @@ public final class Upstream {
    */
   public List<HostStatus> hosts() {
     return peers.hosts();
+  }
+
+  /**
+   * The servers as written, in order, each with its id ({@link UpstreamServer}): the ids NGINX Plus's API names
+   * servers by. Made once per upstream; an upstream with many servers pays for it only when asked.
+   */
+  public List<UpstreamServer> servers() {
+    List<UpstreamServer> list = servers;
+    if (list == null) {
+      List<ServerSpec> specs = definition.servers();
+      int[] ids = ServerIds.of(specs);
+      UpstreamServer[] made = new UpstreamServer[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        made[i] = new UpstreamServer(ids[i], specs.get(i));
+      }
+      list = List.of(made);
+      servers = list;
+    }
+    return list;
+  }
+
+  /** The server with id {@code id}, or null when there is none. */
+  public @Nullable UpstreamServer server(int id) {
+    for (UpstreamServer server : servers()) {
+      if (server.id() == id) {
+        return server;
+      }
+    }
+    return null;
   }
 
   @Override

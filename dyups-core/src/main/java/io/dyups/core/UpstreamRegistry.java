@@ -4,10 +4,12 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
+import io.dyups.parser.Balancing;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.ResolverSpec;
+import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -185,6 +189,199 @@ public final class UpstreamRegistry implements AutoCloseable {
   public Result deleteUpstream(String name, long expectedVersion) {
     requireNonNull(name, "name");
     return apply(new Change(name, null, Expected.version(expectedVersion)));
+  }
+
+  /**
+   * Adds {@code server} at the end of upstream {@code name}'s servers. The upstream's other directives and every
+   * other server's live state stay as they are; the change is checked as nginx checks the whole block, and a {@code
+   * backup} server under a method that keeps none ({@code hash}) is refused in nginx's words; it is persisted, versioned and told to listeners
+   * exactly as an {@linkplain #updateUpstream(UpstreamBlock) update}. {@link Result.Kind#NOT_FOUND} when there is
+   * no such upstream. Changes of one upstream by several threads serialize: none is lost.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public ServerResult addServer(String name, ServerSpec server) {
+    return addServer(name, server, Expected.ANY);
+  }
+
+  /**
+   * As {@link #addServer(String, ServerSpec)}, made only when the upstream's version is {@code expectedVersion}.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
+  public ServerResult addServer(String name, ServerSpec server, long expectedVersion) {
+    return addServer(name, server, Expected.version(expectedVersion));
+  }
+
+  private ServerResult addServer(String name, ServerSpec server, Expected expected) {
+    requireNonNull(server, "server");
+    return editServers(name, expected, current -> {
+      if (server.backup() && !current.definition().balancing().supportsBackup()) {
+        return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
+      }
+      List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
+      servers.add(server);
+      return new ServerEdit(servers, servers.size() - 1, null);
+    });
+  }
+
+  /**
+   * Changes the parameters of the server with id {@code id} of upstream {@code name} to what {@code change} makes of
+   * them ({@code spec -> spec.withWeight(3).withDown(true)}). As {@link #addServer(String, ServerSpec)} otherwise;
+   * {@link Result.Kind#NOT_FOUND} when there is no such upstream or server. A server whose address changes gets the
+   * id of its new address ({@link UpstreamServer}). {@code change} may be called more than once when other changes
+   * of the upstream land meanwhile, each time with the server as it is then.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public ServerResult changeServer(String name, int id, UnaryOperator<ServerSpec> change) {
+    return changeServer(name, id, change, Expected.ANY);
+  }
+
+  /**
+   * As {@link #changeServer(String, int, UnaryOperator)}, made only when the upstream's version is {@code
+   * expectedVersion}.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
+  public ServerResult changeServer(String name, int id, UnaryOperator<ServerSpec> change, long expectedVersion) {
+    return changeServer(name, id, change, Expected.version(expectedVersion));
+  }
+
+  private ServerResult changeServer(String name, int id, UnaryOperator<ServerSpec> change, Expected expected) {
+    requireNonNull(change, "change");
+    return editServers(name, expected, current -> {
+      int index = indexOf(current, id);
+      if (index < 0) {
+        return ServerEdit.refused(serverNotFound(current, id));
+      }
+      List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
+      ServerSpec changed;
+      try {
+        changed = requireNonNull(change.apply(servers.get(index)), "the change made no server");
+      } catch (IllegalArgumentException e) {
+        return ServerEdit.refused(Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage())));
+      }
+      if (changed.backup() && !servers.get(index).backup() && !current.definition().balancing().supportsBackup()) {
+        return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
+      }
+      servers.set(index, changed);
+      return new ServerEdit(servers, index, null);
+    });
+  }
+
+  /**
+   * Removes the server with id {@code id} from upstream {@code name}. As {@link #addServer(String, ServerSpec)}
+   * otherwise; {@link Result.Kind#NOT_FOUND} when there is no such upstream or server. The last server cannot be
+   * removed ({@link Result.Kind#INVALID}, nginx's {@code no servers are inside upstream}): delete the upstream.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
+  public ServerResult removeServer(String name, int id) {
+    return removeServer(name, id, Expected.ANY);
+  }
+
+  /**
+   * As {@link #removeServer(String, int)}, made only when the upstream's version is {@code expectedVersion}.
+   *
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
+  public ServerResult removeServer(String name, int id, long expectedVersion) {
+    return removeServer(name, id, Expected.version(expectedVersion));
+  }
+
+  private ServerResult removeServer(String name, int id, Expected expected) {
+    return editServers(name, expected, current -> {
+      int index = indexOf(current, id);
+      if (index < 0) {
+        return ServerEdit.refused(serverNotFound(current, id));
+      }
+      List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
+      ServerSpec removed = servers.remove(index);
+      return new ServerEdit(servers, -1, new UpstreamServer(id, removed));
+    });
+  }
+
+  private static int indexOf(Upstream upstream, int id) {
+    List<UpstreamServer> servers = upstream.servers();
+    for (int i = 0; i < servers.size(); i++) {
+      if (servers.get(i).id() == id) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static Result serverNotFound(Upstream upstream, int id) {
+    return Result.of(Result.Kind.NOT_FOUND, "server " + id + " not found in upstream \"" + upstream.name() + "\"");
+  }
+
+  /**
+   * What a change of servers makes of an upstream's list: the new list and the index of the server it added or
+   * changed (-1 when it removed {@code removed}), or a refusal.
+   */
+  private record ServerEdit(
+      List<ServerSpec> servers, int index, @Nullable UpstreamServer removed, @Nullable Result refusal) {
+    ServerEdit(List<ServerSpec> servers, int index, @Nullable UpstreamServer removed) {
+      this(servers, index, removed, null);
+    }
+
+    static ServerEdit refused(Result refusal) {
+      return new ServerEdit(List.of(), -1, null, refusal);
+    }
+  }
+
+  // Bounds the retries of a change of servers that other changes of the same upstream keep overtaking; each
+  // retry means another change was made, so the registry as a whole always moves on.
+  private static final int SERVER_EDIT_ATTEMPTS = 64;
+
+  /**
+   * A change of servers is an ordinary change of the whole upstream: the edit is applied to the upstream as found,
+   * the block is read again as nginx would read it (so every rule of the parser holds, in one place), and the
+   * result goes through {@link #apply} expecting the version found, so it is persisted, versioned and told like any
+   * update, and one that another change overtook is made again on the newer upstream.
+   */
+  private ServerResult editServers(String name, Expected expected, Function<Upstream, ServerEdit> edit) {
+    requireNonNull(name, "name");
+    for (int attempt = 1; ; attempt++) {
+      Upstream current = find(name);
+      if (current == null) {
+        return ServerResult.failed(Result.of(Result.Kind.NOT_FOUND, "upstream \"" + name + "\" not found"));
+      }
+      if (!expected.matches(current)) {
+        return ServerResult.failed(LocalStore.versionConflict(new StoreChange(name, null, expected.version()),
+            new StoredUpstream(current.definition(), current.version(), current.order)));
+      }
+      ServerEdit made = edit.apply(current);
+      Result refusal = made.refusal();
+      if (refusal != null) {
+        return ServerResult.failed(refusal);
+      }
+      UpstreamBlock old = current.definition();
+      UpstreamBlock block;
+      try {
+        block = UpstreamBlock.fromCommands(current.name(), new UpstreamBlock(current.name(), old.balancing(),
+            made.servers(), old.keepalive(), old.zone(), old.healthCheck(), old.resolver(), old.resolverTimeout())
+            .toCommands());
+      } catch (ConfigSyntaxException e) {
+        return ServerResult.failed(Result.of(Result.Kind.INVALID, e.reason()));
+      }
+      Result result = apply(new Change(current.name(), block, Expected.version(current.version())));
+      if (result.kind() == Result.Kind.VERSION_CONFLICT && expected.any() && attempt < SERVER_EDIT_ATTEMPTS) {
+        continue;
+      }
+      if (!result.isSuccess()) {
+        return ServerResult.failed(result);
+      }
+      if (made.index() < 0) {
+        return new ServerResult(result, made.removed());
+      }
+      int id = ServerIds.of(block.servers())[made.index()];
+      return new ServerResult(result, new UpstreamServer(id, block.servers().get(made.index())));
+    }
   }
 
   /**
@@ -404,6 +601,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** Where the store delivers changes: each one published under the write lock, listeners told after it. */
   private final class Sink implements StoreSink {
     @Override
+    @SuppressWarnings("try") // the lease holds the names' answers while the upstream is built
     public void put(StoredUpstream upstream) {
       requireNonNull(upstream, "upstream");
       UpstreamChange told;
@@ -669,9 +867,9 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code resolve} are looked
-     * up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is refused
-     * with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
+     * nginx's {@code resolver} of the {@code http} block: the DNS servers that names with {@code server ... resolve}
+     * are looked up with, in upstreams that have no {@code resolver} of their own. Without one, such an upstream is
+     * refused with nginx's {@code no resolver defined to resolve names at run time in upstream "NAME"}.
      *
      * @throws NullPointerException if {@code resolver} is null
      */

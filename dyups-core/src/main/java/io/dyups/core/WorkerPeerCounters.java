@@ -217,7 +217,8 @@ abstract class WorkerPeerCountersFields extends Padded {
     this.maxFails = spec.maxFails();
     this.maxConns = spec.maxConns();
     this.failTimeoutSeconds = spec.failTimeout().toSeconds();
-    this.down = spec.down();
+    // A draining server (NGINX Plus's drain) takes no new request; the ones already on it finish.
+    this.down = spec.down() || spec.drain();
     this.primary = !spec.backup();
     this.effectiveWeight = weight;
     this.checkDown = checkDown;

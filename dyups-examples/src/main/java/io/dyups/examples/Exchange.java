@@ -1,8 +1,8 @@
 package io.dyups.examples;
 
+import io.dyups.core.Peer;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.VirtualServer;
-import io.dyups.parser.Address;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -73,15 +73,18 @@ final class Exchange {
     return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
   }
 
-  /** What became of one peer tried: its status (0: none) and times from its start (-1: never reached). */
-  private record UpstreamTry(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {}
+  /**
+   * What became of one peer tried: its status (0: none) and times from its start (-1: never reached); $upstream_addr
+   * names the peer by its address connected to, as nginx's peer->name.
+   */
+  private record UpstreamTry(Peer peer, int status, long connectNanos, long headerNanos, long responseNanos) {}
 
   /** Records what became of one peer tried: its status (0: none) and times (-1: never reached). */
-  void upstreamDone(Address address, int status, long connectNanos, long headerNanos, long responseNanos) {
+  void upstreamDone(Peer peer, int status, long connectNanos, long headerNanos, long responseNanos) {
     if (upstreams == upstreamTries.length) {
       upstreamTries = Arrays.copyOf(upstreamTries, Math.max(2, upstreams * 2));
     }
-    upstreamTries[upstreams++] = new UpstreamTry(address, status, connectNanos, headerNanos, responseNanos);
+    upstreamTries[upstreams++] = new UpstreamTry(peer, status, connectNanos, headerNanos, responseNanos);
   }
 
   /** Which $upstream_* list a variable wants. */
@@ -98,7 +101,7 @@ final class Exchange {
       }
       UpstreamTry tried = upstreamTries[i];
       switch (fact) {
-        case ADDRESS -> out.append(tried.address());
+        case ADDRESS -> out.append(tried.peer());
         case STATUS -> {
           if (tried.status() > 0) {
             out.append(tried.status());

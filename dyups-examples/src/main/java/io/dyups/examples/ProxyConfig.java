@@ -4,6 +4,7 @@ import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.Directive;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.NginxUnits;
+import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -40,7 +41,9 @@ record ProxyConfig(
     List<Path> upstreamSources,
     int workerProcesses,
     int workerConnections,
-    List<VirtualServer> servers) {
+    List<VirtualServer> servers,
+    @Nullable ResolverSpec resolver,
+    @Nullable Duration resolverTimeout) {
 
   /**
    * {@code dyups_zookeeper HOST:PORT[,HOST:PORT...] [root=/dyups/upstreams] [session_timeout=30s]
@@ -365,6 +368,29 @@ record ProxyConfig(
         }
         case "dyups_zookeeper" -> builder.zookeeper = zookeeper(directive);
         case "dyups_trylock" -> builder.tryLock = flag(directive);
+        // For the upstreams' servers with resolve (ngx_http_upstream_zone_module takes the http block's).
+        case "resolver" -> {
+          if (builder.resolver != null) {
+            throw new ConfigSyntaxException("\"resolver\" directive is duplicate", directive.position());
+          }
+          simpleArgs(directive, 1, Integer.MAX_VALUE);
+          try {
+            builder.resolver = ResolverSpec.parse(directive.args());
+          } catch (IllegalArgumentException e) {
+            throw new ConfigSyntaxException(String.valueOf(e.getMessage()), directive.position());
+          }
+        }
+        case "resolver_timeout" -> {
+          if (builder.resolverTimeout != null) {
+            throw new ConfigSyntaxException("\"resolver_timeout\" directive is duplicate", directive.position());
+          }
+          simpleArgs(directive, 1, 1);
+          Duration timeout = NginxUnits.parseTime(directive.args().get(0));
+          if (timeout == null) {
+            throw invalidValue(directive);
+          }
+          builder.resolverTimeout = timeout;
+        }
         case "dyups_shm_zone_size" -> {
           simpleArgs(directive, 1, 1);
           long size = NginxUnits.parseSize(directive.args().get(0));
@@ -1067,6 +1093,8 @@ record ProxyConfig(
     int workerConnections = DEFAULT_WORKER_CONNECTIONS;
     final List<Path> upstreamSources = new ArrayList<>();
     final List<VirtualServer> servers = new ArrayList<>();
+    @Nullable ResolverSpec resolver;
+    @Nullable Duration resolverTimeout;
 
     Builder(Path prefix, Path configFile) {
       this.prefix = prefix;
@@ -1077,8 +1105,8 @@ record ProxyConfig(
 
     ProxyConfig build() {
       return new ProxyConfig(prefix, configFile, errorLog, errorLogLevel, persistenceFile, zookeeper, tryLock,
-          maxCommandsSize,
-          List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers));
+          maxCommandsSize, List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers),
+          resolver, resolverTimeout);
     }
   }
 }

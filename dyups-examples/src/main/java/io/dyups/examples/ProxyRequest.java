@@ -707,7 +707,7 @@ final class ProxyRequest {
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + (tried == null ? "" : tried.address()) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"http://" + (tried == null ? "" : tried) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
@@ -825,7 +825,7 @@ final class ProxyRequest {
       return;
     }
     long now = System.nanoTime();
-    exchange.upstreamDone(tried.address(), status, connectedAt < 0 ? -1 : connectedAt - peerStart,
+    exchange.upstreamDone(tried, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }
 }

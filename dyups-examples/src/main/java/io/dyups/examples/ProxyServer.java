@@ -9,6 +9,7 @@ import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
 import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
 import io.dyups.zookeeper.ZooKeeperStore;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,6 +30,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -209,6 +211,14 @@ final class ProxyServer implements AutoCloseable {
       builder.store(store.build());
     } else if (config.persistenceFile() != null) {
       builder.persistenceFile(config.persistenceFile());
+    }
+    ResolverSpec resolver = config.resolver();
+    if (resolver != null) {
+      builder.resolver(resolver);
+    }
+    Duration resolverTimeout = config.resolverTimeout();
+    if (resolverTimeout != null) {
+      builder.resolverTimeout(resolverTimeout);
     }
     return builder;
   }

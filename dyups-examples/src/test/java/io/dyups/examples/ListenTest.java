@@ -39,6 +39,7 @@ class ListenTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the proxy only has to hold the port
   void withoutReuseportASecondProxyOnThePortDoesNotStart() throws IOException {
     int port = ProxyScenarioTest.freePort();
     try (ProxyServer running = start(first, port, "")) {
@@ -50,6 +51,7 @@ class ListenTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the second proxy only has to share the port
   void withReuseportEveryEventLoopListensWithSoReuseport() throws IOException {
     assumeTrue(Transport.best() == Transport.EPOLL, "SO_REUSEPORT is set on epoll only");
     int port = ProxyScenarioTest.freePort();

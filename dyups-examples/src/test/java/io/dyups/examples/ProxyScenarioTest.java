@@ -172,6 +172,25 @@ class ProxyScenarioTest {
   }
 
   @Test
+  void theHttpBlocksResolverServesUpstreamsWithResolve() throws Exception {
+    String upstream = "zone z 64k; server localhost:" + echo8089 + " resolve;";
+    RawHttp.Response refused = adminCall("POST", "/upstream/dynamic", upstream);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.body())
+        .isEqualTo("no resolver defined to resolve names at run time in upstream \"dynamic\"");
+
+    // A resolver that never answers: the name is accepted without peers, as nginx accepts it, and says why.
+    restart("resolver 127.0.0.1:" + freePort() + " valid=30s; resolver_timeout 500ms;");
+    RawHttp.Response accepted = adminCall("POST", "/upstream/dynamic", upstream);
+
+    assertThat(accepted.status()).isEqualTo(200);
+    assertThat(proxy.registry().find("dynamic").hosts()).singleElement().satisfies(host -> {
+      assertThat(host.state()).isEqualTo(io.dyups.core.HostStatus.State.FAILED);
+      assertThat(host.error()).isEqualTo("Operation timed out");
+    });
+  }
+
+  @Test
   void restartRestoresTheDynamicUpstreamsFromThePersistedFile() throws Exception {
     adminCall("POST", "/upstream/dyhost", "server 127.0.0.1:" + echo8089 + ";");
     proxy.close();

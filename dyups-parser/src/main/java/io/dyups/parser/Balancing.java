@@ -6,6 +6,18 @@ import static java.util.Objects.requireNonNull;
  * The balancing method of an upstream block: the directive that chose it, or round robin when none did.
  */
 public sealed interface Balancing {
+  /**
+   * True for the methods that keep {@code backup} servers, round robin and {@code least_conn} (the {@code
+   * NGX_HTTP_UPSTREAM_BACKUP} flag of their handlers); the others refuse the parameter on a server line read after
+   * them, with nginx's {@code balancing method does not support parameter "backup"}.
+   */
+  default boolean supportsBackup() {
+    return this instanceof RoundRobin || this instanceof LeastConn;
+  }
+
+  /** nginx's words for a {@code backup} server under a method that does not {@linkplain #supportsBackup keep one}. */
+  String BACKUP_NOT_SUPPORTED = "balancing method does not support parameter \"backup\"";
+
   /** nginx's default: smooth weighted round robin. */
   record RoundRobin() implements Balancing {}
 

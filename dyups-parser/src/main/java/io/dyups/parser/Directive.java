@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.RandomAccess;
@@ -23,12 +24,11 @@ public final class Directive {
   private final List<String> args;
   private final @Nullable List<Directive> block;
   private final String file;
-  // Where the name and each argument start: their columns as a char[] when all are on this line (nearly always),
-  // else line and column pairs in an int[].
-  private final int line;
+  // Where the name and each argument start, in one of three forms (see place): a char[] of the line, as two
+  // chars, then each word's column, when all are on one line (nearly always); an int[] of line and column pairs
+  // when they span lines; a SourcePosition[] when an argument is in another file (only from the public
+  // constructor).
   private final Object places;
-  // Positions in files other than the name's (only from the public constructor), else null.
-  private final @Nullable List<SourcePosition> argPositionsElsewhere;
 
   /**
    * @param name the directive's name, the first word
@@ -53,41 +53,64 @@ public final class Directive {
     for (SourcePosition argPosition : positions) {
       oneFile &= argPosition.file().equals(file);
     }
-    this.argPositionsElsewhere = oneFile ? null : positions;
-    int[] lineColumns = new int[2 + 2 * positions.size()];
-    lineColumns[0] = position.line();
-    lineColumns[1] = position.column();
-    for (int i = 0; i < positions.size(); i++) {
-      lineColumns[2 + 2 * i] = positions.get(i).line();
-      lineColumns[3 + 2 * i] = positions.get(i).column();
+    if (oneFile) {
+      int[] lineColumns = new int[2 + 2 * positions.size()];
+      lineColumns[0] = position.line();
+      lineColumns[1] = position.column();
+      for (int i = 0; i < positions.size(); i++) {
+        lineColumns[2 + 2 * i] = positions.get(i).line();
+        lineColumns[3 + 2 * i] = positions.get(i).column();
+      }
+      this.places = places(lineColumns, lineColumns.length);
+    } else {
+      SourcePosition[] all = new SourcePosition[1 + positions.size()];
+      all[0] = position;
+      for (int i = 0; i < positions.size(); i++) {
+        all[1 + i] = positions.get(i);
+      }
+      this.places = all;
     }
-    this.line = position.line();
-    this.places = places(lineColumns, lineColumns.length);
   }
 
   /** The places of {@code length / 2} words, given as line and column pairs, kept as small as they go. */
   static Object places(int[] lineColumns, int length) {
     int line = lineColumns[0];
-    char[] columns = new char[length / 2];
+    char[] columns = new char[2 + length / 2];
+    columns[0] = (char) (line >>> 16);
+    columns[1] = (char) line;
     for (int i = 0; i < length; i += 2) {
       if (lineColumns[i] != line || lineColumns[i + 1] > Character.MAX_VALUE) {
-        return java.util.Arrays.copyOf(lineColumns, length);
+        return Arrays.copyOf(lineColumns, length);
       }
-      columns[i / 2] = (char) lineColumns[i + 1];
+      columns[2 + i / 2] = (char) lineColumns[i + 1];
     }
     return columns;
   }
 
-  /** A directive the parser read: arrays it hands over and no longer touches. */
-  Directive(String name, String[] args, int argCount, Directive @Nullable [] block, int blockSize, String file,
-      int line, Object places) {
+  /**
+   * A directive the parser read: an unmodifiable list of arguments (see {@link #args(String[], int, int)}), a block
+   * array it hands over and no longer touches, places as {@link #places} makes them.
+   */
+  Directive(String name, List<String> args, Directive @Nullable [] block, int blockSize, String file,
+      Object places) {
     this.name = name;
-    this.args = argCount == 0 ? List.of() : new ArrayView<>(args, argCount);
+    this.args = args;
     this.block = block == null ? null : blockSize == 0 ? List.of() : new ArrayView<>(block, blockSize);
     this.file = file;
-    this.line = line;
     this.places = places;
-    this.argPositionsElsewhere = null;
+  }
+
+  /**
+   * The unmodifiable list of {@code count} arguments from {@code words[from]}, as small as it goes: one or two are
+   * held in the list itself (most directives have no more), more in a copy of the array.
+   */
+  static List<String> args(String[] words, int from, int count) {
+    return switch (count) {
+      case 0 -> List.of();
+      case 1 -> List.of(words[from]);
+      case 2 -> List.of(words[from], words[from + 1]);
+      default -> new ArrayView<>(Arrays.copyOfRange(words, from, from + count), count);
+    };
   }
 
   /** The directive's name, the first word. */
@@ -102,9 +125,6 @@ public final class Directive {
 
   /** Where each argument starts, one per argument. */
   public List<SourcePosition> argPositions() {
-    if (argPositionsElsewhere != null) {
-      return argPositionsElsewhere;
-    }
     List<SourcePosition> positions = new ArrayList<>(args.size());
     for (int i = 0; i < args.size(); i++) {
       positions.add(argPosition(i));
@@ -114,18 +134,17 @@ public final class Directive {
 
   /** Where argument {@code i} starts; the same as {@code argPositions().get(i)}. */
   SourcePosition argPosition(int i) {
-    if (argPositionsElsewhere != null) {
-      return argPositionsElsewhere.get(i);
-    }
     return place(i + 1);
   }
 
   private SourcePosition place(int word) {
     if (places instanceof char[] columns) {
-      return new SourcePosition(file, line, columns[word]);
+      return new SourcePosition(file, columns[0] << 16 | columns[1], columns[2 + word]);
     }
-    int[] lineColumns = (int[]) places;
-    return new SourcePosition(file, lineColumns[2 * word], lineColumns[2 * word + 1]);
+    if (places instanceof int[] lineColumns) {
+      return new SourcePosition(file, lineColumns[2 * word], lineColumns[2 * word + 1]);
+    }
+    return ((SourcePosition[]) places)[word];
   }
 
   /** The directives inside {@code { }}, or {@code null} when the directive ended with {@code ;}. */

@@ -41,6 +41,20 @@ final class LuaBlock {
     return directiveName.endsWith(SUFFIX);
   }
 
+  /** True when bytes {@code from} to {@code to} (excluded) end with the ASCII bytes of the name suffix. */
+  static boolean endsWithSuffix(byte[] bytes, int from, int to) {
+    int at = to - SUFFIX.length();
+    if (at < from) {
+      return false;
+    }
+    for (int i = 0; i < SUFFIX.length(); i++) {
+      if (bytes[at + i] != SUFFIX.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Where the closing brace is: its index in the input, and its line and 0-based column. */
   record End(int index, int line, int column) {}
 

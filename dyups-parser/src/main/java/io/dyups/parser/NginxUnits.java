@@ -22,6 +22,21 @@ public final class NginxUnits {
   }
 
   /**
+   * A time as nginx's {@code ngx_parse_time(value, 1)} reads the {@code server} directive's {@code fail_timeout=}
+   * and {@code slow_start=} ({@code 10s}, {@code 1m}; a bare number is seconds; no {@code ms}), or {@code null} when
+   * nginx would reject it.
+   */
+  @Nullable
+  public static Duration parseSeconds(String text) {
+    return NginxValues.parseTime(text, true);
+  }
+
+  /** The shortest exact nginx time for {@code duration}, as a configuration writes it: {@code 10s}, {@code 1m30s}. */
+  public static String formatTime(Duration duration) {
+    return NginxValues.formatTime(duration);
+  }
+
+  /**
    * A size as nginx's {@code ngx_parse_size} reads it ({@code 4096}, {@code 8k}, {@code 1m}, {@code 1g}), in bytes,
    * or -1 when nginx would reject it.
    */

@@ -123,9 +123,8 @@ final class ServerLine {
 
   // Only round robin and least_conn keep backup servers (the NGX_HTTP_UPSTREAM_BACKUP flag of their handlers).
   private void backup(int i) {
-    if (!(balancing instanceof Balancing.RoundRobin || balancing instanceof Balancing.LeastConn)) {
-      throw new ConfigSyntaxException(
-          "balancing method does not support parameter \"backup\"", directive.argPositions().get(i));
+    if (!balancing.supportsBackup()) {
+      throw new ConfigSyntaxException(Balancing.BACKUP_NOT_SUPPORTED, directive.argPositions().get(i));
     }
     backup = true;
   }

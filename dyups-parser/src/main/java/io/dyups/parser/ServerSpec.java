@@ -60,10 +60,121 @@ public record ServerSpec(
     return resolve && address.kind() == Address.Kind.HOST;
   }
 
-  /** A server at {@code address} with every parameter at nginx's default. */
+  /**
+   * A server at {@code address} with every parameter at nginx's default; the {@code with…} methods set the others:
+   * {@code ServerSpec.of(Address.parse("10.0.0.1:8080")).withWeight(3).withMaxFails(2)}.
+   */
   public static ServerSpec of(Address address) {
     return new ServerSpec(
         address, 1, 1, DEFAULT_FAIL_TIMEOUT, 0, false, false, Duration.ZERO, false, false, null, null);
+  }
+
+  /**
+   * This server with another address, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withAddress(Address address) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code weight=}, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withWeight(int weight) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code max_fails=}, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withMaxFails(int maxFails) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code fail_timeout=}, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withFailTimeout(Duration failTimeout) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code max_conns=}, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withMaxConns(int maxConns) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code backup} or not, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withBackup(boolean backup) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code down} or not, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withDown(boolean down) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code slow_start=}, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withSlowStart(Duration slowStart) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code drain} or not, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withDrain(boolean drain) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code resolve} or not, every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withResolve(boolean resolve) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code route=} (null: none), every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withRoute(@Nullable String route) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
+  }
+
+  /**
+   * This server with {@code service=} (null: none), every other parameter as it is.
+   *
+   * @throws IllegalArgumentException if the result is not a valid server (as the constructor checks)
+   */
+  public ServerSpec withService(@Nullable String service) {
+    return new ServerSpec(address, weight, maxFails, failTimeout, maxConns, backup, down, slowStart, drain, resolve, route, service);
   }
 
   /**

@@ -258,9 +258,31 @@ final class SyntaxReader {
 
     private void value(Token token) {
       if (directiveStart) {
-        luaDirective = LuaBlock.isLuaBlock(DirectiveBuilder.text(chars, token));
+        luaDirective = isLuaBlockName(token);
         directiveStart = false;
       }
+    }
+
+    /**
+     * True when the directive named by {@code token} is a {@code *_by_lua_block}. Its value is made only when its
+     * bytes end as such a name does or hold an escape: a name is read for every directive, and nearly none is one.
+     */
+    private boolean isLuaBlockName(Token token) {
+      int start = token.getStartIndex();
+      int stop = token.getStopIndex();
+      if (token.getType() != NginxLexer.WORD) {
+        start++;
+        stop--;
+      }
+      byte[] bytes = chars.bytes();
+      boolean escaped = false;
+      for (int i = start; i <= stop; i++) {
+        escaped |= bytes[i] == '\\';
+      }
+      if (!escaped && !LuaBlock.endsWithSuffix(bytes, start, stop + 1)) {
+        return false;
+      }
+      return LuaBlock.isLuaBlock(DirectiveBuilder.text(chars, token));
     }
 
     /**
@@ -573,10 +595,8 @@ final class SyntaxReader {
 
     private void finish(Directive @Nullable [] block, int blockSize) {
       Level level = levels[depth];
-      int args = level.words - 1;
-      String[] argArray = args == 0 ? NO_ARGS : Arrays.copyOfRange(level.values, 1, level.words);
-      Directive directive = new Directive(level.values[0], argArray, args, block, blockSize, file,
-          level.lineColumns[0], Directive.places(level.lineColumns, 2 * level.words));
+      Directive directive = new Directive(level.values[0], Directive.args(level.values, 1, level.words - 1), block,
+          blockSize, file, Directive.places(level.lineColumns, 2 * level.words));
       level.words = 0;
       if (depth == 0) {
         topLevel.accept(directive);
@@ -584,8 +604,6 @@ final class SyntaxReader {
         level.add(directive);
       }
     }
-
-    private static final String[] NO_ARGS = {};
 
     /** A word's value: quotes taken off, escapes resolved, a short word that came before the same String. */
     private String value(Token token) {

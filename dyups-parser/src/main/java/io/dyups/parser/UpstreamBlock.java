@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param healthCheck the {@code check} directive (with {@code check_http_send}, {@code check_http_expect_alive}
  *     and {@code check_keepalive_requests}), or {@code null} when there is none
  * @param resolver the block's own {@code resolver} directive (nginx 1.27.3 and later), for the servers with the
- *     {@code resolve} parameter; {@code null} when there is none, and the one of the {@code http} block is used
+ *     {@code server ... resolve} parameter; {@code null} when there is none, and the one of the {@code http} block
+ *     is used
  * @param resolverTimeout the block's {@code resolver_timeout}, or {@code null} when there is none
  */
 public record UpstreamBlock(

@@ -18,6 +18,9 @@ final class UpstreamModelBuilder {
   /** The size of sockaddr_un's sun_path on Linux, the terminating NUL included. */
   static final int MAX_UNIX_PATH = 108;
 
+  /** Characters an upstream name must not hold: nginx syntax, a path separator, a variable, an escape. */
+  private static final String NOT_IN_NAMES = ";{}\"'#$/\\";
+
   private UpstreamModelBuilder() {}
 
   /**
@@ -33,11 +36,16 @@ final class UpstreamModelBuilder {
       // No admin path can name it: "." and ".." segments are refused there.
       return "invalid upstream name \"" + name + "\": a dot segment";
     }
-    if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
+    // A char is at most three bytes of UTF-8 (a surrogate pair four for two chars): only a longer name can exceed.
+    if (name.length() > 255 / 3 && name.getBytes(StandardCharsets.UTF_8).length > 255) {
       return "invalid upstream name: longer than 255 bytes";
     }
     for (int i = 0; i < name.length(); i += Character.charCount(name.codePointAt(i))) {
       int c = name.codePointAt(i);
+      if (c > ' ' && c < 0x7F && NOT_IN_NAMES.indexOf(c) < 0) {
+        // Printable ASCII that may be in a name, nearly every character of every name: nothing below refuses it.
+        continue;
+      }
       if (c <= ' ' || Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)) {
         return "invalid upstream name \"" + printable(name) + "\": whitespace or control character";
       }
@@ -54,7 +62,7 @@ final class UpstreamModelBuilder {
         // No UTF-8 encodes it: the persisted file would hold "?" and read back as another name.
         return "invalid upstream name: lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT);
       }
-      if (";{}\"'#$/\\".indexOf(c) >= 0) {
+      if (NOT_IN_NAMES.indexOf(c) >= 0) {
         return "invalid upstream name \"" + printable(name) + "\": character \"" + (char) c + "\" is not allowed";
       }
     }

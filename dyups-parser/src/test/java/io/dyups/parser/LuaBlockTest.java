@@ -50,6 +50,22 @@ class LuaBlockTest {
     assertThat(directive.hasBlock()).isFalse();
   }
 
+  /** The name is the directive's value, as nginx compares it: quotes and escapes resolved first. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '~', quoteCharacter = '`', value = {
+      "\"content_by_lua_block\" { x({}) }~content_by_lua_block",
+      "'access_by_lua_block' { x({}) }~access_by_lua_block",
+      "my\\\\_by_lua_block { x({}) }~my\\_by_lua_block",
+      "\"my\\\"_by_lua_block\" { x({}) }~my\"_by_lua_block",
+  })
+  void aQuotedOrEscapedNameIsALuaBlockToo(String text, String name) {
+    Directive directive = only(text);
+
+    assertThat(directive.name()).isEqualTo(name);
+    assertThat(directive.args()).containsExactly(" x({}) ");
+    assertThat(directive.hasBlock()).isFalse();
+  }
+
   @Test
   void setByLuaBlockKeepsItsVariableBeforeTheCode() {
     Directive directive = only("set_by_lua_block $res { return 1+1 }");
