@@ -92,17 +92,13 @@ final class ByteCharStream implements CharStream {
       return b;
     }
     int size = ConfigBytes.wellFormedLength(bytes, at, end);
-    switch (size) {
-      case 2:
-        return (b & 0x1F) << 6 | (bytes[at + 1] & 0x3F);
-      case 3:
-        return (b & 0x0F) << 12 | (bytes[at + 1] & 0x3F) << 6 | (bytes[at + 2] & 0x3F);
-      case 4:
-        return (b & 0x07) << 18 | (bytes[at + 1] & 0x3F) << 12 | (bytes[at + 2] & 0x3F) << 6
-            | (bytes[at + 3] & 0x3F);
-      default:
-        return ConfigBytes.rawByteCharacter(b);
-    }
+    return switch (size) {
+      case 2 -> (b & 0x1F) << 6 | (bytes[at + 1] & 0x3F);
+      case 3 -> (b & 0x0F) << 12 | (bytes[at + 1] & 0x3F) << 6 | (bytes[at + 2] & 0x3F);
+      case 4 -> (b & 0x07) << 18 | (bytes[at + 1] & 0x3F) << 12 | (bytes[at + 2] & 0x3F) << 6
+          | (bytes[at + 3] & 0x3F);
+      default -> ConfigBytes.rawByteCharacter(b);
+    };
   }
 
   // The start of the character that ends just before at: up to three continuation bytes back, if they make one.

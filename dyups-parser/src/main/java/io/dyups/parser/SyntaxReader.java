@@ -14,7 +14,6 @@ import org.antlr.v4.runtime.CommonToken;
 import org.antlr.v4.runtime.DefaultErrorStrategy;
 import org.antlr.v4.runtime.IntStream;
 import org.antlr.v4.runtime.Parser;
-import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.RuleContext;
@@ -504,17 +503,17 @@ final class SyntaxReader {
 
     @Override
     public void recover(Parser recognizer, RecognitionException e) {
-      throw error(e.getOffendingToken(), recognizer.getContext());
+      throw error(e.getOffendingToken());
     }
 
     @Override
     public Token recoverInline(Parser recognizer) {
-      throw error(recognizer.getCurrentToken(), recognizer.getContext());
+      throw error(recognizer.getCurrentToken());
     }
 
     @Override
     public void reportError(Parser recognizer, RecognitionException e) {
-      throw error(e.getOffendingToken(), recognizer.getContext());
+      throw error(e.getOffendingToken());
     }
 
     @Override
@@ -522,7 +521,7 @@ final class SyntaxReader {
       // Loops end on any token they cannot start with; the rule after them reports it.
     }
 
-    private ConfigSyntaxException error(Token token, ParserRuleContext context) {
+    private ConfigSyntaxException error(Token token) {
       int type = token.getType();
       int line = token.getLine();
       int column = token.getCharPositionInLine();
