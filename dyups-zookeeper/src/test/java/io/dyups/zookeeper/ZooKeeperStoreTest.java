@@ -4,8 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dyups.core.Result;
+import io.dyups.core.ServerResult;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
+import io.dyups.parser.Address;
+import io.dyups.parser.ServerSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -380,5 +383,34 @@ class ZooKeeperStoreTest {
     assertThat(found).isNotNull();
     assertThat(found.version()).isEqualTo(created.getMzxid());
     assertThat(servers(found)).isEqualTo("server 10.0.0.2:80;\n");
+  }
+
+  @Test
+  void serversAddedAtOnceThroughTwoInstancesAllLandWithTheSameIdsOnBoth() throws Exception {
+    UpstreamRegistry a = registry();
+    UpstreamRegistry b = registry();
+    assertThat(a.updateUpstream("backend", "server 10.0.0.1:80;").isSuccess()).isTrue();
+    eventually("b has backend", () -> b.find("backend") != null);
+
+    CompletableFuture<List<ServerResult>> onA = CompletableFuture.supplyAsync(() -> addServers(a, 1));
+    CompletableFuture<List<ServerResult>> onB = CompletableFuture.supplyAsync(() -> addServers(b, 2));
+    List<ServerResult> results = new ArrayList<>(onA.get());
+    results.addAll(onB.get());
+    assertThat(results).allSatisfy(result -> assertThat(result.isSuccess()).as("%s", result).isTrue());
+
+    eventually("a and b hold the same 21 servers", () -> {
+      Upstream onAnA = a.find("backend");
+      Upstream onAB = b.find("backend");
+      return onAnA != null && onAB != null && onAnA.version() == onAB.version() && onAnA.servers().size() == 21;
+    });
+    assertThat(a.find("backend").servers()).isEqualTo(b.find("backend").servers());
+  }
+
+  private static List<ServerResult> addServers(UpstreamRegistry registry, int network) {
+    List<ServerResult> results = new ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      results.add(registry.addServer("backend", ServerSpec.of(Address.parse("10." + network + ".0." + i + ":80"))));
+    }
+    return results;
   }
 }
