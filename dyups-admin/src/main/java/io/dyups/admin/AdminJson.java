@@ -12,7 +12,7 @@ import io.dyups.parser.KeepaliveSettings;
 import io.dyups.parser.ServerSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.time.Instant;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
@@ -27,8 +27,8 @@ final class AdminJson {
 
   private AdminJson() {}
 
-  static byte[] names(List<String> names, StoreStatus store) {
-    return write(json -> {
+  static Body namesBody(List<String> names, StoreStatus store) {
+    return json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
       for (String name : names) {
@@ -38,11 +38,11 @@ final class AdminJson {
       json.writeFieldName("store");
       store(json, store);
       json.writeEndObject();
-    });
+    };
   }
 
-  static byte[] upstreams(List<Upstream> upstreams, StoreStatus store) {
-    return write(json -> {
+  static Body upstreamsBody(List<Upstream> upstreams, StoreStatus store) {
+    return json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
       for (Upstream upstream : upstreams) {
@@ -52,7 +52,7 @@ final class AdminJson {
       json.writeFieldName("store");
       store(json, store);
       json.writeEndObject();
-    });
+    };
   }
 
   static byte[] store(StoreStatus store) {
@@ -181,14 +181,23 @@ final class AdminJson {
   /** {@code body} as JSON bytes, followed by a newline when {@code newline} (dyups's answers; the Plus API's not). */
   static byte[] bytes(Body body, boolean newline) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator json = FACTORY.createGenerator(out)) {
-      body.writeTo(json);
+    try {
+      writeTo(body, out, newline);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Writes {@code body} to {@code out} as it is made (a streamed answer), as {@link #bytes} makes it. */
+  static void writeTo(Body body, OutputStream out, boolean newline) throws IOException {
+    try (JsonGenerator json = FACTORY.createGenerator(out)) {
+      // The generator's own buffer goes to out as it fills; out stays open for the caller.
+      json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      body.writeTo(json);
     }
     if (newline) {
       out.write('\n');
     }
-    return out.toByteArray();
   }
 }
