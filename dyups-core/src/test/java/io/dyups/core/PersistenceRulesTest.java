@@ -78,6 +78,22 @@ class PersistenceRulesTest {
   }
 
   @Test
+  void aPersistenceFileThatBeginsWithAUtf8ByteOrderMarkStopsTheStartAndIsNeverOverwritten() throws Exception {
+    Path file = dir.resolve("upstream.conf");
+    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    byte[] text = "upstream keep1 { server 10.0.0.1:80; }\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bytes = new byte[bom.length + text.length];
+    System.arraycopy(bom, 0, bytes, 0, bom.length);
+    System.arraycopy(text, 0, bytes, bom.length, text.length);
+    Files.write(file, bytes);
+    // nginx: unknown directive "\xEF\xBB\xBFupstream" (the mark is part of the first word).
+    assertThatThrownBy(() -> UpstreamRegistry.builder().persistenceFile(file).build())
+        .isInstanceOf(ConfigSyntaxException.class)
+        .hasMessageStartingWith("unknown directive \"").hasMessageEndingWith("upstream\" in " + file + ":1:1");
+    assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
+  }
+
+  @Test
   void changesAreReadBackAfterARestartWithTheirVersions() throws Exception {
     Path file = dir.resolve("upstream.conf");
     long version;
