@@ -411,7 +411,9 @@ public final class ZooKeeperStore implements UpstreamStore {
   private void applyEvent(WatchedEvent event) throws Exception {
     String path = event.getPath();
     long eventZxid = event.getZxid();
-    if (path == null || (eventZxid > 0 && eventZxid <= eventsThrough)) {
+    // Strictly before: the changes of one transaction (a seed's creates) share its zxid, each told in turn; one
+    // told again at the zxid already reached is applied as the same state, which changes nothing.
+    if (path == null || (eventZxid > 0 && eventZxid < eventsThrough)) {
       return;
     }
     try {
