@@ -413,4 +413,19 @@ class ZooKeeperStoreTest {
     }
     return results;
   }
+
+  @Test
+  void upstreamsCreatedInOneZooKeeperTransactionAllArrive() throws Exception {
+    UpstreamRegistry a = registry();
+    assertThat(a.updateUpstream("first", "server 10.0.0.1:80;").isSuccess()).isTrue();
+    // One transaction: both creates have its zxid.
+    admin.transaction().forOperations(
+        admin.transactionOp().create().forPath(root() + "/a1", "upstream a1 {\n    server 10.0.0.2:80;\n}\n"
+            .getBytes(UTF_8)),
+        admin.transactionOp().create().forPath(root() + "/a2", "upstream a2 {\n    server 10.0.0.3:80;\n}\n"
+            .getBytes(UTF_8)));
+
+    eventually("a has a1 and a2", () -> a.find("a1") != null && a.find("a2") != null);
+    assertThat(a.find("a1").version()).isEqualTo(a.find("a2").version());
+  }
 }
