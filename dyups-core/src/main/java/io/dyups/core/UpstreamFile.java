@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -145,6 +146,7 @@ public final class UpstreamFile implements AutoCloseable {
   private @Nullable ScheduledFuture<?> pendingFold;
 
   /** One upstream as the file keeps it: its key, version, order and text. */
+  @SuppressWarnings("ArrayRecordComponent") // never compared: the text is written out as it is
   private record Entry(String key, String name, long version, long order, byte[] text) {}
 
   private UpstreamFile(Path file, boolean durable, Options options, AtomicFileWriter writer, boolean readOnly) {
@@ -518,7 +520,7 @@ public final class UpstreamFile implements AutoCloseable {
     if (!readOnly) {
       removeLeftovers();
     }
-    TreeMap<Integer, Path> segments = segments();
+    NavigableMap<Integer, Path> segments = segments();
     boolean fileExists = Files.exists(file);
     isNew = !fileExists && segments.isEmpty();
     long fileSeq = 0;
@@ -641,7 +643,7 @@ public final class UpstreamFile implements AutoCloseable {
     return blocks.get(0);
   }
 
-  private TreeMap<Integer, Path> segments() throws IOException {
+  private NavigableMap<Integer, Path> segments() throws IOException {
     TreeMap<Integer, Path> found = new TreeMap<>();
     try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, journalPrefix + "*")) {
       for (Path child : children) {
@@ -663,7 +665,7 @@ public final class UpstreamFile implements AutoCloseable {
     byte[] bytes = Files.readAllBytes(journalFile);
     int at = 0;
     while (at < bytes.length) {
-      Record record = Record.decode(bytes, at);
+      JournalRecord record = JournalRecord.decode(bytes, at);
       if (record == null) {
         if (lastSegment) {
           LOG.log(Level.DEBUG, journalFile + ": dropped " + (bytes.length - at)
@@ -701,7 +703,8 @@ public final class UpstreamFile implements AutoCloseable {
   }
 
   /** One journal record: {@code K SEQ VERSION ORDER NAMELEN PAYLOADLEN CRC\nNAME PAYLOAD\n}. */
-  private record Record(byte kind, long seq, long version, long order, String name, byte[] payload, int start,
+  @SuppressWarnings("ArrayRecordComponent") // never compared: read once, applied, dropped
+  private record JournalRecord(byte kind, long seq, long version, long order, String name, byte[] payload, int start,
       int end) {
 
     static byte[] encode(byte kind, long seq, long version, long order, String name, byte[] payload) {
@@ -722,7 +725,7 @@ public final class UpstreamFile implements AutoCloseable {
     }
 
     /** The record at {@code start}, or null when it is cut short or damaged. */
-    static @Nullable Record decode(byte[] bytes, int start) {
+    static @Nullable JournalRecord decode(byte[] bytes, int start) {
       int newline = -1;
       for (int i = start; i < bytes.length && i < start + MAX_HEADER; i++) {
         if (bytes[i] == '\n') {
@@ -771,7 +774,7 @@ public final class UpstreamFile implements AutoCloseable {
       }
       String name = new String(bytes, nameStart, nameLength, UTF_8);
       byte[] payload = Arrays.copyOfRange(bytes, nameStart + nameLength, nameStart + nameLength + payloadLength);
-      return new Record(kind, seq, version, order, name, payload, start, (int) end);
+      return new JournalRecord(kind, seq, version, order, name, payload, start, (int) end);
     }
   }
 
@@ -842,7 +845,7 @@ public final class UpstreamFile implements AutoCloseable {
     if (channel == null) {
       channel = openJournal(segment);
     }
-    byte[] record = Record.encode(kind, seq + 1, version, order, name, payload);
+    byte[] record = JournalRecord.encode(kind, seq + 1, version, order, name, payload);
     long before = channel.size();
     try {
       writer.append(channel, record, durable);
@@ -908,6 +911,7 @@ public final class UpstreamFile implements AutoCloseable {
   // ---- folding ----
 
   /** What one fold writes: the state after change {@code seq}, and the journals it then deletes. */
+  @SuppressWarnings("ArrayRecordComponent") // never compared: handed from the writer to the folder
   private record Fold(Entry[] entries, int live, long seq, int lastFolded) {}
 
   // Called under lock and foldLock: moves appends to the next journal and takes the state to write.

@@ -682,6 +682,7 @@ public final class UpstreamRegistry implements AutoCloseable {
    * definition did not change keeps its peers, and so all their live state; one whose servers changed carries the
    * state of every server line that stayed.
    */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
   private @Nullable UpstreamChange publish(StoredUpstream stored) {
     String key = key(stored.name());
     Upstream old = byKey.get(key);
@@ -767,6 +768,7 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /** Deletes {@code key} (under the write lock): null when there is no such upstream. */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
   private @Nullable UpstreamChange unpublish(String key) {
     Upstream old = byKey.get(key);
     if (old == null) {
@@ -793,10 +795,6 @@ public final class UpstreamRegistry implements AutoCloseable {
     LOG.log(Level.WARNING, warning.toString());
   }
 
-  private static String describe(Exception e) {
-    String message = e.getMessage();
-    return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
-  }
 
   /**
    * The key of a name: {@link UpstreamBlock#foldName}, the one rule the parser's duplicate check also uses (ASCII
