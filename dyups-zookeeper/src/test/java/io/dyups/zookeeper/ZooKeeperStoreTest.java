@@ -428,4 +428,20 @@ class ZooKeeperStoreTest {
     eventually("a has a1 and a2", () -> a.find("a1") != null && a.find("a2") != null);
     assertThat(a.find("a1").version()).isEqualTo(a.find("a2").version());
   }
+
+  @Test
+  void badCommandsAndChangesOverTheRegistrysLimitsNeverReachZooKeeper() throws Exception {
+    UpstreamRegistry a = registry(server.getConnectString(), s -> { }, r -> r.maxCommandsSize(64));
+    assertThat(a.updateUpstream("first", "server 10.0.0.1:80;").isSuccess()).isTrue();
+    Stat before = admin.checkExists().forPath(root());
+
+    Result bad = a.updateUpstream("bad", "server 10.0.0.1:80 weight=0;");
+    Result large = a.updateUpstream("large", "server 10.0.0.1:80;".repeat(10));
+
+    assertThat(bad.kind()).isEqualTo(Result.Kind.INVALID);
+    assertThat(large.kind()).isEqualTo(Result.Kind.TOO_LARGE);
+    Stat after = admin.checkExists().forPath(root());
+    assertThat(after.getCversion()).as("children of the root created or deleted").isEqualTo(before.getCversion());
+    assertThat(after.getPzxid()).isEqualTo(before.getPzxid());
+  }
 }
