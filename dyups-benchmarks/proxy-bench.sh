@@ -18,11 +18,16 @@
 #   idle      RSS with 10 000 idle keep-alive clients (each sent one request), dyups and nginx
 #   slow      10 000 slow clients (a header line every 10 s) on the traffic port: p99 of the admin interface and of
 #             fresh traffic meanwhile
+#   tls       (not in the default set) TLS on each side, at TLS_CONNECTIONS (default "2 50"), ROUNDS rounds:
+#             tls-client: wrk over https to `listen ... ssl` (the same certificate, protocols and ciphers' defaults
+#             on both), proxied to the plain backends; tls-backend: wrk over http, proxied with `proxy_pass
+#             https://benchtls` to the backends' TLS ports (keepalive 64, proxy_ssl_session_reuse on: the default
+#             of both). Certificates are made with openssl for the run.
 #
 # Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
-# `mvn -B -DskipTests package`. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
+# `mvn -B -DskipTests package`; the tls part needs openssl. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
 
 duration=${DURATION:-10s}
@@ -47,6 +52,22 @@ else
   read -r proxy_port admin_port backend1 backend2 nginx_port nginx_nk_port spare < <(python3 - <<'PY'
 import socket
 socks = [socket.socket() for _ in range(7)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+)
+fi
+
+# The TLS ports: the backends' two, and each proxy's `listen ... ssl` (or TLS_BENCH_PORTS="p1 p2 p3 p4").
+if [ -n "${TLS_BENCH_PORTS:-}" ]; then
+  read -r tls_backend1 tls_backend2 dyups_tls_port nginx_tls_port <<<"$TLS_BENCH_PORTS"
+else
+  read -r tls_backend1 tls_backend2 dyups_tls_port nginx_tls_port < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(4)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -95,7 +116,14 @@ $4
 CONF
 }
 
-# The backends: one nginx, one worker, `return 200` on two ports, long-lived keep-alive connections.
+# One RSA 2048 certificate for every TLS listener of the run (the backends' and both proxies').
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout "$prefix/key.pem" \
+  -out "$prefix/cert.pem" 2>/dev/null
+tls_certificate="ssl_certificate $prefix/cert.pem;
+        ssl_certificate_key $prefix/key.pem;"
+
+# The backends: one nginx, one worker, `return 200` on two ports (and the same two over TLS), long-lived keep-alive
+# connections.
 nginx_conf backends 0 "worker_processes 1;" "
     access_log off;
     keepalive_requests 1000000;
@@ -106,6 +134,18 @@ nginx_conf backends 0 "worker_processes 1;" "
     server {
         listen 127.0.0.1:$backend2;
         location / { return 200 \"$backend2\n\"; }
+    }
+    server {
+        listen 127.0.0.1:$tls_backend1 ssl;
+        $tls_certificate
+        ssl_session_cache shared:SSL:1m;
+        location / { return 200 \"$tls_backend1\n\"; }
+    }
+    server {
+        listen 127.0.0.1:$tls_backend2 ssl;
+        $tls_certificate
+        ssl_session_cache shared:SSL:1m;
+        location / { return 200 \"$tls_backend2\n\"; }
     }"
 
 proxy_directives='proxy_http_version 1.1;
@@ -119,8 +159,26 @@ nginx_conf nginx 0 "worker_processes $workers;" "
         server 127.0.0.1:$backend2;
         keepalive 64;
     }
+    upstream benchtls {
+        server 127.0.0.1:$tls_backend1;
+        server 127.0.0.1:$tls_backend2;
+        keepalive 64;
+    }
     server {
         listen 127.0.0.1:$nginx_port$listen_options;
+        location / {
+            proxy_pass http://bench;
+            $proxy_directives
+        }
+        location /tls/ {
+            proxy_pass https://benchtls;
+            $proxy_directives
+        }
+    }
+    server {
+        listen 127.0.0.1:$nginx_tls_port ssl$listen_options;
+        $tls_certificate
+        ssl_session_cache shared:SSL:10m;
         location / {
             proxy_pass http://bench;
             $proxy_directives
@@ -161,6 +219,20 @@ http {
             proxy_pass http://\$host;
             $proxy_directives
         }
+        location /tls/ {
+            proxy_pass https://benchtls;
+            $proxy_directives
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$dyups_tls_port ssl$listen_options;
+        $tls_certificate
+        ssl_session_cache shared:SSL:10m;
+        location / {
+            proxy_pass http://\$host;
+            $proxy_directives
+        }
     }
 
     server {
@@ -192,6 +264,8 @@ pids+=($dyups_pid)
 wait_for "http://127.0.0.1:$admin_port/list" "$dyups_pid" "$prefix/dyups/logs/stdout.log"
 bench_upstream="server 127.0.0.1:$backend1;server 127.0.0.1:$backend2;keepalive 64;"
 curl -fsS -X POST -d "$bench_upstream" "http://127.0.0.1:$admin_port/upstream/bench" >/dev/null
+curl -fsS -X POST -d "server 127.0.0.1:$tls_backend1;server 127.0.0.1:$tls_backend2;keepalive 64;" \
+  "http://127.0.0.1:$admin_port/upstream/benchtls" >/dev/null
 nginx -p "$prefix/nginx" -c conf/nginx.conf > "$prefix/nginx/logs/stdout.log" 2>&1 &
 nginx_pid=$!
 pids+=($nginx_pid)
@@ -203,8 +277,12 @@ wait_for "http://127.0.0.1:$nginx_nk_port/" "${pids[-1]}" "$prefix/nginx-nk/logs
 declare -A url=(
   [dyups]="http://127.0.0.1:$proxy_port/"
   [nginx]="http://127.0.0.1:$nginx_port/"
-  [nginx-nk]="http://127.0.0.1:$nginx_nk_port/")
-check() { echo "$1 check: $(curl -fsS -H 'Host: bench' "${url[$1]}") $(curl -fsS -H 'Host: bench' "${url[$1]}")" | tr -d '\n'; echo; }
+  [nginx-nk]="http://127.0.0.1:$nginx_nk_port/"
+  [dyups-tls-client]="https://127.0.0.1:$dyups_tls_port/"
+  [nginx-tls-client]="https://127.0.0.1:$nginx_tls_port/"
+  [dyups-tls-backend]="http://127.0.0.1:$proxy_port/tls/"
+  [nginx-tls-backend]="http://127.0.0.1:$nginx_port/tls/")
+check() { echo "$1 check: $(curl -kfsS -H 'Host: bench' "${url[$1]}") $(curl -kfsS -H 'Host: bench' "${url[$1]}")" | tr -d '\n'; echo; }
 check dyups
 check nginx
 check nginx-nk
@@ -409,6 +487,53 @@ PY
     tee -a "$results" < "$prefix/admin-latency.txt"
     echo "slow clients still open after the run: $(ls /proc/$dyups_pid/fd | wc -l) descriptors in the proxy" | tee -a "$results"
     kill "$slow_pid"; wait "$slow_pid" 2>/dev/null || true
+    ;;
+  tls)
+    echo
+    echo "== tls: $rounds rounds, $duration each, connections: ${TLS_CONNECTIONS:-2 50}"
+    for target in dyups-tls-client nginx-tls-client dyups-tls-backend nginx-tls-backend; do
+      check "$target"
+      warm "$target"
+    done
+    for round in $(seq 1 "$rounds"); do
+      for c in ${TLS_CONNECTIONS:-2 50}; do
+        for side in client backend; do
+          if [ $((round % 2)) -eq 1 ]; then
+            measure "dyups-tls-$side" "$c"; measure "nginx-tls-$side" "$c"
+          else
+            measure "nginx-tls-$side" "$c"; measure "dyups-tls-$side" "$c"
+          fi
+        done
+      done
+    done
+    python3 - "$results" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)-tls-(client|backend) (\d+) RESULT requests=\d+ seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)", line)
+    if m:
+        rows.setdefault((m.group(2), int(m.group(3)), m.group(1)), []).append(tuple(float(x) for x in m.groups()[3:]))
+def med(k, i):
+    return statistics.median(r[i] for r in rows[k])
+def us(v):
+    return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
+print()
+print("| TLS toward | connections | target | requests/s (median of rounds) | p50 | p99 | errors, non-2xx | ÷ nginx: requests/s, p99 |")
+print("|---|---:|---|---:|---:|---:|---:|---:|")
+for side, c in sorted({(s, c) for s, c, _ in rows}):
+    for t in ("dyups", "nginx"):
+        k = (side, c, t)
+        if k not in rows:
+            continue
+        rps, p50, p99 = med(k, 0), med(k, 1), med(k, 2)
+        errs = sum(r[4] for r in rows[k]); non2xx = sum(r[5] for r in rows[k])
+        ratio = ""
+        if t == "dyups" and (side, c, "nginx") in rows:
+            ratio = f"**{rps / med((side, c, 'nginx'), 0):.2f}×**, {p99 / med((side, c, 'nginx'), 2):.2f}×"
+        label = {"dyups": "dyups proxy", "nginx": "nginx 1.22.1"}[t]
+        count = f"{rps:,.0f}".replace(",", " ")
+        print(f"| {'clients' if side == 'client' else 'backends'} | {c} | {label} | {count} | {us(p50)} | {us(p99)} | {errs:.0f}, {non2xx:.0f} | {ratio} |")
+PY
     ;;
   *) echo "unknown part $part" >&2; exit 1 ;;
   esac

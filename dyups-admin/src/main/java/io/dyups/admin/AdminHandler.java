@@ -3,6 +3,7 @@ package io.dyups.admin;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
 import io.dyups.core.Result;
 import io.dyups.core.StoreStatus;
@@ -24,10 +25,12 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,7 +41,10 @@ import org.jspecify.annotations.Nullable;
  * GET    /list             names, one per line               200, or 204 when there are none
  * GET    /detail           name, "server ADDRESS" lines, ""  200, or 204 when there are none
  * GET    /upstream/NAME    "server ADDRESS" lines            200, or 404
+ *                          (and "# NAME:PORT stale: could not be resolved (ERROR), ..." for a host name that
+ *                          does not resolve now)
  * GET    /status           the store: "key value" lines      200
+ * GET    /dashboard        the live dashboard (a page for a browser; no token needed for the page itself)
  * POST   /upstream/NAME    commands in the body              200 "success", 204 for an empty body,
  *                                                            400 with the parser's message, 409, 413, 500,
  *                                                            503 when the store (ZooKeeper) cannot be reached
@@ -48,7 +54,8 @@ import org.jspecify.annotations.Nullable;
  * Paths under {@code /api/} are NGINX Plus's upstream API ({@link PlusApi}, writes on), behind the same token.
  * Other GET paths are 404; other POST paths 404; other DELETE paths 405; other methods 405. The first path
  * segment matches ignoring case. Beyond dyups: {@code Accept: application/json} or {@code ?format=json} gives
- * JSON listings; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
+ * JSON listings, {@code ?format=commands} on {@code GET /upstream/NAME} gives the upstream's commands as a POST takes
+ * them back; {@code GET /upstream/NAME} and a successful POST carry the upstream's version as a strong
  * {@code ETag} ({@code "7"}); conditions follow RFC 9110 §13: {@code If-Match} (a list, or {@code *}: the upstream
  * exists; weak tags never match) makes a POST or DELETE only at a version it names, {@code If-None-Match: *} makes
  * a POST create-only, and a failed condition is 412 (304 for {@code If-None-Match} on GET); an optional bearer
@@ -74,12 +81,18 @@ public final class AdminHandler {
   private final byte @Nullable [] token;
   private final long maxBodySize;
   private final PlusApi plusApi;
+  // Set when this handler answers NGINX Plus's API only, below this path (the location of nginx's api directive).
+  private final @Nullable String plusApiPrefix;
+  // Paths the application answers itself (Builder.route), by exact path.
+  private final Map<String, Function<AdminRequest, AdminResponse>> routes;
 
   private AdminHandler(Builder builder) {
     this.registry = builder.registry;
     this.token = builder.token == null ? null : builder.token.getBytes(StandardCharsets.UTF_8);
     this.maxBodySize = builder.maxBodySize > 0 ? builder.maxBodySize : registry.maxCommandsSize();
-    this.plusApi = PlusApi.of(registry, true, maxBodySize);
+    this.plusApi = PlusApi.of(registry, builder.plusApiPrefix == null || builder.plusApiWrite, maxBodySize);
+    this.plusApiPrefix = builder.plusApiPrefix;
+    this.routes = Map.copyOf(builder.routes);
   }
 
   /** A handler for {@code registry}: no token, bodies up to the registry's commands limit. */
@@ -103,12 +116,29 @@ public final class AdminHandler {
    */
   public AdminResponse handle(AdminRequest request) {
     requireNonNull(request, "request");
+    String prefix = plusApiPrefix;
+    List<String> path = AdminPath.segments(request.target());
+    // A handler that serves only the Plus API (nginx's location with api;) serves no dashboard.
+    if (prefix == null && path != null && Dashboard.serves(path)) {
+      // The page and its files hold no data: the page asks for the token and sends it with its own calls.
+      return Dashboard.handle(request.method(), path);
+    }
     if (token != null && !authorized(request.header("Authorization"))) {
       return new AdminResponse(401,
           Map.of("WWW-Authenticate", "Bearer realm=\"dyups\"", "Content-Type", AdminResponse.TEXT),
           "unauthorized\n".getBytes(StandardCharsets.UTF_8));
     }
-    List<String> path = AdminPath.segments(request.target());
+    if (prefix != null) {
+      return plusApi.handle(belowApi(request, prefix));
+    }
+    if (!routes.isEmpty()) {
+      String target = request.target();
+      int query = target.indexOf('?');
+      Function<AdminRequest, AdminResponse> route = routes.get(query < 0 ? target : target.substring(0, query));
+      if (route != null) {
+        return request.method().equals("GET") ? route.apply(request) : AdminResponse.empty(405);
+      }
+    }
     if (path != null && PlusApi.serves(path)) {
       return plusApi.handle(request, path.subList(1, path.size()));
     }
@@ -119,6 +149,21 @@ public final class AdminHandler {
       case "POST" -> post(path, request);
       default -> AdminResponse.empty(405);
     };
+  }
+
+  /**
+   * {@code request} with its target below {@code /api/} instead of below {@code prefix}: as NGINX Plus's api
+   * directive, the part of the path after the location's is the API's ({@code location /stats/ { api; }} serves
+   * {@code /stats/9/http/upstreams}). A target outside {@code prefix} stays as it is (and is 404).
+   */
+  private static AdminRequest belowApi(AdminRequest request, String prefix) {
+    String target = request.target();
+    if (!target.startsWith(prefix)) {
+      return request;
+    }
+    String rest = target.substring(prefix.length());
+    String below = "/api/" + (rest.startsWith("/") ? rest.substring(1) : rest);
+    return new AdminRequest(request.method(), below, request.headers(), request.body(), request.contentLength());
   }
 
   private AdminResponse get(List<String> path, boolean json, AdminRequest request) {
@@ -192,6 +237,11 @@ public final class AdminHandler {
         return new AdminResponse(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag),
             AdminJson.upstream(upstream));
       }
+      if ("commands".equalsIgnoreCase(AdminPath.queryParameter(request.target(), "format"))) {
+        // The commands as a POST to this path takes them back: what an editor starts from.
+        return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
+            upstream.definition().toCommands().getBytes(StandardCharsets.UTF_8));
+      }
       StringBuilder out = new StringBuilder();
       appendServers(out, upstream);
       return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
@@ -237,9 +287,20 @@ public final class AdminHandler {
   }
 
   // As dyups lists a server: by its peer's name, the address connected to (one line per address of a host name).
+  // Then a comment line for each host name that does not resolve now, in nginx's words ("NAME could not be
+  // resolved (ERROR)", ngx_http_upstream_zone_resolve_handler) with the state the JSON gives: its peers above are
+  // the last answer's (stale), or it has none. A reader of "server" lines skips it; a human sees why.
   private static void appendServers(StringBuilder out, Upstream upstream) {
     for (Peer peer : upstream.peers().asList()) {
       out.append("server ").append(peer).append('\n');
+    }
+    for (HostStatus host : upstream.hosts()) {
+      if (host.state() != HostStatus.State.RESOLVED) {
+        out.append("# ").append(host.server().address()).append(' ')
+            .append(host.state().name().toLowerCase(Locale.ROOT)).append(": could not be resolved (")
+            .append(host.error().isEmpty() ? "not looked up yet" : host.error()).append("), ")
+            .append(host.addresses().isEmpty() ? "no addresses" : "its last addresses kept").append('\n');
+      }
     }
   }
 
@@ -456,6 +517,9 @@ public final class AdminHandler {
     private final UpstreamRegistry registry;
     @Nullable private String token;
     private long maxBodySize;
+    @Nullable private String plusApiPrefix;
+    private boolean plusApiWrite;
+    private final Map<String, Function<AdminRequest, AdminResponse>> routes = new HashMap<>();
 
     private Builder(UpstreamRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
@@ -473,6 +537,31 @@ public final class AdminHandler {
     public Builder maxBodySize(long bytes) {
       checkArgument(bytes > 0, "maxBodySize must be > 0: %s", bytes);
       this.maxBodySize = bytes;
+      return this;
+    }
+
+    /**
+     * Answers NGINX Plus's API only ({@link PlusApi}), as its {@code api [write=on];} directive in {@code location
+     * PREFIX}: the path after {@code prefix} is the API's ({@code PREFIX/9/http/upstreams}); read-only, changes
+     * 405 {@code MethodDisabled}, unless {@code write}. Without this, the handler answers dyups's interface and the
+     * API under {@code /api/} with writes on.
+     */
+    public Builder plusApiOnly(String prefix, boolean write) {
+      this.plusApiPrefix = requireNonNull(prefix, "prefix");
+      this.plusApiWrite = write;
+      return this;
+    }
+
+    /**
+     * Answers GET requests of {@code path} (exactly, as sent, before the query) with {@code handler}, behind the
+     * same token, ahead of dyups's interface: the place for an application's own page such as Prometheus's {@code
+     * /metrics}. Other methods on that path are 405.
+     *
+     * @throws IllegalArgumentException if {@code path} does not start with {@code /}
+     */
+    public Builder route(String path, Function<AdminRequest, AdminResponse> handler) {
+      checkArgument(path.startsWith("/"), "path must start with /: %s", path);
+      routes.put(path, requireNonNull(handler, "handler"));
       return this;
     }
 

@@ -9,9 +9,15 @@ import io.dyups.core.UpstreamRegistry;
 import io.dyups.core.UpstreamServer;
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
+import com.google.common.base.Splitter;
 import java.io.IOException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The upstream part of NGINX Plus's REST API ({@code ngx_http_api_module}, API versions 1 to 9), so that tools
@@ -24,6 +30,7 @@ import java.util.function.UnaryOperator;
  * GET    /api/N/http/upstreams                  every upstream with its peers and their state
  * GET    /api/N/http/upstreams/NAME             one upstream
  * DELETE /api/N/http/upstreams/NAME             resets the upstream's statistics: 204
+ * GET    ...upstreams?fields=peers,zone         only the upstreams' fields named (none: only the names)
  * GET    /api/N/http/upstreams/NAME/servers     the servers as configured, each with its id
  * POST   /api/N/http/upstreams/NAME/servers     adds a server: 201 with it
  * GET    /api/N/http/upstreams/NAME/servers/ID  one server
@@ -31,7 +38,9 @@ import java.util.function.UnaryOperator;
  * DELETE /api/N/http/upstreams/NAME/servers/ID  removes it: 200 with the servers left
  * </pre>
  *
- * A trailing slash is allowed everywhere, as NGINX Plus allows it. Errors carry NGINX Plus's error object, {@code
+ * A trailing slash is allowed everywhere, as NGINX Plus allows it. Beyond NGINX Plus, a GET of an upstream or its
+ * servers carries the upstream's version as its {@code ETag}, and a change with {@code If-Match} is made only at
+ * that version (else 412 {@code UpstreamVersionMismatch}), as on dyups's interface. Errors carry NGINX Plus's error object, {@code
  * {"error":{"status":404,"text":"upstream not found","code":"UpstreamNotFound"},"request_id":"...","href":"..."}},
  * with its status and code. Every change goes through the registry's per-server operations ({@link
  * UpstreamRegistry#addServer}, {@link UpstreamRegistry#changeServer}, {@link UpstreamRegistry#removeServer}), so it
@@ -46,6 +55,9 @@ public final class PlusApi {
   static final String REFERENCE = "https://nginx.org/en/docs/http/ngx_http_api_module.html";
   /** The API versions served, as NGINX Plus R33 and later list them. */
   static final int NEWEST_VERSION = 9;
+  // expectedVersion's answers besides a version (versions are never negative).
+  private static final long UNCONDITIONAL = -2;
+  private static final long PRECONDITION_FAILED = -3;
 
   private final UpstreamRegistry registry;
   private final boolean write;
@@ -113,8 +125,8 @@ public final class PlusApi {
       return PlusJson.error(404, "path not found", "PathNotFound");
     }
     return switch (rest.size()) {
-      case 2 -> method.equals("GET") ? PlusJson.ok(200, PlusJson.upstreams(registry.detail())) : notSupported();
-      case 3 -> upstream(method, rest.get(2));
+      case 2 -> method.equals("GET") ? upstreams(request) : notSupported();
+      case 3 -> upstream(request, rest.get(2));
       case 4 -> rest.get(3).equals("servers") ? servers(request, rest.get(2))
           : PlusJson.error(404, "path not found", "PathNotFound");
       case 5 -> rest.get(3).equals("servers") ? server(request, rest.get(2), rest.get(4))
@@ -127,7 +139,26 @@ public final class PlusApi {
     return segment.length() == 1 && segment.charAt(0) >= '1' && segment.charAt(0) <= '0' + NEWEST_VERSION;
   }
 
-  private AdminResponse upstream(String method, String name) {
+  private AdminResponse upstreams(AdminRequest request) {
+    return PlusJson.ok(200, PlusJson.upstreams(registry.detail(), fields(request)));
+  }
+
+  /**
+   * The {@code fields} query parameter: the upstream's fields to write, comma-separated, or null when absent (all).
+   * A name an upstream has no field for selects nothing, as NGINX Plus's filter.
+   */
+  private static @Nullable Set<String> fields(AdminRequest request) {
+    String value = AdminPath.queryParameter(request.target(), "fields");
+    if (value == null) {
+      return null;
+    }
+    Set<String> fields = new HashSet<>();
+    Splitter.on(',').omitEmptyStrings().split(value).forEach(fields::add);
+    return fields;
+  }
+
+  private AdminResponse upstream(AdminRequest request, String name) {
+    String method = request.method();
     if (!method.equals("GET") && !method.equals("DELETE")) {
       return notSupported();
     }
@@ -139,10 +170,10 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return PlusJson.ok(200, PlusJson.upstream(upstream));
+      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream, fields(request))), upstream);
     }
-    // NGINX Plus resets the upstream's statistics; the registry keeps none beyond the live state, so there is
-    // nothing to reset (README: the NGINX Plus API).
+    // As NGINX Plus: the statistics start again from zero; the servers and their live state stay.
+    upstream.peers().resetStatistics();
     return AdminResponse.empty(204);
   }
 
@@ -159,7 +190,11 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return PlusJson.ok(200, PlusJson.servers(upstream.servers()));
+      return tagged(PlusJson.ok(200, PlusJson.servers(upstream.servers())), upstream);
+    }
+    long expected = expectedVersion(request, upstream);
+    if (expected == PRECONDITION_FAILED) {
+      return preconditionFailed();
     }
     PlusServerFields fields;
     try {
@@ -175,7 +210,8 @@ public final class PlusApi {
     } catch (PlusServerFields.BadRequest e) {
       return e.response();
     }
-    return serverResult(registry.addServer(name, spec), 201);
+    return serverResult(expected == UNCONDITIONAL ? registry.addServer(name, spec)
+        : registry.addServer(name, spec, expected), 201);
   }
 
   private AdminResponse server(AdminRequest request, String name, String idText) {
@@ -198,11 +234,18 @@ public final class PlusApi {
     if (current == null) {
       return serverNotFound(id);
     }
+    if (method.equals("GET")) {
+      return tagged(PlusJson.ok(200, PlusJson.server(current)), upstream);
+    }
+    long expected = expectedVersion(request, upstream);
+    if (expected == PRECONDITION_FAILED) {
+      return preconditionFailed();
+    }
     return switch (method) {
-      case "GET" -> PlusJson.ok(200, PlusJson.server(current));
-      case "PATCH" -> patch(request, name, current);
+      case "PATCH" -> patch(request, name, current, expected);
       default -> {
-        ServerResult removed = registry.removeServer(name, id);
+        ServerResult removed = expected == UNCONDITIONAL ? registry.removeServer(name, id)
+            : registry.removeServer(name, id, expected);
         if (!removed.isSuccess()) {
           yield failure(removed.result(), id);
         }
@@ -212,7 +255,7 @@ public final class PlusApi {
     };
   }
 
-  private AdminResponse patch(AdminRequest request, String name, UpstreamServer current) {
+  private AdminResponse patch(AdminRequest request, String name, UpstreamServer current, long expected) {
     PlusServerFields fields;
     try {
       fields = PlusServerFields.read(request.body(), maxBodySize);
@@ -223,7 +266,34 @@ public final class PlusApi {
       return PlusJson.error(400, "reading request body failed", "BodyReadError");
     }
     UnaryOperator<ServerSpec> change = fields::applyTo;
-    return serverResult(registry.changeServer(name, current.id(), change), 200);
+    return serverResult(expected == UNCONDITIONAL ? registry.changeServer(name, current.id(), change)
+        : registry.changeServer(name, current.id(), change, expected), 200);
+  }
+
+  /**
+   * Beyond NGINX Plus, as dyups's interface does: the upstream's version as a strong {@code ETag} on a GET, and a
+   * change made only at the version its {@code If-Match} names (RFC 9110 §13.1.1), so that two operators cannot
+   * overwrite each other's changes silently. {@link #UNCONDITIONAL} without {@code If-Match}, {@link
+   * #PRECONDITION_FAILED} when it does not hold, else the version the change must find (a change landing in
+   * between fails too).
+   */
+  private static long expectedVersion(AdminRequest request, Upstream upstream) {
+    List<String> ifMatch = request.headers().get("If-Match");
+    if (ifMatch == null) {
+      return UNCONDITIONAL;
+    }
+    EntityTags tags = EntityTags.parse(ifMatch);
+    return tags != null && tags.matchStrong(upstream.version()) ? upstream.version() : PRECONDITION_FAILED;
+  }
+
+  private static AdminResponse tagged(AdminResponse response, Upstream upstream) {
+    Map<String, String> headers = new LinkedHashMap<>(response.headers());
+    headers.put("ETag", EntityTags.of(upstream.version()));
+    return new AdminResponse(response.status(), headers, response.body());
+  }
+
+  private static AdminResponse preconditionFailed() {
+    return PlusJson.error(412, "the upstream changed since the version If-Match names", "UpstreamVersionMismatch");
   }
 
   private static AdminResponse serverResult(ServerResult result, int status) {
@@ -239,7 +309,8 @@ public final class PlusApi {
     return switch (result.kind()) {
       case NOT_FOUND -> id >= 0 ? serverNotFound(id) : upstreamNotFound();
       case INVALID -> PlusJson.error(400, result.message(), "UpstreamConfFormatError");
-      case LOCKED, VERSION_CONFLICT -> PlusJson.error(409, result.message(), "UpstreamBusy");
+      case LOCKED -> PlusJson.error(409, result.message(), "UpstreamBusy");
+      case VERSION_CONFLICT -> preconditionFailed();
       case TOO_LARGE -> PlusJson.error(413, result.message(), "UpstreamOutOfMemory");
       case CLOSED -> PlusJson.error(503, result.message(), "Closed");
       case UNAVAILABLE -> PlusJson.error(503, result.message(), "StoreUnavailable");

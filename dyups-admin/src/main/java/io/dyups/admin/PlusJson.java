@@ -2,16 +2,23 @@ package io.dyups.admin;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dyups.core.Peer;
+import io.dyups.core.PeerStatistics;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamServer;
 import io.dyups.parser.NginxUnits;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.Zone;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JSON of NGINX Plus's API, field for field as its reference ({@code nginx_api.yaml} of nginx.org, API
@@ -67,63 +74,50 @@ final class PlusJson {
     });
   }
 
-  /** {@code NginxHTTPUpstreamMap}: each upstream by name, in listing order. */
-  static byte[] upstreams(List<Upstream> upstreams) {
+  /**
+   * {@code NginxHTTPUpstreamMap}: each upstream by name, in listing order, with the fields {@code ?fields=} named
+   * ({@code peers}, {@code zone}): null writes them all, an empty set none (NGINX Plus: only the names).
+   */
+  static byte[] upstreams(List<Upstream> upstreams, @Nullable Set<String> fields) {
     return write(json -> {
       json.writeStartObject();
       for (Upstream upstream : upstreams) {
         json.writeFieldName(upstream.name());
-        upstream(json, upstream);
+        upstream(json, upstream, fields);
       }
       json.writeEndObject();
     });
   }
 
-  static byte[] upstream(Upstream upstream) {
-    return write(json -> upstream(json, upstream));
+  static byte[] upstream(Upstream upstream, @Nullable Set<String> fields) {
+    return write(json -> upstream(json, upstream, fields));
   }
 
   // NginxHTTPUpstream: its peers and zone. keepalive (idle connections) and zombies are the proxy's to count,
   // queue is not supported; they are left out.
-  private static void upstream(JsonGenerator json, Upstream upstream) throws IOException {
+  private static void upstream(JsonGenerator json, Upstream upstream, @Nullable Set<String> fields)
+      throws IOException {
     json.writeStartObject();
-    json.writeArrayFieldStart("peers");
-    List<UpstreamServer> servers = upstream.servers();
-    for (Peer peer : upstream.peers().asList()) {
-      peer(json, peer, idOf(peer, servers));
+    if (fields == null || fields.contains("peers")) {
+      json.writeArrayFieldStart("peers");
+      for (Peer peer : upstream.peers().asList()) {
+        peer(json, peer, upstream.serverId(peer));
+      }
+      json.writeEndArray();
     }
-    json.writeEndArray();
     Zone zone = upstream.definition().zone();
-    if (zone != null) {
+    if (zone != null && (fields == null || fields.contains("zone"))) {
       json.writeStringField("zone", zone.name());
     }
     json.writeEndObject();
   }
 
-  /**
-   * The id of the server a peer was built from: the server with the peer's address and the same line, else the first
-   * with its address (a server with {@code service=} gives its peers SRV weights). The peers of a host name share
-   * their server's id.
-   */
-  static int idOf(Peer peer, List<UpstreamServer> servers) {
-    int byAddress = -1;
-    for (UpstreamServer server : servers) {
-      if (server.spec().address().equals(peer.address())) {
-        if (server.spec().equals(peer.spec())) {
-          return server.id();
-        }
-        if (byAddress < 0) {
-          byAddress = server.id();
-        }
-      }
-    }
-    return byAddress;
-  }
-
-  // NginxHTTPUpstreamPeer: what the registry knows of a peer. The traffic statistics (requests, responses, sent,
-  // received, fails, unavail, health_checks, downtime, selected, header_time, response_time) are not kept yet.
+  // NginxHTTPUpstreamPeer, in the reference's order. responses has no codes (per status counts would cost each
+  // peer a table); ssl is the proxy's; downstart, selected, header_time and response_time only once they have a
+  // value, and health_checks' last_passed after the first check, as NGINX Plus writes them.
   private static void peer(JsonGenerator json, Peer peer, int id) throws IOException {
     ServerSpec spec = peer.spec();
+    PeerStatistics stats = peer.statistics();
     json.writeStartObject();
     json.writeNumberField("id", id);
     json.writeStringField("server", peer.toString());
@@ -131,11 +125,60 @@ final class PlusJson {
     json.writeBooleanField("backup", spec.backup());
     json.writeNumberField("weight", spec.weight());
     json.writeStringField("state", peer.state().apiName());
-    json.writeNumberField("active", peer.activeConnections());
+    json.writeNumberField("active", stats.active());
     if (spec.maxConns() != 0) {
       json.writeNumberField("max_conns", spec.maxConns());
     }
+    json.writeNumberField("requests", stats.requests());
+    PeerStatistics.Responses responses = stats.responses();
+    json.writeObjectFieldStart("responses");
+    json.writeNumberField("1xx", responses.informational());
+    json.writeNumberField("2xx", responses.successful());
+    json.writeNumberField("3xx", responses.redirection());
+    json.writeNumberField("4xx", responses.clientError());
+    json.writeNumberField("5xx", responses.serverError());
+    json.writeNumberField("total", responses.total());
     json.writeEndObject();
+    json.writeNumberField("sent", stats.sent());
+    json.writeNumberField("received", stats.received());
+    json.writeNumberField("fails", stats.fails());
+    json.writeNumberField("unavail", stats.unavail());
+    PeerStatistics.HealthChecks checks = stats.healthChecks();
+    json.writeObjectFieldStart("health_checks");
+    json.writeNumberField("checks", checks.checks());
+    json.writeNumberField("fails", checks.fails());
+    json.writeNumberField("unhealthy", checks.unhealthy());
+    Boolean lastPassed = checks.lastPassed();
+    if (lastPassed != null) {
+      json.writeBooleanField("last_passed", lastPassed);
+    }
+    json.writeEndObject();
+    json.writeNumberField("downtime", stats.downtime().toMillis());
+    Instant downstart = stats.downstart();
+    if (downstart != null) {
+      json.writeStringField("downstart", time(downstart));
+    }
+    Instant selected = stats.selected();
+    if (selected != null) {
+      json.writeStringField("selected", time(selected));
+    }
+    Duration headerTime = stats.headerTime();
+    if (headerTime != null) {
+      json.writeNumberField("header_time", headerTime.toMillis());
+    }
+    Duration responseTime = stats.responseTime();
+    if (responseTime != null) {
+      json.writeNumberField("response_time", responseTime.toMillis());
+    }
+    json.writeEndObject();
+  }
+
+  // NGINX Plus's times: ISO 8601 in UTC with milliseconds, "2026-11-30T22:01:09.123Z".
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  static String time(Instant instant) {
+    return TIME.format(instant);
   }
 
   /** {@code NginxHTTPUpstreamConfServerMap}. */

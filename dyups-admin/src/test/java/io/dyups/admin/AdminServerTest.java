@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.dyups.core.HostResolver;
+import io.dyups.core.HostStatus;
 import io.dyups.core.UpstreamRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,9 +25,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -265,6 +270,48 @@ class AdminServerTest {
     StringBuilder expected = new StringBuilder();
     addresses.forEach(address -> expected.append("server ").append(address).append('\n'));
     assertThat(text).isEqualTo(expected + "server 10.0.0.1:80\n");
+  }
+
+  @Test
+  void aHostNameThatStopsResolvingSaysSoInTheTextListingToo() throws Exception {
+    AtomicReference<HostResolver.Answer> answer = new AtomicReference<>(HostResolver.Answer.addresses(
+        List.of(InetAddress.getByName("10.0.0.1"), InetAddress.getByName("10.0.0.2")), Duration.ZERO));
+    HostResolver dns = new HostResolver() {
+      @Override
+      public CompletableFuture<Answer> lookUpAddresses(Query query) {
+        return CompletableFuture.completedFuture(query.name().equals("gone.local")
+            ? Answer.notFound(Duration.ofHours(1)) : answer.get());
+      }
+
+      @Override
+      public CompletableFuture<Answer> lookUpService(Query query) {
+        return CompletableFuture.completedFuture(Answer.notFound(null));
+      }
+
+      @Override
+      public void close() {}
+    };
+    try (UpstreamRegistry named = UpstreamRegistry.builder().hostResolver(dns).build()) {
+      AdminServer admin = AdminServer.builder(AdminHandler.of(named)).port(0).start();
+      try {
+        named.updateUpstream("named", "zone z 64k; resolver 10.0.0.53; server 10.0.0.9; "
+            + "server backend.local:8080 resolve; server gone.local resolve;");
+        answer.set(HostResolver.Answer.failed("Operation timed out"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (named.find("named").hosts().get(0).state() != HostStatus.State.STALE && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+
+        String text = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port()
+            + "/upstream/named")).build(), HttpResponse.BodyHandlers.ofString()).body();
+
+        assertThat(text).isEqualTo("server 10.0.0.9:80\nserver 10.0.0.1:8080\nserver 10.0.0.2:8080\n"
+            + "# backend.local:8080 stale: could not be resolved (Operation timed out), its last addresses kept\n"
+            + "# gone.local:80 not_found: could not be resolved (Host not found), no addresses\n");
+      } finally {
+        admin.stop();
+      }
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.dyups.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dyups.core.PeerSelection;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.core.UpstreamServer;
@@ -9,7 +10,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,12 +29,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class PlusApiTest {
   private final HttpClient client = HttpClient.newHttpClient();
+  // 2026-11-30T22:00:00.250Z, moved by the tests.
+  private final AtomicLong millis = new AtomicLong(1_796_076_000_250L);
+  private final InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
   private UpstreamRegistry registry;
   private AdminServer server;
 
   @BeforeEach
   void start() {
-    registry = UpstreamRegistry.builder().build();
+    registry = UpstreamRegistry.builder().clock(clock).build();
     registry.updateUpstream("backend", "zone backend 64k; server 10.0.0.1:8088; server 10.0.0.1:8089 weight=4 backup;");
     server = AdminServer.builder(AdminHandler.of(registry)).port(0).start();
   }
@@ -106,9 +113,9 @@ class PlusApiTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).isEqualTo("{\"peers\":["
         + "{\"id\":" + id(0) + ",\"server\":\"10.0.0.1:8088\",\"name\":\"10.0.0.1:8088\",\"backup\":false,"
-        + "\"weight\":1,\"state\":\"up\",\"active\":0},"
+        + "\"weight\":1,\"state\":\"up\",\"active\":0," + NO_TRAFFIC + "},"
         + "{\"id\":" + id(1) + ",\"server\":\"10.0.0.1:8089\",\"name\":\"10.0.0.1:8089\",\"backup\":true,"
-        + "\"weight\":4,\"state\":\"up\",\"active\":0}],\"zone\":\"backend\"}");
+        + "\"weight\":4,\"state\":\"up\",\"active\":0," + NO_TRAFFIC + "}],\"zone\":\"backend\"}");
     assertThat(get("/api/9/http/upstreams").body()).isEqualTo("{\"backend\":" + response.body() + "}");
   }
 
@@ -169,12 +176,91 @@ class PlusApiTest {
         .isEqualTo("server 10.0.0.1:8088\nserver 10.0.0.1:8089\nserver 10.0.0.3:80\n");
   }
 
+  // The statistics of a peer nothing was sent to, in NginxHTTPUpstreamPeer's order.
+  private static final String NO_TRAFFIC = "\"requests\":0,\"responses\":{\"1xx\":0,\"2xx\":0,\"3xx\":0,"
+      + "\"4xx\":0,\"5xx\":0,\"total\":0},\"sent\":0,\"received\":0,\"fails\":0,\"unavail\":0,"
+      + "\"health_checks\":{\"checks\":0,\"fails\":0,\"unhealthy\":0},\"downtime\":0";
+
+  /** One request on the first server: picked, answered {@code status} after 12 ms (header) and 30 ms. */
+  private void request(int status) {
+    PeerSelection selection = new PeerSelection();
+    selection.start(registry.find("backend").peers(), null, null);
+    assertThat(selection.next().address().toString()).isEqualTo("10.0.0.1:8088");
+    selection.recordResponse(status, 12_000_000L, 30_000_000L).recordBytes(150, 2000).succeeded();
+  }
+
+  @Test
+  void aPeerShowsItsStatisticsWithNginxPlusNamesAndTimes() throws Exception {
+    request(200);
+    request(404);
+    millis.addAndGet(1000);
+    request(200);
+
+    String peer = get("/api/9/http/upstreams/backend").body();
+
+    assertThat(peer).startsWith("{\"peers\":[{\"id\":" + id(0) + ",\"server\":\"10.0.0.1:8088\","
+        + "\"name\":\"10.0.0.1:8088\",\"backup\":false,\"weight\":1,\"state\":\"up\",\"active\":0,"
+        + "\"requests\":3,\"responses\":{\"1xx\":0,\"2xx\":2,\"3xx\":0,\"4xx\":1,\"5xx\":0,\"total\":3},"
+        + "\"sent\":450,\"received\":6000,\"fails\":0,\"unavail\":0,"
+        + "\"health_checks\":{\"checks\":0,\"fails\":0,\"unhealthy\":0},\"downtime\":0,"
+        + "\"selected\":\"2026-11-30T22:00:01.250Z\",\"header_time\":12,\"response_time\":30},");
+  }
+
+  @Test
+  void aPeerOutForFailuresIsUnavailWithItsDownstart() throws Exception {
+    registry.updateUpstream("flaky", "zone flaky 64k; server 10.0.0.5:80 max_fails=1; server 10.0.0.6:80;");
+    PeerSelection selection = new PeerSelection();
+    selection.start(registry.find("flaky").peers(), null, null);
+    assertThat(selection.next().address().toString()).isEqualTo("10.0.0.5:80");
+    selection.failed();
+    millis.addAndGet(2500);
+
+    String body = get("/api/9/http/upstreams/flaky").body();
+
+    assertThat(body).contains("\"state\":\"unavail\"", "\"fails\":1,\"unavail\":1,",
+        "\"downtime\":2500,\"downstart\":\"2026-11-30T22:00:00.250Z\",\"selected\":\"2026-11-30T22:00:02.750Z\"");
+  }
+
+  @Test
+  void fieldsLimitsTheUpstreamsFieldsAndEmptyLeavesOnlyTheNames() throws Exception {
+    assertThat(get("/api/9/http/upstreams/backend?fields=zone").body()).isEqualTo("{\"zone\":\"backend\"}");
+    assertThat(get("/api/9/http/upstreams?fields=").body()).isEqualTo("{\"backend\":{}}");
+    assertThat(get("/api/9/http/upstreams?fields=peers,zone").body())
+        .isEqualTo(get("/api/9/http/upstreams").body());
+    assertThat(get("/api/9/http/upstreams/backend?fields=peers").body()).startsWith("{\"peers\":[{\"id\":")
+        .doesNotContain("zone");
+  }
+
   @Test
   void deletingAnUpstreamResetsStatisticsWith204() throws Exception {
+    request(200);
+    request(500);
+
     HttpResponse<String> response = send("DELETE", "/api/9/http/upstreams/backend/", null);
 
     assertThat(response.statusCode()).isEqualTo(204);
     assertThat(registry.find("backend")).isNotNull();
+    assertThat(get("/api/9/http/upstreams/backend").body()).contains("\"active\":0," + NO_TRAFFIC + "}");
+  }
+
+  @Test
+  void aReadOnlyApiAtAnotherPathAnswersBelowItAndRefusesChanges() {
+    AdminHandler handler = AdminHandler.builder(registry).plusApiOnly("/stats/", false).build();
+
+    AdminResponse servers = handler.handle(new AdminRequest("GET", "/stats/9/http/upstreams/backend/servers",
+        java.util.Map.of(), java.io.InputStream.nullInputStream(), -1));
+    AdminResponse versions = handler.handle(new AdminRequest("GET", "/stats/", java.util.Map.of(),
+        java.io.InputStream.nullInputStream(), -1));
+    AdminResponse dyups = handler.handle(new AdminRequest("GET", "/list", java.util.Map.of(),
+        java.io.InputStream.nullInputStream(), -1));
+    AdminResponse delete = handler.handle(new AdminRequest("DELETE", "/stats/9/http/upstreams/backend",
+        java.util.Map.of(), java.io.InputStream.nullInputStream(), -1));
+
+    assertThat(servers.status()).isEqualTo(200);
+    assertThat(servers.bodyText()).startsWith("[{\"id\":" + id(0));
+    assertThat(versions.bodyText()).isEqualTo("[1,2,3,4,5,6,7,8,9]");
+    assertThat(dyups.status()).isEqualTo(404);
+    assertThat(withoutRequestId(delete.bodyText())).isEqualTo(error(405, "method disabled", "MethodDisabled"));
   }
 
   @ParameterizedTest(name = "{0} {1} {2}")

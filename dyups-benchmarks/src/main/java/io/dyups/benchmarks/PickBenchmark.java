@@ -144,6 +144,22 @@ public class PickBenchmark {
     return pickFrom(registry.find("bench"), request);
   }
 
+  /**
+   * As {@code pick}, with what a proxy reports of each request for the peer's statistics: the response's status and
+   * times ({@code PeerSelection.recordResponse}) and its bytes ({@code recordBytes}), counted at the release. Issue
+   * 16's target: within 10% of {@code pick}, 0 B/op.
+   */
+  @Benchmark
+  public Peer pickReported(Request request, CpuTime cpu) {
+    cpu.ops++;
+    int i = request.next++ & 63;
+    PeerSelection selection = request.selection.start(registry.find("bench").peers(), request.clients[i],
+        request.keys[i]);
+    Peer peer = selection.next();
+    selection.recordResponse(200, 1_000_000L + i, 3_000_000L + i).recordBytes(300, 4000 + i).succeeded();
+    return peer;
+  }
+
   /** As {@code pick}, with the hash key given as bytes ({@code PeerSelection.start(group, client, bytes, 0, n)}). */
   @Benchmark
   public Peer pickWithKeyBytes(Request request, CpuTime cpu) {

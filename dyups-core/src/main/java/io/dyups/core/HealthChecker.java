@@ -136,29 +136,31 @@ public final class HealthChecker implements AutoCloseable {
   static void record(Peer peer, HealthCheck check, boolean alive) {
     boolean changed;
     boolean down;
+    long nowMillis = peer.group.nowMillis();
     peer.group.lock.lock();
     try {
       SharedPeerState state = peer.state;
       state.checkInFlight = false;
       boolean wasDown = state.checkDown;
+      state.checks++;
+      state.checkedOnce = true;
+      state.lastPassed = alive;
       if (alive) {
         state.checkFailures = 0;
         state.checkSuccesses++;
         if (state.checkDown && state.checkSuccesses >= check.rise()) {
-          state.checkDown = false;
+          state.setCheckDown(false, nowMillis);
         }
       } else {
+        state.checksFailed++;
         state.checkSuccesses = 0;
         state.checkFailures++;
         if (!state.checkDown && state.checkFailures >= check.fall()) {
-          state.checkDown = true;
+          state.setCheckDown(true, nowMillis);
         }
       }
       down = state.checkDown;
       changed = down != wasDown;
-      if (changed) {
-        state.publishCheckDown();
-      }
     } finally {
       peer.group.lock.unlock();
     }

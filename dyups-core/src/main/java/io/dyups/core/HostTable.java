@@ -167,15 +167,22 @@ final class HostTable implements AutoCloseable {
   final class Lease implements AutoCloseable {
     private final List<Entry> pinned;
     private final @Nullable String refusal;
+    private final @Nullable ServerSpec refused;
 
-    Lease(List<Entry> pinned, @Nullable String refusal) {
+    Lease(List<Entry> pinned, @Nullable String refusal, @Nullable ServerSpec refused) {
       this.pinned = pinned;
       this.refusal = refusal;
+      this.refused = refused;
     }
 
     /** Why the change must be refused, in nginx's words; null when it may go on. */
     @Nullable String refusal() {
       return refusal;
+    }
+
+    /** The server line the refusal is about; null when it may go on. */
+    @Nullable ServerSpec refusedServer() {
+      return refused;
     }
 
     @Override
@@ -200,6 +207,7 @@ final class HostTable implements AutoCloseable {
     List<Entry> pinned = new ArrayList<>();
     Map<HostKey, ServerSpec> needed = new LinkedHashMap<>();
     String refusal = null;
+    ServerSpec refused = null;
     for (ServerSpec server : definition.servers()) {
       HostKey key = key(server, definition);
       if (key == null) {
@@ -207,11 +215,18 @@ final class HostTable implements AutoCloseable {
       }
       if (key.runTime() && strict && refusal == null && noResolver(definition)) {
         refusal = "no resolver defined to resolve names at run time in upstream \"" + upstream + "\"";
+        refused = server;
       }
       needed.putIfAbsent(key, server);
     }
     if (refusal == null && strict) {
-      refusal = unresolvableNameServer(needed.keySet());
+      for (Map.Entry<HostKey, ServerSpec> each : needed.entrySet()) {
+        refusal = unresolvableNameServer(each.getKey());
+        if (refusal != null) {
+          refused = each.getValue();
+          break;
+        }
+      }
     }
     Map<HostKey, CompletableFuture<Lookup>> lookups = new LinkedHashMap<>();
     synchronized (this) {
@@ -229,7 +244,7 @@ final class HostTable implements AutoCloseable {
         }
       }
     }
-    Lease lease = new Lease(pinned, refusal);
+    Lease lease = new Lease(pinned, refusal, refused);
     for (Map.Entry<HostKey, CompletableFuture<Lookup>> each : lookups.entrySet()) {
       HostKey key = each.getKey();
       Lookup lookup = await(each.getValue(), key.timeout());
@@ -245,7 +260,7 @@ final class HostTable implements AutoCloseable {
       }
       if (strict && lease.refusal == null && !key.runTime() && lookup.status() != HostResolver.Status.FOUND) {
         ServerSpec server = requireNonNull(needed.get(key));
-        return new Lease(pinned, notFound(server.address()));
+        return new Lease(pinned, notFound(server.address()), server);
       }
     }
     return lease;
@@ -257,7 +272,11 @@ final class HostTable implements AutoCloseable {
    * written.
    */
   static String notFound(Address address) {
-    String written = address.port() == 80 ? address.host() : address.toConfig();
+    return notFound(address.port() == 80 ? address.host() : address.toConfig());
+  }
+
+  /** nginx's {@code host not found in upstream "URL"}, with the URL as the server line writes it. */
+  static String notFound(String written) {
     return "host not found in upstream \"" + written + "\"";
   }
 
@@ -267,12 +286,10 @@ final class HostTable implements AutoCloseable {
   }
 
   // nginx looks the resolver's own names up when it reads the directive (ngx_resolver_create).
-  private static @Nullable String unresolvableNameServer(Set<HostKey> keys) {
-    for (HostKey key : keys) {
-      for (Address server : key.nameServers()) {
-        if (server.kind() == Address.Kind.HOST && socketAddress(server).isUnresolved()) {
-          return "host not found in resolver \"" + server.toConfig() + "\"";
-        }
+  private static @Nullable String unresolvableNameServer(HostKey key) {
+    for (Address server : key.nameServers()) {
+      if (server.kind() == Address.Kind.HOST && socketAddress(server).isUnresolved()) {
+        return "host not found in resolver \"" + server.toConfig() + "\"";
       }
     }
     return null;
@@ -548,7 +565,7 @@ final class HostTable implements AutoCloseable {
           ttl = addresses.ttl();
         }
         for (InetAddress address : ipv4First(addresses.addresses())) {
-          found.add(new Found(address, record.port(), record.weight(), record.priority() != minPriority,
+          found.add(new Found(address, record.port(), weight(record), record.priority() != minPriority,
               record.target()));
         }
       }
@@ -558,6 +575,14 @@ final class HostTable implements AutoCloseable {
       }
       return new Lookup(HostResolver.Status.FOUND, found, "", ttl, now);
     });
+  }
+
+  /**
+   * The weight of an SRV record as nginx reads it: RFC 2782's weight 0 ("very small chance of being selected")
+   * counts as 1 (ngx_resolver_process_srv), both for the peer's weight and for the order of the records.
+   */
+  static int weight(HostResolver.ServiceRecord record) {
+    return Math.max(1, record.weight());
   }
 
   /** What a group is built from: its peers, in nginx's order, and the state of each server with a host name. */
@@ -655,9 +680,7 @@ final class HostTable implements AutoCloseable {
     if (server.backup() && found.backup()) {
       return null;
     }
-    // RFC 2782 lets a record weigh 0; nginx's round robin would then never pick it while another peer is usable.
-    // Our balancing needs a weight of at least 1, so such a record counts as 1.
-    int weight = server.weight() != 1 ? server.weight() : Math.max(1, found.weight());
+    int weight = server.weight() != 1 ? server.weight() : found.weight();
     boolean backup = server.backup() || found.backup();
     ServerSpec spec = weight == server.weight() && backup == server.backup() ? server
         : new ServerSpec(server.address(), weight, server.maxFails(), server.failTimeout(), server.maxConns(),

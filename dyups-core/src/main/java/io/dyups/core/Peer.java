@@ -8,6 +8,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One server of an upstream with its live state. The definition ({@link #spec()}) is immutable; the counters
@@ -107,6 +110,85 @@ public final class Peer {
   }
 
   /**
+   * The peer's statistics now, as NGINX Plus's API gives them (see {@link PeerStatistics} for what each figure
+   * counts). Reads each worker's figures under its lock, off the request path; allocates the record.
+   */
+  public PeerStatistics statistics() {
+    long nowNanos = group.clock.read();
+    long nowSeconds = nowNanos / 1_000_000_000L;
+    long nowMillis = nowNanos / 1_000_000L;
+    PeerTraffic total = new PeerTraffic();
+    group.lock.lock();
+    try {
+      total.add(state.retired);
+      // What the workers add up to; a holder, since the lambda cannot change locals.
+      final class Sums {
+        long requests = state.retiredRequests;
+        long active;
+        long downtime = state.retiredDowntimeMillis;
+        long downstart = Long.MAX_VALUE;
+      }
+      Sums sums = new Sums();
+      // The state's counters, not this peer's: after a change of the number of workers, those of an older peer
+      // are counted in state.retired.
+      SharedPeerState.eachWorker(state.counters, worker -> {
+        PeerTraffic traffic = worker.trafficToRead();
+        total.add(traffic);
+        sums.requests += worker.requests();
+        sums.active += worker.conns;
+        long workerDowntime = traffic.downtimeMillis;
+        long since = traffic.downSinceMillis;
+        if (since >= 0) {
+          if (worker.isFailed(nowSeconds, group)) {
+            workerDowntime += Math.max(0, nowMillis - since);
+            sums.downstart = Math.min(sums.downstart, since);
+          } else {
+            workerDowntime += Math.max(0, Math.min(nowMillis, worker.outEndMillis()) - since);
+          }
+        }
+        sums.downtime = Math.max(sums.downtime, workerDowntime);
+      });
+      long requests = sums.requests;
+      long active = sums.active;
+      long downtime = sums.downtime;
+      long downstart = sums.downstart;
+      long checkDowntime = state.checkDowntimeMillis;
+      if (state.checkDownSinceMillis >= 0) {
+        checkDowntime += Math.max(0, nowMillis - state.checkDownSinceMillis);
+        downstart = Math.min(downstart, state.checkDownSinceMillis);
+      }
+      // selected: a request that went well does not read the clock, so a read that finds new requests dates them
+      // to itself; a failure brings its own time.
+      if (requests != state.seenRequests) {
+        state.seenRequests = requests;
+        state.seenAtMillis = nowMillis;
+      }
+      long selected = Math.max(state.seenAtMillis, total.selectedMillis);
+      return new PeerStatistics(
+          requests,
+          (int) active,
+          new PeerStatistics.Responses(total.responses1xx, total.responses2xx, total.responses3xx,
+              total.responses4xx, total.responses5xx, total.responses),
+          total.sent,
+          total.received,
+          total.fails,
+          total.unavail,
+          new PeerStatistics.HealthChecks(state.checks, state.checksFailed, state.unhealthy, state.lastPassed),
+          Duration.ofMillis(downtime + checkDowntime),
+          downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
+          selected == 0 ? null : Instant.ofEpochMilli(selected),
+          average(total.headerTimeMillis, total.headerTimes),
+          average(total.responseTimeMillis, total.responseTimes));
+    } finally {
+      group.lock.unlock();
+    }
+  }
+
+  private static @Nullable Duration average(long totalMillis, long count) {
+    return count == 0 ? null : Duration.ofMillis(totalMillis / count);
+  }
+
+  /**
    * False while an active health check has marked the peer down: the {@link HealthChecker} for upstreams with a
    * {@code check} directive, or the application through {@link #setHealthy}. A new server of an upstream whose
    * {@code check} says {@code default_down=true} starts unhealthy; a server whose line did not change in an
@@ -127,10 +209,10 @@ public final class Peer {
    * {@link HealthChecker} sets this itself.
    */
   public void setHealthy(boolean healthy) {
+    long nowMillis = group.nowMillis();
     group.lock.lock();
     try {
-      state.checkDown = !healthy;
-      state.publishCheckDown();
+      state.setCheckDown(!healthy, nowMillis);
     } finally {
       group.lock.unlock();
     }
@@ -169,6 +251,11 @@ public final class Peer {
     DOWN,
     /** Taken out for {@code max_fails} failures within {@code fail_timeout}, in some worker. */
     UNAVAIL,
+    /**
+     * Down until its first active health check passes: a server of an upstream whose {@code check} says {@code
+     * default_down=true} (Tengine's default), not checked yet, as NGINX Plus's {@code mandatory} health checks.
+     */
+    CHECKING,
     /** Marked down by an active health check ({@link #isHealthy()} false). */
     UNHEALTHY;
 
@@ -180,7 +267,7 @@ public final class Peer {
 
   /**
    * The peer's state now, in NGINX Plus's order of precedence: {@code down} as written, {@code drain} as written,
-   * unhealthy, unavail, up.
+   * checking, unhealthy, unavail, up.
    */
   public State state() {
     if (spec.down()) {
@@ -189,8 +276,14 @@ public final class Peer {
     if (spec.drain()) {
       return State.DRAINING;
     }
-    if (!isHealthy()) {
-      return State.UNHEALTHY;
+    group.lock.lock();
+    try {
+      if (state.checkDown) {
+        return state.startedDown && !state.checkedOnce ? State.CHECKING
+            : State.UNHEALTHY;
+      }
+    } finally {
+      group.lock.unlock();
     }
     return isOut() ? State.UNAVAIL : State.UP;
   }

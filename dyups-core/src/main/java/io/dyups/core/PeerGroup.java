@@ -15,8 +15,10 @@ import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -89,9 +91,11 @@ public final class PeerGroup {
     this.lineage = sameWorkers && previous != null ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
     Map<Endpoint, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
+    Set<Address> previousAddresses = new HashSet<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
         carried.computeIfAbsent(peer.endpoint, endpoint -> new ArrayDeque<>()).add(peer.state);
+        previousAddresses.add(peer.address());
       }
     }
     HealthCheck check = definition.healthCheck();
@@ -102,6 +106,7 @@ public final class PeerGroup {
     List<Peer> backupList = new ArrayList<>();
     List<SharedPeerState> kept = new ArrayList<>();
     int weights = 0;
+    long nowMillis = clock.read() / 1_000_000L;
     lock.lock();
     try {
       for (Endpoint endpoint : endpoints) {
@@ -109,12 +114,18 @@ public final class PeerGroup {
         ArrayDeque<SharedPeerState> same = carried.get(endpoint);
         SharedPeerState state;
         if (same == null || same.isEmpty()) {
-          state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown());
+          state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown(),
+              nowMillis);
+          if (previous != null && server.slowStart().toNanos() > 0 && !previousAddresses.contains(server.address())) {
+            // NGINX Plus's slow_start for a server added to a running upstream: its weight grows from zero, in each
+            // worker from when it was added.
+            state.rampStartNanos = clock.read();
+          }
         } else {
           state = same.poll();
           kept.add(state);
           if (!sameWorkers) {
-            state.counters = new WorkerPeerCounters[count];
+            state.retireCounters(new WorkerPeerCounters[count], nowMillis);
           }
         }
         Peer peer = new Peer(endpoint, state, this);
@@ -128,8 +139,7 @@ public final class PeerGroup {
       }
       if (checkRemoved) {
         for (SharedPeerState state : kept) {
-          state.checkDown = false;
-          state.publishCheckDown();
+          state.setCheckDown(false, nowMillis);
         }
       }
     } finally {
@@ -244,13 +254,13 @@ public final class PeerGroup {
   }
 
   // Callers hold the shared lock, which guards SharedPeerState.counters.
-  private static WorkerPeerCounters[] counters(Peer[] tier, int worker) {
+  private WorkerPeerCounters[] counters(Peer[] tier, int worker) {
     WorkerPeerCounters[] counters = new WorkerPeerCounters[tier.length];
     for (int i = 0; i < tier.length; i++) {
       SharedPeerState state = tier[i].state;
       WorkerPeerCounters[] all = tier[i].counters;
       if (all[worker] == null) {
-        all[worker] = new WorkerPeerCounters(tier[i].spec(), state.checkDown);
+        all[worker] = new WorkerPeerCounters(tier[i].spec(), state.checkDown, clock, state.rampStartNanos);
       }
       counters[i] = all[worker];
     }
@@ -362,24 +372,75 @@ public final class PeerGroup {
     return now == UNREAD ? nowSeconds() : now;
   }
 
-  /** Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer. */
+  /** Releases a peer a selection picked: nginx's ngx_http_upstream_free_round_robin_peer, and counts the request. */
   void release(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed) {
     // Only a failure records the time; a success does not need the clock.
-    long now = failed ? nowSeconds() : 0;
+    long nanos = failed ? clock.read() : 0;
     workerLock.lock();
     try {
-      if (single) {
-        counters.removeConnection();
-        return;
-      }
-      if (failed) {
-        counters.failed(now);
-      } else {
-        counters.succeeded();
-      }
-      counters.removeConnection();
+      counters.releases++;
+      free(counters, failed, nanos);
     } finally {
       workerLock.unlock();
+    }
+  }
+
+  /** {@link #release}, with the figures {@code selection} was given for the request (PeerSelection.recordResponse). */
+  void releaseReported(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed,
+      PeerSelection selection) {
+    long nanos = failed ? clock.read() : 0;
+    workerLock.lock();
+    try {
+      counters.releases++;
+      selection.recordInto(counters.traffic());
+      free(counters, failed, nanos);
+    } finally {
+      workerLock.unlock();
+    }
+  }
+
+  // Under the worker's lock; nanos is the clock's reading when failed.
+  private void free(WorkerPeerCounters counters, boolean failed, long nanos) {
+    if (failed) {
+      PeerTraffic traffic = counters.traffic();
+      traffic.selectedMillis = Math.max(traffic.selectedMillis, nanos / 1_000_000L);
+    }
+    if (single) {
+      // nginx never takes the only peer out, but NGINX Plus counts its failures.
+      if (failed) {
+        counters.traffic().fails++;
+      }
+      counters.removeConnection();
+      return;
+    }
+    if (failed) {
+      counters.failed(nanos / 1_000_000_000L, nanos / 1_000_000L);
+    } else {
+      counters.succeeded();
+    }
+    counters.removeConnection();
+  }
+
+  /** Epoch milliseconds of the group's clock. */
+  long nowMillis() {
+    return clock.read() / 1_000_000L;
+  }
+
+  /**
+   * Forgets every peer's statistics (requests, responses, bytes, failures counted, health checks, downtime), as
+   * NGINX Plus's {@code DELETE /api/N/http/upstreams/NAME}: the balancing state (active connections, failures
+   * that keep a peer out, health) stays as it is, and so does every peer's {@link Peer#state()}. Statistics live
+   * with the peers' state, so the groups before and after an update that kept a server share them. Thread-safe.
+   */
+  public void resetStatistics() {
+    long nowMillis = nowMillis();
+    lock.lock();
+    try {
+      for (Peer peer : peers) {
+        peer.state.resetStatistics(nowMillis);
+      }
+    } finally {
+      lock.unlock();
     }
   }
 }

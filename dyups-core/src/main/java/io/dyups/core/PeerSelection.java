@@ -25,9 +25,9 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Not thread-safe: one request at a time. Reusable without allocating; a selection may move from thread to
- * thread between requests (it picks through the worker of the thread that starts it). Padded (256 bytes in all)
- * to keep the fields it writes on every pick off the cache lines of objects beside it, such as another thread's
- * selection.
+ * thread between requests (it picks through the worker of the thread that starts it). Padded (64 bytes before its
+ * fields and 64 after) to keep the fields it writes on every pick off the cache lines of objects beside it, such
+ * as another thread's selection.
  */
 public final class PeerSelection extends PeerSelectionFields {
   // The trailing pad; see Padded.
@@ -199,13 +199,74 @@ public final class PeerSelection extends PeerSelectionFields {
     release(true);
   }
 
+  /**
+   * Records what the last peer answered, for its statistics ({@link Peer#statistics()}): the response's status
+   * and how long the header and the whole response took from the moment the peer was picked (negative: not known).
+   * Call it before {@link #succeeded()} or {@link #failed()}, which count it; a request that records nothing costs
+   * nothing more than one that the statistics do not know. Allocates nothing.
+   *
+   * @throws IllegalStateException when no peer is waiting to be reported
+   * @throws IllegalArgumentException when {@code status} is not in 100..999
+   */
+  public PeerSelection recordResponse(int status, long headerNanos, long responseNanos) {
+    checkPicked();
+    if (status < 100 || status > 999) {
+      throw new IllegalArgumentException("status must be in 100..999: " + status);
+    }
+    reported = true;
+    reportedStatus = status;
+    reportedHeaderNanos = headerNanos;
+    reportedResponseNanos = responseNanos;
+    return this;
+  }
+
+  /**
+   * Records the bytes sent to the last peer and received from it, for its statistics ({@link Peer#statistics()});
+   * each call adds to the request's figures. Call it before {@link #succeeded()} or {@link #failed()}.
+   *
+   * @throws IllegalStateException when no peer is waiting to be reported
+   * @throws IllegalArgumentException when a count is negative
+   */
+  public PeerSelection recordBytes(long sent, long received) {
+    checkPicked();
+    if (sent < 0 || received < 0) {
+      throw new IllegalArgumentException("byte counts must not be negative: " + sent + ", " + received);
+    }
+    reported = true;
+    reportedSent += sent;
+    reportedReceived += received;
+    return this;
+  }
+
+  private void checkPicked() {
+    if (current < 0) {
+      throw new IllegalStateException("no peer to report");
+    }
+  }
+
+  /** Adds the figures recorded for this request to {@code traffic}, under its worker's lock. */
+  void recordInto(PeerTraffic traffic) {
+    if (reportedStatus != 0) {
+      traffic.recordResponse(reportedStatus, reportedHeaderNanos, reportedResponseNanos);
+    }
+    traffic.recordBytes(reportedSent, reportedReceived);
+  }
+
   private void release(boolean failed) {
     int index = current;
     if (index < 0) {
       throw new IllegalStateException("no peer to report");
     }
     current = -1;
-    group.release(counters[index], worker.lock, failed);
+    if (!reported) {
+      group.release(counters[index], worker.lock, failed);
+      return;
+    }
+    group.releaseReported(counters[index], worker.lock, failed, this);
+    reported = false;
+    reportedStatus = 0;
+    reportedSent = 0;
+    reportedReceived = 0;
   }
 
   /**
@@ -330,6 +391,15 @@ abstract class PeerSelectionFields extends Padded {
   // found taken, so that threads that collide spread out.
   int probe;
   @Nullable Thread probeThread;
+
+  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; reported is
+  // set when there are any. reportedStatus is 0 when no response was recorded.
+  boolean reported;
+  int reportedStatus;
+  long reportedHeaderNanos;
+  long reportedResponseNanos;
+  long reportedSent;
+  long reportedReceived;
 
   // Where a hash method left off for this request.
   long hash;

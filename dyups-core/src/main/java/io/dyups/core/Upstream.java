@@ -91,6 +91,26 @@ public final class Upstream {
     return null;
   }
 
+  /**
+   * The id of the server {@code peer} (one of this upstream's) was built from: the server with the peer's address
+   * and the same line, else the first with its address (a server with {@code service=} gives its peers SRV
+   * weights); -1 for a peer of another upstream. The peers of a host name share their server's id.
+   */
+  public int serverId(Peer peer) {
+    int byAddress = -1;
+    for (UpstreamServer server : servers()) {
+      if (server.spec().address().equals(peer.address())) {
+        if (server.spec().equals(peer.spec())) {
+          return server.id();
+        }
+        if (byAddress < 0) {
+          byAddress = server.id();
+        }
+      }
+    }
+    return byAddress;
+  }
+
   @Override
   public String toString() {
     return "Upstream[" + name + " v" + version + ", " + definition.servers().size() + " servers]";

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -17,20 +18,39 @@ final class UpstreamListeners implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(UpstreamListeners.class.getName());
 
   private final List<UpstreamListener> listeners;
-  // No thread when nobody listens.
-  private final @Nullable ExecutorService thread;
+  // No thread while nobody listens; made with the first listener. Guarded by this.
+  private @Nullable ExecutorService thread;
+  private boolean closed;
 
   UpstreamListeners(List<UpstreamListener> listeners) {
-    this.listeners = List.copyOf(listeners);
-    this.thread = this.listeners.isEmpty() ? null : Executors.newSingleThreadExecutor(runnable -> {
+    this.listeners = new CopyOnWriteArrayList<>(listeners);
+    if (!listeners.isEmpty()) {
+      thread = newThread();
+    }
+  }
+
+  private static ExecutorService newThread() {
+    return Executors.newSingleThreadExecutor(runnable -> {
       Thread daemon = new Thread(runnable, "dyups-registry-listeners");
       daemon.setDaemon(true);
       return daemon;
     });
   }
 
+  /** Adds a listener, told of the changes queued from now on. */
+  synchronized void add(UpstreamListener listener) {
+    listeners.add(listener);
+    if (thread == null && !closed) {
+      thread = newThread();
+    }
+  }
+
   /** Queues {@code change} for every listener. Called by the registry's writer after the change is visible. */
   void tell(UpstreamChange change) {
+    ExecutorService thread;
+    synchronized (this) {
+      thread = this.thread;
+    }
     if (thread == null) {
       return;
     }
@@ -53,6 +73,11 @@ final class UpstreamListeners implements AutoCloseable {
   /** Tells the listeners of every change queued so far (waiting up to 10 seconds), then stops the thread. */
   @Override
   public void close() {
+    ExecutorService thread;
+    synchronized (this) {
+      closed = true;
+      thread = this.thread;
+    }
     if (thread == null) {
       return;
     }

@@ -8,6 +8,7 @@ import io.dyups.parser.Balancing;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ConfigWarning;
 import io.dyups.parser.NginxConfig;
+import io.dyups.parser.NginxUnits;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
@@ -220,10 +221,23 @@ public final class UpstreamRegistry implements AutoCloseable {
       if (server.backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
       }
+      Result slowStart = slowStartRefused(server, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
+      }
       List<ServerSpec> servers = new ArrayList<>(current.definition().servers());
       servers.add(server);
       return new ServerEdit(servers, servers.size() - 1, null);
     });
+  }
+
+  /** nginx's refusal of {@code slow_start=} under a method that does not take it, or null. */
+  private static @Nullable Result slowStartRefused(ServerSpec server, Upstream current) {
+    if (server.slowStart().isZero() || current.definition().balancing().supportsSlowStart()) {
+      return null;
+    }
+    return Result.of(Result.Kind.INVALID,
+        Balancing.notSupported("slow_start=" + NginxUnits.formatTime(server.slowStart())));
   }
 
   /**
@@ -266,6 +280,10 @@ public final class UpstreamRegistry implements AutoCloseable {
       }
       if (changed.backup() && !servers.get(index).backup() && !current.definition().balancing().supportsBackup()) {
         return ServerEdit.refused(Result.of(Result.Kind.INVALID, Balancing.BACKUP_NOT_SUPPORTED));
+      }
+      Result slowStart = slowStartRefused(changed, current);
+      if (slowStart != null) {
+        return ServerEdit.refused(slowStart);
       }
       servers.set(index, changed);
       return new ServerEdit(servers, index, null);
@@ -452,6 +470,16 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** What the registry's store is doing: connected or not, the last change applied, how far behind. */
   public StoreStatus storeStatus() {
     return store.status();
+  }
+
+  /**
+   * Adds a listener after the registry was built (an adapter such as a metrics binder that is given the registry):
+   * it is told of every change made from now on, as those given to {@link Builder#listener}. Thread-safe.
+   *
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public void addListener(UpstreamListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
   }
 
   /**
@@ -823,6 +851,24 @@ public final class UpstreamRegistry implements AutoCloseable {
     return length;
   }
 
+  /**
+   * Refuses an upstream of configuration {@code config} as nginx refuses to start on it: a server's host name
+   * (without {@code resolve}) that is not found, with nginx's {@code host not found in upstream "NAME:PORT"}, or a
+   * name with {@code resolve} and no resolver, at its server line. Used only while building; the persistence file
+   * and a store's state hold only what the registry accepted, so they always load again.
+   *
+   * @throws ConfigSyntaxException when {@code block} is refused
+   */
+  @SuppressWarnings("try") // the lease holds the names' answers while they are checked
+  private void checkAtStart(UpstreamBlock block, Path config) {
+    try (HostTable.Lease lease = hosts.prepare(block.name(), block, true)) {
+      String refusal = lease.refusal();
+      if (refusal != null) {
+        throw StartRefusal.of(refusal, lease.refusedServer(), block, config);
+      }
+    }
+  }
+
   /** The upstreams with a {@code check} directive, for the {@link HealthChecker}: no scan of every upstream. */
   Collection<Upstream> healthChecked() {
     return healthChecked.upstreams();
@@ -1022,7 +1068,9 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /**
      * Loads every {@code upstream} block of an nginx configuration or upstream.conf at {@link #build()},
-     * following its includes. May be called more than once; files load in the order given.
+     * following its includes. May be called more than once; files load in the order given. As nginx at its start,
+     * every server's host name without {@code resolve} is looked up then, and one that is not found refuses the
+     * build; a name with {@code resolve} is looked up with the {@linkplain #resolver resolver} and may be unresolved.
      */
     public Builder load(Path config) {
       configs.add(requireNonNull(config, "config"));
@@ -1040,8 +1088,10 @@ public final class UpstreamRegistry implements AutoCloseable {
      * file and its journal, or the configurations when there is no file yet). A store whose state is elsewhere
      * reads the configurations only when it asks for them.
      *
-     * @throws ConfigSyntaxException when a file does not parse (file, line and column in the message); no
-     *     registry is created
+     * @throws ConfigSyntaxException when a file does not parse, or a configuration the store reads is refused as
+     *     nginx refuses to start on it: a server's host name (without {@code resolve}) that is not found, with
+     *     nginx's {@code host not found in upstream "NAME:PORT"}, or a name with {@code resolve} and no resolver
+     *     (file, line and column in the message); no registry is created
      * @throws UncheckedIOException when a file cannot be read or written, or the persistence file's directory does
      *     not exist
      * @throws IllegalStateException when both a persistence file and a store are set
@@ -1055,15 +1105,18 @@ public final class UpstreamRegistry implements AutoCloseable {
           : persistenceFile != null ? LocalStore.inFile(persistenceFile, fileOptions, fileWriter, tryLock)
           : LocalStore.inMemory(tryLock);
       List<Path> files = List.copyOf(configs);
+      UpstreamRegistry registry = new UpstreamRegistry(this, chosen);
       UpstreamStore.Seed seed = () -> {
         List<UpstreamBlock> blocks = new ArrayList<>();
         // Read one block at a time: the files are never held whole as text or as directives.
         for (Path config : files) {
-          NginxConfig.forEachUpstream(config, blocks::add, UpstreamRegistry::warn);
+          NginxConfig.forEachUpstream(config, block -> {
+            registry.checkAtStart(block, config);
+            blocks.add(block);
+          }, UpstreamRegistry::warn);
         }
         return blocks;
       };
-      UpstreamRegistry registry = new UpstreamRegistry(this, chosen);
       try {
         chosen.open(registry.sink, seed);
       } catch (IOException e) {

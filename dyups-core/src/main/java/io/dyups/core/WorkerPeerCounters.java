@@ -1,5 +1,6 @@
 package io.dyups.core;
 
+import com.google.common.base.Ticker;
 import io.dyups.parser.ServerSpec;
 import org.jspecify.annotations.Nullable;
 
@@ -19,8 +20,11 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
   byte q032, q033, q034, q035, q036, q037, q038, q039, q040, q041, q042, q043, q044, q045, q046, q047;
   byte q048, q049, q050, q051, q052, q053, q054, q055, q056, q057, q058, q059, q060, q061, q062, q063;
 
-  WorkerPeerCounters(ServerSpec spec, boolean checkDown) {
-    super(spec, checkDown);
+  WorkerPeerCounters(ServerSpec spec, boolean checkDown, Ticker clock, long rampStartNanos) {
+    super(spec, checkDown, clock);
+    if (rampStartNanos != 0 && slowStartNanos > 0) {
+      startRamp(rampStartNanos);
+    }
     this.clean = isClean();
   }
 
@@ -40,8 +44,18 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     }
   }
 
-  /** A request on this peer failed: nginx's ngx_http_upstream_free_round_robin_peer with NGX_PEER_FAILED. */
-  void failed(long nowSeconds) {
+  /**
+   * A request on this peer failed: nginx's ngx_http_upstream_free_round_robin_peer with NGX_PEER_FAILED. When the
+   * failure takes the peer out, an out-period of its statistics begins ({@link PeerTraffic#wentOut}).
+   */
+  void failed(long nowSeconds, long nowMillis) {
+    // Out already when this failure is one more in the window that took the peer out. Not when a pick since the
+    // last failure started a new window (a trial, which nginx allows once per fail_timeout) or the window ran out:
+    // the failure then takes the peer out again.
+    boolean wasOut = checked == accessed && isFailedAt(nowSeconds);
+    // An earlier out-period ended when its failure window ran out: fail_timeout after the last failure in it.
+    long previousEnd = outEndMillis();
+    traffic().fails++;
     fails++;
     accessed = nowSeconds;
     checked = nowSeconds;
@@ -51,8 +65,49 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     if (effectiveWeight < 0) {
       effectiveWeight = 0;
     }
+    boolean wentOut = !wasOut && isFailedAt(nowSeconds);
+    if (wentOut && slowStartNanos > 0) {
+      // NGINX Plus's slow_start: back from the failure window, the weight grows again from zero over that time.
+      startRamp(outEndMillis() * 1_000_000L);
+    }
     updateClean();
     changed(nowSeconds);
+    if (wentOut) {
+      traffic().wentOut(nowMillis, previousEnd);
+    }
+  }
+
+  /**
+   * Starts slow_start's ramp at {@code startNanos} of the group's clock (when the peer becomes available again): the
+   * effective weight is 0 until then, and then grows with the time since ({@link #recoverWeight}).
+   */
+  void startRamp(long startNanos) {
+    effectiveWeight = 0;
+    rampStartNanos = startNanos;
+  }
+
+  /**
+   * slow_start's weight {@code elapsed} nanoseconds into its ramp: the nominal weight times the part of slow_start
+   * gone by, rounded up (smooth weighted round robin counts whole weights, so a server of weight 1 is at its weight
+   * from the start of its ramp, and one of weight 10 steps up every tenth of slow_start).
+   */
+  static int rampWeight(int weight, long elapsed, long slowStartNanos) {
+    if (elapsed <= 0) {
+      return 0;
+    }
+    if (elapsed >= slowStartNanos) {
+      return weight;
+    }
+    return (int) Math.ceil((double) weight * elapsed / slowStartNanos);
+  }
+
+  /** When the current or last out-period ends or ended: the second after its failure window, in milliseconds. */
+  long outEndMillis() {
+    return (accessed + failTimeoutSeconds + 1) * 1000L;
+  }
+
+  private boolean isFailedAt(long seconds) {
+    return maxFails != 0 && fails >= maxFails && seconds - checked <= failTimeoutSeconds;
   }
 
   /**
@@ -61,6 +116,9 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
    */
   void succeeded() {
     if (accessed < checked) {
+      if (fails != 0) {
+        traffic().closeOutPeriod(outEndMillis());
+      }
       fails = 0;
       updateClean();
       changed(PeerGroup.UNREAD);
@@ -85,6 +143,15 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
    * grows back by 1.
    */
   void recoverWeight() {
+    if (rampStartNanos != 0) {
+      // slow_start: the weight follows the time since the ramp began, not the picks.
+      effectiveWeight = rampWeight(weight, clock.read() - rampStartNanos, slowStartNanos);
+      if (effectiveWeight == weight) {
+        rampStartNanos = 0;
+        updateClean();
+      }
+      return;
+    }
     effectiveWeight++;
     if (effectiveWeight == weight) {
       updateClean();
@@ -93,6 +160,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
 
   /** The active health check's verdict, copied from {@link SharedPeerState#checkDown}. */
   void setCheckDown(boolean down) {
+    if (checkDown && !down && slowStartNanos > 0) {
+      // NGINX Plus's slow_start: healthy again, the weight grows from zero over that time.
+      startRamp(clock.read());
+    }
     checkDown = down;
     updateClean();
     changed(PeerGroup.UNREAD);
@@ -150,6 +221,27 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     return maxFails != 0 && fails >= maxFails && group.seconds(now) - checked <= failTimeoutSeconds;
   }
 
+  /** This worker's traffic figures for the peer, made on first use; under the worker's lock. */
+  PeerTraffic traffic() {
+    PeerTraffic figures = traffic;
+    if (figures == null) {
+      figures = new PeerTraffic();
+      traffic = figures;
+    }
+    return figures;
+  }
+
+  /** This worker's traffic figures for the peer to read (all zeros when none were made); under the worker's lock. */
+  PeerTraffic trafficToRead() {
+    PeerTraffic figures = traffic;
+    return figures != null ? figures : PeerTraffic.NONE;
+  }
+
+  /** Requests picked through this worker: those released and those still running. */
+  long requests() {
+    return releases + conns;
+  }
+
   /** nginx's checks that a peer may take a request, other than the selection's tried set. */
   boolean usable(long now, PeerGroup group) {
     return !down && !checkDown && !isFailed(now, group) && !(maxConns != 0 && conns >= maxConns);
@@ -202,6 +294,11 @@ abstract class WorkerPeerCountersFields extends Padded {
   long checked;
   // The worker's copy of SharedPeerState.checkDown, so that a pick reads no shared line.
   boolean checkDown;
+  // Requests released, for the statistics' requests (with conns); -conns after a reset of the statistics.
+  long releases;
+  // The figures of NGINX Plus's statistics beyond the counts above; off the pick path. Made by the first failure or
+  // reported request (traffic()), so that a peer that has neither costs no more memory than before them.
+  @Nullable PeerTraffic traffic;
 
   // True while nothing sets this peer apart from nginx's fresh state: no failures, full weight, not down, healthy,
   // no max_conns. While every primary of a group is clean, round robin follows a precomputed schedule.
@@ -212,7 +309,14 @@ abstract class WorkerPeerCountersFields extends Padded {
   // The index of these counters among the owner's primaries when the owner keeps them in its lanes, else -1.
   int slot = -1;
 
-  WorkerPeerCountersFields(ServerSpec spec, boolean checkDown) {
+  // slow_start (0: none); the group's clock, read only while a ramp runs; where the ramp began (0: none).
+  final long slowStartNanos;
+  final Ticker clock;
+  long rampStartNanos;
+
+  WorkerPeerCountersFields(ServerSpec spec, boolean checkDown, Ticker clock) {
+    this.slowStartNanos = spec.slowStart().toNanos();
+    this.clock = clock;
     this.weight = spec.weight();
     this.maxFails = spec.maxFails();
     this.maxConns = spec.maxConns();

@@ -1,13 +1,16 @@
 package io.dyups.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dyups.parser.Address;
+import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ResolverSpec;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,6 +22,8 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Servers written with a host name, through the registry, with answers a test chooses: one peer per address,
@@ -291,6 +296,28 @@ class HostNamesTest {
   }
 
   @Test
+  void aServiceRecordOfWeightZeroWeighsOneAsInNginx() {
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 0, 8081, "a.svc.local"),
+        new HostResolver.ServiceRecord(1, 0, 8082, "b.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1").answer("b.svc.local", LONG, "10.0.1.2");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve;");
+
+    // ngx_resolver_process_srv reads weight 0 as 1: both peers are picked in turn, neither is starved.
+    assertThat(registry.find("u").peers().asList()).extracting(peer -> peer.spec().weight()).containsExactly(1, 1);
+    PeerSelection selection = new PeerSelection();
+    List<String> picks = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      selection.start(registry.find("u").peers(), null, null);
+      picks.add(selection.next().toString());
+      selection.succeeded();
+    }
+    assertThat(picks).filteredOn("10.0.1.1:8081"::equals).hasSize(2);
+    assertThat(picks).filteredOn("10.0.1.2:8082"::equals).hasSize(2);
+  }
+
+  @Test
   void aServiceWithAWeightWrittenKeepsIt() {
     dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 50, 9000, "a.svc.local"));
     dns.answer("a.svc.local", LONG, "10.0.1.1");
@@ -302,14 +329,66 @@ class HostNamesTest {
         .satisfies(peer -> assertThat(peer.spec().weight()).isEqualTo(3));
   }
 
+  @ParameterizedTest
+  @CsvSource({"late.local:8080", "late.local", "LATE.local:80"})
+  void aNameNotFoundInAConfigurationRefusesTheStartAtItsServerLineInNginxWords(String written, @TempDir Path dir)
+      throws Exception {
+    Path conf = dir.resolve("nginx.conf");
+    Files.writeString(conf, "http {\n  upstream u {\n    server 10.0.0.9;\n    server " + written + " weight=2;\n  }\n}\n");
+
+    assertThatThrownBy(() -> UpstreamRegistry.builder().hostResolver(dns).load(conf).build())
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          // nginx: host not found in upstream "late.local:8080" in nginx.conf:4
+          assertThat(e.reason()).isEqualTo("host not found in upstream \"" + written + "\"");
+          assertThat(e.file()).isEqualTo(conf.toAbsolutePath().normalize().toString());
+          assertThat(e.line()).isEqualTo(4);
+          assertThat(e.column()).isEqualTo(5);
+        });
+  }
+
   @Test
-  void aNameNotFoundAtStartDoesNotStopTheStart(@TempDir Path dir) throws Exception {
+  void aNameWithResolveAndNoResolverRefusesTheStart(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("upstream.conf");
-    Files.writeString(conf, "upstream u { server 10.0.0.9; server late.local; }\n");
+    Files.writeString(conf, "upstream u {\n  zone z 64k;\n  server late.local resolve;\n}\n");
+
+    assertThatThrownBy(() -> UpstreamRegistry.builder().hostResolver(dns).load(conf).build())
+        .isInstanceOfSatisfying(ConfigSyntaxException.class, e -> {
+          assertThat(e.reason()).isEqualTo("no resolver defined to resolve names at run time in upstream \"u\"");
+          assertThat(e.line()).isEqualTo(3);
+        });
+  }
+
+  @Test
+  void aNameWithResolveNotFoundAtStartDoesNotStopTheStart(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("upstream.conf");
+    // valid=1s: a name not found is looked up again after 2 s (nginx's 10 s for a negative answer otherwise).
+    Files.writeString(conf, "upstream u { zone z 64k; resolver 10.0.0.53 valid=1s; "
+        + "server 10.0.0.9; server late.local resolve; }\n");
+
     UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).load(conf).build();
     opened.add(registry);
+
     assertThat(peers(registry, "u")).containsExactly("10.0.0.9:80");
-    assertThat(registry.find("u").hosts().get(0).state()).isNotEqualTo(HostStatus.State.RESOLVED);
+    assertThat(registry.find("u").hosts().get(0).state()).isEqualTo(HostStatus.State.NOT_FOUND);
+    dns.answer("late.local", LONG, "10.0.0.1");
+    assertThat(awaitPeers(registry, "u", now -> now.size() == 2)).containsExactly("10.0.0.9:80", "10.0.0.1:80");
+  }
+
+  @Test
+  void aNameOfThePersistenceFileNotFoundAtStartDoesNotStopTheStart(@TempDir Path dir) throws Exception {
+    dns.answer("late.local", LONG, "10.0.0.1");
+    Path file = dir.resolve("upstream.conf");
+    UpstreamRegistry first = UpstreamRegistry.builder().hostResolver(dns).persistenceFile(file).build();
+    assertThat(first.updateUpstream("u", "server 10.0.0.9; server late.local;").isSuccess()).isTrue();
+    first.close();
+    dns.answer("late.local", HostResolver.Answer.failed("Operation timed out"));
+
+    // The file holds what the registry accepted: it always loads again, the name looked up until it is found.
+    UpstreamRegistry registry = UpstreamRegistry.builder().hostResolver(dns).persistenceFile(file).build();
+    opened.add(registry);
+
+    assertThat(peers(registry, "u")).containsExactly("10.0.0.9:80");
+    assertThat(registry.find("u").hosts().get(0).state()).isEqualTo(HostStatus.State.FAILED);
   }
 
   @Test

@@ -141,6 +141,20 @@ class RegistryDnsTest {
   }
 
   @Test
+  void anSrvRecordOfWeightZeroBecomesAPeerOfWeightOne() {
+    dns.service("_http._tcp.zero.test", 300, new TestDnsServer.Srv(1, 0, 8080, "a.zero.test"))
+        .addresses("a.zero.test", 300, "10.0.2.1");
+
+    registry.updateUpstream("u", resolverOf("5s") + "server zero.test service=http resolve;");
+
+    // ngx_resolver_process_srv: a weight of 0 is read as 1.
+    assertThat(registry.find("u").peers().asList()).singleElement().satisfies(peer -> {
+      assertThat(peer.toString()).isEqualTo("10.0.2.1:8080");
+      assertThat(peer.spec().weight()).isEqualTo(1);
+    });
+  }
+
+  @Test
   void aNameThatDoesNotResolveIsRefused() {
     Result result = registry.updateUpstream("u", "server nothing.invalid:8080;");
 

@@ -21,6 +21,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   final long createdNanos = System.nanoTime();
   /** Requests sent on this connection so far (keepalive_requests). */
   int requests;
+  /** For TLS, the context and checked name it was made with (a request takes only a connection made like its own). */
+  @Nullable String tlsRoute;
   /** When it last went into the pool. */
   long idleSince;
   @Nullable ProxyRequest owner;

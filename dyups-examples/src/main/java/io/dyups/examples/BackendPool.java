@@ -34,16 +34,19 @@ final class BackendPool {
 
   private final Map<String, Idle> idle = new HashMap<>();
 
-  /** An idle connection to {@code address} for upstream {@code upstream}, taken out of the pool, or null. */
+  /**
+   * An idle connection to {@code address} for upstream {@code upstream}, made with the same TLS ({@code tlsRoute}
+   * as {@link BackendConnection#tlsRoute}; null for plain HTTP), taken out of the pool, or null.
+   */
   @Nullable
-  BackendConnection take(String upstream, SocketAddress address) {
+  BackendConnection take(String upstream, SocketAddress address, @Nullable String tlsRoute) {
     Idle pool = idle.get(upstream);
     if (pool == null || pool.connections.isEmpty()) {
       return null;
     }
     for (Iterator<BackendConnection> it = pool.connections.iterator(); it.hasNext(); ) {
       BackendConnection connection = it.next();
-      if (connection.address.equals(address)) {
+      if (connection.address.equals(address) && java.util.Objects.equals(connection.tlsRoute, tlsRoute)) {
         it.remove();
         connection.pooledIn = null;
         return connection;

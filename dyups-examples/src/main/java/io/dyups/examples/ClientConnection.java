@@ -373,7 +373,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (hasBody) {
       waitFor(Waiting.BODY, settings.clientBodyTimeout().toNanos());
     }
-    boolean admin = location.handler() instanceof ProxyConfig.DyupsInterface;
+    boolean admin = location.handler() instanceof ProxyConfig.DyupsInterface
+        || location.handler() instanceof ProxyConfig.PlusApiHandler;
     if (!admin && settings.clientMaxBodySize() > 0 && declared > settings.clientMaxBodySize()) {
       server.errorLog().error("client intended to send too large body: " + declared + " bytes, client: "
           + remoteText + ", request: \"" + exchange.requestLine() + "\"");
@@ -397,7 +398,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       proxy = new ProxyRequest(this, exchange, upstream, settings, hasBody, declared);
       proxy.start();
     } else if (admin) {
-      AdminHandler handler = server.admin(settings.adminToken());
+      AdminHandler handler = location.handler() instanceof ProxyConfig.PlusApiHandler api
+          ? server.plusApi(settings.adminToken(), location.path(), api.write()) : server.admin(settings.adminToken());
       if (declared > handler.maxBodySize()) {
         // Answered from the declared length alone: the admin handler says 413 without reading.
         runAdmin(exchange, handler, new byte[0], declared, false);

@@ -53,14 +53,31 @@ record ProxyConfig(
    */
   record ZooKeeper(String hosts, String root, Duration sessionTimeout, int maxRequestBytes) {}
 
+  /** The distinct TLS contexts toward backends of every location that proxies to {@code https://}. */
+  List<BackendTls> backendTls() {
+    List<BackendTls> result = new ArrayList<>();
+    for (VirtualServer server : servers) {
+      for (Location location : server.locations()) {
+        TlsDirectives.UpstreamTls tls = location.settings().proxyTls();
+        if (tls != null && !result.contains(tls.context())) {
+          result.add(tls.context());
+        }
+      }
+    }
+    return result;
+  }
+
   /** nginx's default {@code worker_connections} (ngx_event.c). */
   static final int DEFAULT_WORKER_CONNECTIONS = 512;
 
   /** What a location does with a request. */
   sealed interface Handler {}
 
-  /** {@code proxy_pass http://NAME;} or {@code proxy_pass http://$host;} ({@code upstream} null). */
-  record ProxyPass(@Nullable String upstream) implements Handler {}
+  /**
+   * {@code proxy_pass http://NAME;} or {@code proxy_pass http://$host;} ({@code upstream} null); {@code https} for
+   * {@code https://}, whose TLS settings are the location's {@link Settings#proxyTls}.
+   */
+  record ProxyPass(@Nullable String upstream, boolean https) implements Handler {}
 
   /** {@code echo ARGS;}: the arguments joined by spaces, and a newline. */
   record Echo(String text) implements Handler {}
@@ -70,6 +87,9 @@ record ProxyConfig(
 
   /** {@code dyups_interface;} */
   record DyupsInterface() implements Handler {}
+
+  /** NGINX Plus's {@code api [write=on|off];}: its upstream API below the location, read-only unless {@code write}. */
+  record PlusApiHandler(boolean write) implements Handler {}
 
   /** How a location matches a path: a prefix, or {@code =} an exact path. */
   record Location(String path, boolean exact, Handler handler, Settings settings, SourcePosition position) {
@@ -84,12 +104,16 @@ record ProxyConfig(
    *
    * @param defaultServer {@code listen ... default_server}
    * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
+   * @param ssl {@code listen ... ssl}
+   * @param tls the server's certificates and TLS settings (null: it names no ssl_certificate)
    * @param defaults the server level's settings, for requests answered before a location is known
    */
   record VirtualServer(
       InetSocketAddress listen,
       boolean defaultServer,
       boolean reusePort,
+      boolean ssl,
+      @Nullable ServerTls tls,
       List<String> names,
       List<Location> locations,
       ServerSettings settings,
@@ -108,7 +132,8 @@ record ProxyConfig(
 
     /** True when a location serves {@code dyups_interface}: the server then runs apart from traffic. */
     boolean isAdmin() {
-      return locations.stream().anyMatch(l -> l.handler() instanceof DyupsInterface);
+      return locations.stream().anyMatch(l -> l.handler() instanceof DyupsInterface
+          || l.handler() instanceof PlusApiHandler);
     }
   }
 
@@ -184,6 +209,7 @@ record ProxyConfig(
    * @param accessRules allow and deny, from the innermost level that has any
    * @param accessLogs empty for {@code access_log off}
    * @param adminToken {@code dyups_interface_token}, or null
+   * @param proxyTls the proxy_ssl_* settings of a location that proxies to {@code https://}, else null
    */
   record Settings(
       int proxyHttpVersion,
@@ -201,7 +227,8 @@ record ProxyConfig(
       long clientMaxBodySize,
       List<AccessRule> accessRules,
       List<AccessLogTarget> accessLogs,
-      @Nullable String adminToken) {
+      @Nullable String adminToken,
+      TlsDirectives.@Nullable UpstreamTls proxyTls) {
 
     /** Whether {@code address} may use this location (no rules: everyone). */
     boolean allows(InetAddress address) {
@@ -356,6 +383,7 @@ record ProxyConfig(
     formats.put("combined", new LogFormat("combined", Template.compile(COMBINED, http.position()),
         Template.Escape.DEFAULT));
     SettingsBuilder httpSettings = new SettingsBuilder(null);
+    httpSettings.confDir = confDir;
     List<Directive> servers = new ArrayList<>();
     for (Directive directive : http.children()) {
       switch (directive.name()) {
@@ -419,7 +447,8 @@ record ProxyConfig(
           servers.add(directive);
         }
         default -> {
-          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())) {
+          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())
+              || TlsDirectives.PROXY.contains(directive.name()) || TlsDirectives.SERVER.contains(directive.name())) {
             httpSettings.set(directive, formats, builder.prefix);
           } else {
             throw unknownOrMisplaced(directive);
@@ -437,6 +466,8 @@ record ProxyConfig(
     InetSocketAddress listen = null;
     boolean defaultServer = false;
     boolean reusePort = false;
+    boolean ssl = false;
+    @Nullable Directive listenDirective = null;
     List<String> names = new ArrayList<>();
     SettingsBuilder settings = new SettingsBuilder(http);
     List<Directive> locations = new ArrayList<>();
@@ -449,12 +480,15 @@ record ProxyConfig(
                 directive.position());
           }
           listen = listen(directive);
+          listenDirective = directive;
           for (int i = 1; i < directive.args().size(); i++) {
             String option = directive.args().get(i);
             if (option.equals("default_server") || option.equals("default")) {
               defaultServer = true;
             } else if (option.equals("reuseport")) {
               reusePort = true;
+            } else if (option.equals("ssl")) {
+              ssl = true;
             } else if (!option.startsWith("backlog=")) {
               throw new ConfigSyntaxException("invalid parameter \"" + option + "\"",
                   directive.argPositions().get(i));
@@ -472,7 +506,8 @@ record ProxyConfig(
           locations.add(directive);
         }
         default -> {
-          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())) {
+          if (ANY_LEVEL.contains(directive.name()) || SERVER_LEVEL.contains(directive.name())
+              || TlsDirectives.PROXY.contains(directive.name()) || TlsDirectives.SERVER.contains(directive.name())) {
             settings.set(directive, formats, prefix);
           } else {
             throw unknownOrMisplaced(directive);
@@ -480,6 +515,12 @@ record ProxyConfig(
         }
       }
     }
+    ServerTls.Spec tlsSpec = TlsDirectives.server(settings::tlsDirectives, settings.confDir(), server.position());
+    if (ssl && tlsSpec == null && listenDirective != null) {
+      throw new ConfigSyntaxException("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive",
+          listenDirective.position());
+    }
+    ServerTls tls = tlsSpec == null ? null : ServerTls.create(tlsSpec);
     if (listen == null) {
       listen = new InetSocketAddress(80);
     }
@@ -496,8 +537,8 @@ record ProxyConfig(
     built.sort(Comparator.comparing((Location l) -> !l.exact())
         .thenComparing(Comparator.comparingInt((Location l) -> l.path().length()).reversed()));
     ServerSettings serverSettings = settings.serverSettings();
-    return new VirtualServer(listen, defaultServer, reusePort, List.copyOf(names), List.copyOf(built), serverSettings,
-        settings.settings(prefix, formats), server.position());
+    return new VirtualServer(listen, defaultServer, reusePort, ssl, tls, List.copyOf(names), List.copyOf(built),
+        serverSettings, settings.settings(prefix, formats, null), server.position());
   }
 
   private static Location location(Directive location, SettingsBuilder server, Map<String, LogFormat> formats,
@@ -545,8 +586,9 @@ record ProxyConfig(
           simpleArgs(directive, 0, 0);
           next = new DyupsInterface();
         }
+        case "api" -> next = plusApi(directive);
         default -> {
-          if (ANY_LEVEL.contains(directive.name())) {
+          if (ANY_LEVEL.contains(directive.name()) || TlsDirectives.PROXY.contains(directive.name())) {
             settings.set(directive, formats, prefix);
             continue;
           }
@@ -561,31 +603,52 @@ record ProxyConfig(
     }
     if (handler == null) {
       throw new ConfigSyntaxException(
-          "location \"" + path + "\" has no content handler (proxy_pass, echo, return or dyups_interface)",
+          "location \"" + path + "\" has no content handler (proxy_pass, echo, return, dyups_interface or api)",
           location.position());
     }
-    return new Location(path, exact, handler, settings.settings(prefix, formats), location.position());
+    TlsDirectives.UpstreamTls proxyTls = null;
+    if (handler instanceof ProxyPass pass && pass.https()) {
+      proxyTls = TlsDirectives.upstream(settings::tlsDirectives, settings.confDir(), settings.contexts(),
+          location.position());
+    }
+    return new Location(path, exact, handler, settings.settings(prefix, formats, proxyTls), location.position());
+  }
+
+  // NGINX Plus's ngx_http_api_module: "api;" is read-only, "api write=on;" takes changes too.
+  private static Handler plusApi(Directive directive) {
+    simpleArgs(directive, 0, 1);
+    if (directive.args().isEmpty()) {
+      return new PlusApiHandler(false);
+    }
+    String arg = directive.args().get(0);
+    return switch (arg) {
+      case "write=on" -> new PlusApiHandler(true);
+      case "write=off" -> new PlusApiHandler(false);
+      default -> throw new ConfigSyntaxException("invalid parameter \"" + arg + "\"",
+          directive.argPositions().get(0));
+    };
   }
 
   private static Handler proxyPass(Directive directive) {
     simpleArgs(directive, 1, 1);
     String url = directive.args().get(0);
-    if (!url.regionMatches(true, 0, "http://", 0, 7)) {
+    boolean https = url.regionMatches(true, 0, "https://", 0, 8);
+    if (!https && !url.regionMatches(true, 0, "http://", 0, 7)) {
       throw new ConfigSyntaxException("invalid URL prefix in \"" + url + "\"", directive.argPositions().get(0));
     }
-    String name = url.substring(7);
+    String name = url.substring(https ? 8 : 7);
     if (name.endsWith("/")) {
       name = name.substring(0, name.length() - 1);
     }
     if (name.equals("$host")) {
-      return new ProxyPass(null);
+      return new ProxyPass(null, https);
     }
     if (name.isEmpty() || name.contains("/") || name.contains("$")) {
       throw new ConfigSyntaxException(
-          "unsupported proxy_pass \"" + url + "\": use http://NAME or http://$host",
+          "unsupported proxy_pass \"" + url + "\": use http://NAME, http://$host or https://",
           directive.argPositions().get(0));
     }
-    return new ProxyPass(name);
+    return new ProxyPass(name, https);
   }
 
   private static Handler returnHandler(Directive directive) {
@@ -756,14 +819,15 @@ record ProxyConfig(
   }
 
   private static final Set<String> KNOWN_ELSEWHERE = Set.of(
-      "proxy_pass", "echo", "return", "dyups_interface", "location", "server", "listen", "server_name",
+      "proxy_pass", "echo", "return", "dyups_interface", "api", "location", "server", "listen", "server_name",
       "upstream", "log_format", "dyups_upstream_conf", "dyups_zookeeper", "dyups_trylock", "dyups_shm_zone_size",
       "dyups_read_msg_timeout", "worker_connections", "worker_processes", "events", "http", "daemon", "pid",
       "error_log", "client_header_timeout", "client_header_buffer_size", "large_client_header_buffers");
 
   /** nginx's two messages: a directive it does not know, or one it knows in the wrong place. */
   private static ConfigSyntaxException unknownOrMisplaced(Directive directive) {
-    if (KNOWN_ELSEWHERE.contains(directive.name()) || ANY_LEVEL.contains(directive.name())) {
+    if (KNOWN_ELSEWHERE.contains(directive.name()) || ANY_LEVEL.contains(directive.name())
+        || TlsDirectives.PROXY.contains(directive.name()) || TlsDirectives.SERVER.contains(directive.name())) {
       return new ConfigSyntaxException("\"" + directive.name() + "\" directive is not allowed here",
           directive.position());
     }
@@ -798,6 +862,11 @@ record ProxyConfig(
     @Nullable Integer clientHeaderBufferSize;
     int @Nullable [] largeHeaderBuffers;
     private final java.util.HashSet<String> seen = new java.util.HashSet<>();
+    // The TLS directives written at this level, by name (TlsDirectives checks and merges them).
+    private final Map<String, List<Directive>> tls = new java.util.HashMap<>();
+    // The root level's: where relative certificate names start, and the contexts toward backends made so far.
+    @Nullable Path confDir;
+    private @Nullable Map<BackendTls.Spec, BackendTls> contexts;
 
     SettingsBuilder(@Nullable SettingsBuilder parent) {
       this.parent = parent;
@@ -806,9 +875,14 @@ record ProxyConfig(
     void set(Directive directive, Map<String, LogFormat> formats, Path prefix) {
       String name = directive.name();
       boolean repeatable = name.equals("proxy_set_header") || name.equals("allow") || name.equals("deny")
-          || name.equals("access_log");
+          || name.equals("access_log") || TlsDirectives.REPEATABLE.contains(name);
       if (!repeatable && !seen.add(name)) {
         throw new ConfigSyntaxException("\"" + name + "\" directive is duplicate", directive.position());
+      }
+      if (TlsDirectives.PROXY.contains(name) || TlsDirectives.SERVER.contains(name)) {
+        TlsDirectives.check(directive);
+        tls.computeIfAbsent(name, key -> new ArrayList<>()).add(directive);
+        return;
       }
       switch (name) {
         case "proxy_http_version" -> {
@@ -1038,13 +1112,38 @@ record ProxyConfig(
       return null;
     }
 
+    /** The TLS directives called {@code name} of the innermost level that has any, or null. */
+    @Nullable
+    List<Directive> tlsDirectives(String name) {
+      return find(b -> b.tls.get(name));
+    }
+
+    Path confDir() {
+      SettingsBuilder root = this;
+      while (root.parent != null) {
+        root = root.parent;
+      }
+      return java.util.Objects.requireNonNull(root.confDir, "confDir");
+    }
+
+    Map<BackendTls.Spec, BackendTls> contexts() {
+      SettingsBuilder root = this;
+      while (root.parent != null) {
+        root = root.parent;
+      }
+      if (root.contexts == null) {
+        root.contexts = new java.util.HashMap<>();
+      }
+      return root.contexts;
+    }
+
     ServerSettings serverSettings() {
       int[] large = get(b -> b.largeHeaderBuffers, new int[] {4, 8 * 1024});
       return new ServerSettings(get(b -> b.clientHeaderTimeout, Duration.ofSeconds(60)),
           get(b -> b.clientHeaderBufferSize, 1024), large[0], large[1]);
     }
 
-    Settings settings(Path prefix, Map<String, LogFormat> formats) {
+    Settings settings(Path prefix, Map<String, LogFormat> formats, TlsDirectives.@Nullable UpstreamTls proxyTls) {
       List<HeaderSetting> headers = get(b -> b.proxyHeaders, List.of());
       SettingsBuilder logLevel = accessLogLevel();
       List<AccessLogTarget> effectiveLogs;
@@ -1074,7 +1173,8 @@ record ProxyConfig(
           get(b -> b.clientMaxBodySize, 1024L * 1024),
           List.copyOf(get(b -> b.accessRules, List.of())),
           effectiveLogs,
-          find(b -> b.adminToken));
+          find(b -> b.adminToken),
+          proxyTls);
     }
   }
 

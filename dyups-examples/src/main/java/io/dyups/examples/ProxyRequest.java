@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -103,6 +104,8 @@ final class ProxyRequest {
   private final boolean wholeBody;
 
   private final HttpRequest head;
+  // proxy_pass https: the name the backend's certificate is checked against (and sent as SNI).
+  private String sslName = "";
   private boolean asksClose;
 
   @Nullable private Peer peer;
@@ -110,7 +113,10 @@ final class ProxyRequest {
   @Nullable private BackendConnection backend;
   private boolean freshRetry;
   private int tries;
-  private Failure lastFailure = Failure.ERROR;
+  // nginx's u->peer.tries when the request started (allowedTries), or -1 before it is needed: only a retry asks.
+  private int allowedTries = -1;
+  // When the first peer was asked for: proxy_next_upstream_timeout counts from here (u->peer.start_time).
+  private long upstreamStart;
   private long peerStart;
   private long connectedAt = -1;
   private long headerAt = -1;
@@ -140,6 +146,10 @@ final class ProxyRequest {
   }
 
   void start() {
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    if (tls != null) {
+      sslName = sslName(tls.name() == null ? exchange.proxyHost : tls.name().evaluate(exchange));
+    }
     Balancing balancing = upstream.definition().balancing();
     InetSocketAddress remote = client.remoteAddress();
     if (balancing instanceof Balancing.Hash hash) {
@@ -149,6 +159,30 @@ final class ProxyRequest {
       selection.start(upstream.peers(), remote.getAddress(), null);
     }
     nextPeer();
+  }
+
+  /** ngx_http_upstream_ssl_name: the port of a name such as $proxy_host or $http_host is not part of it. */
+  private static String sslName(@Nullable String name) {
+    if (name == null) {
+      return "";
+    }
+    int from = name.startsWith("[") ? Math.max(0, name.indexOf(']')) : 0;
+    int colon = name.indexOf(':', from);
+    return colon < 0 ? name : name.substring(0, colon);
+  }
+
+  /**
+   * What a pooled connection must have been made with to serve this request: nothing for plain HTTP; for TLS the
+   * context and the name its certificate was checked against.
+   */
+  @Nullable
+  private String tlsRoute() {
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    return tls == null ? null : tls.context().id + "/" + sslName;
+  }
+
+  private String scheme() {
+    return settings.proxyTls() == null ? "http://" : "https://";
   }
 
   // ---- the request head
@@ -238,14 +272,17 @@ final class ProxyRequest {
     if (done) {
       return;
     }
+    if (tries == 0) {
+      upstreamStart = System.nanoTime();
+    }
     Peer next = selection.next();
     if (next == null) {
-      if (tries == 0) {
-        client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
-            + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"http://"
-            + upstream.name() + "\", host: \"" + exchange.host + "\"");
-      }
-      fail(lastFailure);
+      // ngx_http_upstream_connect: the balancer is busy (every peer left is down or out for failures), on the first
+      // try or a later one: logged each time, and 502 whatever the peers before failed with (FT_NOLIVE).
+      client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
+          + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"" + scheme()
+          + upstream.name() + "\", host: \"" + exchange.host + "\"");
+      fail(Failure.ERROR);
       return;
     }
     peer = next;
@@ -257,7 +294,7 @@ final class ProxyRequest {
     requestSent = false;
     interim = false;
     freshRetry = false;
-    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress());
+    BackendConnection pooled = client.loop.backends.take(upstream.name(), next.socketAddress(), tlsRoute());
     if (pooled != null) {
       connectedAt = peerStart;
       use(pooled);
@@ -282,8 +319,12 @@ final class ProxyRequest {
       attemptFailed(Failure.ERROR, "worker_connections are not enough", null);
       return;
     }
-    Channel channel = client.server.newBackendChannel(settings);
+    TlsDirectives.UpstreamTls tls = settings.proxyTls();
+    SslHandler ssl = tls == null ? null : tls.context().newHandler(client.channel().alloc(), sslName,
+        tls.serverName(), upstream.name(), address, settings.proxyConnectTimeout().toMillis());
+    Channel channel = client.server.newBackendChannel(settings, ssl);
     BackendConnection connection = new BackendConnection(address, target.toString(), loop, channel);
+    connection.tlsRoute = tlsRoute();
     connection.owner = this;
     backend = connection;
     loop.loop.register(channel).addListener(registered -> {
@@ -308,8 +349,27 @@ final class ProxyRequest {
                   + cause.getMessage() + ")") + " while connecting to upstream", connection);
           return;
         }
-        connectedAt = System.nanoTime();
-        use(connection);
+        if (ssl == null) {
+          connectedAt = System.nanoTime();
+          use(connection);
+          return;
+        }
+        // Nothing of the request goes out before the peer's certificate passed (ngx_http_upstream_ssl_handshake).
+        ssl.handshakeFuture().addListener(handshaken -> {
+          if (backend != connection || done) {
+            channel.close();
+            return;
+          }
+          if (!handshaken.isSuccess()) {
+            channel.close();
+            Throwable cause = handshaken.cause();
+            attemptFailed(BackendTls.isTimeout(cause) ? Failure.TIMEOUT : Failure.ERROR,
+                BackendTls.failure(cause) + " while SSL handshaking to upstream", connection);
+            return;
+          }
+          connectedAt = System.nanoTime();
+          use(connection);
+        });
       });
     });
   }
@@ -528,7 +588,6 @@ final class ProxyRequest {
       boolean failure = status != 403 && status != 404;
       closeBackend(connection);
       report(failure);
-      lastFailure = Failure.ERROR;
       nextPeer();
       return;
     }
@@ -707,11 +766,10 @@ final class ProxyRequest {
       return;
     }
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + (tried == null ? "" : tried) + "\", host: \""
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + (tried == null ? "" : tried) + "\", host: \""
         + exchange.host + "\"");
     peerEntry(failure == Failure.TIMEOUT ? 504 : 502);
     report(true);
-    lastFailure = failure;
     int bit = switch (failure) {
       case ERROR -> NextUpstream.ERROR;
       case TIMEOUT -> NextUpstream.TIMEOUT;
@@ -724,9 +782,18 @@ final class ProxyRequest {
     }
   }
 
-  /** Whether the request may go to another peer (ngx_http_upstream_next's conditions, beside the mask). */
+  /**
+   * Whether the request may go to another peer: ngx_http_upstream_next's and ngx_http_upstream_test_next's
+   * conditions beside the condition's own bit. A POST, LOCK or PATCH already sent needs {@code non_idempotent}; a
+   * body no longer kept cannot be sent again; the tries nginx allows must not be used up (so the last peer's
+   * {@code http_500} goes to the client as it is, as nginx passes it); {@code proxy_next_upstream_timeout} counts
+   * from the first peer asked.
+   */
   private boolean mayRetry() {
     if (done) {
+      return false;
+    }
+    if (tries >= allowedTries()) {
       return false;
     }
     if (requestSent && !idempotent && (settings.nextUpstream() & NextUpstream.NON_IDEMPOTENT) == 0) {
@@ -735,11 +802,36 @@ final class ProxyRequest {
     if (!canResend()) {
       return false;
     }
-    if (settings.nextUpstreamTries() > 0 && tries >= settings.nextUpstreamTries()) {
-      return false;
-    }
     long limit = settings.nextUpstreamTimeout().toNanos();
-    return limit == 0 || System.nanoTime() - exchange.startNanos < limit;
+    return limit == 0 || System.nanoTime() - upstreamStart < limit;
+  }
+
+  /**
+   * nginx's {@code u->peer.tries} at the start of the request: the round-robin tries of the upstream
+   * ({@code ngx_http_upstream_tries}: the servers not marked {@code down}, primaries and backups; a single primary
+   * without backups is tried once, as {@code peers->single}), lowered to {@code proxy_next_upstream_tries} when that
+   * is set. Counted on the first retry only.
+   */
+  private int allowedTries() {
+    if (allowedTries < 0) {
+      int primaries = 0;
+      int backups = 0;
+      int live = 0;
+      for (Peer candidate : upstream.peers().asList()) {
+        if (candidate.spec().backup()) {
+          backups++;
+        } else {
+          primaries++;
+        }
+        if (!candidate.spec().down()) {
+          live++;
+        }
+      }
+      int allowed = primaries == 1 && backups == 0 ? 1 : live;
+      int limit = settings.nextUpstreamTries();
+      allowedTries = limit > 0 ? Math.min(allowed, limit) : allowed;
+    }
+    return allowedTries;
   }
 
   /** Whether the body can be sent again: all of it is kept, or none of it was written. */
@@ -767,7 +859,7 @@ final class ProxyRequest {
 
   private void abortResponse(String reason, BackendConnection connection) {
     client.server.errorLog().error(reason + ", client: " + client.remoteAddressText() + ", request: \""
-        + exchange.requestLine() + "\", upstream: \"http://" + connection.name + "\"");
+        + exchange.requestLine() + "\", upstream: \"" + scheme() + connection.name + "\"");
     done = true;
     closeBackend(connection);
     peerEntry(upstreamStatus);
@@ -825,6 +917,10 @@ final class ProxyRequest {
       return;
     }
     long now = System.nanoTime();
+    if (headerAt >= 0 && !peerReported && status >= 100 && status <= 999) {
+      // The peer answered: its statistics count the response (NGINX Plus's responses, header_time, response_time).
+      selection.recordResponse(status, headerAt - peerStart, now - peerStart);
+    }
     exchange.upstreamDone(tried, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);
   }

@@ -1,6 +1,7 @@
 package io.dyups.examples;
 
 import io.dyups.admin.AdminHandler;
+import io.dyups.admin.AdminResponse;
 import io.dyups.core.HealthChecker;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.dns.DnsHostResolver;
@@ -8,10 +9,13 @@ import io.dyups.examples.ProxyConfig.AccessLogTarget;
 import io.dyups.examples.ProxyConfig.Location;
 import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.examples.ProxyConfig.VirtualServer;
+import io.dyups.micrometer.UpstreamMetrics;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
 import io.dyups.zookeeper.ZooKeeperStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -26,10 +30,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,8 +65,12 @@ final class ProxyServer implements AutoCloseable {
 
   private final ProxyConfig config;
   private final UpstreamRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  // Prometheus's text exposition format, as PrometheusMeterRegistry.scrape() writes it.
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   private final HealthChecker healthChecker;
-  private final Map<String, AdminHandler> admins = new HashMap<>();
+  // Asked for by every event loop.
+  private final Map<String, AdminHandler> admins = new ConcurrentHashMap<>();
   private final ServerLog errorLog;
   private final AccessLog accessLog;
   private final Map<AccessLogTarget, AccessLog.LogFile> logFiles = new HashMap<>();
@@ -85,7 +95,7 @@ final class ProxyServer implements AutoCloseable {
    * else to the default server (the first, or the one marked default_server), as nginx chooses.
    */
   record Listener(InetSocketAddress address, List<VirtualServer> servers, VirtualServer defaultServer,
-      boolean admin) {
+      boolean admin, @Nullable ListenerTls tls) {
     /** Whether a server on this address asked for {@code listen ... reuseport}. */
     boolean reusePort() {
       for (VirtualServer server : servers) {
@@ -129,6 +139,9 @@ final class ProxyServer implements AutoCloseable {
     this.dns = dns;
     this.errorLog = errorLog;
     this.trafficThreads = trafficThreads;
+    // The peers' statistics, as Prometheus reads them from the admin server's /metrics.
+    this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    UpstreamMetrics.of(registry).bindTo(prometheus);
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
     this.healthChecker = HealthChecker.builder(registry).start();
     this.transport = Transport.best();
@@ -165,7 +178,8 @@ final class ProxyServer implements AutoCloseable {
     DnsHostResolver dns = DnsHostResolver.create();
     UpstreamRegistry registry;
     try {
-      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024)).build();
+      registry = registryBuilder(config, dns).workers(Math.min(threads, 1024))
+          .listener(new BackendSessions(config.backendTls())).build();
     } catch (RuntimeException e) {
       dns.close();
       errorLog.close();
@@ -249,7 +263,8 @@ final class ProxyServer implements AutoCloseable {
         }
       }
       boolean admin = servers.stream().anyMatch(VirtualServer::isAdmin);
-      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin));
+      listeners.add(new Listener(entry.getKey(), List.copyOf(servers), chosen, admin,
+          ListenerTls.of(servers, chosen)));
     }
     for (LoopState loop : loops.values()) {
       loop.deadlines.start(loop.loop, () -> loop.backends.trim(System.nanoTime()));
@@ -344,6 +359,10 @@ final class ProxyServer implements AutoCloseable {
         .setMaxHeaderSize(limits.largeHeaderBuffers() * limits.largeHeaderBufferSize())
         .setInitialBufferSize(limits.clientHeaderBufferSize())
         .setMaxChunkSize(64 * 1024);
+    if (listener.tls() != null) {
+      // Nearest the socket: $bytes_sent counts what the client is sent before encryption, as nginx's c->sent.
+      channel.pipeline().addLast(listener.tls().newHandler(channel));
+    }
     if (countBytesSent) {
       channel.pipeline().addLast(new SentBytes(connection));
     }
@@ -368,10 +387,10 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * A new, unregistered channel to a backend, with the location's connect timeout and the HTTP codec; its
-   * {@link BackendConnection} adds itself after the codec.
+   * A new, unregistered channel to a backend, with the location's connect timeout, TLS first on it when {@code tls}
+   * is given, and the HTTP codec; its {@link BackendConnection} adds itself after the codec.
    */
-  Channel newBackendChannel(Settings settings) {
+  Channel newBackendChannel(Settings settings, @Nullable SslHandler tls) {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
@@ -380,6 +399,9 @@ final class ProxyServer implements AutoCloseable {
         .setMaxInitialLineLength(4096)
         .setMaxHeaderSize(8192)
         .setMaxChunkSize(64 * 1024);
+    if (tls != null) {
+      channel.pipeline().addLast(tls);
+    }
     channel.pipeline().addLast(new HttpClientCodec(decoder, false, false));
     return channel;
   }
@@ -391,10 +413,14 @@ final class ProxyServer implements AutoCloseable {
       }
       for (VirtualServer server : listener.servers()) {
         for (Location location : server.locations()) {
-          if (location.handler() instanceof ProxyConfig.DyupsInterface && location.settings().accessRules().isEmpty()
+          boolean changes = location.handler() instanceof ProxyConfig.DyupsInterface
+              || (location.handler() instanceof ProxyConfig.PlusApiHandler api && api.write());
+          if (changes && location.settings().accessRules().isEmpty()
               && location.settings().adminToken() == null) {
             SourcePosition at = location.position();
-            errorLog.warn("dyups_interface in " + at.file() + ":" + at.line() + " is reachable from any address on "
+            String directive = location.handler() instanceof ProxyConfig.DyupsInterface ? "dyups_interface"
+                : "api write=on";
+            errorLog.warn(directive + " in " + at.file() + ":" + at.line() + " is reachable from any address on "
                 + describe(listener.address()) + " with neither allow/deny nor dyups_interface_token: anyone who "
                 + "reaches the port can change the upstreams");
           }
@@ -408,6 +434,10 @@ final class ProxyServer implements AutoCloseable {
   }
 
   // ---- what connections use
+
+  ProxyConfig config() {
+    return config;
+  }
 
   UpstreamRegistry registry() {
     return registry;
@@ -428,9 +458,26 @@ final class ProxyServer implements AutoCloseable {
   /** The admin handler for a location's token (null: none). */
   AdminHandler admin(@Nullable String token) {
     return admins.computeIfAbsent(token == null ? "" : token, key -> {
-      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize());
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .route("/metrics", request -> new AdminResponse(200, Map.of("Content-Type", PROMETHEUS_TEXT),
+              prometheus.scrape().getBytes(StandardCharsets.UTF_8)));
       if (!key.isEmpty()) {
         builder.bearerToken(key);
+      }
+      return builder.build();
+    });
+  }
+
+  /**
+   * The handler of NGINX Plus's {@code api} directive in the location at {@code path}, for a location's token
+   * (null: none).
+   */
+  AdminHandler plusApi(@Nullable String token, String path, boolean write) {
+    return admins.computeIfAbsent((token == null ? "" : token) + "\0api\0" + path + "\0" + write, key -> {
+      AdminHandler.Builder builder = AdminHandler.builder(registry).maxBodySize(config.maxCommandsSize())
+          .plusApiOnly(path, write);
+      if (token != null) {
+        builder.bearerToken(token);
       }
       return builder.build();
     });
@@ -514,6 +561,7 @@ final class ProxyServer implements AutoCloseable {
     accessLog.close();
     healthChecker.close();
     registry.close();
+    prometheus.close();
     dns.close();
     errorLog.notice("dyups proxy stopped");
     errorLog.close();

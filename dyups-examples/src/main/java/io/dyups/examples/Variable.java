@@ -19,6 +19,9 @@ interface Variable {
   static Variable named(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
     Variable fixed = Variables.FIXED.get(lower);
+    if (fixed == null) {
+      fixed = TlsVariables.VARIABLES.get(lower);
+    }
     if (fixed != null) {
       return fixed;
     }

@@ -66,7 +66,7 @@ final class Variables {
         return true;
       }),
       Map.entry("scheme", (out, e) -> {
-        out.append("http");
+        out.append(TlsVariables.isTls(e) ? "https" : "http");
         return true;
       }),
       Map.entry("server_protocol", (out, e) -> {

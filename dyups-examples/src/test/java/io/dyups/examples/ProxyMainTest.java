@@ -91,6 +91,34 @@ class ProxyMainTest {
   }
 
   @Test
+  void aServerNameThatDoesNotResolveStopsStartUpInNginxWords() throws Exception {
+    Path upstreams = prefix.resolve("conf/conf/upstream.conf");
+    Files.writeString(upstreams, Files.readString(upstreams).replace("127.0.0.1:" + echo8089, "backend.invalid:8089"));
+
+    // nginx: [emerg] host not found in upstream "backend.invalid:8089" in .../upstream.conf:5
+    assertThat(run("-p", prefix.toString(), "-t")).isEqualTo(1);
+    assertThat(errors()).contains("[emerg] host not found in upstream \"backend.invalid:8089\" in " + upstreams + ":5:5")
+        .contains("test failed");
+    assertThat(run("-p", prefix.toString())).isEqualTo(1);
+    try (ServerSocket free = new ServerSocket(front, 50, InetAddress.getLoopbackAddress())) {
+      assertThat(free.isBound()).isTrue();
+    }
+  }
+
+  @Test
+  void aServerNameWithResolveMayBeUnresolvedAtStartUp() throws Exception {
+    Path upstreams = prefix.resolve("conf/conf/upstream.conf");
+    Files.writeString(upstreams, Files.readString(upstreams)
+        .replace("server 127.0.0.1:" + echo8089 + ";", "zone z 64k; server backend.invalid:8089 resolve;"));
+    // A resolver that does not answer (nothing listens on its port): the name stays unresolved.
+    ProxyScenarioTest.addHttpDirectives(prefix,
+        "resolver 127.0.0.1:" + ProxyScenarioTest.freePort() + "; resolver_timeout 1s;");
+
+    assertThat(run("-p", prefix.toString())).isZero();
+    assertThat(errors()).contains("listening on");
+  }
+
+  @Test
   @SuppressWarnings("try") // the socket only holds the port
   void aPortInUseStopsStartUpAndLeavesNothingListening() throws Exception {
     try (ServerSocket taken = new ServerSocket(echo8089, 50, InetAddress.getLoopbackAddress())) {

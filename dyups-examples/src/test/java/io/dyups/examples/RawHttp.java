@@ -24,7 +24,16 @@ final class RawHttp implements AutoCloseable {
 
   /** A connection whose reads fail after {@code timeoutMillis} without a byte. */
   RawHttp(int port, int timeoutMillis) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(new Socket("127.0.0.1", port), timeoutMillis);
+  }
+
+  /** Over a socket the test opened (a TLS one, say). */
+  RawHttp(Socket socket) throws IOException {
+    this(socket, 20_000);
+  }
+
+  private RawHttp(Socket socket, int timeoutMillis) throws IOException {
+    this.socket = socket;
     socket.setSoTimeout(timeoutMillis);
     in = socket.getInputStream();
     out = socket.getOutputStream();

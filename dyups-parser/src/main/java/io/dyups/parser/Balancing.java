@@ -18,6 +18,22 @@ public sealed interface Balancing {
   /** nginx's words for a {@code backup} server under a method that does not {@linkplain #supportsBackup keep one}. */
   String BACKUP_NOT_SUPPORTED = "balancing method does not support parameter \"backup\"";
 
+  /**
+   * True for the methods NGINX Plus allows {@code slow_start=} with: round robin and {@code least_conn}, not hash,
+   * {@code ip_hash} or {@code random}, whose picks do not follow a weight that changes with time.
+   */
+  default boolean supportsSlowStart() {
+    return this instanceof RoundRobin || this instanceof LeastConn;
+  }
+
+  /**
+   * nginx's words for a server parameter the method does not support, {@code parameter} as written ({@code
+   * slow_start=30s}): ngx_http_upstream_server's {@code not_supported}.
+   */
+  static String notSupported(String parameter) {
+    return "balancing method does not support parameter \"" + parameter + "\"";
+  }
+
   /** nginx's default: smooth weighted round robin. */
   record RoundRobin() implements Balancing {}
 

@@ -76,6 +76,9 @@ final class ServerLine {
     } else if (arg.startsWith("fail_timeout=")) {
       failTimeout = seconds(i, "fail_timeout=");
     } else if (arg.startsWith("slow_start=")) {
+      if (!balancing.supportsSlowStart()) {
+        throw new ConfigSyntaxException(Balancing.notSupported(arg), directive.argPositions().get(i));
+      }
       slowStart = seconds(i, "slow_start=");
     } else if (arg.startsWith("route=")) {
       route = nonEmpty(i, "route=");

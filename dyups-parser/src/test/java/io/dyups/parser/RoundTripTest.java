@@ -119,7 +119,9 @@ class RoundTripTest {
       servers.add(new ServerSpec(address, 1 + random.nextInt(random.nextBoolean() ? 3 : 1000),
           random.nextInt(5), Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(100_000) : 10),
           random.nextInt(3) == 0 ? random.nextInt(500) : 0, backup, random.nextInt(6) == 0,
-          Duration.ofSeconds(random.nextInt(5) == 0 ? random.nextInt(300) : 0), random.nextInt(8) == 0,
+          // slow_start only where NGINX Plus takes it (as backup).
+          Duration.ofSeconds(backupAllowed && random.nextInt(5) == 0 ? random.nextInt(300) : 0),
+          random.nextInt(8) == 0,
           resolve, random.nextInt(8) == 0 ? "r" + random.nextInt(9) : null, service ? "http svc" : null));
     }
     KeepaliveSettings keepalive = random.nextBoolean() ? KeepaliveSettings.DEFAULT : new KeepaliveSettings(

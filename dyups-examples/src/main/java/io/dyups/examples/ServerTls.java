@@ -1,0 +1,122 @@
+package io.dyups.examples;
+
+import io.dyups.parser.ConfigSyntaxException;
+import io.dyups.parser.SourcePosition;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.AttributeKey;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * TLS toward clients, for {@code listen ... ssl}: one server context per server block, with every
+ * {@code ssl_certificate}/{@code ssl_certificate_key} pair it names (an RSA and an EC certificate side by side,
+ * as nginx serves them: the JDK's key manager picks the pair the client's signature algorithms and cipher suites
+ * can use), {@code ssl_protocols}, {@code ssl_ciphers}, {@code ssl_prefer_server_ciphers},
+ * {@code ssl_session_cache} (the size of the JDK's server session cache) and {@code ssl_session_timeout} (the
+ * lifetime of cached sessions and of session tickets). Thread-safe.
+ */
+final class ServerTls {
+  /** The settings of a server block's TLS. */
+  record Spec(List<Path> certificates, List<Path> keys, List<String> protocols, String ciphers,
+      boolean preferServerCiphers, int sessionCacheSize, Duration sessionTimeout, SourcePosition position) {}
+
+  /** When the connection was accepted, for $ssl_session_reused. */
+  static final AttributeKey<Long> ACCEPTED_MILLIS = AttributeKey.valueOf("dyups.acceptedMillis");
+
+  private static final char[] NO_PASSWORD = new char[0];
+
+  private final SslContext context;
+  private final boolean preferServerCiphers;
+
+  private ServerTls(SslContext context, boolean preferServerCiphers) {
+    this.context = context;
+    this.preferServerCiphers = preferServerCiphers;
+  }
+
+  /**
+   * Reads the certificate pairs and makes the context.
+   *
+   * @throws ConfigSyntaxException with nginx's start-up message, at {@code spec.position()}
+   */
+  static ServerTls create(Spec spec) {
+    SourcePosition at = spec.position();
+    KeyManagerFactory keys;
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      for (int i = 0; i < spec.certificates().size(); i++) {
+        List<X509Certificate> chain = PemFiles.certificates(spec.certificates().get(i));
+        PrivateKey key = PemFiles.privateKey(spec.keys().get(i));
+        if (!key.getAlgorithm().equals(chain.get(0).getPublicKey().getAlgorithm())) {
+          throw new ConfigSyntaxException("cannot load certificate key \"" + spec.keys().get(i) + "\": "
+              + "SSL_CTX_use_PrivateKey() failed (key values mismatch)", at);
+        }
+        store.setKeyEntry("certificate-" + i, key, NO_PASSWORD, chain.toArray(new X509Certificate[0]));
+      }
+      // The PKIX key manager chooses among several pairs by key type and validity, as OpenSSL does by type.
+      keys = KeyManagerFactory.getInstance("PKIX");
+      keys.init(store, NO_PASSWORD);
+    } catch (PemFiles.PemException e) {
+      throw new ConfigSyntaxException(String.valueOf(e.getMessage()), at);
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new ConfigSyntaxException("cannot use the certificates: " + e.getMessage(), at);
+    }
+    SslContextBuilder builder = SslContextBuilder.forServer(keys)
+        .sslProvider(SslProvider.JDK)
+        .protocols(TlsOptions.supported(spec.protocols(), at))
+        .sessionCacheSize(spec.sessionCacheSize())
+        .sessionTimeout(spec.sessionTimeout().toSeconds());
+    try {
+      List<String> ciphers = TlsOptions.ciphers(spec.ciphers());
+      if (ciphers != null) {
+        builder.ciphers(ciphers);
+      }
+      return new ServerTls(builder.build(), spec.preferServerCiphers());
+    } catch (IllegalArgumentException | javax.net.ssl.SSLException e) {
+      throw new ConfigSyntaxException("cannot create the TLS context: " + e.getMessage(), at);
+    }
+  }
+
+  /** A server handler for a connection just accepted on {@code channel}. */
+  SslHandler newHandler(Channel channel) {
+    channel.attr(ACCEPTED_MILLIS).set(System.currentTimeMillis());
+    SSLEngine engine = context.newEngine(channel.alloc());
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setUseCipherSuitesOrder(preferServerCiphers);
+    engine.setSSLParameters(parameters);
+    return new SslHandler(engine);
+  }
+
+  /** The context, for SNI among the servers of one listener. */
+  SslContext context() {
+    return context;
+  }
+
+  /**
+   * Whether the handshake of the TLS connection that {@code handler} serves resumed a session ($ssl_session_reused).
+   * The JDK does not say so directly; a resumed session keeps the creation time of the session it resumes
+   * (TLSv1.2 and TLSv1.3 alike), which was made in an earlier handshake, so before this connection was accepted.
+   */
+  static boolean reused(@Nullable SslHandler handler, Channel channel) {
+    if (handler == null || !handler.handshakeFuture().isSuccess()) {
+      return false;
+    }
+    SSLSession session = handler.engine().getSession();
+    Long accepted = channel.attr(ACCEPTED_MILLIS).get();
+    return accepted != null && session.getCreationTime() < accepted;
+  }
+}

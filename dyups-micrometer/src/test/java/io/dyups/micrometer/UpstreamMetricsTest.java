@@ -1,0 +1,170 @@
+package io.dyups.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dyups.core.Peer;
+import io.dyups.core.PeerSelection;
+import io.dyups.core.UpstreamRegistry;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The meters of a registry's peers in a SimpleMeterRegistry: their figures, and how they follow changes. */
+class UpstreamMetricsTest {
+  private final UpstreamRegistry registry = UpstreamRegistry.builder().workers(1).build();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  @AfterEach
+  void close() {
+    registry.close();
+    meters.close();
+  }
+
+  private String id(String upstream, int server) {
+    return Integer.toString(registry.find(upstream).servers().get(server).id());
+  }
+
+  private double counter(String name, String upstream, String server, String... tags) {
+    FunctionCounter counter = meters.find(name).tag("upstream", upstream).tag("server", server).tags(tags)
+        .functionCounter();
+    assertThat(counter).as(name + " of " + server).isNotNull();
+    return counter.count();
+  }
+
+  private double gauge(String name, String upstream, String server) {
+    Gauge gauge = meters.find(name).tag("upstream", upstream).tag("server", server).gauge();
+    assertThat(gauge).as(name + " of " + server).isNotNull();
+    return gauge.value();
+  }
+
+  private boolean hasMeters(String upstream, String server) {
+    return !meters.find("dyups.peer.requests").tag("upstream", upstream).tag("server", server).meters().isEmpty();
+  }
+
+  /** Waits until the listener has synced the meters after a change (it runs on the registry's listener thread). */
+  private void awaitMeters(String upstream, String server, boolean present) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (hasMeters(upstream, server) != present && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+  }
+
+  private void request(String upstream, String server, int status, boolean failed) {
+    PeerSelection selection = new PeerSelection();
+    for (int i = 0; i < 20; i++) {
+      selection.start(registry.find(upstream).peers(), null, null);
+      Peer peer = selection.next();
+      if (peer.toString().equals(server)) {
+        if (failed) {
+          selection.failed();
+        } else {
+          selection.recordResponse(status, 2_000_000L, 5_000_000L).recordBytes(100, 900).succeeded();
+        }
+        return;
+      }
+      selection.succeeded();
+    }
+    throw new AssertionError(server + " never picked");
+  }
+
+  @Test
+  void eachPeerHasItsFiguresTaggedWithUpstreamServerAndId() {
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80 max_fails=0;");
+    UpstreamMetrics.of(registry).bindTo(meters);
+
+    request("u", "10.0.0.1:80", 200, false);
+    request("u", "10.0.0.1:80", 503, false);
+    request("u", "10.0.0.2:80", 0, true);
+
+    assertThat(counter("dyups.peer.responses", "u", "10.0.0.1:80", "status", "2xx", "id", id("u", 0))).isEqualTo(1);
+    assertThat(counter("dyups.peer.responses", "u", "10.0.0.1:80", "status", "5xx")).isEqualTo(1);
+    assertThat(counter("dyups.peer.sent", "u", "10.0.0.1:80")).isEqualTo(200);
+    assertThat(counter("dyups.peer.received", "u", "10.0.0.1:80")).isEqualTo(1800);
+    assertThat(counter("dyups.peer.fails", "u", "10.0.0.2:80")).isEqualTo(1);
+    assertThat(counter("dyups.peer.requests", "u", "10.0.0.2:80"))
+        .isEqualTo(registry.find("u").peers().asList().get(1).statistics().requests());
+    assertThat(gauge("dyups.peer.active", "u", "10.0.0.1:80")).isZero();
+    assertThat(gauge("dyups.peer.state", "u", "10.0.0.1:80")).isEqualTo(1);
+    TimeGauge response = meters.find("dyups.peer.response.time").tag("server", "10.0.0.1:80").timeGauge();
+    assertThat(response.value(TimeUnit.MILLISECONDS)).isEqualTo(5);
+    TimeGauge header = meters.find("dyups.peer.header.time").tag("server", "10.0.0.2:80").timeGauge();
+    assertThat(header.value(TimeUnit.MILLISECONDS)).isNaN();
+  }
+
+  @Test
+  void aPeerTakenOutReadsUnavailAndADrainingOneDraining() {
+    registry.updateUpstream("u", "server 10.0.0.1:80 max_fails=1; server 10.0.0.2:80; server 10.0.0.3:80 drain;");
+    UpstreamMetrics.of(registry).bindTo(meters);
+
+    request("u", "10.0.0.1:80", 0, true);
+
+    assertThat(gauge("dyups.peer.state", "u", "10.0.0.1:80")).isEqualTo(4);
+    assertThat(counter("dyups.peer.unavail", "u", "10.0.0.1:80")).isEqualTo(1);
+    assertThat(gauge("dyups.peer.state", "u", "10.0.0.3:80")).isEqualTo(2);
+    assertThat(gauge("dyups.peer.state", "u", "10.0.0.2:80")).isEqualTo(1);
+  }
+
+  @Test
+  void metersComeWithNewServersAndUpstreamsAndGoWithThem() throws Exception {
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80;");
+    UpstreamMetrics.of(registry).bindTo(meters);
+    assertThat(hasMeters("u", "10.0.0.2:80")).isTrue();
+
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.3:80;");
+    registry.updateUpstream("v", "server 10.0.0.9:80;");
+    awaitMeters("v", "10.0.0.9:80", true);
+    awaitMeters("u", "10.0.0.2:80", false);
+
+    assertThat(hasMeters("u", "10.0.0.2:80")).isFalse();
+    assertThat(hasMeters("u", "10.0.0.3:80")).isTrue();
+    assertThat(hasMeters("u", "10.0.0.1:80")).isTrue();
+    assertThat(hasMeters("v", "10.0.0.9:80")).isTrue();
+
+    registry.deleteUpstream("v");
+    awaitMeters("v", "10.0.0.9:80", false);
+    assertThat(meters.getMeters()).extracting(Meter::getId).noneMatch(id -> "v".equals(id.getTag("upstream")));
+  }
+
+  @Test
+  void aPeerKeptByAnUpdateKeepsItsMetersWhichReadTheNewestPeer() throws Exception {
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80;");
+    UpstreamMetrics.of(registry).bindTo(meters);
+    request("u", "10.0.0.1:80", 200, false);
+
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80; server 10.0.0.4:80;");
+    awaitMeters("u", "10.0.0.4:80", true);
+    request("u", "10.0.0.1:80", 200, false);
+
+    assertThat(counter("dyups.peer.responses", "u", "10.0.0.1:80", "status", "2xx")).isEqualTo(2);
+    assertThat(meters.find("dyups.peer.requests").tag("server", "10.0.0.1:80").meters()).hasSize(1);
+  }
+
+  @Test
+  void twoMeterRegistriesEachGetTheMeters() {
+    registry.updateUpstream("u", "server 10.0.0.1:80;");
+    SimpleMeterRegistry other = new SimpleMeterRegistry();
+    UpstreamMetrics metrics = UpstreamMetrics.of(registry);
+
+    metrics.bindTo(meters);
+    metrics.bindTo(other);
+
+    assertThat(other.find("dyups.peer.requests").tag("server", "10.0.0.1:80").functionCounter()).isNotNull();
+    assertThat(hasMeters("u", "10.0.0.1:80")).isTrue();
+    other.close();
+  }
+
+  @Test
+  void theStateNumbersAreNginxPrometheusExportersOnes() {
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.UP)).isEqualTo(1);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.DRAINING)).isEqualTo(2);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.DOWN)).isEqualTo(3);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.UNAVAIL)).isEqualTo(4);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.CHECKING)).isEqualTo(5);
+    assertThat(UpstreamMetrics.stateNumber(Peer.State.UNHEALTHY)).isEqualTo(6);
+  }
+}
