@@ -51,7 +51,7 @@ public final class ClusterBenchmark {
   }
 
   private static UpstreamRegistry registry(String connect, UpstreamRegistry.Builder builder) {
-    return builder.store(ZooKeeperStore.builder(connect).startTimeout(Duration.ofSeconds(120)).build()).build();
+    return builder.store(ZooKeeperStore.builder(connect).startTimeout(Duration.ofMinutes(2)).build()).build();
   }
 
   private static void check(Result result) {
@@ -90,6 +90,7 @@ public final class ClusterBenchmark {
     }
   }
 
+  @SuppressWarnings("try") // b and c are held open for their listeners
   static void propagation(int updates) throws Exception {
     try (TestingServer server = new TestingServer(true)) {
       Arrivals onB = new Arrivals();
@@ -147,12 +148,12 @@ public final class ClusterBenchmark {
           registries.add(registry(server.getConnectString(), UpstreamRegistry.builder()));
         }
         for (int instances : new int[] {1, 3}) {
-          measure(registries.subList(0, instances), 8, 2, false);
-          double rate = measure(registries.subList(0, instances), 8, seconds, true);
+          measure(registries.subList(0, instances), 8, 2);
+          double rate = measure(registries.subList(0, instances), 8, seconds);
           System.out.printf("throughput: %,.0f updates/s through %d instance%s (8 threads)%n", rate, instances,
               instances == 1 ? "" : "s");
         }
-        double single = measure(registries.subList(0, 1), 1, seconds, true);
+        double single = measure(registries.subList(0, 1), 1, seconds);
         System.out.printf("throughput: %,.0f updates/s from 1 thread through 1 instance (%.2f ms per update)%n",
             single, 1000 / single);
       } finally {
@@ -163,7 +164,7 @@ public final class ClusterBenchmark {
     }
   }
 
-  private static double measure(List<UpstreamRegistry> registries, int threads, int seconds, boolean report)
+  private static double measure(List<UpstreamRegistry> registries, int threads, int seconds)
       throws InterruptedException {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicLong done = new AtomicLong();

@@ -118,7 +118,7 @@ class ClusterProcessTest {
         "org.apache.zookeeper.server.ZooKeeperServerMain", Integer.toString(port), data.toString()), "zookeeper");
     eventually("ZooKeeper listens", () -> {
       try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        return true;
+        return socket.isConnected();
       } catch (IOException e) {
         return false;
       }
