@@ -1085,8 +1085,8 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /**
      * Creates the registry and opens its store, which gives the registry its state (for the persistence file: the
-     * file and its journal, or the configurations when there is no file yet). A store whose state is elsewhere
-     * reads the configurations only when it asks for them.
+     * file and its journal, or the configurations when there is no file yet). The configurations are read and
+     * checked at every start, as nginx reads them; a store whose state is elsewhere uses them only to seed it.
      *
      * @throws ConfigSyntaxException when a file does not parse, or a configuration the store reads is refused as
      *     nginx refuses to start on it: a server's host name (without {@code resolve}) that is not found, with
@@ -1104,20 +1104,19 @@ public final class UpstreamRegistry implements AutoCloseable {
       UpstreamStore chosen = store != null ? store
           : persistenceFile != null ? LocalStore.inFile(persistenceFile, fileOptions, fileWriter, tryLock)
           : LocalStore.inMemory(tryLock);
-      List<Path> files = List.copyOf(configs);
       UpstreamRegistry registry = new UpstreamRegistry(this, chosen);
-      UpstreamStore.Seed seed = () -> {
-        List<UpstreamBlock> blocks = new ArrayList<>();
-        // Read one block at a time: the files are never held whole as text or as directives.
-        for (Path config : files) {
+      List<UpstreamBlock> blocks = new ArrayList<>();
+      try {
+        // The configurations are checked at every start, as nginx reads them, whether or not the store takes them
+        // as its seed (an upstream.conf may be both included and the persistence file). One block at a time: the
+        // files are never held whole as text or as directives.
+        for (Path config : configs) {
           NginxConfig.forEachUpstream(config, block -> {
             registry.checkAtStart(block, config);
             blocks.add(block);
           }, UpstreamRegistry::warn);
         }
-        return blocks;
-      };
-      try {
+        UpstreamStore.Seed seed = () -> blocks;
         chosen.open(registry.sink, seed);
       } catch (IOException e) {
         registry.close();
