@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dyups.core.HostStatus;
 import io.dyups.core.Peer;
+import io.dyups.core.StoreStatus;
 import io.dyups.core.Upstream;
 import io.dyups.parser.Balancing;
 import io.dyups.parser.HealthCheck;
@@ -11,6 +12,7 @@ import io.dyups.parser.KeepaliveSettings;
 import io.dyups.parser.ServerSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
@@ -25,28 +27,55 @@ final class AdminJson {
 
   private AdminJson() {}
 
-  static byte[] names(List<String> names) {
-    return write(json -> {
+  static Body namesBody(List<String> names, StoreStatus store) {
+    return json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
       for (String name : names) {
         json.writeString(name);
       }
       json.writeEndArray();
+      json.writeFieldName("store");
+      store(json, store);
       json.writeEndObject();
-    });
+    };
   }
 
-  static byte[] upstreams(List<Upstream> upstreams) {
-    return write(json -> {
+  static Body upstreamsBody(List<Upstream> upstreams, StoreStatus store) {
+    return json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("upstreams");
       for (Upstream upstream : upstreams) {
         upstream(json, upstream);
       }
       json.writeEndArray();
+      json.writeFieldName("store");
+      store(json, store);
       json.writeEndObject();
-    });
+    };
+  }
+
+  static byte[] store(StoreStatus store) {
+    return write(json -> store(json, store));
+  }
+
+  /** Where the registry keeps its upstreams: connected or not, the last change applied, how far behind. */
+  private static void store(JsonGenerator json, StoreStatus store) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("kind", store.store());
+    json.writeBooleanField("available", store.available());
+    json.writeStringField("state", store.state());
+    json.writeStringField("detail", store.detail());
+    json.writeNumberField("lastVersion", store.lastVersion());
+    Instant at = store.lastChangeAt();
+    if (at == null) {
+      json.writeNullField("lastChangeAt");
+    } else {
+      json.writeStringField("lastChangeAt", at.toString());
+    }
+    json.writeNumberField("pendingChanges", store.pendingChanges());
+    json.writeNumberField("behindMillis", store.behindMillis());
+    json.writeEndObject();
   }
 
   static byte[] upstream(Upstream upstream) {
@@ -152,14 +181,23 @@ final class AdminJson {
   /** {@code body} as JSON bytes, followed by a newline when {@code newline} (dyups's answers; the Plus API's not). */
   static byte[] bytes(Body body, boolean newline) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator json = FACTORY.createGenerator(out)) {
-      body.writeTo(json);
+    try {
+      writeTo(body, out, newline);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Writes {@code body} to {@code out} as it is made (a streamed answer), as {@link #bytes} makes it. */
+  static void writeTo(Body body, OutputStream out, boolean newline) throws IOException {
+    try (JsonGenerator json = FACTORY.createGenerator(out)) {
+      // The generator's own buffer goes to out as it fills; out stays open for the caller.
+      json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      body.writeTo(json);
     }
     if (newline) {
       out.write('\n');
     }
-    return out.toByteArray();
   }
 }

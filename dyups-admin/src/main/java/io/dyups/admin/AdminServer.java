@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
@@ -20,7 +22,9 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +34,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -47,7 +52,11 @@ import org.jspecify.annotations.Nullable;
  * waiting connection costs a buffer and no thread, so clients that trickle bytes do not keep others from being
  * served. At most {@link Builder#maxConnections} are open: when full, the connection that has waited longest for
  * the first byte of a request makes room (nginx reuses such connections), else the new one is closed. Answers are
- * sent with {@code TCP_NODELAY}, each in one write.
+ * sent with {@code TCP_NODELAY}, each in one write, except a {@linkplain AdminResponse#isStreamed() streamed} one
+ * (a large listing): its handler thread writes it a chunk at a time while the client takes it, holding at most a
+ * few chunks (chunked to an HTTP/1.1 client, up to the close to an HTTP/1.0 one), and {@link
+ * Builder#sendTimeout} then bounds the time between two writes that make progress, as nginx's {@code
+ * send_timeout}.
  *
  * <p>Requests are read strictly, as nginx reads them: a head up to 16 KiB (a request line up to 8 KiB; over that,
  * 414 or 400), one {@code Host} (required in HTTP/1.1), one {@code Content-Length}; {@code Transfer-Encoding:
@@ -76,6 +85,11 @@ public final class AdminServer implements AutoCloseable {
   // lingering_close).
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  // A streamed answer is cut into chunks of this size, at most STREAM_CHUNKS_IN_FLIGHT of them made and not yet
+  // sent: what a streamed answer holds, whatever its length.
+  static final int STREAM_CHUNK = 32 * 1024;
+  private static final int STREAM_CHUNKS_IN_FLIGHT = 4;
+  private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
@@ -324,6 +338,10 @@ public final class AdminServer implements AutoCloseable {
     @Nullable RequestBody body;
     @Nullable ByteBuffer out;
     boolean closeAfter;
+    // A streamed answer being sent: the buffers its handler thread made that are not written yet, in order.
+    final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
+    @Nullable BodyStream streaming;
+    boolean streamEnded;
 
     Connection(SocketChannel channel) {
       this.channel = channel;
@@ -481,11 +499,84 @@ public final class AdminServer implements AutoCloseable {
           AdminResponse response = answer(request, content, length);
           // The handler asks for the close itself when it refused a body it did not read (413).
           boolean closing = close || "close".equalsIgnoreCase(response.headers().get("Connection"));
-          ByteBuffer bytes = encode(response, request.method().equals("HEAD"), closing);
+          boolean headRequest = request.method().equals("HEAD");
+          boolean chunked = request.minorVersion() >= 1;
+          ByteBuffer bytes;
+          if (response.isStreamed() && hasBody(response.status())) {
+            if (!headRequest) {
+              // To an HTTP/1.0 client, the end of the body is the close.
+              stream(response, chunked, closing || !chunked);
+              return;
+            }
+            bytes = streamHead(response, chunked, closing);
+          } else {
+            bytes = encode(response, headRequest, closing);
+          }
           tasks.add(() -> send(bytes, closing));
           selector.wakeup();
         });
       } catch (RejectedExecutionException e) {
+        close();
+      }
+    }
+
+    /** Sends a streamed answer from this handler thread, as the loop thread writes what it made. */
+    private void stream(AdminResponse response, boolean chunked, boolean close) {
+      BodyStream body = new BodyStream(this, chunked);
+      tasks.add(() -> startStream(body, close));
+      try {
+        body.hand(streamHead(response, chunked, close));
+        response.writeBody(body);
+        body.finish();
+      } catch (IOException e) {
+        // The connection was closed (by the client, a timeout or stop): nothing more to send.
+        body.cancel();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "admin handler failed while streaming its answer", e);
+        // Half sent: only closing tells the client that the answer is incomplete.
+        body.cancel();
+        tasks.add(this::close);
+        selector.wakeup();
+      }
+    }
+
+    void startStream(BodyStream body, boolean close) {
+      if (state == State.CLOSED) {
+        body.cancel();
+        return;
+      }
+      streaming = body;
+      streamEnded = false;
+      closeAfter = close || closeAfter;
+      state = State.WRITING;
+      deadline(sendNanos);
+    }
+
+    void queue(BodyStream body, ByteBuffer buffer) {
+      if (state == State.CLOSED || streaming != body) {
+        body.cancel();
+        return;
+      }
+      queued.add(buffer);
+      if (out == null) {
+        writeOrClose();
+      }
+    }
+
+    void endStream(BodyStream body) {
+      if (state == State.CLOSED || streaming != body) {
+        return;
+      }
+      streamEnded = true;
+      if (out == null) {
+        writeOrClose();
+      }
+    }
+
+    private void writeOrClose() {
+      try {
+        write();
+      } catch (IOException e) {
         close();
       }
     }
@@ -514,17 +605,43 @@ public final class AdminServer implements AutoCloseable {
     }
 
     void write() throws IOException {
-      ByteBuffer pending = out;
-      if (pending == null) {
-        return;
-      }
-      channel.write(pending);
       SelectionKey selection = requireNonNull(key, "key");
-      if (pending.hasRemaining()) {
-        selection.interestOps(SelectionKey.OP_WRITE);
+      BodyStream body = streaming;
+      while (true) {
+        ByteBuffer pending = out;
+        if (pending == null) {
+          pending = queued.poll();
+          if (pending == null) {
+            break;
+          }
+          out = pending;
+        }
+        int written = channel.write(pending);
+        if (pending.hasRemaining()) {
+          if (body != null && (written > 0 || !timed)) {
+            // Streaming: the client has the send timeout between two writes that make progress.
+            deadline(sendNanos);
+          }
+          selection.interestOps(SelectionKey.OP_WRITE);
+          return;
+        }
+        out = null;
+        if (body != null) {
+          body.sent();
+        }
+      }
+      if (body != null) {
+        if (!streamEnded) {
+          // Everything made is sent: wait for the handler thread, not for the client.
+          timed = false;
+          selection.interestOps(0);
+          return;
+        }
+        streaming = null;
+      }
+      if (state != State.WRITING) {
         return;
       }
-      out = null;
       served = true;
       if (closeAfter || stopping) {
         // Half-close, then drop what the client still sends until it closes too (or LINGER_NANOS pass).
@@ -557,6 +674,12 @@ public final class AdminServer implements AutoCloseable {
       state = State.CLOSED;
       timed = false;
       connections.remove(this);
+      BodyStream body = streaming;
+      if (body != null) {
+        body.cancel();
+        streaming = null;
+      }
+      queued.clear();
       if (key != null) {
         key.cancel();
       }
@@ -578,18 +701,9 @@ public final class AdminServer implements AutoCloseable {
   /** The answer as bytes on the wire: status line, fields, {@code Content-Length}, the body. */
   static ByteBuffer encode(AdminResponse response, boolean headRequest, boolean close) {
     int status = response.status();
-    StringBuilder text = new StringBuilder(128).append("HTTP/1.1 ").append(status).append(' ')
-        .append(reason(status)).append("\r\n");
-    text.append("Date: ").append(IMF_FIXDATE.format(ZonedDateTime.now(ZoneOffset.UTC))).append("\r\n");
-    for (Map.Entry<String, String> field : response.headers().entrySet()) {
-      String name = field.getKey();
-      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Connection")
-          && !name.equalsIgnoreCase("Transfer-Encoding") && !name.equalsIgnoreCase("Date")) {
-        text.append(name).append(": ").append(field.getValue()).append("\r\n");
-      }
-    }
+    StringBuilder text = statusAndFields(response);
     byte[] body = response.body();
-    boolean hasBody = status >= 200 && status != 204 && status != 304;
+    boolean hasBody = hasBody(status);
     if (hasBody) {
       text.append("Content-Length: ").append(body.length).append("\r\n");
     }
@@ -602,6 +716,134 @@ public final class AdminServer implements AutoCloseable {
     ByteBuffer bytes = ByteBuffer.allocate(head.length + bodyLength);
     bytes.put(head).put(body, 0, bodyLength).flip();
     return bytes;
+  }
+
+  /** The head of a streamed answer: chunked ({@code chunked}), or without a length, the close ending the body. */
+  static ByteBuffer streamHead(AdminResponse response, boolean chunked, boolean close) {
+    StringBuilder text = statusAndFields(response);
+    if (chunked) {
+      text.append("Transfer-Encoding: chunked\r\n");
+    }
+    if (close) {
+      text.append("Connection: close\r\n");
+    }
+    text.append("\r\n");
+    return ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private static StringBuilder statusAndFields(AdminResponse response) {
+    int status = response.status();
+    StringBuilder text = new StringBuilder(128).append("HTTP/1.1 ").append(status).append(' ')
+        .append(reason(status)).append("\r\n");
+    text.append("Date: ").append(IMF_FIXDATE.format(ZonedDateTime.now(ZoneOffset.UTC))).append("\r\n");
+    for (Map.Entry<String, String> field : response.headers().entrySet()) {
+      String name = field.getKey();
+      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Connection")
+          && !name.equalsIgnoreCase("Transfer-Encoding") && !name.equalsIgnoreCase("Date")) {
+        text.append(name).append(": ").append(field.getValue()).append("\r\n");
+      }
+    }
+    return text;
+  }
+
+  private static boolean hasBody(int status) {
+    return status >= 200 && status != 204 && status != 304;
+  }
+
+  /**
+   * The body of a streamed answer as its handler thread writes it: cut into chunks of {@link #STREAM_CHUNK} bytes,
+   * each handed to the loop thread, the writer waiting while {@link #STREAM_CHUNKS_IN_FLIGHT} are not sent yet. So
+   * an answer of any length holds a few chunks, and a client that stops reading holds a handler thread only until
+   * the send timeout closes its connection.
+   */
+  private final class BodyStream extends OutputStream {
+    private final Connection connection;
+    private final boolean chunked;
+    private final Semaphore room = new Semaphore(STREAM_CHUNKS_IN_FLIGHT);
+    private final byte[] buffer = new byte[STREAM_CHUNK];
+    private int count;
+    private volatile boolean cancelled;
+
+    BodyStream(Connection connection, boolean chunked) {
+      this.connection = connection;
+      this.chunked = chunked;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (count == buffer.length) {
+        flushChunk();
+      }
+      buffer[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+      int at = offset;
+      int left = length;
+      while (left > 0) {
+        if (count == buffer.length) {
+          flushChunk();
+        }
+        int n = Math.min(left, buffer.length - count);
+        System.arraycopy(bytes, at, buffer, count, n);
+        count += n;
+        at += n;
+        left -= n;
+      }
+    }
+
+    private void flushChunk() throws IOException {
+      if (count == 0) {
+        return;
+      }
+      ByteBuffer chunk;
+      if (chunked) {
+        byte[] size = (Integer.toHexString(count) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        chunk = ByteBuffer.allocate(size.length + count + 2);
+        chunk.put(size).put(buffer, 0, count).put((byte) '\r').put((byte) '\n').flip();
+      } else {
+        chunk = ByteBuffer.wrap(Arrays.copyOf(buffer, count));
+      }
+      count = 0;
+      hand(chunk);
+    }
+
+    /** Gives {@code bytes} to the loop thread once fewer than the limit are unsent. */
+    void hand(ByteBuffer bytes) throws IOException {
+      try {
+        room.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("stopped while streaming an answer");
+      }
+      if (cancelled) {
+        throw new IOException("the connection is closed");
+      }
+      tasks.add(() -> connection.queue(this, bytes));
+      selector.wakeup();
+    }
+
+    void finish() throws IOException {
+      flushChunk();
+      if (chunked) {
+        hand(ByteBuffer.wrap(LAST_CHUNK));
+      }
+      tasks.add(() -> connection.endStream(this));
+      selector.wakeup();
+    }
+
+    /** Loop thread: one buffer was written whole. */
+    void sent() {
+      room.release();
+    }
+
+    /** The connection is closed: the writer stops at its next chunk. */
+    void cancel() {
+      cancelled = true;
+      room.release(STREAM_CHUNKS_IN_FLIGHT + 1);
+    }
   }
 
   private static String reason(int status) {

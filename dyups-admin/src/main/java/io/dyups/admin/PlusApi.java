@@ -313,6 +313,7 @@ public final class PlusApi {
       case VERSION_CONFLICT -> preconditionFailed();
       case TOO_LARGE -> PlusJson.error(413, result.message(), "UpstreamOutOfMemory");
       case CLOSED -> PlusJson.error(503, result.message(), "Closed");
+      case UNAVAILABLE -> PlusJson.error(503, result.message(), "StoreUnavailable");
       case FAILED, SUCCESS -> PlusJson.error(500, result.message(), "InternalError");
     };
   }

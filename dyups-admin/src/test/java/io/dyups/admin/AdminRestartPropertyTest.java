@@ -52,8 +52,10 @@ class AdminRestartPropertyTest {
     Path file = dir.resolve("upstream.conf");
     HttpClient client = HttpClient.newHttpClient();
     int accepted = 0;
-    try (UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).build();
-        AdminServer server = AdminServer.builder(AdminHandler.of(registry)).port(0).start()) {
+    // A persistence file has one owner at a time: each restart closes the registry and opens the file again.
+    UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).build();
+    AdminServer server = AdminServer.builder(AdminHandler.of(registry)).port(0).start();
+    try {
       for (int step = 0; step < 60; step++) {
         String target = "http://127.0.0.1:" + server.port() + "/upstream/" + encode(name(random));
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(target));
@@ -68,11 +70,17 @@ class AdminRestartPropertyTest {
         HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 200) {
           accepted++;
-          try (UpstreamRegistry restarted = UpstreamRegistry.builder().persistenceFile(file).build()) {
-            assertThat(configs(restarted)).as("seed %s, step %s", seed, step).isEqualTo(configs(registry));
-          }
+          List<String> before = configs(registry);
+          server.stop();
+          registry.close();
+          registry = UpstreamRegistry.builder().persistenceFile(file).build();
+          server = AdminServer.builder(AdminHandler.of(registry)).port(0).start();
+          assertThat(configs(registry)).as("seed %s, step %s", seed, step).isEqualTo(before);
         }
       }
+    } finally {
+      server.stop();
+      registry.close();
     }
     assertThat(accepted).as("changes accepted with seed %s", seed).isGreaterThan(12);
   }

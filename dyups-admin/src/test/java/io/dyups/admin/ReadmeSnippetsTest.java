@@ -34,7 +34,7 @@ class ReadmeSnippetsTest {
   private static final Path README = Path.of("..", "README.md");
   private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
   private static final String IMPORTS = "import io.dyups.admin.*; import io.dyups.core.*; import io.dyups.parser.*;"
-      + " import java.io.*; import java.net.*; import java.nio.file.*; import java.time.*; import java.util.*;\n";
+      + " import io.dyups.zookeeper.*; import java.io.*; import java.net.*; import java.nio.file.*; import java.time.*; import java.util.*;\n";
   private static final String CONTEXT = "  UpstreamRegistry registry; Upstream upstream; InetAddress clientAddress;\n"
       + "  abstract boolean send(Address address);\n";
 

@@ -28,9 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code updateUpstream} replacing a 10-server upstream while {@code others} other upstreams are present, without
- * and with the persistence file; and, as the floor of the persisted case, writing and fsyncing a file of the
- * persistence file's size ({@code bareFsync}), and that plus the rename and directory fsync the registry also
- * does ({@code bareReplace}), on the same file system.
+ * and with the persistence file; and, as the floor of the persisted case, appending one journal record's bytes to
+ * a file and forcing it ({@code bareAppend}: what the registry does per change since the journal), and the floors of
+ * rewriting the whole file per change (what it did before): writing and fsyncing a file of the persistence file's
+ * size ({@code bareFsync}), and that plus the rename and directory fsync ({@code bareReplace}), on the same file
+ * system.
  *
  * <p>The persistence file goes under {@code -Ddyups.bench.dir} (default: the JVM's temporary directory); say in
  * the results which file system that is.
@@ -56,6 +58,9 @@ public class UpdateBenchmark {
   int next;
   byte[] fileSizedBytes;
   Path bareFile;
+  FileChannel bareJournal;
+  // The size of the journal record of one update of "target" (10 servers): header, name, text.
+  final byte[] recordBytes = new byte[420];
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -91,11 +96,15 @@ public class UpdateBenchmark {
     fileSizedBytes = new byte[(int) size];
     Arrays.fill(fileSizedBytes, (byte) 'x');
     bareFile = dir.resolve("bare.conf");
+    java.util.Arrays.fill(recordBytes, (byte) 'x');
+    bareJournal = FileChannel.open(dir.resolve("bare.journal"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
     registry.close();
+    bareJournal.close();
     try (var files = Files.list(dir)) {
       for (Path path : (Iterable<Path>) files::iterator) {
         Files.delete(path);
@@ -119,8 +128,23 @@ public class UpdateBenchmark {
     return result;
   }
 
+  /** The floor of a persisted update since the journal: append one record's bytes and force them to disk. */
+  @Benchmark
+  public long bareAppend() {
+    try {
+      ByteBuffer buffer = ByteBuffer.wrap(recordBytes);
+      while (buffer.hasRemaining()) {
+        bareJournal.write(buffer);
+      }
+      bareJournal.force(false);
+      return bareJournal.position();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /**
-   * The floor of a persisted update: write as many bytes as the persistence file holds to a new file and force
+   * The floor of rewriting the whole file per update: write as many bytes as the persistence file holds to a new file and force
    * it to disk (only meaningful with {@code persist=true}; with {@code false} it writes an empty file).
    */
   @Benchmark

@@ -3,6 +3,7 @@ package io.dyups.core;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -14,9 +15,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Replaces a file so that a crash at any moment leaves either the old or the new content: write a temporary file
- * in the same directory, force it to disk, rename it over the target, force the directory. A process killed in the
- * middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes at the next start.
+ * The writes of a persistence file, each in one place so fault tests can fail them as a file system would.
+ *
+ * <p>{@link #replace} replaces a file so that a crash at any moment leaves either the old or the new content: write
+ * a temporary file in the same directory, force it to disk, rename it over the target, force the directory. A
+ * process killed in the middle leaves the old content and a temporary file, which {@link #removeLeftovers} deletes
+ * at the next start. {@link #append} adds a record at the end of a journal.
  */
 class AtomicFileWriter {
   /** Writes the content, UTF-8 encoded, to a stream; called once per replacement. */
@@ -25,6 +29,26 @@ class AtomicFileWriter {
   }
 
   void replace(Path target, Content content) throws IOException {
+    replace(target, content, true);
+  }
+
+  /** Writes {@code record} at the end of {@code journal} (opened to append), then forces it when asked. */
+  void append(FileChannel journal, byte[] record, boolean force) throws IOException {
+    ByteBuffer buffer = ByteBuffer.wrap(record);
+    while (buffer.hasRemaining()) {
+      journal.write(buffer);
+    }
+    if (force) {
+      journal.force(false);
+    }
+  }
+
+  /**
+   * As {@link #replace(Path, Content)}; without {@code force}, the content and the rename are left to the
+   * operating system to write (a process crash still leaves the old or the new content; a power loss may leave
+   * either, or an empty file on some file systems).
+   */
+  void replace(Path target, Content content, boolean force) throws IOException {
     Path dir = directoryOf(target);
     Path temp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     boolean moved = false;
@@ -34,11 +58,15 @@ class AtomicFileWriter {
         OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         content.writeTo(out);
         out.flush();
-        channel.force(true);
+        if (force) {
+          channel.force(true);
+        }
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
-      forceDirectory(dir);
+      if (force) {
+        forceDirectory(dir);
+      }
     } finally {
       if (!moved) {
         Files.deleteIfExists(temp);

@@ -35,7 +35,12 @@ public record Result(Kind kind, String message, long version) {
     /** 500: a server-side fault, such as a persistence file that could not be written; nothing changed. */
     FAILED(500),
     /** 503: the registry is {@linkplain UpstreamRegistry#close() closed}; nothing changed. */
-    CLOSED(503);
+    CLOSED(503),
+    /**
+     * 503: the store that keeps upstreams in agreement (ZooKeeper) cannot be reached now; nothing changed, and the
+     * registry goes on serving the upstreams it holds. Send the change again later.
+     */
+    UNAVAILABLE(503);
 
     private final int status;
 

@@ -2,7 +2,6 @@ package io.dyups.core;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dyups.parser.NginxConfig;
 import io.dyups.parser.ServerSpec;
 import io.dyups.parser.UpstreamBlock;
 import java.util.List;
@@ -20,10 +19,6 @@ public final class Upstream {
   private final PeerGroup peers;
   // Place in the listing: given at first appearance, kept when replaced.
   final long order;
-  // The definition as nginx configuration in UTF-8, for the persistence file: every change rewrites every
-  // upstream, so each one's text is made and encoded once, by the first change that writes it. Only the writer,
-  // under the registry's lock, reads or sets it.
-  private byte @Nullable [] config;
   // The servers with their ids, made by the first caller that asks (racy but idempotent: every thread computes
   // the same list from the immutable definition).
   private volatile @Nullable List<UpstreamServer> servers;
@@ -114,19 +109,6 @@ public final class Upstream {
       }
     }
     return byAddress;
-  }
-
-  /**
-   * {@code definition().toConfig()} as the bytes nginx would read (values read from bytes that were not UTF-8
-   * keep those bytes), made once; callers must not change the array.
-   */
-  byte[] config() {
-    byte[] text = config;
-    if (text == null) {
-      text = NginxConfig.toBytes(definition.toConfig());
-      config = text;
-    }
-    return text;
   }
 
   @Override

@@ -21,12 +21,15 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
 import java.util.function.UnaryOperator;
@@ -42,16 +45,19 @@ import org.jspecify.annotations.Nullable;
  * states before and after a change.
  *
  * <p><b>Changing</b> ({@link #updateUpstream}, {@link #deleteUpstream}) never throws for bad input: the
- * {@link Result} says what happened, with dyups's status codes. Changes are serialized; a change is visible to
- * every thread when the call returns. The cost of a change does not grow with the number of upstreams, except
- * for rewriting the persistence file when one is set.
+ * {@link Result} says what happened, with dyups's status codes. A change is visible to every thread when the call
+ * returns. The cost of a change does not grow with the number of upstreams.
  *
  * <p><b>Names</b> compare ignoring ASCII case, as nginx compares upstream names. Listings keep the order in which
  * names first appeared; replacing an upstream keeps its place.
  *
- * <p><b>Persistence</b>: with a {@linkplain Builder#persistenceFile file} set (dyups's {@code
- * dyups_upstream_conf}), every change rewrites it as nginx configuration before the change becomes visible,
- * atomically and durably; if that fails the change is refused with 500 and nothing changes.
+ * <p><b>Where upstreams are kept</b>: every change is committed to the registry's {@link UpstreamStore} before it
+ * becomes visible; if the store refuses it, nothing changes. By default the store is memory; with a {@linkplain
+ * Builder#persistenceFile persistence file} (dyups's {@code dyups_upstream_conf}) each change is appended durably
+ * to a journal beside the file, which is folded into the file in the background (see {@link UpstreamFile}), so a
+ * change costs the same with 100 or 100,000 upstreams; with a shared store ({@linkplain Builder#store ZooKeeper})
+ * every registry on it serves the same upstreams, and changes made through another registry are published here
+ * as local ones are.
  *
  * <p>Thread-safe. After {@link #close()} changes are refused ({@link Result.Kind#CLOSED}) and the listener thread
  * stops; reading goes on working.
@@ -60,38 +66,55 @@ public final class UpstreamRegistry implements AutoCloseable {
   /** The default limit of a change's commands: dyups's default {@code dyups_shm_zone_size}. */
   public static final long DEFAULT_MAX_COMMANDS_SIZE = 2L * 1024 * 1024;
 
+  /** The default limit of upstreams in a registry. */
+  public static final int DEFAULT_MAX_UPSTREAMS = 200_000;
+
+  /** The default limit of server lines in one upstream. */
+  public static final int DEFAULT_MAX_SERVERS_PER_UPSTREAM = 10_000;
+
+  /**
+   * The default limit of server lines in all upstreams together: about 1 GB of heap at the limit (each server
+   * costs about 1 KB with the per-worker balancing state of a 2-processor machine).
+   */
+  public static final int DEFAULT_MAX_SERVERS = 1_000_000;
+
   /** As an expected version: the upstream must not exist yet. As a result's version: none. */
   public static final long ABSENT = 0;
 
 
   private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<Long, String> keysInOrder = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<Place, String> keysInOrder = new ConcurrentSkipListMap<>();
   private final HealthCheckIndex healthChecked = new HealthCheckIndex();
+  // Serializes publishing: the store delivers one change at a time, and listings fall back on it.
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final AtomicLong versions = new AtomicLong();
-  private long nextOrder;
   // Odd while a change is being applied to the maps, even otherwise; written only under writeLock. A listing
   // that reads the same even count before and after reading both maps saw no change half-applied (a seqlock:
   // the maps' own reads and writes are volatile, so a reader that sees a change's write also sees the count).
   private volatile long changes;
   private static final int OPTIMISTIC_READS = 16;
-  // Set under writeLock by close(); read under it by every change.
-  private boolean closed;
+  private volatile boolean closed;
 
   private final long maxCommandsSize;
-  private final boolean tryLock;
-  private final @Nullable PersistenceFile persistence;
+  private final int maxUpstreams;
+  private final int maxServersPerUpstream;
+  private final long maxServers;
+  // Server lines of every published upstream; written under writeLock.
+  private volatile long servers;
+  private final UpstreamStore store;
   private final Ticker ticker;
   private final int workers;
   private final UpstreamListeners listeners;
+  private final StoreSink sink = new Sink();
   private final HostResolver resolver;
   private final boolean ownsResolver;
   private final HostTable hosts;
 
-  private UpstreamRegistry(Builder builder, @Nullable PersistenceFile persistence) {
+  private UpstreamRegistry(Builder builder, UpstreamStore store) {
     this.maxCommandsSize = builder.maxCommandsSize;
-    this.tryLock = builder.tryLock;
-    this.persistence = persistence;
+    this.maxUpstreams = builder.maxUpstreams;
+    this.maxServersPerUpstream = builder.maxServersPerUpstream;
+    this.maxServers = builder.maxServers;
+    this.store = store;
     this.ticker = builder.ticker;
     this.workers = builder.workers;
     this.listeners = new UpstreamListeners(builder.listeners);
@@ -349,7 +372,8 @@ public final class UpstreamRegistry implements AutoCloseable {
         return ServerResult.failed(Result.of(Result.Kind.NOT_FOUND, "upstream \"" + name + "\" not found"));
       }
       if (!expected.matches(current)) {
-        return ServerResult.failed(versionConflict(new Change(name, null, expected), current));
+        return ServerResult.failed(LocalStore.versionConflict(new StoreChange(name, null, expected.version()),
+            new StoredUpstream(current.definition(), current.version(), current.order)));
       }
       ServerEdit made = edit.apply(current);
       Result refusal = made.refusal();
@@ -445,6 +469,11 @@ public final class UpstreamRegistry implements AutoCloseable {
     return maxCommandsSize;
   }
 
+  /** What the registry's store is doing: connected or not, the last change applied, how far behind. */
+  public StoreStatus storeStatus() {
+    return store.status();
+  }
+
   /**
    * Adds a listener after the registry was built (an adapter such as a metrics binder that is given the registry):
    * it is told of every change made from now on, as those given to {@link Builder#listener}. Thread-safe.
@@ -456,8 +485,9 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /**
-   * Refuses every later change ({@link Result.Kind#CLOSED}), waits for a change in progress, and stops the
-   * listener thread after it has told listeners of every change made before. Reading goes on working. Idempotent.
+   * Refuses every later change ({@link Result.Kind#CLOSED}), waits for a change in progress, closes the store
+   * (folding the persistence file's journal into it) and stops the listener thread after it has told listeners of
+   * every change made before. Reading goes on working. Idempotent.
    */
   @Override
   public void close() {
@@ -467,6 +497,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     } finally {
       writeLock.unlock();
     }
+    store.close();
     hosts.close();
     if (ownsResolver) {
       resolver.close();
@@ -515,8 +546,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     return apply(new Change(name, definition, expected));
   }
 
-  // Host names are looked up before the write lock, so a slow resolver never holds other writers up; the rest
-  // happens under it: check, build, persist, publish; then tell.
+  // Host names are looked up before the store commits (a slow resolver holds no other writer up), and stay in the
+  // table until the change is published; the store checks the version, commits, and publishes through the sink.
   private Result apply(Change change) {
     UpstreamBlock definition = change.definition();
     if (definition != null) {
@@ -525,79 +556,187 @@ public final class UpstreamRegistry implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         return Result.of(Result.Kind.INVALID, String.valueOf(e.getMessage()));
       }
-      try (HostTable.Lease lease = hosts.prepare(change.name(), definition, true)) {
-        String refusal = lease.refusal();
-        if (refusal != null) {
-          return Result.of(Result.Kind.INVALID, refusal);
-        }
-        return applyLocked(change);
-      }
     }
-    return applyLocked(change);
+    if (closed) {
+      return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
+    }
+    // Like the limits, checked against the registry as it is: a change from elsewhere is applied as the store has it.
+    String zones = ZoneSizes.problem(byKey.values(), byKey.get(key(change.name())), definition);
+    if (zones != null) {
+      return Result.of(Result.Kind.INVALID, zones);
+    }
+    if (definition == null) {
+      return commit(change);
+    }
+    Result refused = overLimit(change.name(), definition);
+    if (refused != null) {
+      return refused;
+    }
+    try (HostTable.Lease lease = hosts.prepare(change.name(), definition, true)) {
+      String refusal = lease.refusal();
+      if (refusal != null) {
+        return Result.of(Result.Kind.INVALID, refusal);
+      }
+      return commit(change);
+    }
   }
 
-  private Result applyLocked(Change change) {
+  private Result commit(Change change) {
     UpstreamBlock definition = change.definition();
-    String key = key(change.name());
-    if (!lock()) {
-      return Result.LOCKED;
+    long expected = change.expected().any() ? StoreChange.ANY_VERSION : change.expected().version();
+    Result result = store.commit(new StoreChange(change.name(), definition, expected));
+    if (result.kind() == Result.Kind.TOO_LARGE) {
+      // The store's own limit (ZooKeeper's request size) is below the registry's: say both.
+      return new Result(Result.Kind.TOO_LARGE, result.message() + "; this registry's own limit is "
+          + maxCommandsSize + " bytes of commands (dyups_shm_zone_size)", result.version());
     }
-    UpstreamChange told;
-    long version;
+    return result;
+  }
+
+  /**
+   * The limits a change must stay within, checked against the registry as it is (a change from another registry
+   * on a shared store is applied whatever it holds: the store is the truth).
+   */
+  private @Nullable Result overLimit(String name, UpstreamBlock definition) {
+    int count = definition.servers().size();
+    if (count > maxServersPerUpstream) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many servers in upstream \"" + name + "\": " + count
+          + ", the limit is " + maxServersPerUpstream + " per upstream");
+    }
+    Upstream old = byKey.get(key(name));
+    if (old == null && byKey.size() >= maxUpstreams) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many upstreams: the registry holds " + byKey.size()
+          + ", the limit is " + maxUpstreams);
+    }
+    long after = servers - (old == null ? 0 : old.definition().servers().size()) + count;
+    if (after > maxServers) {
+      return Result.of(Result.Kind.TOO_LARGE, "too many servers: the registry would hold " + after
+          + " in all, the limit is " + maxServers);
+    }
+    return null;
+  }
+
+  /**
+   * An upstream's place in listings: its store's order, then its name as names compare (a store may give one order
+   * to several upstreams: ZooKeeper gives those created in one transaction the same creation zxid).
+   */
+  private record Place(long order, String key) implements Comparable<Place> {
+    @Override
+    public int compareTo(Place other) {
+      int byOrder = Long.compare(order, other.order);
+      return byOrder != 0 ? byOrder : key.compareTo(other.key);
+    }
+  }
+
+  /** Where the store delivers changes: each one published under the write lock, listeners told after it. */
+  private final class Sink implements StoreSink {
+    @Override
+    @SuppressWarnings("try") // the lease holds the names' answers while the upstream is built
+    public void put(StoredUpstream upstream) {
+      requireNonNull(upstream, "upstream");
+      UpstreamChange told;
+      // Its host names looked up before the write lock; a change from elsewhere is never refused for them.
+      try (HostTable.Lease lease = hosts.prepare(upstream.name(), upstream.definition(), false)) {
+        writeLock.lock();
+        try {
+          told = publish(upstream);
+        } finally {
+          writeLock.unlock();
+        }
+      }
+      if (told != null) {
+        listeners.tell(told);
+      }
+    }
+
+    @Override
+    public void remove(String name) {
+      requireNonNull(name, "name");
+      UpstreamChange told;
+      writeLock.lock();
+      try {
+        told = unpublish(key(name));
+      } finally {
+        writeLock.unlock();
+      }
+      if (told != null) {
+        listeners.tell(told);
+      }
+    }
+
+    @Override
+    public void replaceAll(Collection<StoredUpstream> upstreams) {
+      Map<String, StoredUpstream> next = new HashMap<>();
+      for (StoredUpstream upstream : upstreams) {
+        if (next.put(key(upstream.name()), upstream) != null) {
+          throw new IllegalArgumentException("upstream \"" + upstream.name() + "\" is given twice");
+        }
+      }
+      List<UpstreamChange> told = new ArrayList<>();
+      List<HostTable.Lease> leases = new ArrayList<>();
+      try {
+        for (StoredUpstream upstream : upstreams) {
+          leases.add(hosts.prepare(upstream.name(), upstream.definition(), false));
+        }
+        writeLock.lock();
+        try {
+          for (String key : List.copyOf(byKey.keySet())) {
+            if (!next.containsKey(key)) {
+              UpstreamChange change = unpublish(key);
+              if (change != null) {
+                told.add(change);
+              }
+            }
+          }
+          for (StoredUpstream upstream : upstreams) {
+            UpstreamChange change = publish(upstream);
+            if (change != null) {
+              told.add(change);
+            }
+          }
+        } finally {
+          writeLock.unlock();
+        }
+      } finally {
+        leases.forEach(HostTable.Lease::close);
+      }
+      for (UpstreamChange change : told) {
+        warnUnresolved(change.current());
+        listeners.tell(change);
+      }
+    }
+  }
+
+  /**
+   * Publishes {@code stored} (under the write lock): null when the registry holds it already. An upstream whose
+   * definition did not change keeps its peers, and so all their live state; one whose servers changed carries the
+   * state of every server line that stayed.
+   */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
+  private @Nullable UpstreamChange publish(StoredUpstream stored) {
+    String key = key(stored.name());
+    Upstream old = byKey.get(key);
+    UpstreamBlock definition = stored.definition();
+    if (old != null && old.version() == stored.version() && old.order == stored.order()
+        && old.definition().equals(definition)) {
+      return null;
+    }
+    PeerGroup peers = old != null && old.definition().equals(definition) ? old.peers() : peers(definition, old);
+    Upstream current = new Upstream(definition.name(), stored.version(), definition, peers, stored.order());
+    changes++;
     try {
-      if (closed) {
-        return Result.of(Result.Kind.CLOSED, "the registry is closed; nothing changed");
+      if (old != null && old.order != current.order) {
+        keysInOrder.remove(new Place(old.order, key));
       }
-      Upstream old = byKey.get(key);
-      if (definition == null && old == null) {
-        return Result.of(Result.Kind.NOT_FOUND, "upstream \"" + change.name() + "\" not found");
-      }
-      if (!change.expected().matches(old)) {
-        return versionConflict(change, old);
-      }
-      String zones = ZoneSizes.problem(byKey.values(), old, definition);
-      if (zones != null) {
-        return Result.of(Result.Kind.INVALID, zones);
-      }
-      Upstream current = definition == null ? null : build(definition, old);
-      Result failed = persist(key, current);
-      if (failed != null) {
-        return failed;
-      }
-      publish(key, old, current);
-      String name = old != null ? old.name() : change.name();
-      told = new UpstreamChange(name, old, current);
-      version = current == null ? ABSENT : current.version();
+      keysInOrder.put(new Place(current.order, key), key);
+      byKey.put(key, current);
+      servers += definition.servers().size() - (old == null ? 0 : old.definition().servers().size());
+      healthChecked.published(key, current);
+      hosts.use(key, definition);
     } finally {
-      writeLock.unlock();
+      changes++;
     }
-    listeners.tell(told);
-    return Result.success(version);
-  }
-
-  private boolean lock() {
-    if (tryLock) {
-      return writeLock.tryLock();
-    }
-    writeLock.lock();
-    return true;
-  }
-
-  private static Result versionConflict(Change change, @Nullable Upstream old) {
-    long actual = old == null ? ABSENT : old.version();
-    long expected = change.expected().version();
-    String found = old == null ? "it does not exist" : "it is at version " + actual;
-    String wanted = expected == ABSENT ? "expected it not to exist" : "expected version " + expected;
-    return new Result(Result.Kind.VERSION_CONFLICT,
-        "version conflict on upstream \"" + change.name() + "\": " + wanted + ", " + found, actual);
-  }
-
-  /** The upstream {@code definition} makes under {@code key}: the first-written name and its place are kept. */
-  private Upstream build(UpstreamBlock definition, @Nullable Upstream old) {
-    String kept = old == null ? definition.name() : old.name();
-    UpstreamBlock named = definition.withName(kept);
-    long order = old == null ? nextOrder : old.order;
-    return new Upstream(kept, versions.incrementAndGet(), named, peers(named, old), order);
+    return new UpstreamChange(current.name(), old, current);
   }
 
   /** The peers of {@code definition} with the addresses its names have now, carrying the state of {@code old}'s. */
@@ -608,10 +747,11 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   /**
    * Rebuilds the upstreams that use a name whose answer changed ({@link HostTable.Users}): the same definition and
-   * version with the new addresses; a peer whose address stays keeps its state. Nothing is written to the
-   * persistence file: it keeps the names, not what they resolve to.
+   * version with the new addresses; a peer whose address stays keeps its state. Nothing goes to the store: it
+   * keeps the names, not what they resolve to.
    */
-  private void rebuild(Runnable apply, java.util.function.Supplier<java.util.Set<String>> users) {
+  @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
+  private void rebuild(Runnable apply, Supplier<Set<String>> users) {
     List<UpstreamChange> told = new ArrayList<>();
     writeLock.lock();
     try {
@@ -626,7 +766,13 @@ public final class UpstreamRegistry implements AutoCloseable {
         }
         Upstream current = new Upstream(old.name(), old.version(), old.definition(),
             peers(old.definition(), old), old.order);
-        publish(key, old, current);
+        changes++;
+        try {
+          byKey.put(key, current);
+          healthChecked.published(key, current);
+        } finally {
+          changes++;
+        }
         told.add(new UpstreamChange(old.name(), old, current));
       }
     } finally {
@@ -637,69 +783,38 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
   }
 
-  /** Makes {@code current} (null: nothing) what {@code key} is, for every reader at once. */
+  // A host name not found at a start or a resync does not stop it (nginx would not start): the upstream is served
+  // without those peers, the name is looked up again until found, and its HostStatus says so.
+  private static void warnUnresolved(@Nullable Upstream upstream) {
+    if (upstream == null) {
+      return;
+    }
+    for (HostStatus host : upstream.hosts()) {
+      if (host.state() != HostStatus.State.RESOLVED) {
+        LOG.log(Level.WARNING, HostTable.notFound(host.server().address()) + " of upstream \"" + upstream.name()
+            + "\" (" + host.error() + "); looked up again until found");
+      }
+    }
+  }
+
+  /** Deletes {@code key} (under the write lock): null when there is no such upstream. */
   @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
-  private void publish(String key, @Nullable Upstream old, @Nullable Upstream current) {
+  private @Nullable UpstreamChange unpublish(String key) {
+    Upstream old = byKey.get(key);
+    if (old == null) {
+      return null;
+    }
     changes++;
     try {
-      if (current == null) {
-        byKey.remove(key);
-        healthChecked.deleted(key);
-        if (old != null) {
-          keysInOrder.remove(old.order);
-        }
-      } else {
-        if (old == null) {
-          nextOrder++;
-          keysInOrder.put(current.order, key);
-        }
-        byKey.put(key, current);
-        healthChecked.published(key, current);
-      }
-      hosts.use(key, current == null ? null : current.definition());
+      byKey.remove(key);
+      servers -= old.definition().servers().size();
+      healthChecked.deleted(key);
+      keysInOrder.remove(new Place(old.order, key));
+      hosts.use(key, null);
     } finally {
       changes++;
     }
-  }
-
-  /**
-   * Writes the registry as it will be after the change ({@code current} in place of {@code key}, or without
-   * {@code key} when {@code current} is null). Returns null when written (or nothing to write), else the failure.
-   */
-  private @Nullable Result persist(String key, @Nullable Upstream current) {
-    if (persistence == null) {
-      return null;
-    }
-    try {
-      persistence.write(stateAfter(key, current));
-      return null;
-    } catch (IOException | UncheckedIOException | SecurityException e) {
-      return Result.of(Result.Kind.FAILED,
-          "cannot write \"" + persistence.path() + "\": " + describe(e) + "; nothing changed");
-    }
-  }
-
-  /** The upstreams in listing order as they will be after {@code key} becomes {@code current}. */
-  private List<Upstream> stateAfter(String key, @Nullable Upstream current) {
-    List<Upstream> after = new ArrayList<>(byKey.size() + 1);
-    boolean placed = false;
-    for (String each : keysInOrder.values()) {
-      if (each.equals(key)) {
-        placed = true;
-        if (current != null) {
-          after.add(current);
-        }
-      } else {
-        Upstream upstream = byKey.get(each);
-        if (upstream != null) {
-          after.add(upstream);
-        }
-      }
-    }
-    if (!placed && current != null) {
-      after.add(current);
-    }
-    return after;
+    return new UpstreamChange(old.name(), old, null);
   }
 
   private static final System.Logger LOG = System.getLogger(UpstreamRegistry.class.getName());
@@ -710,10 +825,6 @@ public final class UpstreamRegistry implements AutoCloseable {
     LOG.log(Level.WARNING, warning.toString());
   }
 
-  private static String describe(Exception e) {
-    String message = e.getMessage();
-    return e.getClass().getSimpleName() + (message == null ? "" : " " + message);
-  }
 
   /**
    * The key of a name: {@link UpstreamBlock#foldName}, the one rule the parser's duplicate check also uses (ASCII
@@ -743,36 +854,19 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /**
-   * Adds an upstream of a configuration ({@code config}: its file) or of the persistence file ({@code config}
-   * null); used only while building, before anyone can see them. A configuration is checked as nginx checks it
-   * when it starts: a host name without {@code resolve} that is not found refuses the start with nginx's {@code
-   * host not found in upstream "NAME:PORT"} at its server line, while a name with {@code resolve} may be unresolved
-   * (its peers come when it resolves). The persistence file holds only what the registry accepted, so it always
-   * loads again: a name it has that is not found now leaves the upstream without that server's peers until it is,
-   * and its {@link HostStatus} says so.
+   * Refuses an upstream of configuration {@code config} as nginx refuses to start on it: a server's host name
+   * (without {@code resolve}) that is not found, with nginx's {@code host not found in upstream "NAME:PORT"}, or a
+   * name with {@code resolve} and no resolver, at its server line. Used only while building; the persistence file
+   * and a store's state hold only what the registry accepted, so they always load again.
    *
-   * @throws ConfigSyntaxException when {@code config} is refused
+   * @throws ConfigSyntaxException when {@code block} is refused
    */
-  @SuppressWarnings("try") // the lease holds the names' answers while the upstream is built
-  private void load(UpstreamBlock block, @Nullable Path config) {
-    String key = key(block.name());
-    try (HostTable.Lease lease = hosts.prepare(block.name(), block, config != null)) {
+  @SuppressWarnings("try") // the lease holds the names' answers while they are checked
+  private void checkAtStart(UpstreamBlock block, Path config) {
+    try (HostTable.Lease lease = hosts.prepare(block.name(), block, true)) {
       String refusal = lease.refusal();
-      if (refusal != null && config != null) {
+      if (refusal != null) {
         throw StartRefusal.of(refusal, lease.refusedServer(), block, config);
-      }
-      Upstream old = byKey.get(key);
-      Upstream current = build(block, old);
-      publish(key, old, current);
-      for (HostStatus host : current.hosts()) {
-        if (host.state() != HostStatus.State.RESOLVED) {
-          ServerSpec server = host.server();
-          // nginx's words: the resolver's for a name with resolve, the configuration's for one without.
-          String what = server.resolvesAtRunTime() ? server.address().host() + " could not be resolved"
-              : HostTable.notFound(server.address());
-          LOG.log(Level.WARNING, what + " (" + host.error() + ") in upstream \"" + block.name()
-              + "\"; looked up again until found");
-        }
       }
     }
   }
@@ -787,8 +881,13 @@ public final class UpstreamRegistry implements AutoCloseable {
    */
   public static final class Builder {
     private long maxCommandsSize = DEFAULT_MAX_COMMANDS_SIZE;
+    private int maxUpstreams = DEFAULT_MAX_UPSTREAMS;
+    private int maxServersPerUpstream = DEFAULT_MAX_SERVERS_PER_UPSTREAM;
+    private long maxServers = DEFAULT_MAX_SERVERS;
     private boolean tryLock;
     private @Nullable Path persistenceFile;
+    private @Nullable UpstreamStore store;
+    private UpstreamFile.Options fileOptions = UpstreamFile.Options.DEFAULT;
     private AtomicFileWriter fileWriter = new AtomicFileWriter();
     private Ticker ticker = PeerGroup.SYSTEM_CLOCK;
     private int workers = PeerGroup.DEFAULT_WORKERS;
@@ -846,8 +945,41 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
+     * The most upstreams the registry holds ({@value #DEFAULT_MAX_UPSTREAMS} by default): a change that would create
+     * one more is refused with {@link Result.Kind#TOO_LARGE}, saying the limit. Configurations and stores are loaded
+     * whatever they hold.
+     */
+    public Builder maxUpstreams(int count) {
+      checkArgument(count > 0, "maxUpstreams must be > 0: %s", count);
+      this.maxUpstreams = count;
+      return this;
+    }
+
+    /**
+     * The most server lines one upstream may have ({@value #DEFAULT_MAX_SERVERS_PER_UPSTREAM} by default); more is
+     * refused with {@link Result.Kind#TOO_LARGE}, saying the limit.
+     */
+    public Builder maxServersPerUpstream(int count) {
+      checkArgument(count > 0, "maxServersPerUpstream must be > 0: %s", count);
+      this.maxServersPerUpstream = count;
+      return this;
+    }
+
+    /**
+     * The most server lines in all upstreams together ({@value #DEFAULT_MAX_SERVERS} by default, about 1 GB of heap):
+     * a change that would pass it is refused with {@link Result.Kind#TOO_LARGE}, saying the limit. What bounds the
+     * heap the registry can be made to hold, and so what the next start needs to load it again.
+     */
+    public Builder maxServers(long count) {
+      checkArgument(count > 0, "maxServers must be > 0: %s", count);
+      this.maxServers = count;
+      return this;
+    }
+
+    /**
      * dyups's {@code dyups_trylock}: when on, a change that finds another change in progress is refused at once
-     * with 409 {@code wait and try again} instead of waiting for it.
+     * with 409 {@code wait and try again} instead of waiting for it. For the registry's own stores (memory and the
+     * persistence file); a {@linkplain #store shared store} has its own rules.
      */
     public Builder tryLock(boolean on) {
       this.tryLock = on;
@@ -855,13 +987,40 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     /**
-     * dyups's {@code dyups_upstream_conf}: the file that holds every upstream as nginx configuration. Loaded at
-     * {@link #build()} when it exists (after any {@linkplain #load configuration}, replacing upstreams of the same
-     * name), and rewritten after every change. {@link #build()} also deletes the temporary files beside it that a
-     * process killed while writing it left behind.
+     * dyups's {@code dyups_upstream_conf}: the file that holds every upstream as nginx configuration, kept by an
+     * {@link UpstreamFile}: each change is appended durably to a journal beside it before it becomes visible, and
+     * folded into the file in the background (within a second of the last change), so the file is valid nginx
+     * configuration at every moment and a crash loses no acknowledged change.
+     *
+     * <p><b>Which source wins.</b> As in dyups, this file is what the registry restores: when it exists (or its
+     * journal does), it is the registry's whole state, and the {@linkplain #load configurations} are not read. They
+     * are the first state of a registry whose file does not exist yet, written to the file at once. So an upstream
+     * deleted through the API stays deleted after a restart, even though a configuration still defines it; and a
+     * file that holds anything but {@code upstream} blocks at its top level stops {@link #build()} (its owner would
+     * not write the rest back) and is never overwritten.
+     *
+     * <p>The directory must exist: {@link #build()} fails naming it otherwise (a mistyped path would otherwise
+     * lose every change at the next start). Exclusive with {@link #store}.
      */
     public Builder persistenceFile(Path file) {
       this.persistenceFile = requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Keeps the upstreams in {@code store}, such as {@code io.dyups.zookeeper.ZooKeeperStore}, shared by every
+     * registry on it. The store decides which source wins at the start (see its documentation); the {@linkplain
+     * #load configurations} are the state it is seeded with when it holds none. The registry closes the store.
+     * Exclusive with {@link #persistenceFile}.
+     */
+    public Builder store(UpstreamStore store) {
+      this.store = requireNonNull(store, "store");
+      return this;
+    }
+
+    // For crash and speed tests: when the journal is folded into the persistence file.
+    Builder fileOptions(UpstreamFile.Options options) {
+      this.fileOptions = requireNonNull(options, "options");
       return this;
     }
 
@@ -933,41 +1092,45 @@ public final class UpstreamRegistry implements AutoCloseable {
       return this;
     }
 
-    /** An upstream read at {@link #build()}, and the configuration it is from (null: the persistence file). */
-    private record Initial(UpstreamBlock block, @Nullable Path config) {}
-
     /**
-     * Creates the registry, loading the configurations and the persistence file.
+     * Creates the registry and opens its store, which gives the registry its state (for the persistence file: the
+     * file and its journal, or the configurations when there is no file yet). The configurations are read and
+     * checked at every start, as nginx reads them; a store whose state is elsewhere uses them only to seed it.
      *
-     * @throws ConfigSyntaxException when a file does not parse, or a configuration is refused as nginx refuses to
-     *     start on it: a server's host name (without {@code resolve}) that is not found, with nginx's {@code host not
-     *     found in upstream "NAME:PORT"}, or a name with {@code resolve} and no resolver (file, line and column in
-     *     the message); no registry is created
-     * @throws UncheckedIOException when a file cannot be read
+     * @throws ConfigSyntaxException when a file does not parse, or a configuration the store reads is refused as
+     *     nginx refuses to start on it: a server's host name (without {@code resolve}) that is not found, with
+     *     nginx's {@code host not found in upstream "NAME:PORT"}, or a name with {@code resolve} and no resolver
+     *     (file, line and column in the message); no registry is created
+     * @throws UncheckedIOException when a file cannot be read or written, or the persistence file's directory does
+     *     not exist
+     * @throws IllegalStateException when both a persistence file and a store are set
      */
     public UpstreamRegistry build() {
-      PersistenceFile persistence = persistenceFile == null ? null : new PersistenceFile(persistenceFile, fileWriter);
-      List<Initial> initial = new ArrayList<>();
-      try {
-        // Both read one block at a time: the files are never held whole as text or as directives.
-        for (Path config : configs) {
-          NginxConfig.forEachUpstream(config, block -> initial.add(new Initial(block, config)),
-              UpstreamRegistry::warn);
-        }
-        if (persistence != null) {
-          for (UpstreamBlock block : persistence.load(UpstreamRegistry::warn)) {
-            initial.add(new Initial(block, null));
-          }
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      if (store != null && persistenceFile != null) {
+        throw new IllegalStateException("a persistence file and a store are both set: a store keeps its own"
+            + " copy (ZooKeeperStore.Builder.cacheFile)");
       }
-      UpstreamRegistry registry = new UpstreamRegistry(this, persistence);
+      UpstreamStore chosen = store != null ? store
+          : persistenceFile != null ? LocalStore.inFile(persistenceFile, fileOptions, fileWriter, tryLock)
+          : LocalStore.inMemory(tryLock);
+      UpstreamRegistry registry = new UpstreamRegistry(this, chosen);
+      List<UpstreamBlock> blocks = new ArrayList<>();
       try {
-        for (Initial each : initial) {
-          registry.load(each.block(), each.config());
+        // The configurations are checked at every start, as nginx reads them, whether or not the store takes them
+        // as its seed (an upstream.conf may be both included and the persistence file). One block at a time: the
+        // files are never held whole as text or as directives.
+        for (Path config : configs) {
+          NginxConfig.forEachUpstream(config, block -> {
+            registry.checkAtStart(block, config);
+            blocks.add(block);
+          }, UpstreamRegistry::warn);
         }
-      } catch (RuntimeException e) {
+        UpstreamStore.Seed seed = () -> blocks;
+        chosen.open(registry.sink, seed);
+      } catch (IOException e) {
+        registry.close();
+        throw new UncheckedIOException(e);
+      } catch (RuntimeException | Error e) {
         registry.close();
         throw e;
       }

@@ -13,6 +13,8 @@
  *   <li>{@link io.dyups.core.PeerSelection}: picks a {@link io.dyups.core.Peer} for one request as nginx does and
  *       takes the request's outcome back.
  *   <li>{@link io.dyups.core.HealthChecker}: Tengine's active health checks over the registry's upstreams.
+ *   <li>{@link io.dyups.core.UpstreamStore}: where a registry keeps its upstreams (memory, the persistence file
+ *       through {@link io.dyups.core.UpstreamFile}, or a store shared by many registries such as ZooKeeper).
  *   <li>{@link io.dyups.core.HostResolver}: how servers written with a host name are looked up (one peer per
  *       address, names with {@code resolve} looked up again as their TTLs run out); {@link
  *       io.dyups.core.Upstream#hosts()} says what each name resolves to now.
@@ -25,12 +27,15 @@
  * ran while it read, and taken under the write lock only when changes keep landing). What a reader gets is an
  * immutable snapshot: an {@code Upstream} never changes after it is published.
  *
- * <p><b>Writers build, then publish.</b> Changes are serialized by the registry's write lock. Under it a writer
- * parses nothing (commands are parsed before the lock is taken); it builds the new {@code PeerGroup} (peers,
- * weight tables, the state of every worker that picked from the generation it replaces), writes the persistence
- * file, then publishes the new {@code Upstream} with one map write. The cost of a change does not grow with the number of upstreams (except for rewriting the file),
- * so an update costs the same with 100 or 100,000 of them. Listeners are told after the lock is released, on the
- * registry's own thread, in the order of the changes.
+ * <p><b>The store commits, then the registry publishes.</b> A writer parses and checks the change without a lock,
+ * then hands it to the registry's {@link io.dyups.core.UpstreamStore}, which makes it durable (a journal record
+ * forced to disk) or agreed (a conditional ZooKeeper write) and delivers it to the registry's
+ * {@link io.dyups.core.StoreSink}, one change at a time; changes made through other registries on a shared store
+ * arrive the same way. Publishing takes the registry's write lock: it builds the new {@code PeerGroup} (peers,
+ * weight tables, the state of every worker that picked from the generation it replaces) and publishes the new
+ * {@code Upstream} with one map write. Nothing in a change walks the other upstreams, so an update costs the same
+ * with 100 or 100,000 of them (the persistence file's journal is folded in the background). Listeners are told
+ * after the lock is released, on the registry's own thread, in the order of the changes.
  *
  * <p><b>Host names are looked up before the lock, never on a pick.</b> A change looks the names it needs up
  * before it takes the write lock (a slow DNS server holds up only that change); a name with {@code resolve} is

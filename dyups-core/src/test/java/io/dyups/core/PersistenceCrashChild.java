@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
@@ -15,7 +16,8 @@ import java.util.stream.Stream;
  * the sequence number of every change after it returned 200, flushed at once. Exits when its standard input
  * closes, so it cannot outlive a parent that died.
  *
- * <p>Arguments: persistence file, workload name, start.
+ * <p>Arguments: persistence file, workload name, start, fold delay in milliseconds, journal size that folds at
+ * once (small values keep a fold running most of the time, so kills land in folds too).
  */
 final class PersistenceCrashChild {
   private PersistenceCrashChild() {}
@@ -24,6 +26,8 @@ final class PersistenceCrashChild {
     Path file = Path.of(args[0]);
     CrashWorkload workload = CrashWorkload.valueOf(args[1]);
     long seq = Long.parseLong(args[2]);
+    UpstreamFile.Options options = new UpstreamFile.Options(Duration.ofMillis(Long.parseLong(args[3])),
+        Long.parseLong(args[4]));
     Thread watchdog = new Thread(() -> {
       try {
         while (System.in.read() >= 0) {
@@ -39,7 +43,7 @@ final class PersistenceCrashChild {
 
     // Unbuffered: each line goes out in one write, so a kill never cuts a line.
     FileOutputStream out = new FileOutputStream(FileDescriptor.out);
-    UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).build();
+    UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).fileOptions(options).build();
     print(out, "ready " + temporaryFiles(file));
     while (true) {
       seq++;

@@ -13,19 +13,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Crash safety of persistence: a child JVM applies changes in a loop with a persistence file; the test kills it
- * with SIGKILL ({@link ProcessHandle#destroyForcibly()}) at random moments and checks, after every kill, that the file
- * parses and holds exactly the state after the last acknowledged change or the one in flight: never a torn
- * file, never a lost acknowledged change. Each next child starts from the file the last one left, so every kill
- * also tests a restart.
+ * Crash safety of persistence: a child JVM applies changes in a loop with a persistence file, its journal folded
+ * into it in the background all the time (small fold thresholds, so a fold is running at most moments); the test
+ * kills it with SIGKILL ({@link ProcessHandle#destroyForcibly()}) at random moments and checks, after every kill:
+ * <ul>
+ *   <li>the file alone (what an nginx that includes it reads) is valid nginx configuration holding exactly the
+ *       state after the change its first line names: never a torn file, never a half-folded one;
+ *   <li>the file and its journal, read as the next start reads them, hold exactly the state after the last
+ *       acknowledged change or the one in flight: never a lost acknowledged change.
+ * </ul>
+ * Each next child starts from what the last one left (and folds it), so every kill also tests a restart.
  *
  * <p>{@code -Ddyups.crash.kills=N} sets the kills per workload (default 20 in the default build, 500 in the soak profile; four workloads); the
  * {@code crash-long} Maven profile raises it. {@code -Ddyups.crash.seed=S} repeats the random choices of a run
@@ -53,23 +58,24 @@ class PersistenceCrashTest {
       stats.leftTemporaryFiles += PersistenceCrashChild.temporaryFiles(file) > 0 ? 1 : 0;
 
       model.advanceTo(acknowledged);
-      String onDisk = Files.exists(file) ? Files.readString(file) : "";
+      stats.foldedFiles += assertTheFileAloneHoldsTheStateItsHeaderNames(file, workload, kill) ? 1 : 0;
+      List<UpstreamBlock> state = stateAsTheNextStartReadsIt(file, kill);
       Model inFlight = model.next();
-      if (onDisk.equals(model.text())) {
-        assertParsesTo(file, model);
-      } else if (onDisk.equals(inFlight.text())) {
-        assertParsesTo(file, inFlight);
+      if (state.equals(model.blocks())) {
+        stats.withJournal += journals(file) > 0 ? 1 : 0;
+      } else if (state.equals(inFlight.blocks())) {
         model = inFlight;
         stats.inFlightLanded++;
       } else {
-        fail("kill %d of %s (seed %d): the file holds neither the state after acknowledged change %d nor after"
-            + " change %d; %d bytes, expected %d or %d bytes", kill, workload, SEED, acknowledged,
-            acknowledged + 1, onDisk.length(), model.text().length(), inFlight.text().length());
+        fail("kill %d of %s (seed %d): file and journal hold neither the state after acknowledged change %d nor"
+            + " after change %d: %s", kill, workload, SEED, acknowledged, acknowledged + 1,
+            state.stream().map(UpstreamBlock::name).toList());
       }
     }
     System.out.printf("%s: %d kills survived, %d changes acknowledged, in-flight change landed %d times,"
-        + " temporary file left by %d kills, %.1f ms per change (seed %d)%n", workload, KILLS, stats.acknowledged,
-        stats.inFlightLanded, stats.leftTemporaryFiles, timing.changeNanos / 1e6, SEED);
+        + " temporary file left by %d kills, journal left by %d, a folded file by %d, %.1f ms per change"
+        + " (seed %d)%n", workload, KILLS, stats.acknowledged, stats.inFlightLanded, stats.leftTemporaryFiles,
+        stats.withJournal, stats.foldedFiles, timing.changeNanos / 1e6, SEED);
   }
 
   /** Starts a child from change {@code start}, kills it at a random moment; returns its last acknowledged change. */
@@ -77,7 +83,7 @@ class PersistenceCrashTest {
       Path file, CrashWorkload workload, long start, SplittableRandom random, Timing timing, int kill)
       throws IOException, InterruptedException {
     Path stderr = dir.resolve("child-" + kill + ".err");
-    Process child = new ProcessBuilder(childCommand(file, workload, start))
+    Process child = new ProcessBuilder(childCommand(file, workload, start, random))
         .redirectError(stderr.toFile())
         .start();
     long last = start;
@@ -120,11 +126,70 @@ class PersistenceCrashTest {
     return Long.parseLong(line);
   }
 
-  private static List<String> childCommand(Path file, CrashWorkload workload, long start) {
+  private static List<String> childCommand(
+      Path file, CrashWorkload workload, long start, SplittableRandom random) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // Fold after 0 to 5 ms of quiet, or at once past 512 bytes to 16 KiB of journal: folds all the time.
     return List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx128m",
         "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"),
-        PersistenceCrashChild.class.getName(), file.toString(), workload.name(), Long.toString(start));
+        PersistenceCrashChild.class.getName(), file.toString(), workload.name(), Long.toString(start),
+        Long.toString(random.nextInt(6)), Long.toString(512L << random.nextInt(6)));
+  }
+
+  /**
+   * The file alone parses as nginx configuration and holds exactly the model's state after the change its header
+   * names (the registry's first change is the first record after the empty state it starts from, numbered 1).
+   * Returns whether there was a file.
+   */
+  private static boolean assertTheFileAloneHoldsTheStateItsHeaderNames(Path file, CrashWorkload workload, int kill)
+      throws IOException {
+    if (!Files.exists(file)) {
+      return false;
+    }
+    String text = Files.readString(file);
+    List<UpstreamBlock> inFile = NginxConfig.load(file).upstreams();
+    java.util.regex.Matcher header = java.util.regex.Pattern.compile("# dyups: upstreams after change (\\d+);")
+        .matcher(text);
+    assertThat(header.lookingAt()).as("kill %d: the file's first line %s", kill, text.lines().findFirst())
+        .isTrue();
+    long change = Long.parseLong(header.group(1)) - 1;
+    Model atHeader = new Model(workload);
+    atHeader.advanceTo(change);
+    assertThat(inFile).as("kill %d of %s (seed %d): the file alone, after change %d", kill, workload, SEED, change)
+        .isEqualTo(atHeader.blocks());
+    return true;
+  }
+
+  /** What the next start reads: the file and its journals, from a copy (opening folds, and this must not). */
+  private List<UpstreamBlock> stateAsTheNextStartReadsIt(Path file, int kill) throws IOException {
+    Path copy = Files.createDirectory(dir.resolve("read-" + kill));
+    try {
+      try (Stream<Path> entries = Files.list(file.getParent())) {
+        for (Path entry : entries.toList()) {
+          String name = entry.getFileName().toString();
+          if (Files.isRegularFile(entry) && name.startsWith(file.getFileName().toString())) {
+            Files.copy(entry, copy.resolve(name));
+          }
+        }
+      }
+      try (UpstreamFile read = UpstreamFile.open(copy.resolve(file.getFileName()), false,
+          UpstreamFile.Options.DEFAULT)) {
+        return read.upstreams().stream().map(StoredUpstream::definition).toList();
+      }
+    } finally {
+      try (Stream<Path> entries = Files.list(copy)) {
+        for (Path entry : entries.toList()) {
+          Files.delete(entry);
+        }
+      }
+      Files.delete(copy);
+    }
+  }
+
+  private static long journals(Path file) throws IOException {
+    try (Stream<Path> entries = Files.list(file.getParent())) {
+      return entries.filter(p -> p.getFileName().toString().startsWith(file.getFileName() + ".journal-")).count();
+    }
   }
 
   private static String readQuietly(Path file) {
@@ -133,14 +198,6 @@ class PersistenceCrashTest {
     } catch (IOException e) {
       return "(unreadable: " + e + ")";
     }
-  }
-
-  private static void assertParsesTo(Path file, Model model) throws IOException {
-    if (!Files.exists(file)) {
-      assertThat(model.upstreams).isEmpty();
-      return;
-    }
-    assertThat(NginxConfig.load(file).upstreams()).containsExactlyElementsOf(model.upstreams.values());
   }
 
   /** What the registry holds after change {@code seq}: the same changes replayed without a file. */
@@ -182,12 +239,8 @@ class PersistenceCrashTest {
       }
     }
 
-    String text() {
-      StringBuilder out = new StringBuilder();
-      for (Map.Entry<String, UpstreamBlock> entry : upstreams.entrySet()) {
-        out.append(entry.getValue().toConfig());
-      }
-      return out.toString();
+    List<UpstreamBlock> blocks() {
+      return List.copyOf(upstreams.values());
     }
   }
 
@@ -200,5 +253,7 @@ class PersistenceCrashTest {
     long acknowledged;
     int inFlightLanded;
     int leftTemporaryFiles;
+    int withJournal;
+    int foldedFiles;
   }
 }

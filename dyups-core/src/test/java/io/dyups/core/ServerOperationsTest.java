@@ -222,7 +222,14 @@ class ServerOperationsTest {
 
     registry.addServer("u", server("10.0.0.2:80").withWeight(3));
 
-    assertThat(Files.readString(file)).contains("server 10.0.0.2:80 weight=3;");
+    // Appended to the journal beside the file (folded into the file later, in the background).
+    StringBuilder onDisk = new StringBuilder(Files.readString(file));
+    try (var journals = Files.newDirectoryStream(dir, "upstream.conf.journal-*")) {
+      for (Path journal : journals) {
+        onDisk.append(new String(Files.readAllBytes(journal), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(onDisk.toString()).contains("server 10.0.0.2:80 weight=3;");
   }
 
   @Test

@@ -6,9 +6,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -41,17 +41,26 @@ class UpstreamRegistryFuzzTest {
    * accepted one is visible at once, and the persisted text loads back to exactly the registry's upstreams.
    */
   @FuzzTest
-  void changesNeverThrowAndARefusedChangeChangesNothing(byte[] data) {
-    MemoryFileWriter file = new MemoryFileWriter();
-    try (UpstreamRegistry registry = UpstreamRegistry.builder()
-        .maxCommandsSize(512).persistenceFile(Path.of("fuzz-upstream.conf")).fileWriter(file).build()) {
+  void changesNeverThrowAndARefusedChangeChangesNothing(byte[] data) throws IOException {
+    FailingWriter file = new FailingWriter();
+    Path dir = Files.createTempDirectory("dyups-fuzz");
+    file.path = dir.resolve("fuzz-upstream.conf");
+    try (UpstreamRegistry registry = UpstreamRegistry.builder().maxCommandsSize(512).persistenceFile(file.path)
+        .fileWriter(file).build()) {
       for (String record : new String(data, StandardCharsets.UTF_8).split("\n---\n", 64)) {
         apply(registry, file, record);
       }
+    } finally {
+      try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+        for (Path entry : entries.toList()) {
+          Files.delete(entry);
+        }
+      }
+      Files.delete(dir);
     }
   }
 
-  private static void apply(UpstreamRegistry registry, MemoryFileWriter file, String record) {
+  private static void apply(UpstreamRegistry registry, FailingWriter file, String record) throws IOException {
     int newline = record.indexOf('\n');
     String header = newline < 0 ? record : record.substring(0, newline);
     String commands = newline < 0 ? "" : record.substring(newline + 1);
@@ -107,9 +116,8 @@ class UpstreamRegistryFuzzTest {
       assertThat(before).doesNotContain(now);
     }
     List<UpstreamBlock> definitions = registry.detail().stream().map(Upstream::definition).toList();
-    assertThat(NginxConfig.parse(file.text, "persisted").upstreams())
-        .as("the persisted text%n%s", file.text)
-        .containsExactlyElementsOf(definitions);
+    assertThat(UpstreamFile.read(file.path)).extracting(StoredUpstream::definition)
+        .as("the persisted state").containsExactlyElementsOf(definitions);
   }
 
   /** The version the script names; the upstream's current one (or ABSENT) when it names none or a bad one. */
@@ -138,23 +146,17 @@ class UpstreamRegistryFuzzTest {
   }
 
   /** Keeps the last written text in memory; fails the write, leaving the text as it was, when told to. */
-  private static final class MemoryFileWriter extends AtomicFileWriter {
-    String text = "";
+  /** Fails the next journal write when told to, as a full disk would. */
+  private static final class FailingWriter extends AtomicFileWriter {
+    Path path;
     boolean failNext;
 
     @Override
-    void replace(Path target, Content content) throws IOException {
+    void append(java.nio.channels.FileChannel journal, byte[] record, boolean force) throws IOException {
       if (failNext) {
         throw new IOException("injected write failure");
       }
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      content.writeTo(out);
-      text = out.toString(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    int removeLeftovers(Path target) {
-      return 0;
+      super.append(journal, record, force);
     }
   }
 }

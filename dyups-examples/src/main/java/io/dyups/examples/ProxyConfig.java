@@ -35,6 +35,7 @@ record ProxyConfig(
     @Nullable Path errorLog,
     ServerLog.Level errorLogLevel,
     @Nullable Path persistenceFile,
+    @Nullable ZooKeeper zookeeper,
     boolean tryLock,
     long maxCommandsSize,
     List<Path> upstreamSources,
@@ -43,6 +44,14 @@ record ProxyConfig(
     List<VirtualServer> servers,
     @Nullable ResolverSpec resolver,
     @Nullable Duration resolverTimeout) {
+
+  /**
+   * {@code dyups_zookeeper HOST:PORT[,HOST:PORT...] [root=/dyups/upstreams] [session_timeout=30s]
+   * [max_request=1m];} (http level): keep the upstreams in ZooKeeper, in agreement with every proxy on the same
+   * ensemble and root. {@code dyups_upstream_conf} then names the local copy, served when the proxy starts while
+   * ZooKeeper cannot be reached. {@code max_request} is ZooKeeper's {@code jute.maxbuffer}.
+   */
+  record ZooKeeper(String hosts, String root, Duration sessionTimeout, int maxRequestBytes) {}
 
   /** The distinct TLS contexts toward backends of every location that proxies to {@code https://}. */
   List<BackendTls> backendTls() {
@@ -387,6 +396,7 @@ record ProxyConfig(
           simpleArgs(directive, 1, 1);
           builder.persistenceFile = confDir.resolve(directive.args().get(0)).toAbsolutePath().normalize();
         }
+        case "dyups_zookeeper" -> builder.zookeeper = zookeeper(directive);
         case "dyups_trylock" -> builder.tryLock = flag(directive);
         // For the upstreams' servers with resolve (ngx_http_upstream_zone_module takes the http block's).
         case "resolver" -> {
@@ -764,6 +774,55 @@ record ProxyConfig(
     }
   }
 
+  /** {@code dyups_zookeeper HOSTS [root=PATH] [session_timeout=TIME] [max_request=SIZE];} */
+  private static ZooKeeper zookeeper(Directive directive) {
+    simpleArgs(directive, 1, 4);
+    String hosts = directive.args().get(0);
+    for (String host : hosts.split(",", -1)) {
+      int colon = host.lastIndexOf(':');
+      if (host.isEmpty() || colon <= 0 || colon == host.length() - 1
+          || !host.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+        throw new ConfigSyntaxException("invalid ZooKeeper server \"" + host + "\" in \"dyups_zookeeper\""
+            + " (host:port expected)", directive.argPositions().get(0));
+      }
+    }
+    String root = "/dyups/upstreams";
+    Duration sessionTimeout = Duration.ofSeconds(30);
+    int maxRequest = 0xfffff;
+    for (int i = 1; i < directive.args().size(); i++) {
+      String arg = directive.args().get(i);
+      SourcePosition at = directive.argPositions().get(i);
+      int equals = arg.indexOf('=');
+      String name = equals < 0 ? arg : arg.substring(0, equals);
+      String value = equals < 0 ? "" : arg.substring(equals + 1);
+      switch (name) {
+        case "root" -> {
+          if (!value.startsWith("/") || value.length() < 2 || value.endsWith("/") || value.contains("//")) {
+            throw new ConfigSyntaxException("invalid root \"" + value + "\" in \"dyups_zookeeper\"", at);
+          }
+          root = value;
+        }
+        case "session_timeout" -> {
+          Duration time = NginxUnits.parseTime(value);
+          if (time == null || time.isZero()) {
+            throw new ConfigSyntaxException("invalid session_timeout \"" + value + "\" in \"dyups_zookeeper\"",
+                at);
+          }
+          sessionTimeout = time;
+        }
+        case "max_request" -> {
+          long size = NginxUnits.parseSize(value);
+          if (size < 4096 || size > Integer.MAX_VALUE) {
+            throw new ConfigSyntaxException("invalid max_request \"" + value + "\" in \"dyups_zookeeper\"", at);
+          }
+          maxRequest = (int) size;
+        }
+        default -> throw new ConfigSyntaxException("invalid parameter \"" + arg + "\"", at);
+      }
+    }
+    return new ZooKeeper(hosts, root, sessionTimeout, maxRequest);
+  }
+
   static ConfigSyntaxException invalidValue(Directive directive) {
     return new ConfigSyntaxException(
         "\"" + directive.name() + "\" directive invalid value", directive.argPositions().get(0));
@@ -771,7 +830,7 @@ record ProxyConfig(
 
   private static final Set<String> KNOWN_ELSEWHERE = Set.of(
       "proxy_pass", "echo", "return", "dyups_interface", "api", "location", "server", "listen", "server_name",
-      "upstream", "log_format", "dyups_upstream_conf", "dyups_trylock", "dyups_shm_zone_size",
+      "upstream", "log_format", "dyups_upstream_conf", "dyups_zookeeper", "dyups_trylock", "dyups_shm_zone_size",
       "dyups_read_msg_timeout", "worker_connections", "worker_processes", "events", "http", "daemon", "pid",
       "error_log", "client_header_timeout", "client_header_buffer_size", "large_client_header_buffers");
 
@@ -1135,6 +1194,7 @@ record ProxyConfig(
     @Nullable Path errorLog;
     ServerLog.Level errorLogLevel = ServerLog.Level.ERROR;
     @Nullable Path persistenceFile;
+    @Nullable ZooKeeper zookeeper;
     boolean tryLock;
     long maxCommandsSize = 2L * 1024 * 1024;
     // nginx's default: one worker, so the seed's conf/nginx.conf (no worker_processes) gives the seed's answers in
@@ -1154,9 +1214,9 @@ record ProxyConfig(
     }
 
     ProxyConfig build() {
-      return new ProxyConfig(prefix, configFile, errorLog, errorLogLevel, persistenceFile, tryLock, maxCommandsSize,
-          List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers), resolver,
-          resolverTimeout);
+      return new ProxyConfig(prefix, configFile, errorLog, errorLogLevel, persistenceFile, zookeeper, tryLock,
+          maxCommandsSize, List.copyOf(upstreamSources), workerProcesses, workerConnections, List.copyOf(servers),
+          resolver, resolverTimeout);
     }
   }
 }

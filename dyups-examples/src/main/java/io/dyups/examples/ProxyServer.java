@@ -13,6 +13,7 @@ import io.dyups.micrometer.UpstreamMetrics;
 import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.ResolverSpec;
 import io.dyups.parser.SourcePosition;
+import io.dyups.zookeeper.ZooKeeperStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -228,7 +229,16 @@ final class ProxyServer implements AutoCloseable {
     for (var source : config.upstreamSources()) {
       builder.load(source);
     }
-    if (config.persistenceFile() != null) {
+    ProxyConfig.ZooKeeper zookeeper = config.zookeeper();
+    if (zookeeper != null) {
+      // dyups_upstream_conf becomes the local copy of what ZooKeeper holds.
+      ZooKeeperStore.Builder store = ZooKeeperStore.builder(zookeeper.hosts()).root(zookeeper.root())
+          .sessionTimeout(zookeeper.sessionTimeout()).maxRequestBytes(zookeeper.maxRequestBytes());
+      if (config.persistenceFile() != null) {
+        store.cacheFile(config.persistenceFile());
+      }
+      builder.store(store.build());
+    } else if (config.persistenceFile() != null) {
       builder.persistenceFile(config.persistenceFile());
     }
     ResolverSpec resolver = config.resolver();

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dyups.admin.AdminHandler;
 import io.dyups.admin.AdminServer;
+import io.dyups.core.StoredUpstream;
 import io.dyups.core.Upstream;
-import io.dyups.parser.NginxConfig;
+import io.dyups.core.UpstreamFile;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -287,7 +288,8 @@ class AdminUnderLoadTest {
     assertThat(history).isEmpty();
 
     // Afterwards: the persisted file is the registry, and no peer is left counted as in use.
-    List<UpstreamBlock> persisted = NginxConfig.load(prefix.resolve("conf/conf/upstream.conf")).upstreams();
+    List<UpstreamBlock> persisted = UpstreamFile.read(prefix.resolve("conf/conf/upstream.conf")).stream()
+        .map(StoredUpstream::definition).toList();
     assertThat(persisted).containsExactlyElementsOf(
         proxy.registry().detail().stream().map(Upstream::definition).toList());
     for (Upstream upstream : proxy.registry().detail()) {

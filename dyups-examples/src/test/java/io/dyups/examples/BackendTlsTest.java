@@ -97,6 +97,17 @@ class BackendTlsTest {
     return Files.exists(log) ? Files.readString(log) : "";
   }
 
+  /** The error log once it holds {@code text} (the proxy writes it on its own thread), or as it is after 10 s. */
+  private String errorLogOnceItHas(String text) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String log = errorLog();
+    while (!log.contains(text) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+      log = errorLog();
+    }
+    return log;
+  }
+
   /** Waits until the registry's notification freed every saved session (it runs on its own thread). */
   private void awaitSessionsFreed() throws InterruptedException {
     BackendTls context = proxy.config().backendTls().get(0);
@@ -245,7 +256,7 @@ class BackendTlsTest {
 
     assertThat(get("secure", "/").status()).isEqualTo(502);
 
-    assertThat(errorLog()).contains("upstream SSL certificate does not match \"wrong.test\" while SSL handshaking "
+    assertThat(errorLogOnceItHas("upstream SSL certificate does not match")).contains("upstream SSL certificate does not match \"wrong.test\" while SSL handshaking "
         + "to upstream, client: 127.0.0.1, request: \"GET / HTTP/1.1\", upstream: \"https://127.0.0.1:"
         + backend.port() + "\"");
     assertThat(backend.requests).isEmpty();
@@ -261,7 +272,7 @@ class BackendTlsTest {
     assertThat(get("secure", "/").status()).isEqualTo(502);
     assertThat(get("secure", "/").status()).isEqualTo(502);
 
-    assertThat(errorLog()).contains("upstream SSL certificate verify error: (18:self-signed certificate) while SSL "
+    assertThat(errorLogOnceItHas("upstream SSL certificate verify error")).contains("upstream SSL certificate verify error: (18:self-signed certificate) while SSL "
         + "handshaking to upstream");
     assertThat(rogue.requests).isEmpty();
   }

@@ -3,6 +3,8 @@ package io.dyups.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dyups.core.Peer;
+import io.dyups.core.StoredUpstream;
+import io.dyups.core.UpstreamFile;
 import io.dyups.parser.NginxConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -143,7 +145,8 @@ class ProxyScenarioTest {
     assertThat(adminCall("GET", "/detail", null).body()).isEqualTo(
         "host1\nserver 127.0.0.1:" + echo8088 + "\n\nhost2\nserver 127.0.0.1:" + echo8089 + "\n\n"
             + "dyhost\nserver 127.0.0.1:" + echo8089 + "\nserver 127.0.0.1:" + echo8088 + "\n\n");
-    assertThat(Files.readString(prefix.resolve("conf/conf/upstream.conf"))).contains("upstream dyhost {");
+    assertThat(UpstreamFile.read(prefix.resolve("conf/conf/upstream.conf"))).extracting(StoredUpstream::name)
+        .contains("dyhost");
 
     RawHttp.Response delete = adminCall("DELETE", "/upstream/dyhost", null);
     assertThat(delete.status()).isEqualTo(200);
