@@ -111,6 +111,10 @@ final class HostTable implements AutoCloseable {
     final Set<String> users = new HashSet<>();
     // Changes being prepared with this entry: it is not dropped while they run. Guarded by the table's monitor.
     int pins;
+    // The upstreams (keys) whose changes hold a lease on this entry, with how many each. A change made here is
+    // prepared twice (before the store commits it, and as the store delivers it): the inner one must not take
+    // the answer as served from the cache. Guarded by the table's monitor.
+    final Map<String, Integer> leasedBy = new HashMap<>();
     // The first lookup, shared by every change that needs it before it has an answer.
     @Nullable CompletableFuture<Lookup> first;
     // Written under the registry's write lock (or, before anyone uses the entry, by the first lookup).
@@ -183,11 +187,13 @@ final class HostTable implements AutoCloseable {
    * must call, after publishing or refusing the change).
    */
   final class Lease implements AutoCloseable {
+    private final String upstream;
     private final List<Entry> pinned;
     private final @Nullable String refusal;
     private final @Nullable ServerSpec refused;
 
-    Lease(List<Entry> pinned, @Nullable String refusal, @Nullable ServerSpec refused) {
+    Lease(String upstream, List<Entry> pinned, @Nullable String refusal, @Nullable ServerSpec refused) {
+      this.upstream = upstream;
       this.pinned = pinned;
       this.refusal = refusal;
       this.refused = refused;
@@ -208,6 +214,7 @@ final class HostTable implements AutoCloseable {
       synchronized (HostTable.this) {
         for (Entry entry : pinned) {
           entry.pins--;
+          entry.leasedBy.computeIfPresent(upstream, (key, leases) -> leases == 1 ? null : leases - 1);
           dropIfUnused(entry);
         }
       }
@@ -247,10 +254,12 @@ final class HostTable implements AutoCloseable {
       }
     }
     Map<HostKey, CompletableFuture<Lookup>> lookups = new LinkedHashMap<>();
+    String folded = UpstreamBlock.foldName(upstream);
     synchronized (this) {
       for (HostKey key : needed.keySet()) {
         Entry entry = entries.computeIfAbsent(key, Entry::new);
         entry.pins++;
+        boolean leasedAlready = entry.leasedBy.merge(folded, 1, Integer::sum) > 1;
         pinned.add(entry);
         Lookup cached = entry.lookup;
         if (!key.runTime()) {
@@ -260,13 +269,13 @@ final class HostTable implements AutoCloseable {
             entry.first = lookUp(key, null);
           }
           lookups.put(key, entry.first);
-        } else if (!entry.users.contains(UpstreamBlock.foldName(upstream))) {
+        } else if (!leasedAlready && !entry.users.contains(folded)) {
           // A name the table has an answer for: nginx's resolver would serve it from its cache, rotated.
-          entry.servedFromCache.put(UpstreamBlock.foldName(upstream), fromCache(key, cached.found()));
+          entry.servedFromCache.put(folded, fromCache(key, cached.found()));
         }
       }
     }
-    Lease lease = new Lease(pinned, refusal, refused);
+    Lease lease = new Lease(folded, pinned, refusal, refused);
     for (Map.Entry<HostKey, CompletableFuture<Lookup>> each : lookups.entrySet()) {
       HostKey key = each.getKey();
       Lookup lookup = await(each.getValue(), key.timeout());
@@ -282,7 +291,7 @@ final class HostTable implements AutoCloseable {
       }
       if (strict && lease.refusal == null && !key.runTime() && lookup.status() != HostResolver.Status.FOUND) {
         ServerSpec server = requireNonNull(needed.get(key));
-        return new Lease(pinned, notFound(server.address()), server);
+        return new Lease(folded, pinned, notFound(server.address()), server);
       }
     }
     return lease;
