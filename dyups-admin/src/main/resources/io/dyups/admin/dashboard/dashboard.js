@@ -240,6 +240,10 @@
       const response = await call('GET', '/status?format=json', { headers: { Accept: 'application/json' } });
       if (response.ok && (response.headers.get('Content-Type') || '').includes('json')) {
         status = await response.json();
+        // A single instance's own store (memory or the persistence file) is no cluster: no panel for it.
+        if (status && (status.kind === 'memory' || status.kind === 'file')) {
+          status = null;
+        }
       }
     } catch (e) {
       if (e instanceof Unauthorized) {
