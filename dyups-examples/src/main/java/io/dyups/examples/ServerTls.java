@@ -29,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * as nginx serves them: the JDK's key manager picks the pair the client's signature algorithms and cipher suites
  * can use), {@code ssl_protocols}, {@code ssl_ciphers}, {@code ssl_prefer_server_ciphers},
  * {@code ssl_session_cache} (the size of the JDK's server session cache) and {@code ssl_session_timeout} (the
- * lifetime of cached sessions and of session tickets); with {@code listen ... http2}, ALPN offers {@code h2} before
+ * lifetime of cached sessions and the lifetime session tickets announce; the JDK's engine still resumes a stateless
+ * ticket offered after it, which nginx's OpenSSL refuses); with {@code listen ... http2}, ALPN offers {@code h2} before
  * {@code http/1.1}. Thread-safe.
  */
 final class ServerTls {
@@ -82,7 +83,7 @@ final class ServerTls {
         .sslProvider(SslProvider.JDK)
         .protocols(TlsOptions.supported(spec.protocols(), at))
         .sessionCacheSize(spec.sessionCacheSize())
-        .sessionTimeout(spec.sessionTimeout().toSeconds());
+        .sessionTimeout(sessionTimeoutSeconds(spec.sessionTimeout()));
     if (http2) {
       builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
           ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -98,6 +99,15 @@ final class ServerTls {
     } catch (IllegalArgumentException | javax.net.ssl.SSLException e) {
       throw new ConfigSyntaxException("cannot create the TLS context: " + e.getMessage(), at);
     }
+  }
+
+  /**
+   * The JDK's session lifetime for {@code ssl_session_timeout}. nginx's {@code 0} lets no session outlive the second
+   * it was made in; the JDK (and Netty, which leaves 0 at the JDK's default of a day) reads 0 as "no limit", so the
+   * nearest the JDK can do is one second.
+   */
+  static long sessionTimeoutSeconds(Duration timeout) {
+    return Math.max(1, timeout.toSeconds());
   }
 
   /** A server handler for a connection just accepted on {@code channel}. */

@@ -93,7 +93,8 @@ final class TlsDirectives {
       }
       case "ssl_session_timeout" -> {
         ProxyConfig.simpleArgs(directive, 1, 1);
-        if (NginxUnits.parseTime(directive.args().get(0)) == null) {
+        // ngx_conf_set_sec_slot: whole seconds, no "ms".
+        if (NginxUnits.parseSeconds(directive.args().get(0)) == null) {
           throw ProxyConfig.invalidValue(directive);
         }
       }
@@ -194,7 +195,7 @@ final class TlsDirectives {
         flag(lookup, "ssl_prefer_server_ciphers", false),
         cache == null ? 1 : sessionCacheSize(cache.get(0)),
         timeout == null ? DEFAULT_SESSION_TIMEOUT
-            : Objects.requireNonNull(NginxUnits.parseTime(timeout.get(0).args().get(0)), "checked when set"),
+            : Objects.requireNonNull(NginxUnits.parseSeconds(timeout.get(0).args().get(0)), "checked when set"),
         position);
   }
 

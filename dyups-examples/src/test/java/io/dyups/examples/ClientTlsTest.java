@@ -18,6 +18,8 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code listen ... ssl} toward clients with certificates made by the test: an RSA and an EC certificate served
@@ -136,6 +138,16 @@ class ClientTlsTest {
 
     assertThat(Files.readAllLines(prefix.resolve("logs/access.log"))).containsExactly(
         ". https on " + front + " TLSv1.3", "r https on " + front + " TLSv1.3");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"500ms", "1x", "s"})
+  void anSslSessionTimeoutNginxRejectsStopsStartUp(String value) throws Exception {
+    Path config = config(pairs() + " ssl_session_timeout " + value + ";", ";");
+
+    assertThatThrownBy(() -> ProxyConfig.load(prefix, config))
+        .isInstanceOf(ConfigSyntaxException.class)
+        .hasMessageContaining("\"ssl_session_timeout\" directive invalid value");
   }
 
   @Test
