@@ -40,14 +40,14 @@ class NextUpstreamTest {
   }
 
   private void startLogging() throws IOException {
-    // The traffic server's log only (the admin server's POSTs stay out of it).
+    // The traffic server's own log (the admin server's POSTs go to the default logs/access.log).
     fixture = ProxyFixture.start(prefix, "", "log_format up \"$status [$upstream_addr] [$upstream_status] "
-        + "[$upstream_connect_time] [$upstream_header_time]\";", "access_log logs/access.log up;", "");
+        + "[$upstream_connect_time] [$upstream_header_time]\";", "access_log logs/upstream.log up;", "");
   }
 
   private List<String> accessLog() throws IOException {
     fixture.close();
-    return Files.readAllLines(prefix.resolve("logs/access.log"));
+    return Files.readAllLines(prefix.resolve("logs/upstream.log"));
   }
 
   /** A block where every server is {@code down}: the one try finds no live peer and is named after the upstream. */
