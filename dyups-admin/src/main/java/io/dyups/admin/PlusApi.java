@@ -111,6 +111,7 @@ public final class PlusApi {
     if (!isVersion(path.get(0))) {
       return PlusJson.error(404, "unknown version", "UnknownVersion");
     }
+    int version = path.get(0).charAt(0) - '0';
     List<String> rest = path.subList(1, path.size());
     if (rest.isEmpty()) {
       return method.equals("GET") ? PlusJson.ok(200, PlusJson.strings(List.of("http"))) : notSupported();
@@ -125,8 +126,8 @@ public final class PlusApi {
       return PlusJson.error(404, "path not found", "PathNotFound");
     }
     return switch (rest.size()) {
-      case 2 -> method.equals("GET") ? upstreams(request) : notSupported();
-      case 3 -> upstream(request, rest.get(2));
+      case 2 -> method.equals("GET") ? upstreams(request, version) : notSupported();
+      case 3 -> upstream(request, rest.get(2), version);
       case 4 -> rest.get(3).equals("servers") ? servers(request, rest.get(2))
           : PlusJson.error(404, "path not found", "PathNotFound");
       case 5 -> rest.get(3).equals("servers") ? server(request, rest.get(2), rest.get(4))
@@ -139,8 +140,8 @@ public final class PlusApi {
     return segment.length() == 1 && segment.charAt(0) >= '1' && segment.charAt(0) <= '0' + NEWEST_VERSION;
   }
 
-  private AdminResponse upstreams(AdminRequest request) {
-    return PlusJson.ok(200, PlusJson.upstreams(registry.detail(), fields(request)));
+  private AdminResponse upstreams(AdminRequest request, int version) {
+    return PlusJson.ok(200, PlusJson.upstreams(registry.detail(), fields(request), version));
   }
 
   /**
@@ -157,7 +158,7 @@ public final class PlusApi {
     return fields;
   }
 
-  private AdminResponse upstream(AdminRequest request, String name) {
+  private AdminResponse upstream(AdminRequest request, String name, int version) {
     String method = request.method();
     if (!method.equals("GET") && !method.equals("DELETE")) {
       return notSupported();
@@ -170,7 +171,7 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream, fields(request))), upstream);
+      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream, fields(request), version)), upstream);
     }
     // As NGINX Plus: the statistics start again from zero; the servers and their live state stay.
     upstream.peers().resetStatistics();
