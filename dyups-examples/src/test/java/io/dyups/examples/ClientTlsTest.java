@@ -149,7 +149,7 @@ class ClientTlsTest {
   }
 
   /**
-   * {@code ssl_session_timeout 2s}: a session is resumed while it is younger than two seconds and not after. The
+   * {@code ssl_session_timeout 3s}: a session is resumed while it is younger than three seconds and not after. The
    * client is the JDK's, whose cache keeps sessions a day and which offers a session whatever the lifetime the
    * server gave it, so only the listener can refuse the third connection's offer. The wait is for the clock to pass
    * the expiry of the newest session (made by the second handshake at the latest), not a guessed sleep. The tests
@@ -159,13 +159,13 @@ class ClientTlsTest {
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void aSessionIsResumedWithinSslSessionTimeoutAndNotAfter(String protocol) throws Exception {
     assertThat(System.getProperty(ServerTls.TICKETS_PROPERTY)).isEqualTo("false");
-    start(pairs() + " ssl_session_timeout 2s;", ";");
+    start(pairs() + " ssl_session_timeout 3s;", ";");
     SSLContext client = clientContext();
     client.getClientSessionContext().setSessionTimeout(86_400);
 
     assertThat(get(connectWith(protocol, client, front), "/").status()).isEqualTo(200);
     assertThat(get(connectWith(protocol, client, front), "/").status()).isEqualTo(200);
-    long expired = System.currentTimeMillis() + 2_000;
+    long expired = System.currentTimeMillis() + 3_000;
     while (System.currentTimeMillis() <= expired) {
       Thread.sleep(50);
     }
