@@ -111,6 +111,7 @@ public final class PlusApi {
     if (!isVersion(path.get(0))) {
       return PlusJson.error(404, "unknown version", "UnknownVersion");
     }
+    int version = path.get(0).charAt(0) - '0';
     List<String> rest = path.subList(1, path.size());
     if (rest.isEmpty()) {
       return method.equals("GET") ? PlusJson.ok(200, PlusJson.strings(List.of("http"))) : notSupported();
@@ -125,8 +126,8 @@ public final class PlusApi {
       return PlusJson.error(404, "path not found", "PathNotFound");
     }
     return switch (rest.size()) {
-      case 2 -> method.equals("GET") ? upstreams(request) : notSupported();
-      case 3 -> upstream(request, rest.get(2));
+      case 2 -> method.equals("GET") ? upstreams(request, version) : notSupported();
+      case 3 -> upstream(request, rest.get(2), version);
       case 4 -> rest.get(3).equals("servers") ? servers(request, rest.get(2))
           : PlusJson.error(404, "path not found", "PathNotFound");
       case 5 -> rest.get(3).equals("servers") ? server(request, rest.get(2), rest.get(4))
@@ -140,9 +141,10 @@ public final class PlusApi {
   }
 
   // Past the admin listings' limits (AdminHandler.isLarge), written from the registry's snapshot as it is sent.
-  private AdminResponse upstreams(AdminRequest request) {
+  private AdminResponse upstreams(AdminRequest request, int version) {
     List<Upstream> upstreams = registry.detail();
-    return PlusJson.answer(Map.of(), AdminHandler.isLarge(upstreams), PlusJson.upstreams(upstreams, fields(request)));
+    return PlusJson.answer(Map.of(), AdminHandler.isLarge(upstreams),
+        PlusJson.upstreams(upstreams, fields(request), version));
   }
 
   /**
@@ -159,7 +161,7 @@ public final class PlusApi {
     return fields;
   }
 
-  private AdminResponse upstream(AdminRequest request, String name) {
+  private AdminResponse upstream(AdminRequest request, String name, int version) {
     String method = request.method();
     if (!method.equals("GET") && !method.equals("DELETE")) {
       return notSupported();
@@ -173,7 +175,7 @@ public final class PlusApi {
     }
     if (method.equals("GET")) {
       return PlusJson.answer(tag(upstream), AdminHandler.isLarge(List.of(upstream)),
-          PlusJson.upstream(upstream, fields(request)));
+          PlusJson.upstream(upstream, fields(request), version));
     }
     // As NGINX Plus: the statistics start again from zero; the servers and their live state stay.
     upstream.peers().resetStatistics();

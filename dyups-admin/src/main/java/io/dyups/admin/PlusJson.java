@@ -75,34 +75,38 @@ final class PlusJson {
     });
   }
 
+  /** The first API version whose peers' {@code responses} carry {@code codes} (NGINX Plus R25). */
+  static final int CODES_SINCE = 7;
+
   /**
    * {@code NginxHTTPUpstreamMap}: each upstream by name, in listing order, with the fields {@code ?fields=} named
-   * ({@code peers}, {@code zone}): null writes them all, an empty set none (NGINX Plus: only the names).
+   * ({@code peers}, {@code zone}): null writes them all, an empty set none (NGINX Plus: only the names); in the
+   * shape of API {@code version}.
    */
-  static AdminJson.Body upstreams(List<Upstream> upstreams, @Nullable Set<String> fields) {
+  static AdminJson.Body upstreams(List<Upstream> upstreams, @Nullable Set<String> fields, int version) {
     return json -> {
       json.writeStartObject();
       for (Upstream upstream : upstreams) {
         json.writeFieldName(upstream.name());
-        upstream(json, upstream, fields);
+        upstream(json, upstream, fields, version);
       }
       json.writeEndObject();
     };
   }
 
-  static AdminJson.Body upstream(Upstream upstream, @Nullable Set<String> fields) {
-    return json -> upstream(json, upstream, fields);
+  static AdminJson.Body upstream(Upstream upstream, @Nullable Set<String> fields, int version) {
+    return json -> upstream(json, upstream, fields, version);
   }
 
   // NginxHTTPUpstream: its peers and zone. keepalive (idle connections) and zombies are the proxy's to count,
   // queue is not supported; they are left out.
-  private static void upstream(JsonGenerator json, Upstream upstream, @Nullable Set<String> fields)
+  private static void upstream(JsonGenerator json, Upstream upstream, @Nullable Set<String> fields, int version)
       throws IOException {
     json.writeStartObject();
     if (fields == null || fields.contains("peers")) {
       json.writeArrayFieldStart("peers");
       for (Peer peer : upstream.peers().asList()) {
-        peer(json, peer, upstream.serverId(peer));
+        peer(json, peer, upstream.serverId(peer), version);
       }
       json.writeEndArray();
     }
@@ -113,10 +117,10 @@ final class PlusJson {
     json.writeEndObject();
   }
 
-  // NginxHTTPUpstreamPeer, in the reference's order. responses has no codes (per status counts would cost each
-  // peer a table); ssl is the proxy's; downstart, selected, header_time and response_time only once they have a
+  // NginxHTTPUpstreamPeer, in the reference's order. responses has codes from version 7, each status reported at
+  // least once; ssl is the proxy's; downstart, selected, header_time and response_time only once they have a
   // value, and health_checks' last_passed after the first check, as NGINX Plus writes them.
-  private static void peer(JsonGenerator json, Peer peer, int id) throws IOException {
+  private static void peer(JsonGenerator json, Peer peer, int id, int version) throws IOException {
     ServerSpec spec = peer.spec();
     PeerStatistics stats = peer.statistics();
     json.writeStartObject();
@@ -138,6 +142,13 @@ final class PlusJson {
     json.writeNumberField("3xx", responses.redirection());
     json.writeNumberField("4xx", responses.clientError());
     json.writeNumberField("5xx", responses.serverError());
+    if (version >= CODES_SINCE) {
+      json.writeObjectFieldStart("codes");
+      for (Map.Entry<Integer, Long> code : responses.codes().entrySet()) {
+        json.writeNumberField(code.getKey().toString(), code.getValue());
+      }
+      json.writeEndObject();
+    }
     json.writeNumberField("total", responses.total());
     json.writeEndObject();
     json.writeNumberField("sent", stats.sent());

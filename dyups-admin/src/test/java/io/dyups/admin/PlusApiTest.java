@@ -178,7 +178,7 @@ class PlusApiTest {
 
   // The statistics of a peer nothing was sent to, in NginxHTTPUpstreamPeer's order.
   private static final String NO_TRAFFIC = "\"requests\":0,\"responses\":{\"1xx\":0,\"2xx\":0,\"3xx\":0,"
-      + "\"4xx\":0,\"5xx\":0,\"total\":0},\"sent\":0,\"received\":0,\"fails\":0,\"unavail\":0,"
+      + "\"4xx\":0,\"5xx\":0,\"codes\":{},\"total\":0},\"sent\":0,\"received\":0,\"fails\":0,\"unavail\":0,"
       + "\"health_checks\":{\"checks\":0,\"fails\":0,\"unhealthy\":0},\"downtime\":0";
 
   /** One request on the first server: picked, answered {@code status} after 12 ms (header) and 30 ms. */
@@ -200,10 +200,31 @@ class PlusApiTest {
 
     assertThat(peer).startsWith("{\"peers\":[{\"id\":" + id(0) + ",\"server\":\"10.0.0.1:8088\","
         + "\"name\":\"10.0.0.1:8088\",\"backup\":false,\"weight\":1,\"state\":\"up\",\"active\":0,"
-        + "\"requests\":3,\"responses\":{\"1xx\":0,\"2xx\":2,\"3xx\":0,\"4xx\":1,\"5xx\":0,\"total\":3},"
+        + "\"requests\":3,\"responses\":{\"1xx\":0,\"2xx\":2,\"3xx\":0,\"4xx\":1,\"5xx\":0,"
+        + "\"codes\":{\"200\":2,\"404\":1},\"total\":3},"
         + "\"sent\":450,\"received\":6000,\"fails\":0,\"unavail\":0,"
         + "\"health_checks\":{\"checks\":0,\"fails\":0,\"unhealthy\":0},\"downtime\":0,"
         + "\"selected\":\"2026-11-30T22:00:01.250Z\",\"header_time\":12,\"response_time\":30},");
+  }
+
+  @Test
+  void codesAreInTheResponsesFromApiVersion7AsNginxPlusR25Added() throws Exception {
+    request(503);
+    request(200);
+    request(503);
+
+    for (int version = 1; version <= 9; version++) {
+      String upstream = get("/api/" + version + "/http/upstreams/backend").body();
+      String listing = get("/api/" + version + "/http/upstreams").body();
+      if (version >= 7) {
+        assertThat(upstream).as("version %d", version)
+            .contains("\"5xx\":2,\"codes\":{\"200\":1,\"503\":2},\"total\":3}");
+        assertThat(listing).isEqualTo("{\"backend\":" + upstream + "}");
+      } else {
+        assertThat(upstream).as("version %d", version).contains("\"5xx\":2,\"total\":3}").doesNotContain("codes");
+        assertThat(listing).isEqualTo("{\"backend\":" + upstream + "}");
+      }
+    }
   }
 
   @Test

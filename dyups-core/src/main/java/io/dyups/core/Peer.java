@@ -168,8 +168,9 @@ public final class Peer {
       return new PeerStatistics(
           requests,
           (int) active,
-          new PeerStatistics.Responses(total.responses1xx, total.responses2xx, total.responses3xx,
-              total.responses4xx, total.responses5xx, total.responses),
+          new PeerStatistics.Responses(total.responsesOfClass(1), total.responsesOfClass(2),
+              total.responsesOfClass(3), total.responsesOfClass(4), total.responsesOfClass(5), total.responses(),
+              total.responsesByStatus()),
           total.sent,
           total.received,
           total.fails,

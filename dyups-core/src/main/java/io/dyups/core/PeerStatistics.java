@@ -2,6 +2,10 @@ package io.dyups.core;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param requests requests sent to the peer: those finished and those still running ({@code active})
  * @param active requests running on the peer now
- * @param responses the responses reported, by the first digit of their status
+ * @param responses the responses reported, by the first digit of their status and by status
  * @param sent bytes sent to the peer, as reported
  * @param received bytes received from the peer, as reported
  * @param fails every request on the peer that failed
@@ -48,11 +52,19 @@ public record PeerStatistics(
     @Nullable Duration responseTime) {
 
   /**
-   * Responses by status class, NGINX Plus's {@code responses} object: {@code 1xx} to {@code 5xx} and {@code total},
-   * which counts every response (a status of 600 to 999 only there).
+   * Responses by status class and by status, NGINX Plus's {@code responses} object: {@code 1xx} to {@code 5xx},
+   * {@code total}, which counts every response (a status of 600 to 999 only there and in the codes), and
+   * {@code codes} (API version 7 and later): the count of each status reported at least once.
+   *
+   * @param codes the responses by status, in increasing order of status; immutable (a copy of the map given)
    */
   public record Responses(long informational, long successful, long redirection, long clientError,
-      long serverError, long total) {}
+      long serverError, long total, SortedMap<Integer, Long> codes) {
+    public Responses {
+      // Copied through Map: the copy sorts by status whatever order the map given was sorted in.
+      codes = Collections.unmodifiableSortedMap(new TreeMap<>((Map<Integer, Long>) codes));
+    }
+  }
 
   /**
    * NGINX Plus's {@code health_checks}: checks made, those that failed, how many times the peer became unhealthy,

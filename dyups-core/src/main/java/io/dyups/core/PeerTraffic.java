@@ -1,8 +1,12 @@
 package io.dyups.core;
 
+import java.util.Arrays;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
 /**
  * One worker's traffic figures for one peer, the parts of NGINX Plus's per-peer statistics that requests make
- * ({@link PeerStatistics}): responses by class, bytes, failures, times taken out and for how long. Kept apart from
+ * ({@link PeerStatistics}): responses by status, bytes, failures, times taken out and for how long. Kept apart from
  * the {@link WorkerPeerCounters} it belongs to, so that a pick never reads its cache lines: only a failure, a
  * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it. No
  * figure needs the clock on a request that went well. Made by the first of them that writes
@@ -12,14 +16,15 @@ package io.dyups.core;
 final class PeerTraffic {
   /** What a worker that has no figures yet reads as its own; never written. */
   static final PeerTraffic NONE = new PeerTraffic();
+  private static final int[] NO_STATUSES = {};
+  private static final long[] NO_COUNTS = {};
 
-  // Responses by the first digit of their status, and every response reported, whatever its status.
-  long responses1xx;
-  long responses2xx;
-  long responses3xx;
-  long responses4xx;
-  long responses5xx;
-  long responses;
+  // Responses by status (NGINX Plus's codes; the classes and the total are their sums): the statuses seen, in the
+  // order first seen, and how many of each. A worker sees few (200, 304, 404...) and most responses match the first
+  // one tried, so a response scans a few ints and allocates nothing; only a status new to this worker grows them.
+  int[] statuses = NO_STATUSES;
+  long[] statusCounts = NO_COUNTS;
+  int statusesSeen;
   long sent;
   long received;
   // Every failure, where WorkerPeerCounters.fails counts those since the last good request.
@@ -40,17 +45,7 @@ final class PeerTraffic {
 
   /** Counts one response the application reported; the times are in nanoseconds, negative when not known. */
   void recordResponse(int status, long headerNanos, long responseNanos) {
-    responses++;
-    switch (status / 100) {
-      case 1 -> responses1xx++;
-      case 2 -> responses2xx++;
-      case 3 -> responses3xx++;
-      case 4 -> responses4xx++;
-      case 5 -> responses5xx++;
-      default -> {
-        // 600 to 999: counted in the total only, as NGINX Plus.
-      }
-    }
+    countStatus(status, 1);
     if (headerNanos >= 0) {
       headerTimeMillis += headerNanos / 1_000_000L;
       headerTimes++;
@@ -59,6 +54,60 @@ final class PeerTraffic {
       responseTimeMillis += responseNanos / 1_000_000L;
       responseTimes++;
     }
+  }
+
+  /** Adds {@code count} responses of {@code status}. */
+  private void countStatus(int status, long count) {
+    int[] statuses = this.statuses;
+    int seen = statusesSeen;
+    for (int i = 0; i < seen; i++) {
+      if (statuses[i] == status) {
+        statusCounts[i] += count;
+        return;
+      }
+    }
+    if (seen == statuses.length) {
+      int capacity = Math.max(4, 2 * seen);
+      this.statuses = Arrays.copyOf(statuses, capacity);
+      statusCounts = Arrays.copyOf(statusCounts, capacity);
+    }
+    this.statuses[seen] = status;
+    statusCounts[seen] = count;
+    statusesSeen = seen + 1;
+  }
+
+  /** Every response counted, whatever its status. */
+  long responses() {
+    long total = 0;
+    for (int i = 0; i < statusesSeen; i++) {
+      total += statusCounts[i];
+    }
+    return total;
+  }
+
+  /**
+   * The responses whose status begins with {@code digit} (1 to 5, NGINX Plus's 1xx to 5xx; a status of 600 to 999
+   * is in no class, only in the total and the codes).
+   */
+  long responsesOfClass(int digit) {
+    long sum = 0;
+    for (int i = 0; i < statusesSeen; i++) {
+      if (statuses[i] / 100 == digit) {
+        sum += statusCounts[i];
+      }
+    }
+    return sum;
+  }
+
+  /** The responses by status, in increasing order of status; only statuses counted at least once. */
+  SortedMap<Integer, Long> responsesByStatus() {
+    SortedMap<Integer, Long> codes = new TreeMap<>();
+    for (int i = 0; i < statusesSeen; i++) {
+      if (statusCounts[i] != 0) {
+        codes.merge(statuses[i], statusCounts[i], Long::sum);
+      }
+    }
+    return codes;
   }
 
   void recordBytes(long sent, long received) {
@@ -86,12 +135,9 @@ final class PeerTraffic {
 
   /** Adds {@code other}'s figures (not its out-period, which the caller reads with the worker's state). */
   void add(PeerTraffic other) {
-    responses1xx += other.responses1xx;
-    responses2xx += other.responses2xx;
-    responses3xx += other.responses3xx;
-    responses4xx += other.responses4xx;
-    responses5xx += other.responses5xx;
-    responses += other.responses;
+    for (int i = 0; i < other.statusesSeen; i++) {
+      countStatus(other.statuses[i], other.statusCounts[i]);
+    }
     sent += other.sent;
     received += other.received;
     fails += other.fails;
@@ -106,12 +152,8 @@ final class PeerTraffic {
 
   /** Forgets every figure, as NGINX Plus's DELETE of an upstream; a current out-period starts again now. */
   void reset(long nowMillis) {
-    responses1xx = 0;
-    responses2xx = 0;
-    responses3xx = 0;
-    responses4xx = 0;
-    responses5xx = 0;
-    responses = 0;
+    // The statuses stay where they are, so that a reset allocates nothing on the next response.
+    Arrays.fill(statusCounts, 0);
     sent = 0;
     received = 0;
     fails = 0;

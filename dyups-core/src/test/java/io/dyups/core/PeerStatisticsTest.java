@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +65,7 @@ class PeerStatisticsTest {
 
     assertThat(stats.requests()).isZero();
     assertThat(stats.active()).isZero();
-    assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(0, 0, 0, 0, 0, 0));
+    assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(0, 0, 0, 0, 0, 0, new TreeMap<>()));
     assertThat(stats.fails()).isZero();
     assertThat(stats.unavail()).isZero();
     assertThat(stats.downtime()).isZero();
@@ -99,7 +101,9 @@ class PeerStatisticsTest {
 
     PeerStatistics stats = statistics(0);
 
-    assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(1, 3, 1, 1, 1, 8));
+    assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(1, 3, 1, 1, 1, 8, new TreeMap<>(
+        Map.of(101, 1L, 200, 2L, 204, 1L, 302, 1L, 404, 1L, 502, 1L, 999, 1L))));
+    assertThat(stats.responses().codes().keySet()).containsExactly(101, 200, 204, 302, 404, 502, 999);
     assertThat(stats.sent()).isEqualTo(8 * 101);
     assertThat(stats.received()).isEqualTo(8 * 1010);
     // The times were 1..8 ms and 3..24 ms: averages 4.5 and 13.5, in whole milliseconds.
@@ -255,6 +259,61 @@ class PeerStatisticsTest {
     assertThat(peer(1).statistics().healthChecks().unhealthy()).isZero();
     registry.find("u").peers().resetStatistics();
     assertThat(peer(0).state()).isEqualTo(Peer.State.UNHEALTHY);
+  }
+
+  @Test
+  void codesAddUpOverTheWorkers() {
+    update("server 10.0.0.1:80; server 10.0.0.2:80;");
+    // Two workers (the registry's), each seeing the statuses in another order, one status (503) on one only.
+    int[][] byWorker = {{200, 404, 200, 503, 200}, {404, 404, 200, 301}};
+    for (int worker = 0; worker < byWorker.length; worker++) {
+      for (int status : byWorker[worker]) {
+        selection.probe(worker);
+        pickUntil(peer(0));
+        selection.recordResponse(status, 1, 1).succeeded();
+      }
+    }
+
+    PeerStatistics.Responses responses = statistics(0).responses();
+
+    assertThat(responses.codes()).containsExactly(Map.entry(200, 4L), Map.entry(301, 1L), Map.entry(404, 3L),
+        Map.entry(503, 1L));
+    assertThat(responses.total()).isEqualTo(9);
+    assertThat(responses.successful()).isEqualTo(4);
+    assertThat(responses.clientError()).isEqualTo(3);
+  }
+
+  @Test
+  void aResetEmptiesTheCodesAndLaterResponsesCountFromZero() {
+    update("server 10.0.0.1:80; server 10.0.0.2:80;");
+    pickUntil(peer(0));
+    selection.recordResponse(404, 1, 1).succeeded();
+    pickUntil(peer(0));
+    selection.recordResponse(200, 1, 1).succeeded();
+
+    registry.find("u").peers().resetStatistics();
+    assertThat(statistics(0).responses().codes()).isEmpty();
+    pickUntil(peer(0));
+    selection.recordResponse(200, 1, 1).succeeded();
+
+    assertThat(statistics(0).responses().codes()).containsExactly(Map.entry(200, 1L));
+    assertThat(statistics(0).responses().total()).isEqualTo(1);
+  }
+
+  @Test
+  void aWorkerThatSawManyStatusesCountsEachOnce() {
+    update("server 10.0.0.1:80; server 10.0.0.2:80;");
+    for (int status = 100; status < 140; status++) {
+      pickUntil(peer(0));
+      selection.recordResponse(status, 1, 1).succeeded();
+      pickUntil(peer(0));
+      selection.recordResponse(status, 1, 1).succeeded();
+    }
+
+    PeerStatistics.Responses responses = statistics(0).responses();
+
+    assertThat(responses.codes()).hasSize(40).allSatisfy((status, count) -> assertThat(count).isEqualTo(2));
+    assertThat(responses.informational()).isEqualTo(80);
   }
 
   @Test

@@ -1,8 +1,12 @@
 package io.dyups.examples;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -14,6 +18,9 @@ import org.jspecify.annotations.Nullable;
  * {@link BackendPool}, anything the backend sends (or its closing) ends it.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
+  /** The name of the HTTP codec on a backend channel's pipeline: the byte count goes just before it. */
+  static final String CODEC = "http";
+
   final SocketAddress address;
   // The peer's name as nginx logs it: 10.0.0.1:8080.
   final String name;
@@ -27,6 +34,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   long idleSince;
   @Nullable ProxyRequest owner;
   @Nullable ArrayDeque<BackendConnection> pooledIn;
+  /**
+   * Bytes of HTTP written to the backend and read from it since the request that owns it last took them:
+   * counted between TLS and the codec, so over TLS they are the bytes inside the records, as nginx counts
+   * {@code c->sent} and {@code $upstream_bytes_received} (the handshake not included). A write counts when it is
+   * passed to the socket, whether or not the socket takes all of it.
+   */
+  long bytesSent;
+  long bytesReceived;
   private final Channel channel;
   private final Deadlines.Entry timer = new Deadlines.Entry() {
     @Override
@@ -50,13 +65,42 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     this.name = name;
     this.loop = loop;
     this.channel = channel;
-    channel.pipeline().addLast(this);
+    channel.pipeline().addBefore(CODEC, null, new ByteCount()).addLast(this);
     loop.deadlines.add(timer);
     channel.closeFuture().addListener(future -> closed());
   }
 
   Channel channel() {
     return channel;
+  }
+
+  /** Forgets the bytes counted so far, as nginx zeroes {@code c->sent} when a request takes a kept connection. */
+  void clearBytes() {
+    bytesSent = 0;
+    bytesReceived = 0;
+  }
+
+  /** Counts the bytes of {@code msg}, a buffer or what holds one (anything else is no bytes of HTTP). */
+  private static int bytesOf(Object msg) {
+    if (msg instanceof ByteBuf buf) {
+      return buf.readableBytes();
+    }
+    return msg instanceof ByteBufHolder holder ? holder.content().readableBytes() : 0;
+  }
+
+  /** Between TLS (when there is) and the codec: the bytes of HTTP each way. */
+  private final class ByteCount extends ChannelDuplexHandler {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      bytesReceived += bytesOf(msg);
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      bytesSent += bytesOf(msg);
+      ctx.write(msg, promise);
+    }
   }
 
   private void closed() {

@@ -129,6 +129,10 @@ final class ProxyRequest {
   private boolean backendDirty;
   private boolean clientDirty;
   private int upstreamStatus;
+  // Bytes sent to the current peer and received from it, on the connections this request let go of so far (a
+  // kept connection found closed and the fresh one after it both count): its statistics' sent and received.
+  private long peerBytesSent;
+  private long peerBytesReceived;
 
   ProxyRequest(ClientConnection client, Exchange exchange, Upstream upstream, Settings settings, boolean hasBody,
       long declared) {
@@ -289,6 +293,8 @@ final class ProxyRequest {
     peerReported = false;
     tries++;
     peerStart = System.nanoTime();
+    peerBytesSent = 0;
+    peerBytesReceived = 0;
     connectedAt = -1;
     headerAt = -1;
     requestSent = false;
@@ -379,6 +385,7 @@ final class ProxyRequest {
     backend = connection;
     connection.owner = this;
     connection.requests++;
+    connection.clearBytes();
     connection.deadline(Deadlines.NEVER);
     if (wholeBody && !bodyComplete) {
       // The head waits for the whole body, whose length it must carry.
@@ -869,6 +876,7 @@ final class ProxyRequest {
   }
 
   private void closeBackend(BackendConnection connection) {
+    takeBytes(connection);
     if (backend == connection) {
       backend = null;
     }
@@ -888,11 +896,29 @@ final class ProxyRequest {
       return;
     }
     peerReported = true;
+    BackendConnection connection = backend;
+    if (connection != null) {
+      takeBytes(connection);
+    }
+    if (peerBytesSent != 0 || peerBytesReceived != 0) {
+      // NGINX Plus's sent and received: what went to the peer and came from it, as $upstream_bytes_sent and
+      // $upstream_bytes_received count them (ngx_http_upstream_finalize_request, ngx_http_upstream_next).
+      selection.recordBytes(peerBytesSent, peerBytesReceived);
+      peerBytesSent = 0;
+      peerBytesReceived = 0;
+    }
     if (failed) {
       selection.failed();
     } else {
       selection.succeeded();
     }
+  }
+
+  /** Adds what {@code connection} carried since it was last asked to the current peer's bytes. */
+  private void takeBytes(BackendConnection connection) {
+    peerBytesSent += connection.bytesSent;
+    peerBytesReceived += connection.bytesReceived;
+    connection.clearBytes();
   }
 
   private void releaseBody() {

@@ -553,7 +553,7 @@ final class ProxyServer implements AutoCloseable {
     if (tls != null) {
       channel.pipeline().addLast(tls);
     }
-    channel.pipeline().addLast(new HttpClientCodec(decoder, false, false));
+    channel.pipeline().addLast(BackendConnection.CODEC, new HttpClientCodec(decoder, false, false));
     return channel;
   }
 

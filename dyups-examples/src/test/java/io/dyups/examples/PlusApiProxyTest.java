@@ -74,7 +74,7 @@ class PlusApiProxyTest {
     RawHttp.Response upstream = call("GET", "/api/9/http/upstreams/host1?fields=peers", null);
     assertThat(upstream.status()).isEqualTo(200);
     assertThat(upstream.body()).contains("\"requests\":3,\"responses\":{\"1xx\":0,\"2xx\":3,\"3xx\":0,\"4xx\":0,"
-        + "\"5xx\":0,\"total\":3}");
+        + "\"5xx\":0,\"codes\":{\"200\":3},\"total\":3}");
   }
 
   @Test
