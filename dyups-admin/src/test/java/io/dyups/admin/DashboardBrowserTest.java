@@ -642,13 +642,16 @@ class DashboardBrowserTest {
     }
     registry.updateUpstream("checked", "server " + answering + "; server " + closed + ";"
         + " check interval=100 rise=1 fall=1 timeout=1000 type=tcp;");
-    try (HealthChecker checker = HealthChecker.builder(registry).tick(Duration.ofMillis(20)).start()) {
+    HealthChecker checker = HealthChecker.builder(registry).tick(Duration.ofMillis(20)).start();
+    try {
       open();
       waiting().until(d -> cell("checked", answering, ".checks").matches("[1-9][\\d,]*, 0 failed, last passed"));
       waiting().until(d -> cell("checked", closed, ".checks").matches("([1-9][\\d,]*), \\1 failed, last failed"));
       waiting().until(d -> stateOf("checked", closed).equals("unhealthy"));
       assertThat(stateClass("checked", closed)).contains("state-unhealthy");
       assertThat(stateOf("checked", answering)).isEqualTo("up");
+    } finally {
+      checker.close();
     }
   }
 

@@ -20,6 +20,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -36,6 +37,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +80,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   // What answers the current request: a ProxyRequest, an AdminBody, or null for a local answer.
   @Nullable private ProxyRequest proxy;
   @Nullable private AdminBody adminBody;
+  // A streamed admin answer being written by an admin stream thread: woken when the channel's writability changes.
+  @Nullable private AdminBodyStream adminStream;
   private boolean requestDone;
   private boolean responseDone;
   private boolean keepAlive;
@@ -278,6 +282,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    AdminBodyStream stream = adminStream;
+    if (stream != null) {
+      stream.wake();
+    }
     if (channel.isWritable()) {
       if (waiting == Waiting.SEND) {
         waitFor(Waiting.RESPONSE, 0);
@@ -296,6 +304,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
+    AdminBodyStream stream = adminStream;
+    if (stream != null) {
+      stream.wake();
+    }
     loop.deadlines.remove(timer);
     if (proxy != null) {
       ProxyRequest request = proxy;
@@ -674,7 +686,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (exchange != current || !channel.isActive()) {
       return;
     }
-    byte[] body = response.body();
     Map<AsciiString, CharSequence> extra = new LinkedHashMap<>();
     AsciiString contentType = null;
     for (Map.Entry<String, String> header : response.headers().entrySet()) {
@@ -690,7 +701,70 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (response.status() == 413) {
       keepAlive = false;
     }
-    sendFull(exchange, response.status(), response.status(), contentType, body, extra);
+    if (response.isStreamed()) {
+      sendStreamed(exchange, response, contentType, extra);
+      return;
+    }
+    sendFull(exchange, response.status(), response.status(), contentType, response.body(), extra);
+  }
+
+  /**
+   * A streamed admin answer (a large listing, past the admin handler's limits): its head now, then its body as the
+   * handler writes it from the registry's snapshot, on an admin stream thread, while the client takes it
+   * ({@link AdminBodyStream}): never held whole. Chunked to HTTP/1.1 clients (HTTP/2 frames it itself), up to the
+   * close to HTTP/1.0 ones, as a proxied answer without a length.
+   */
+  private void sendStreamed(Exchange exchange, AdminResponse response, AsciiString contentType,
+      Map<AsciiString, CharSequence> extra) {
+    HttpHeaders headers = HEADERS.newHeaders();
+    headers.set(HeaderNames.SERVER, SERVER);
+    headers.set(HeaderNames.DATE, loop.clock().httpDate());
+    headers.set(HeaderNames.CONTENT_TYPE, contentType);
+    for (Map.Entry<AsciiString, CharSequence> header : extra.entrySet()) {
+      headers.set(header.getKey(), header.getValue());
+    }
+    if (exchange.isHttp10()) {
+      keepAlive = false;
+    } else {
+      headers.set(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    headers.set(HeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    exchange.status = response.status();
+    exchange.responseHeaders = headers;
+    channel.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status(response.status()), headers),
+        channel.voidPromise());
+    if (exchange.isHead()) {
+      responseComplete(exchange, channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+      return;
+    }
+    AdminBodyStream stream = new AdminBodyStream(channel);
+    adminStream = stream;
+    server.adminStreams().execute(() -> {
+      boolean complete = false;
+      try {
+        response.writeBody(stream);
+        stream.finish();
+        complete = true;
+      } catch (IOException | RuntimeException e) {
+        if (channel.isActive()) {
+          server.errorLog().error("admin answer failed: " + e);
+        }
+      }
+      boolean done = complete;
+      loop.loop.execute(() -> streamEnded(exchange, stream, done));
+    });
+  }
+
+  private void streamEnded(Exchange exchange, AdminBodyStream stream, boolean complete) {
+    if (adminStream == stream) {
+      adminStream = null;
+    }
+    exchange.bodyBytesSent = stream.written();
+    if (!complete || !channel.isActive()) {
+      responseAborted(exchange);
+      return;
+    }
+    responseComplete(exchange, channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
   }
 
   // ---- logs

@@ -64,6 +64,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -94,6 +95,8 @@ final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup traffic;
   @Nullable private final EventLoopGroup adminLoops;
   private final ExecutorService adminExecutor;
+  // Streamed admin answers (large listings) are written here, off the change thread: a slow client delays no change.
+  private final ExecutorService adminStreams;
   private final IdentityHashMap<EventLoop, LoopState> loops = new IdentityHashMap<>();
   private final List<Listener> listeners = new ArrayList<>();
   private final List<Channel> serverChannels = new ArrayList<>();
@@ -165,6 +168,12 @@ final class ProxyServer implements AutoCloseable {
     this.adminLoops = anyAdmin ? transport.group(1, "dyups-admin-loop") : null;
     this.adminExecutor = Executors.newSingleThreadExecutor(runnable -> {
       Thread thread = new Thread(runnable, "dyups-admin");
+      thread.setDaemon(true);
+      return thread;
+    });
+    AtomicInteger streams = new AtomicInteger();
+    this.adminStreams = Executors.newFixedThreadPool(ADMIN_STREAMS, runnable -> {
+      Thread thread = new Thread(runnable, "dyups-admin-stream-" + streams.incrementAndGet());
       thread.setDaemon(true);
       return thread;
     });
@@ -602,6 +611,16 @@ final class ProxyServer implements AutoCloseable {
     return adminExecutor;
   }
 
+  /**
+   * Where streamed admin answers are written, {@value #ADMIN_STREAMS} at once; more wait their turn. Each writer
+   * waits while its client does not take what it wrote, until {@code send_timeout} closes that client.
+   */
+  ExecutorService adminStreams() {
+    return adminStreams;
+  }
+
+  static final int ADMIN_STREAMS = 4;
+
   boolean isStopping() {
     return stopping;
   }
@@ -704,6 +723,8 @@ final class ProxyServer implements AutoCloseable {
       adminDone.awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
     adminExecutor.shutdown();
+    // A listing still being written stops: its client's connection is closed already.
+    adminStreams.shutdownNow();
     try {
       adminExecutor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
