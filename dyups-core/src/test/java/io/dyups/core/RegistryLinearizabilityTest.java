@@ -26,10 +26,15 @@ public class RegistryLinearizabilityTest {
       UpstreamBlock.fromCommands("any", "server 10.0.0.1:80; server 10.0.0.4:80 backup;"),
   };
 
-  // Sizes: the default build's are small (lincheck instruments every class the registry touches); the soak
-  // profile's dyups.lincheck.iterations explores far more.
+  // Sizes (lincheck instruments every class the registry touches, and model checking tracks each of their memory
+  // accesses, so an invocation costs tens of milliseconds): the default build explores 1 scenario with 2 actors
+  // before and after the parallel part, 100 interleavings; the soak profile explores 100 scenarios with lincheck's
+  // 5 before and after. The history below that model checking once found is replayed in every build.
   private static final int ITERATIONS = Integer.getInteger("dyups.lincheck.iterations", 1);
-  private static final int INVOCATIONS = 100;
+  private static final int INVOCATIONS = Integer.getInteger("dyups.lincheck.invocations", 100);
+  private static final int ACTORS_AROUND = Integer.getInteger("dyups.lincheck.actorsAround", 2);
+  // Model checking finds the interleaving that breaks a listing without the change counter's check within 100.
+  private static final int KNOWN_HISTORY_INVOCATIONS = 100;
 
   private final UpstreamRegistry registry = UpstreamRegistry.builder().build();
 
@@ -74,13 +79,14 @@ public class RegistryLinearizabilityTest {
             List.of(new Actor(update, List.of(1, 0)), new Actor(delete, List.of(0)))),
         List.of(), null);
 
-    new ModelCheckingOptions().iterations(0).invocationsPerIteration(300).addCustomScenario(scenario).check(getClass());
+    new ModelCheckingOptions().iterations(0).invocationsPerIteration(KNOWN_HISTORY_INVOCATIONS)
+        .addCustomScenario(scenario).check(getClass());
   }
 
   @Test
   void isLinearizableUnderModelChecking() {
     new ModelCheckingOptions().iterations(ITERATIONS).invocationsPerIteration(INVOCATIONS).threads(2)
-        .actorsPerThread(3).check(getClass());
+        .actorsPerThread(3).actorsBefore(ACTORS_AROUND).actorsAfter(ACTORS_AROUND).check(getClass());
   }
 
   @Test

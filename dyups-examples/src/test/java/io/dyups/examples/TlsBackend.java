@@ -37,6 +37,7 @@ final class TlsBackend implements AutoCloseable {
   final List<Handshake> handshakes = new CopyOnWriteArrayList<>();
   final List<String> requests = new CopyOnWriteArrayList<>();
   volatile int status = 200;
+  private volatile String[] protocols; // null: every protocol the JDK enables
 
   /** A backend serving {@code certificate}/{@code key}, asking for (not requiring) a client certificate. */
   TlsBackend(Path certificate, Path key) throws Exception {
@@ -70,7 +71,9 @@ final class TlsBackend implements AutoCloseable {
   }
   /** Limits the protocols the backend speaks (every connection accepted from now on). */
   void protocols(String... names) {
-    listener.setEnabledProtocols(names);
+    // Set on each accepted socket, not on the listener: SSLServerSocket.accept() takes the listener's settings
+    // when it is called, so the accept already waiting would still speak every protocol.
+    protocols = names.clone();
   }
 
 
@@ -94,6 +97,10 @@ final class TlsBackend implements AutoCloseable {
 
   private void serve(SSLSocket socket, long accepted) {
     try (socket) {
+      String[] only = protocols;
+      if (only != null) {
+        socket.setEnabledProtocols(only);
+      }
       socket.startHandshake();
       var session = socket.getSession();
       String serverName = "";
