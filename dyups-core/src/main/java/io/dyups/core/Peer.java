@@ -180,15 +180,16 @@ public final class Peer {
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
           selected == 0 ? null : Instant.ofEpochMilli(selected),
-          average(total.headerTimeMillis, total.headerTimes),
-          average(total.responseTimeMillis, total.responseTimes));
+          average(total.headerTimeNanos, total.headerTimes),
+          average(total.responseTimeNanos, total.responseTimes));
     } finally {
       group.lock.unlock();
     }
   }
 
-  private static @Nullable Duration average(long totalMillis, long count) {
-    return count == 0 ? null : Duration.ofMillis(totalMillis / count);
+  // In whole milliseconds, as NGINX Plus reports the times.
+  private static @Nullable Duration average(long totalNanos, long count) {
+    return count == 0 ? null : Duration.ofMillis(totalNanos / count / 1_000_000L);
   }
 
   /**

@@ -19,9 +19,12 @@ final class PeerTraffic {
   private static final int[] NO_STATUSES = {};
   private static final long[] NO_COUNTS = {};
 
-  // Responses by status (NGINX Plus's codes; the classes and the total are their sums): the statuses seen, in the
-  // order first seen, and how many of each. A worker sees few (200, 304, 404...) and most responses match the first
-  // one tried, so a response scans a few ints and allocates nothing; only a status new to this worker grows them.
+  // Responses by status (NGINX Plus's codes; the classes and the total are their sums). The first status this
+  // worker saw (0 before; most responses have it) and its count are fields, so that such a response touches no
+  // array; the others follow in the order first seen. A worker sees few (200, 304, 404...), so one of those scans a
+  // few ints; nothing is allocated but when a status is new to this worker.
+  int firstStatus;
+  long firstStatusCount;
   int[] statuses = NO_STATUSES;
   long[] statusCounts = NO_COUNTS;
   int statusesSeen;
@@ -31,10 +34,11 @@ final class PeerTraffic {
   long fails;
   // Times this worker took the peer out for max_fails failures.
   long unavail;
-  // The sums of the times reported, in milliseconds, and how many there were.
-  long headerTimeMillis;
+  // The sums of the times reported, in nanoseconds as reported (no division on the release; a long holds 292
+  // years of them), and how many there were.
+  long headerTimeNanos;
   long headerTimes;
-  long responseTimeMillis;
+  long responseTimeNanos;
   long responseTimes;
   // Epoch milliseconds of the last failure, 0 before: a failure reads the clock anyway.
   long selectedMillis;
@@ -47,17 +51,30 @@ final class PeerTraffic {
   void recordResponse(int status, long headerNanos, long responseNanos) {
     countStatus(status, 1);
     if (headerNanos >= 0) {
-      headerTimeMillis += headerNanos / 1_000_000L;
+      headerTimeNanos += headerNanos;
       headerTimes++;
     }
     if (responseNanos >= 0) {
-      responseTimeMillis += responseNanos / 1_000_000L;
+      responseTimeNanos += responseNanos;
       responseTimes++;
     }
   }
 
   /** Adds {@code count} responses of {@code status}. */
   private void countStatus(int status, long count) {
+    if (status == firstStatus) {
+      firstStatusCount += count;
+      return;
+    }
+    countOtherStatus(status, count);
+  }
+
+  private void countOtherStatus(int status, long count) {
+    if (firstStatus == 0) {
+      firstStatus = status;
+      firstStatusCount = count;
+      return;
+    }
     int[] statuses = this.statuses;
     int seen = statusesSeen;
     for (int i = 0; i < seen; i++) {
@@ -78,7 +95,7 @@ final class PeerTraffic {
 
   /** Every response counted, whatever its status. */
   long responses() {
-    long total = 0;
+    long total = firstStatusCount;
     for (int i = 0; i < statusesSeen; i++) {
       total += statusCounts[i];
     }
@@ -90,7 +107,7 @@ final class PeerTraffic {
    * is in no class, only in the total and the codes).
    */
   long responsesOfClass(int digit) {
-    long sum = 0;
+    long sum = firstStatus / 100 == digit ? firstStatusCount : 0;
     for (int i = 0; i < statusesSeen; i++) {
       if (statuses[i] / 100 == digit) {
         sum += statusCounts[i];
@@ -102,6 +119,9 @@ final class PeerTraffic {
   /** The responses by status, in increasing order of status; only statuses counted at least once. */
   SortedMap<Integer, Long> responsesByStatus() {
     SortedMap<Integer, Long> codes = new TreeMap<>();
+    if (firstStatusCount != 0) {
+      codes.put(firstStatus, firstStatusCount);
+    }
     for (int i = 0; i < statusesSeen; i++) {
       if (statusCounts[i] != 0) {
         codes.merge(statuses[i], statusCounts[i], Long::sum);
@@ -135,6 +155,9 @@ final class PeerTraffic {
 
   /** Adds {@code other}'s figures (not its out-period, which the caller reads with the worker's state). */
   void add(PeerTraffic other) {
+    if (other.firstStatus != 0) {
+      countStatus(other.firstStatus, other.firstStatusCount);
+    }
     for (int i = 0; i < other.statusesSeen; i++) {
       countStatus(other.statuses[i], other.statusCounts[i]);
     }
@@ -142,9 +165,9 @@ final class PeerTraffic {
     received += other.received;
     fails += other.fails;
     unavail += other.unavail;
-    headerTimeMillis += other.headerTimeMillis;
+    headerTimeNanos += other.headerTimeNanos;
     headerTimes += other.headerTimes;
-    responseTimeMillis += other.responseTimeMillis;
+    responseTimeNanos += other.responseTimeNanos;
     responseTimes += other.responseTimes;
     selectedMillis = Math.max(selectedMillis, other.selectedMillis);
     downtimeMillis += other.downtimeMillis;
@@ -153,14 +176,15 @@ final class PeerTraffic {
   /** Forgets every figure, as NGINX Plus's DELETE of an upstream; a current out-period starts again now. */
   void reset(long nowMillis) {
     // The statuses stay where they are, so that a reset allocates nothing on the next response.
+    firstStatusCount = 0;
     Arrays.fill(statusCounts, 0);
     sent = 0;
     received = 0;
     fails = 0;
     unavail = 0;
-    headerTimeMillis = 0;
+    headerTimeNanos = 0;
     headerTimes = 0;
-    responseTimeMillis = 0;
+    responseTimeNanos = 0;
     responseTimes = 0;
     selectedMillis = 0;
     downtimeMillis = 0;

@@ -99,6 +99,19 @@ class PlusApiProxyTest {
   }
 
   @Test
+  void theSeedsDyupsInterfaceLocationAnswersThePlusApiTooWithTheSameUpstreams() throws Exception {
+    RawHttp.Response upstreams = RawHttp.request(admin, "GET", "/api/9/http/upstreams?fields=", "127.0.0.1", null);
+    RawHttp.Response added = RawHttp.request(admin, "POST", "/api/9/http/upstreams/host2/servers",
+        "127.0.0.1", "{\"server\":\"10.0.0.7:80\",\"weight\":3}");
+
+    assertThat(upstreams.status()).isEqualTo(200);
+    assertThat(upstreams.body()).isEqualTo("{\"host1\":{},\"host2\":{}}");
+    assertThat(added.status()).isEqualTo(201);
+    assertThat(RawHttp.request(admin, "GET", "/upstream/host2", "127.0.0.1", null).body())
+        .contains("server 10.0.0.7:80\n");
+  }
+
+  @Test
   void aWritableApiLocationTakesChangesAndTheDyupsViewSeesThem() throws Exception {
     RawHttp.Response added = call("POST", "/api/9/http/upstreams/host1/servers/", "{\"server\":\"10.0.0.9:80\"}");
 
