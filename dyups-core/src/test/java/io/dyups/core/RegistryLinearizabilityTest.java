@@ -27,13 +27,14 @@ public class RegistryLinearizabilityTest {
   };
 
   // Sizes (lincheck instruments every class the registry touches, and model checking tracks each of their memory
-  // accesses, so an invocation costs tens of milliseconds): the default build explores 1 scenario with 2 actors
-  // before and after the parallel part, 100 interleavings; the soak profile explores 100 scenarios with lincheck's
-  // 5 before and after. The history below that model checking once found is replayed in every build.
+  // accesses, so an invocation costs tens of milliseconds): the default build explores 1 scenario with 1 actor
+  // before and after the parallel part in 50 interleavings (about 15 s); the soak profile 100 scenarios with 5
+  // before and after in 100 each. The history below, which model checking once found, is replayed in every build.
   private static final int ITERATIONS = Integer.getInteger("dyups.lincheck.iterations", 1);
-  private static final int INVOCATIONS = Integer.getInteger("dyups.lincheck.invocations", 100);
-  private static final int ACTORS_AROUND = Integer.getInteger("dyups.lincheck.actorsAround", 2);
-  // Model checking finds the interleaving that breaks a listing without the change counter's check within 100.
+  private static final int INVOCATIONS = Integer.getInteger("dyups.lincheck.invocations", 50);
+  private static final int ACTORS_AROUND = Integer.getInteger("dyups.lincheck.actorsAround", 1);
+  // A listing without the change counter's check (the bug this history found) fails within 50 interleavings; twice
+  // that for margin (8 s).
   private static final int KNOWN_HISTORY_INVOCATIONS = 100;
 
   private final UpstreamRegistry registry = UpstreamRegistry.builder().build();
