@@ -11,11 +11,9 @@ import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.UpstreamBlock;
 import java.io.BufferedWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -173,7 +171,7 @@ public final class AdminHandler {
     String first = path.get(0);
     if (path.size() == 1 && first.equalsIgnoreCase("list")) {
       List<String> names = registry.list();
-      boolean large = names.size() > STREAM_NAMES;
+      boolean large = isLarge(names.size(), 0);
       if (json) {
         AdminJson.Body body = AdminJson.namesBody(names, registry.storeStatus());
         return listing(AdminResponse.JSON, large, out -> AdminJson.writeTo(body, out, true));
@@ -186,11 +184,7 @@ public final class AdminHandler {
     }
     if (path.size() == 1 && first.equalsIgnoreCase("detail")) {
       List<Upstream> upstreams = registry.detail();
-      long servers = 0;
-      for (Upstream upstream : upstreams) {
-        servers += upstream.peers().asList().size();
-      }
-      boolean large = upstreams.size() > STREAM_NAMES || servers > STREAM_SERVERS;
+      boolean large = isLarge(upstreams);
       if (json) {
         AdminJson.Body body = AdminJson.upstreamsBody(upstreams, registry.storeStatus());
         return listing(AdminResponse.JSON, large, out -> AdminJson.writeTo(body, out, true));
@@ -233,19 +227,19 @@ public final class AdminHandler {
       if (condition.kind() == Condition.Kind.FAILED) {
         return preconditionFailed();
       }
+      boolean large = isLarge(List.of(upstream));
       if (json) {
-        return new AdminResponse(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag),
-            AdminJson.upstream(upstream));
+        AdminJson.Body body = AdminJson.upstreamBody(upstream);
+        return AdminResponse.listing(200, Map.of("Content-Type", AdminResponse.JSON, "ETag", etag), large,
+            out -> AdminJson.writeTo(body, out, true));
       }
       if ("commands".equalsIgnoreCase(AdminPath.queryParameter(request.target(), "format"))) {
         // The commands as a POST to this path takes them back: what an editor starts from.
         return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
             upstream.definition().toCommands().getBytes(StandardCharsets.UTF_8));
       }
-      StringBuilder out = new StringBuilder();
-      appendServers(out, upstream);
-      return new AdminResponse(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag),
-          out.toString().getBytes(StandardCharsets.UTF_8));
+      return AdminResponse.listing(200, Map.of("Content-Type", AdminResponse.TEXT, "ETag", etag), large,
+          out -> writeText(out, List.of(upstream), AdminHandler::appendServers));
     }
     return AdminResponse.empty(404);
   }
@@ -255,18 +249,23 @@ public final class AdminHandler {
   static final int STREAM_NAMES = 16_384;
   static final int STREAM_SERVERS = 4_096;
 
-  /** A listing of {@code type}: streamed when {@code large}, otherwise made whole (one write, a Content-Length). */
+  /** True when a listing of {@code upstreams} is streamed: past either limit, upstreams or servers in all. */
+  static boolean isLarge(List<Upstream> upstreams) {
+    long servers = 0;
+    for (Upstream upstream : upstreams) {
+      servers += upstream.peers().asList().size();
+    }
+    return isLarge(upstreams.size(), servers);
+  }
+
+  /** True when a listing of {@code items} names and {@code servers} servers is streamed. */
+  static boolean isLarge(int items, long servers) {
+    return items > STREAM_NAMES || servers > STREAM_SERVERS;
+  }
+
+  /** A listing of {@code type}, 200: streamed when {@code large}, otherwise made whole. */
   private static AdminResponse listing(String type, boolean large, AdminResponse.BodyWriter body) {
-    if (large) {
-      return AdminResponse.streamed(200, Map.of("Content-Type", type), body);
-    }
-    ByteArrayOutputStream whole = new ByteArrayOutputStream(256);
-    try {
-      body.writeTo(whole);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new AdminResponse(200, Map.of("Content-Type", type), whole.toByteArray());
+    return AdminResponse.listing(200, Map.of("Content-Type", type), large, body);
   }
 
   /** How one item of a text listing is written. */

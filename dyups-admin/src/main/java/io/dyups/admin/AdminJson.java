@@ -78,8 +78,8 @@ final class AdminJson {
     json.writeEndObject();
   }
 
-  static byte[] upstream(Upstream upstream) {
-    return write(json -> upstream(json, upstream));
+  static Body upstreamBody(Upstream upstream) {
+    return json -> upstream(json, upstream);
   }
 
   private static void upstream(JsonGenerator json, Upstream upstream) throws IOException {

@@ -59,6 +59,23 @@ public final class AdminResponse {
     return new AdminResponse(status, headers, requireNonNull(stream, "stream"));
   }
 
+  /**
+   * A listing: streamed when {@code large} (written as it is sent, never held whole), otherwise made whole now (one
+   * write, a Content-Length). Both give the same bytes.
+   */
+  static AdminResponse listing(int status, Map<String, String> headers, boolean large, BodyWriter body) {
+    if (large) {
+      return streamed(status, headers, body);
+    }
+    ByteArrayOutputStream whole = new ByteArrayOutputStream(256);
+    try {
+      body.writeTo(whole);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new AdminResponse(status, headers, whole.toByteArray());
+  }
+
   /** True when the body is written as it is sent ({@link #writeBody}), its length not known before. */
   public boolean isStreamed() {
     return stream != null;

@@ -140,8 +140,11 @@ public final class PlusApi {
     return segment.length() == 1 && segment.charAt(0) >= '1' && segment.charAt(0) <= '0' + NEWEST_VERSION;
   }
 
+  // Past the admin listings' limits (AdminHandler.isLarge), written from the registry's snapshot as it is sent.
   private AdminResponse upstreams(AdminRequest request, int version) {
-    return PlusJson.ok(200, PlusJson.upstreams(registry.detail(), fields(request), version));
+    List<Upstream> upstreams = registry.detail();
+    return PlusJson.answer(Map.of(), AdminHandler.isLarge(upstreams),
+        PlusJson.upstreams(upstreams, fields(request), version));
   }
 
   /**
@@ -171,7 +174,8 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return tagged(PlusJson.ok(200, PlusJson.upstream(upstream, fields(request), version)), upstream);
+      return PlusJson.answer(tag(upstream), AdminHandler.isLarge(List.of(upstream)),
+          PlusJson.upstream(upstream, fields(request), version));
     }
     // As NGINX Plus: the statistics start again from zero; the servers and their live state stay.
     upstream.peers().resetStatistics();
@@ -191,7 +195,8 @@ public final class PlusApi {
       return upstreamNotFound();
     }
     if (method.equals("GET")) {
-      return tagged(PlusJson.ok(200, PlusJson.servers(upstream.servers())), upstream);
+      List<UpstreamServer> servers = upstream.servers();
+      return PlusJson.answer(tag(upstream), AdminHandler.isLarge(1, servers.size()), PlusJson.servers(servers));
     }
     long expected = expectedVersion(request, upstream);
     if (expected == PRECONDITION_FAILED) {
@@ -251,7 +256,8 @@ public final class PlusApi {
           yield failure(removed.result(), id);
         }
         Upstream after = registry.find(name);
-        yield PlusJson.ok(200, PlusJson.servers(after == null ? List.of() : after.servers()));
+        List<UpstreamServer> servers = after == null ? List.of() : after.servers();
+        yield PlusJson.answer(Map.of(), AdminHandler.isLarge(1, servers.size()), PlusJson.servers(servers));
       }
     };
   }
@@ -289,8 +295,12 @@ public final class PlusApi {
 
   private static AdminResponse tagged(AdminResponse response, Upstream upstream) {
     Map<String, String> headers = new LinkedHashMap<>(response.headers());
-    headers.put("ETag", EntityTags.of(upstream.version()));
+    headers.putAll(tag(upstream));
     return new AdminResponse(response.status(), headers, response.body());
+  }
+
+  private static Map<String, String> tag(Upstream upstream) {
+    return Map.of("ETag", EntityTags.of(upstream.version()));
   }
 
   private static AdminResponse preconditionFailed() {

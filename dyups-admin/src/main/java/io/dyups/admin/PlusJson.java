@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,19 +83,19 @@ final class PlusJson {
    * ({@code peers}, {@code zone}): null writes them all, an empty set none (NGINX Plus: only the names); in the
    * shape of API {@code version}.
    */
-  static byte[] upstreams(List<Upstream> upstreams, @Nullable Set<String> fields, int version) {
-    return write(json -> {
+  static AdminJson.Body upstreams(List<Upstream> upstreams, @Nullable Set<String> fields, int version) {
+    return json -> {
       json.writeStartObject();
       for (Upstream upstream : upstreams) {
         json.writeFieldName(upstream.name());
         upstream(json, upstream, fields, version);
       }
       json.writeEndObject();
-    });
+    };
   }
 
-  static byte[] upstream(Upstream upstream, @Nullable Set<String> fields, int version) {
-    return write(json -> upstream(json, upstream, fields, version));
+  static AdminJson.Body upstream(Upstream upstream, @Nullable Set<String> fields, int version) {
+    return json -> upstream(json, upstream, fields, version);
   }
 
   // NginxHTTPUpstream: its peers and zone. keepalive (idle connections) and zombies are the proxy's to count,
@@ -193,14 +194,24 @@ final class PlusJson {
   }
 
   /** {@code NginxHTTPUpstreamConfServerMap}. */
-  static byte[] servers(List<UpstreamServer> servers) {
-    return write(json -> {
+  static AdminJson.Body servers(List<UpstreamServer> servers) {
+    return json -> {
       json.writeStartArray();
       for (UpstreamServer server : servers) {
         server(json, server);
       }
       json.writeEndArray();
-    });
+    };
+  }
+
+  /**
+   * A JSON answer 200 of the Plus API: streamed when {@code large} (written as it is sent), otherwise made whole;
+   * the same bytes either way.
+   */
+  static AdminResponse answer(Map<String, String> headers, boolean large, AdminJson.Body body) {
+    Map<String, String> all = new LinkedHashMap<>(headers);
+    all.put("Content-Type", AdminResponse.JSON);
+    return AdminResponse.listing(200, all, large, out -> AdminJson.writeTo(body, out, false));
   }
 
   static byte[] server(UpstreamServer server) {

@@ -6,6 +6,8 @@ import io.dyups.core.UpstreamRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -61,7 +63,8 @@ class AdminStreamingTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/detail", "/detail?format=json"})
+  @ValueSource(strings = {"/detail", "/detail?format=json", "/api/9/http/upstreams",
+      "/api/9/http/upstreams?fields=zone"})
   void aLargeListingIsSentChunkedAndReadsAsTheListingMadeWhole(String target) throws Exception {
     fill(40, 150);
     server = AdminServer.builder(AdminHandler.of(registry)).start();
@@ -74,6 +77,97 @@ class AdminStreamingTest {
     assertThat(response.headers().firstValue("Transfer-Encoding")).hasValue("chunked");
     assertThat(response.headers().firstValue("Content-Length")).isEmpty();
     assertThat(response.body()).isEqualTo(whole(target));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/upstream/big", "/upstream/big?format=json", "/api/9/http/upstreams/big",
+      "/api/9/http/upstreams/big/servers"})
+  void oneUpstreamPastTheServerLimitIsStreamedWithItsETag(String target) {
+    fill(0, 0);
+    StringBuilder commands = new StringBuilder();
+    for (int s = 0; s <= AdminHandler.STREAM_SERVERS; s++) {
+      commands.append("server 10.1.").append(s >> 8).append('.').append(s & 0xff).append(":80;");
+    }
+    long version = registry.updateUpstream("big", commands.toString()).version();
+
+    AdminResponse response = get(target);
+
+    assertThat(response.isStreamed()).isTrue();
+    assertThat(response.headers()).containsEntry("ETag", "\"" + version + "\"");
+    assertThat(response.bodyText()).contains("10.1.16.0:80").doesNotContain("10.1.16.1:80");
+  }
+
+  /**
+   * 100 000 upstreams in NGINX Plus's listing: the answer goes out in pieces no larger than the JSON writer's
+   * buffer, the first of them before a megabyte was allocated (the listing is about 40 MB: made whole, it would
+   * have been allocated twice over before the first byte left), and it reads byte for byte as each upstream's own
+   * answer, which is small and so made whole, put together.
+   */
+  @Test
+  void thePlusApiListingOf100000UpstreamsGoesOutInSmallPiecesAsItIsMade() throws IOException {
+    int count = 100_000;
+    fill(0, 0);
+    for (int u = 0; u < count; u++) {
+      registry.updateUpstream("u" + u, "server 10." + (u >> 16) + '.' + ((u >> 8) & 0xff) + '.' + (u & 0xff)
+          + ":8080 weight=2 max_fails=3;");
+    }
+    AdminResponse response = get("/api/9/http/upstreams");
+    assertThat(response.isStreamed()).isTrue();
+
+    PieceCounter out = new PieceCounter();
+    response.writeBody(out);
+
+    assertThat(out.bytes.size()).as("bytes in all").isGreaterThan(count * 200);
+    assertThat(out.pieces).as("pieces").isGreaterThan(1000);
+    assertThat(out.largest).as("the largest piece").isLessThanOrEqualTo(64 * 1024);
+    assertThat(out.allocatedBeforeFirst).as("bytes allocated before the first piece").isLessThan(1 << 20);
+
+    ByteArrayOutputStream pieced = new ByteArrayOutputStream();
+    pieced.write('{');
+    for (int u = 0; u < count; u++) {
+      if (u > 0) {
+        pieced.write(',');
+      }
+      pieced.write(("\"u" + u + "\":").getBytes(StandardCharsets.UTF_8));
+      AdminResponse one = get("/api/9/http/upstreams/u" + u);
+      assertThat(one.isStreamed()).isFalse();
+      pieced.write(one.body());
+    }
+    pieced.write('}');
+    assertThat(out.bytes.toByteArray()).isEqualTo(pieced.toByteArray());
+  }
+
+  /**
+   * Counts what a body is written in: how many pieces, the largest, and how many bytes this thread had allocated
+   * (since it was made) when the first piece came.
+   */
+  private static final class PieceCounter extends OutputStream {
+    private static final com.sun.management.ThreadMXBean THREADS =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 << 20);
+    private final long allocatedAtStart = THREADS.getCurrentThreadAllocatedBytes();
+    long allocatedBeforeFirst = -1;
+    int pieces;
+    int largest;
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      if (pieces == 0) {
+        allocatedBeforeFirst = THREADS.getCurrentThreadAllocatedBytes() - allocatedAtStart;
+      }
+      pieces++;
+      largest = Math.max(largest, len);
+      bytes.write(b, off, len);
+    }
+  }
+
+  private AdminResponse get(String target) {
+    return AdminHandler.of(registry).handle(new AdminRequest("GET", target, Map.of(), InputStream.nullInputStream(), 0));
   }
 
   @Test

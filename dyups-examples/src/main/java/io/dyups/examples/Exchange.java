@@ -74,17 +74,33 @@ final class Exchange {
   }
 
   /**
-   * What became of one peer tried: its status (0: none) and times from its start (-1: never reached); $upstream_addr
-   * names the peer by its address connected to, as nginx's peer->name.
+   * What became of one try: its status (0: none) and times from its start (-1: never reached). $upstream_addr names
+   * the peer by the address connected to, as nginx's peer->name; a try that found no live peer names the upstream
+   * instead ({@code peer} null), as ngx_http_upstream_get_round_robin_peer sets pc->name to the peers' name
+   * before it returns NGX_BUSY.
    */
-  private record UpstreamTry(Peer peer, int status, long connectNanos, long headerNanos, long responseNanos) {}
+  private record UpstreamTry(@Nullable Peer peer, String upstream, int status, long connectNanos, long headerNanos,
+      long responseNanos) {}
 
   /** Records what became of one peer tried: its status (0: none) and times (-1: never reached). */
   void upstreamDone(Peer peer, int status, long connectNanos, long headerNanos, long responseNanos) {
+    add(new UpstreamTry(peer, "", status, connectNanos, headerNanos, responseNanos));
+  }
+
+  /**
+   * Records a try that found no live peer in {@code upstream} ("no live upstreams"): nginx keeps a state for it
+   * too (ngx_http_upstream_connect), named after the upstream, with status 502, no connect or header time, and
+   * the time from its start to the response.
+   */
+  void upstreamUnavailable(String upstream, long responseNanos) {
+    add(new UpstreamTry(null, upstream, 502, -1, -1, responseNanos));
+  }
+
+  private void add(UpstreamTry tried) {
     if (upstreams == upstreamTries.length) {
       upstreamTries = Arrays.copyOf(upstreamTries, Math.max(2, upstreams * 2));
     }
-    upstreamTries[upstreams++] = new UpstreamTry(peer, status, connectNanos, headerNanos, responseNanos);
+    upstreamTries[upstreams++] = tried;
   }
 
   /** Which $upstream_* list a variable wants. */
@@ -101,7 +117,14 @@ final class Exchange {
       }
       UpstreamTry tried = upstreamTries[i];
       switch (fact) {
-        case ADDRESS -> out.append(tried.peer());
+        case ADDRESS -> {
+          Peer peer = tried.peer();
+          if (peer != null) {
+            out.append(peer);
+          } else {
+            out.append(tried.upstream());
+          }
+        }
         case STATUS -> {
           if (tried.status() > 0) {
             out.append(tried.status());

@@ -24,6 +24,12 @@ public final class ProxyMain {
     if (System.getProperty("io.netty.leakDetection.level") == null) {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     }
+    // The listeners resume TLS sessions from the JDK's server cache, which honours ssl_session_timeout, rather than
+    // from stateless tickets, which the JDK resumes at any age (ServerTls says more). The JDK reads the switch as
+    // each context is made, so it is set before the configuration is read, unless given (-D...=true).
+    if (System.getProperty(ServerTls.TICKETS_PROPERTY) == null) {
+      System.setProperty(ServerTls.TICKETS_PROPERTY, "false");
+    }
     int status = run(args, System.out, System.err, true);
     if (status != 0) {
       System.exit(status);

@@ -279,20 +279,24 @@ final class ProxyRequest {
     if (tries == 0) {
       upstreamStart = System.nanoTime();
     }
+    // nginx's u->start_time of this try: set before the balancer is asked (ngx_http_upstream_connect).
+    long tryStart = System.nanoTime();
     Peer next = selection.next();
     if (next == null) {
       // ngx_http_upstream_connect: the balancer is busy (every peer left is down or out for failures), on the first
-      // try or a later one: logged each time, and 502 whatever the peers before failed with (FT_NOLIVE).
+      // try or a later one: logged each time, and 502 whatever the peers before failed with (FT_NOLIVE). The try
+      // still has its $upstream_* entry, named after the upstream.
       client.server.errorLog().error("no live upstreams while connecting to upstream, client: "
           + client.remoteAddressText() + ", request: \"" + exchange.requestLine() + "\", upstream: \"" + scheme()
           + upstream.name() + "\", host: \"" + exchange.host + "\"");
+      exchange.upstreamUnavailable(upstream.name(), System.nanoTime() - tryStart);
       fail(Failure.ERROR);
       return;
     }
     peer = next;
     peerReported = false;
     tries++;
-    peerStart = System.nanoTime();
+    peerStart = tryStart;
     peerBytesSent = 0;
     peerBytesReceived = 0;
     connectedAt = -1;

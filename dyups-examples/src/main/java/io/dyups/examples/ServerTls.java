@@ -29,13 +29,24 @@ import org.jspecify.annotations.Nullable;
  * as nginx serves them: the JDK's key manager picks the pair the client's signature algorithms and cipher suites
  * can use), {@code ssl_protocols}, {@code ssl_ciphers}, {@code ssl_prefer_server_ciphers},
  * {@code ssl_session_cache} (the size of the JDK's server session cache) and {@code ssl_session_timeout} (the
- * lifetime of cached sessions and of session tickets); with {@code listen ... http2}, ALPN offers {@code h2} before
+ * lifetime of cached sessions); with {@code listen ... http2}, ALPN offers {@code h2} before
  * {@code http/1.1}. Thread-safe.
+ *
+ * <p>Sessions are resumed from the JDK's server session cache, not from stateless tickets: the JDK (17 to 25)
+ * resumes a ticket whatever its age, so {@code ssl_session_timeout} could not bound it, where its cache drops a
+ * session once the timeout has passed, as nginx's OpenSSL does with cache and tickets alike. The JDK reads its
+ * switch, the system property {@value #TICKETS_PROPERTY}, when a context is made; {@link ProxyMain} sets it to
+ * {@code false} unless it is given. While tickets are off, {@code ssl_session_cache off} or {@code none} (nginx's
+ * default, which resumes by tickets alone) keeps {@value TlsDirectives#BUILTIN_CACHE_SESSIONS} sessions in their
+ * stead; with tickets on (the property set to {@code true}) it keeps one, the fewest the JDK takes.
  */
 final class ServerTls {
   /** The settings of a server block's TLS. */
   record Spec(List<Path> certificates, List<Path> keys, List<String> protocols, String ciphers,
       boolean preferServerCiphers, int sessionCacheSize, Duration sessionTimeout, SourcePosition position) {}
+
+  /** The JDK's switch for stateless session tickets on the server side, read as each context is made. */
+  static final String TICKETS_PROPERTY = "jdk.tls.server.enableSessionTicketExtension";
 
   /** When the connection was accepted, for $ssl_session_reused. */
   static final AttributeKey<Long> ACCEPTED_MILLIS = AttributeKey.valueOf("dyups.acceptedMillis");
@@ -81,8 +92,8 @@ final class ServerTls {
     SslContextBuilder builder = SslContextBuilder.forServer(keys)
         .sslProvider(SslProvider.JDK)
         .protocols(TlsOptions.supported(spec.protocols(), at))
-        .sessionCacheSize(spec.sessionCacheSize())
-        .sessionTimeout(spec.sessionTimeout().toSeconds());
+        .sessionCacheSize(sessionCacheSize(spec.sessionCacheSize()))
+        .sessionTimeout(sessionTimeoutSeconds(spec.sessionTimeout()));
     if (http2) {
       builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
           ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -98,6 +109,27 @@ final class ServerTls {
     } catch (IllegalArgumentException | javax.net.ssl.SSLException e) {
       throw new ConfigSyntaxException("cannot create the TLS context: " + e.getMessage(), at);
     }
+  }
+
+  /**
+   * The JDK's cache size for {@code ssl_session_cache}'s {@code sessions} (0: {@code off} or {@code none}): as
+   * asked, except that with tickets off the cache stands in for them (see the class comment).
+   */
+  static int sessionCacheSize(int sessions) {
+    if (sessions > 0) {
+      return sessions;
+    }
+    boolean tickets = !"false".equalsIgnoreCase(System.getProperty(TICKETS_PROPERTY, "true"));
+    return tickets ? 1 : TlsDirectives.BUILTIN_CACHE_SESSIONS;
+  }
+
+  /**
+   * The JDK's session lifetime for {@code ssl_session_timeout}. nginx's {@code 0} lets no session outlive the second
+   * it was made in; the JDK (and Netty, which leaves 0 at the JDK's default of a day) reads 0 as "no limit", so the
+   * nearest the JDK can do is one second.
+   */
+  static long sessionTimeoutSeconds(Duration timeout) {
+    return Math.max(1, timeout.toSeconds());
   }
 
   /** A server handler for a connection just accepted on {@code channel}. */

@@ -93,7 +93,8 @@ final class TlsDirectives {
       }
       case "ssl_session_timeout" -> {
         ProxyConfig.simpleArgs(directive, 1, 1);
-        if (NginxUnits.parseTime(directive.args().get(0)) == null) {
+        // ngx_conf_set_sec_slot: whole seconds, no "ms".
+        if (NginxUnits.parseSeconds(directive.args().get(0)) == null) {
           throw ProxyConfig.invalidValue(directive);
         }
       }
@@ -102,12 +103,12 @@ final class TlsDirectives {
   }
 
   /**
-   * The JDK session cache size {@code ssl_session_cache} asks for. {@code off} and {@code none} (nginx's default)
-   * store nothing worth keeping: the size is 1, the smallest the JDK takes (0 is unlimited). Session tickets, on
-   * by default in nginx and in the JDK, still resume TLSv1.3 sessions either way.
+   * The number of sessions {@code ssl_session_cache} asks to keep, or 0 for {@code off} and {@code none} (nginx's
+   * default), which keep none: nginx then resumes by session tickets alone ({@link ServerTls} says what stands in
+   * for them).
    */
   static int sessionCacheSize(Directive directive) {
-    int size = 1;
+    int size = 0;
     for (int i = 0; i < directive.args().size(); i++) {
       String value = directive.args().get(i);
       if (value.equals("off") || value.equals("none")) {
@@ -120,7 +121,7 @@ final class TlsDirectives {
       if (value.startsWith("builtin:") && value.length() > 8) {
         int n = NginxUnits.parseInt(value.substring(8));
         if (n >= 0) {
-          size = Math.max(size, Math.max(1, n));
+          size = Math.max(size, n);
           continue;
         }
       }
@@ -192,9 +193,9 @@ final class TlsDirectives {
     return new ServerTls.Spec(List.copyOf(certificatePaths), List.copyOf(keyPaths), protocols(lookup, "ssl_protocols"),
         text(lookup, "ssl_ciphers", TlsOptions.DEFAULT_SERVER_CIPHERS),
         flag(lookup, "ssl_prefer_server_ciphers", false),
-        cache == null ? 1 : sessionCacheSize(cache.get(0)),
+        cache == null ? 0 : sessionCacheSize(cache.get(0)),
         timeout == null ? DEFAULT_SESSION_TIMEOUT
-            : Objects.requireNonNull(NginxUnits.parseTime(timeout.get(0).args().get(0)), "checked when set"),
+            : Objects.requireNonNull(NginxUnits.parseSeconds(timeout.get(0).args().get(0)), "checked when set"),
         position);
   }
 

@@ -221,6 +221,31 @@ class BackendTlsTest {
         + primary.port() + ", 127.0.0.1:" + backup.port() + " 500, 200 200");
   }
 
+  /**
+   * The issue's session sequence for a backup reached through {@code proxy_next_upstream http_500}: a full handshake,
+   * then resumed; still resumed after an update that keeps the backup; full again after one that dropped it.
+   */
+  @Test
+  void aBackupReachedThroughHttp500KeepsItsSessionAcrossAnUpdateThatKeepsIt() throws Exception {
+    TlsBackend primary = backend("rsa");
+    TlsBackend backup = backend("ec");
+    primary.status = 500;
+    startSimple("proxy_next_upstream error timeout http_500;");
+    String servers = "server 127.0.0.1:" + primary.port() + "; server 127.0.0.1:" + backup.port() + " backup;";
+    upstream("secure", servers);
+    assertThat(get("secure", "/").body()).isEqualTo("tls backend " + backup.port() + " 200\n");
+    assertThat(get("secure", "/").body()).isEqualTo("tls backend " + backup.port() + " 200\n");
+
+    upstream("secure", servers + " server 127.0.0.1:" + ProxyScenarioTest.freePort() + " down;");
+    assertThat(get("secure", "/").body()).isEqualTo("tls backend " + backup.port() + " 200\n");
+    upstream("secure", "server 127.0.0.1:" + ProxyScenarioTest.freePort() + ";");
+    awaitSessionsFreed();
+    upstream("secure", servers);
+    assertThat(get("secure", "/").body()).isEqualTo("tls backend " + backup.port() + " 200\n");
+
+    assertThat(resumed(backup.awaitHandshakes(4))).containsExactly(false, true, true, false);
+  }
+
   @Test
   void aVerifiedBackendIsServedAndTheNameIsSentAsSni() throws Exception {
     TlsBackend backend = backend("rsa");

@@ -18,6 +18,9 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code listen ... ssl} toward clients with certificates made by the test: an RSA and an EC certificate served
@@ -101,6 +104,13 @@ class ClientTlsTest {
     return socket;
   }
 
+  private static SSLSocket connectWith(String protocol, SSLContext context, int port) throws IOException {
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", port);
+    socket.setEnabledProtocols(new String[] {protocol});
+    socket.startHandshake();
+    return socket;
+  }
+
   private static RawHttp.Response get(SSLSocket socket, String path) throws IOException {
     try (RawHttp http = new RawHttp(socket)) {
       return http.send("GET", path, "localhost", null, true);
@@ -136,6 +146,65 @@ class ClientTlsTest {
 
     assertThat(Files.readAllLines(prefix.resolve("logs/access.log"))).containsExactly(
         ". https on " + front + " TLSv1.3", "r https on " + front + " TLSv1.3");
+  }
+
+  /**
+   * {@code ssl_session_timeout 2s}: a session is resumed while it is younger than two seconds and not after. The
+   * client is the JDK's, whose cache keeps sessions a day and which offers a session whatever the lifetime the
+   * server gave it, so only the listener can refuse the third connection's offer. The wait is for the clock to pass
+   * the expiry of the newest session (made by the second handshake at the latest), not a guessed sleep. The tests
+   * run as the proxy does (ProxyMain): sessions in the listener's cache, not in stateless tickets.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void aSessionIsResumedWithinSslSessionTimeoutAndNotAfter(String protocol) throws Exception {
+    assertThat(System.getProperty(ServerTls.TICKETS_PROPERTY)).isEqualTo("false");
+    start(pairs() + " ssl_session_timeout 2s;", ";");
+    SSLContext client = clientContext();
+    client.getClientSessionContext().setSessionTimeout(86_400);
+
+    assertThat(get(connectWith(protocol, client, front), "/").status()).isEqualTo(200);
+    assertThat(get(connectWith(protocol, client, front), "/").status()).isEqualTo(200);
+    long expired = System.currentTimeMillis() + 2_000;
+    while (System.currentTimeMillis() <= expired) {
+      Thread.sleep(50);
+    }
+    assertThat(get(connectWith(protocol, client, front), "/").status()).isEqualTo(200);
+    proxy.close();
+
+    assertThat(Files.readAllLines(prefix.resolve("logs/access.log"))).containsExactly(
+        ". https on " + front + " " + protocol, "r https on " + front + " " + protocol,
+        ". https on " + front + " " + protocol);
+  }
+
+  /**
+   * {@code ssl_session_cache none} (nginx's default, which resumes by tickets alone): the listener's cache stands in
+   * for the tickets, so two clients' sessions are both kept and both resumed.
+   */
+  @Test
+  void withoutSslSessionCacheTheSessionsOfSeveralClientsAreResumed() throws Exception {
+    start(pairs() + " ssl_session_cache none;", ";");
+    SSLContext first = clientContext();
+    SSLContext second = clientContext();
+
+    for (SSLContext client : List.of(first, second, first, second)) {
+      assertThat(get(connectWith("TLSv1.3", client, front), "/").status()).isEqualTo(200);
+    }
+    proxy.close();
+
+    assertThat(Files.readAllLines(prefix.resolve("logs/access.log"))).containsExactly(
+        ". https on " + front + " TLSv1.3", ". https on " + front + " TLSv1.3", "r https on " + front + " TLSv1.3",
+        "r https on " + front + " TLSv1.3");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"500ms", "1x", "s"})
+  void anSslSessionTimeoutNginxRejectsStopsStartUp(String value) throws Exception {
+    Path config = config(pairs() + " ssl_session_timeout " + value + ";", ";");
+
+    assertThatThrownBy(() -> ProxyConfig.load(prefix, config))
+        .isInstanceOf(ConfigSyntaxException.class)
+        .hasMessageContaining("\"ssl_session_timeout\" directive invalid value");
   }
 
   @Test
@@ -184,6 +253,39 @@ class ClientTlsTest {
         .isInstanceOf(ConfigSyntaxException.class)
         .hasMessageContaining("cannot load certificate \"" + missing + "\": BIO_new_file() failed (2: No such file "
             + "or directory)");
+  }
+
+  /** A certificate or key file that holds something else stops start-up naming the file, in nginx's words. */
+  @ParameterizedTest
+  @ValueSource(strings = {"certificate", "key"})
+  void aFileThatIsNotACertificateOrKeyStopsStartUpNamingIt(String which) throws Exception {
+    Files.createDirectories(prefix.resolve("conf"));
+    Path garbage = prefix.resolve("conf/garbage.pem");
+    Files.writeString(garbage, "not a PEM file\n");
+    String certificate = which.equals("certificate") ? garbage.toString() : TestCertificates.file("rsa.pem").toString();
+    String key = which.equals("key") ? garbage.toString() : TestCertificates.file("rsa.key").toString();
+    Path config = config("ssl_certificate " + certificate + "; ssl_certificate_key " + key + ";", ";");
+
+    assertThatThrownBy(() -> ProxyConfig.load(prefix, config))
+        .isInstanceOf(ConfigSyntaxException.class)
+        .hasMessageContaining(which.equals("certificate")
+            ? "cannot load certificate \"" + garbage + "\": PEM_read_bio_X509_AUX() failed"
+            : "cannot load certificate key \"" + garbage + "\": PEM_read_bio_PrivateKey() failed");
+  }
+
+  /** nginx's refusals of ssl_session_cache values (ngx_http_ssl_session_cache). */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', textBlock = """
+      shared:SSL:10k | session cache "shared:SSL:10k" is too small
+      bogus          | invalid session cache "bogus"
+      shared:SSL     | invalid session cache "shared:SSL"
+      """)
+  void anSslSessionCacheNginxRejectsStopsStartUp(String value, String message) throws Exception {
+    Path config = config(pairs() + " ssl_session_cache " + value + ";", ";");
+
+    assertThatThrownBy(() -> ProxyConfig.load(prefix, config))
+        .isInstanceOf(ConfigSyntaxException.class)
+        .hasMessageContaining(message);
   }
 
   @Test

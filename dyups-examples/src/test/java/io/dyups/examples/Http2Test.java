@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dyups.parser.ConfigSyntaxException;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -16,6 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +52,10 @@ class Http2Test {
   }
 
   private void start(String listenOptions) throws Exception {
+    start(listenOptions, "");
+  }
+
+  private void start(String listenOptions, String serverDirectives) throws Exception {
     front = ProxyScenarioTest.freePort();
     backend = new TestBackend();
     Files.createDirectories(prefix.resolve("conf"));
@@ -61,6 +74,7 @@ class Http2Test {
         "        listen 127.0.0.1:" + front + " " + listenOptions + ";",
         "        ssl_certificate " + TestCertificates.file("rsa.pem") + ";",
         "        ssl_certificate_key " + TestCertificates.file("rsa.key") + ";",
+        "        " + serverDirectives,
         "        location /upstream/ {",
         "            dyups_interface;",
         "        }",
@@ -77,6 +91,12 @@ class Http2Test {
   }
 
   private static HttpClient client(HttpClient.Version version) throws Exception {
+    return HttpClient.newBuilder().version(version).sslContext(sslContext()).connectTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
+  /** A context trusting the test CA only. */
+  private static SSLContext sslContext() throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", PemFiles.certificates(TestCertificates.file("ca.pem")).get(0));
@@ -84,8 +104,7 @@ class Http2Test {
     factory.init(trust);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, factory.getTrustManagers(), null);
-    return HttpClient.newBuilder().version(version).sslContext(context).connectTimeout(Duration.ofSeconds(10))
-        .build();
+    return context;
   }
 
   private HttpRequest.Builder request(String path) {
@@ -173,6 +192,86 @@ class Http2Test {
     assertThat(update.statusCode()).isEqualTo(200);
     assertThat(update.body()).isEqualTo("success");
     assertThat(list.body()).contains("other");
+  }
+
+  /**
+   * An HTTP/2 connection left with no open stream for {@code keepalive_timeout} gets GOAWAY with NO_ERROR naming
+   * the last stream served, then is closed, as nginx 1.22.1's ngx_http_v2_idle_handler finalizes it (the same
+   * frames, checked with the same raw client against nginx). Frames are written and read by hand so that the GOAWAY
+   * itself is seen; the GOAWAY cannot come before the timeout has run from the moment the request was sent.
+   */
+  @Test
+  void anIdleHttp2ConnectionGetsGoawayAfterKeepaliveTimeoutThenIsClosed() throws Exception {
+    start("ssl http2", "keepalive_timeout 1s;");
+    SSLSocket socket = (SSLSocket) sslContext().getSocketFactory().createSocket("localhost", front);
+    socket.setSoTimeout(20_000);
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setApplicationProtocols(new String[] {"h2"});
+    socket.setSSLParameters(parameters);
+    socket.startHandshake();
+    assertThat(socket.getApplicationProtocol()).isEqualTo("h2");
+    DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+    DataInputStream in = new DataInputStream(socket.getInputStream());
+
+    out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    writeFrame(out, FRAME_SETTINGS, 0, 0, new byte[0]);
+    // GET https://localhost/idle, by HPACK's static table: :method GET, :scheme https, :path /, then :authority.
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    block.write(new byte[] {(byte) 0x82, (byte) 0x87, (byte) 0x84, 0x41, 9});
+    block.write("localhost".getBytes(StandardCharsets.US_ASCII));
+    long sent = System.nanoTime();
+    writeFrame(out, FRAME_HEADERS, END_STREAM | END_HEADERS, 1, block.toByteArray());
+
+    List<String> frames = new ArrayList<>();
+    byte[] goaway = null;
+    while (true) {
+      int length;
+      try {
+        length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+      } catch (EOFException closed) {
+        break;
+      }
+      int type = in.readUnsignedByte();
+      int flags = in.readUnsignedByte();
+      int stream = in.readInt() & 0x7fffffff;
+      byte[] payload = new byte[length];
+      in.readFully(payload);
+      if (type == FRAME_SETTINGS && (flags & ACK) == 0) {
+        writeFrame(out, FRAME_SETTINGS, ACK, 0, new byte[0]);
+      } else if (type == FRAME_HEADERS || type == FRAME_DATA) {
+        frames.add((type == FRAME_HEADERS ? "HEADERS" : "DATA") + " " + stream
+            + ((flags & END_STREAM) != 0 ? " END_STREAM" : ""));
+      } else if (type == FRAME_GOAWAY) {
+        assertThat(System.nanoTime() - sent).isGreaterThanOrEqualTo(1_000_000_000L);
+        goaway = payload;
+      }
+    }
+    socket.close();
+
+    assertThat(frames).startsWith("HEADERS 1").endsWith("DATA 1 END_STREAM");
+    assertThat(goaway).as("GOAWAY before the close").isNotNull();
+    ByteBuffer reason = ByteBuffer.wrap(goaway);
+    assertThat(reason.getInt() & 0x7fffffff).as("last stream id").isEqualTo(1);
+    assertThat(reason.getInt()).as("error code NO_ERROR").isZero();
+  }
+
+  private static final int FRAME_DATA = 0;
+  private static final int FRAME_HEADERS = 1;
+  private static final int FRAME_SETTINGS = 4;
+  private static final int FRAME_GOAWAY = 7;
+  private static final int END_STREAM = 1;
+  private static final int ACK = 1;
+  private static final int END_HEADERS = 4;
+
+  private static void writeFrame(DataOutputStream out, int type, int flags, int stream, byte[] payload)
+      throws IOException {
+    out.writeByte(payload.length >>> 16);
+    out.writeShort(payload.length & 0xffff);
+    out.writeByte(type);
+    out.writeByte(flags);
+    out.writeInt(stream);
+    out.write(payload);
+    out.flush();
   }
 
   @Test

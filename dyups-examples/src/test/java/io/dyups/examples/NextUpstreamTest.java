@@ -3,6 +3,7 @@ package io.dyups.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,54 @@ class NextUpstreamTest {
 
   private void start(String locationDirectives) throws IOException {
     fixture = ProxyFixture.start(prefix, "", "proxy_read_timeout 1s;", "", locationDirectives);
+  }
+
+  private void startLogging() throws IOException {
+    // The traffic server's own log (the admin server's POSTs go to the default logs/access.log).
+    fixture = ProxyFixture.start(prefix, "", "log_format up \"$status [$upstream_addr] [$upstream_status] "
+        + "[$upstream_connect_time] [$upstream_header_time]\";", "access_log logs/upstream.log up;", "");
+  }
+
+  private List<String> accessLog() throws IOException {
+    fixture.close();
+    return Files.readAllLines(prefix.resolve("logs/upstream.log"));
+  }
+
+  /** A block where every server is {@code down}: the one try finds no live peer and is named after the upstream. */
+  @Test
+  void aTryThatFindsNoLivePeerIsNamedAfterTheUpstreamInUpstreamAddr() throws Exception {
+    startLogging();
+    fixture.upstream("App", "server 127.0.0.1:" + ProxyScenarioTest.freePort() + " down;");
+
+    assertThat(request("GET").status()).isEqualTo(502);
+
+    // nginx 1.22.1, the same block: 502 [App] [502] [-] [-] (its response time 0.000), and the upstream's name as
+    // the block writes it, whatever the case of the Host that found it.
+    assertThat(accessLog()).containsExactly("502 [App] [502] [-] [-]");
+    fixture.assertLogged("no live upstreams while connecting to upstream, client: 127.0.0.1, request: \"GET / "
+        + "HTTP/1.1\", upstream: \"http://App\", host: \"app\"");
+  }
+
+  /**
+   * Two refusing servers, the second allowed two failures: the first request tries both, the second tries the one
+   * still in and then finds none (its second entry names the upstream), the third finds none at once. Each line is
+   * what nginx 1.22.1 logged for the same block and requests.
+   */
+  @Test
+  void aTryThatFindsNoLivePeerAfterAFailedPeerIsNamedAfterTheUpstream() throws Exception {
+    startLogging();
+    String first = "127.0.0.1:" + ProxyScenarioTest.freePort();
+    String second = "127.0.0.1:" + ProxyScenarioTest.freePort();
+    fixture.upstream("app", "server " + first + " max_fails=1; server " + second + " max_fails=2;");
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(request("GET").status()).isEqualTo(502);
+    }
+
+    assertThat(accessLog()).containsExactly(
+        "502 [" + first + ", " + second + "] [502, 502] [-, -] [-, -]",
+        "502 [" + second + ", app] [502, 502] [-, -] [-, -]",
+        "502 [app] [502] [-] [-]");
   }
 
   /** A backend answering every request with {@code status} and the body {@code from NAME}, keeping the connection. */

@@ -11,6 +11,35 @@
   const SPARK_POINTS = 120;
   const STATES = ['up', 'draining', 'down', 'unavail', 'checking', 'unhealthy'];
 
+  /**
+   * Runs a generator function as an async function: each `yield promise` waits for the promise and gives its value
+   * (or throws its error) as `await` does, and the call returns a promise of what the generator returns. The page is
+   * written so because HtmlUnit, the browser tests' fallback on a machine without Chromium, runs neither async
+   * functions nor classes; everything else it uses runs in both.
+   */
+  function task(body) {
+    return function run(...args) {
+      const steps = body.apply(this, args);
+      return new Promise((resolve, reject) => {
+        const step = (method, value) => {
+          let next;
+          try {
+            next = steps[method](value);
+          } catch (e) {
+            reject(e);
+            return;
+          }
+          if (next.done) {
+            resolve(next.value);
+          } else {
+            Promise.resolve(next.value).then((v) => step('next', v), (e) => step('throw', e));
+          }
+        };
+        step('next', undefined);
+      });
+    };
+  }
+
   const $ = (id) => document.getElementById(id);
   const view = {
     upstreams: [], // [{name, version, method, servers, peers}] in listing order
@@ -26,11 +55,13 @@
     interval: 1000,
   };
 
-  class Unauthorized extends Error {}
+  // An answer 401: the token panel is shown and the caller stops. A function, not a class: see task().
+  function Unauthorized() {}
+  Unauthorized.prototype = Object.create(Error.prototype);
 
   // ---- HTTP ----------------------------------------------------------------------------------------------------
 
-  async function call(method, url, options = {}) {
+  const call = task(function* call(method, url, options = {}) {
     const headers = new Headers(options.headers || {});
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) {
@@ -43,17 +74,17 @@
     } else if (body !== undefined) {
       headers.set('Content-Type', 'text/plain; charset=utf-8');
     }
-    const response = await fetch(url, { method, headers, body, cache: 'no-store', credentials: 'same-origin' });
+    const response = yield fetch(url, { method, headers, body, cache: 'no-store', credentials: 'same-origin' });
     if (response.status === 401) {
       askForToken(token ? 'The token was refused.' : '');
       throw new Unauthorized();
     }
     return response;
-  }
+  });
 
   /** The text an error answer carries: NGINX Plus's error object's text, or dyups's plain text. */
-  async function errorText(response) {
-    const text = await response.text();
+  const errorText = task(function* errorText(response) {
+    const text = yield response.text();
     try {
       const json = JSON.parse(text);
       if (json && json.error && typeof json.error.text === 'string') {
@@ -63,7 +94,7 @@
       // dyups's answers are plain text.
     }
     return text.trim() || response.status + ' ' + response.statusText;
-  }
+  });
 
   const path = (name) => '/upstream/' + encodeURIComponent(name);
   const plusPath = (name) => PLUS + '/' + encodeURIComponent(name);
@@ -99,7 +130,7 @@
 
   // ---- Polling -------------------------------------------------------------------------------------------------
 
-  async function refresh() {
+  const refresh = task(function* refresh() {
     clearTimeout(view.timer);
     if (view.polling) {
       return;
@@ -108,14 +139,14 @@
     try {
       // The listing first, then the peers: the version an action sends in If-Match is never newer than the ids
       // it names, and when a change lands in between, the action is refused rather than misapplied.
-      const detail = await call('GET', '/detail?format=json', { headers: { Accept: 'application/json' } });
+      const detail = yield call('GET', '/detail?format=json', { headers: { Accept: 'application/json' } });
       if (!detail.ok) {
-        throw new Error('GET /detail: ' + await errorText(detail));
+        throw new Error('GET /detail: ' + (yield errorText(detail)));
       }
-      const listing = await detail.json();
-      const plus = await call('GET', PLUS);
-      const peers = plus.ok ? await plus.json() : {};
-      await clusterState();
+      const listing = yield detail.json();
+      const plus = yield call('GET', PLUS);
+      const peers = plus.ok ? (yield plus.json()) : {};
+      yield clusterState();
       $('token-panel').hidden = true;
       $('main').hidden = false;
       $('sign-out').hidden = !sessionStorage.getItem(TOKEN_KEY);
@@ -131,7 +162,7 @@
     }
     view.polling = false;
     schedule();
-  }
+  });
 
   function schedule() {
     clearTimeout(view.timer);
@@ -230,16 +261,16 @@
     return out;
   }
 
-  async function clusterState() {
+  const clusterState = task(function* clusterState() {
     if (view.cluster === 'absent' && Date.now() - view.clusterChecked < 30000) {
       return;
     }
     view.clusterChecked = Date.now();
     let status = null;
     try {
-      const response = await call('GET', '/status?format=json', { headers: { Accept: 'application/json' } });
+      const response = yield call('GET', '/status?format=json', { headers: { Accept: 'application/json' } });
       if (response.ok && (response.headers.get('Content-Type') || '').includes('json')) {
-        status = await response.json();
+        status = yield response.json();
         // A single instance's own store (memory or the persistence file) is no cluster: no panel for it.
         if (status && (status.kind === 'memory' || status.kind === 'file')) {
           status = null;
@@ -280,7 +311,7 @@
       parts.push(status.detail);
     }
     $('cluster-detail').textContent = parts.join(', ');
-  }
+  });
 
   // ---- Rendering -----------------------------------------------------------------------------------------------
 
@@ -362,7 +393,10 @@
       if (name === 'class') {
         element.className = value;
       } else if (name === 'data') {
-        Object.assign(element.dataset, value);
+        // One by one: HtmlUnit's dataset takes no Object.assign.
+        for (const [key, data] of Object.entries(value)) {
+          element.dataset[key] = data;
+        }
       } else {
         element.setAttribute(name, value);
       }
@@ -399,7 +433,11 @@
               'aria-label': 'Edit the commands of ' + upstream.name }, 'Edit commands'),
             el('button', { type: 'button', class: 'danger', data: { action: 'delete' },
               'aria-label': 'Delete ' + upstream.name }, 'Delete')));
-    const head = el('tr', {}, ...COLUMNS.map((c) => el('th', { scope: 'col' }, c)));
+    // No spread into a call here or below: HtmlUnit's script engine does not compile one.
+    const head = el('tr');
+    for (const column of COLUMNS) {
+      head.append(el('th', { scope: 'col' }, column));
+    }
     const body = el('tbody');
     for (const peer of upstream.peers) {
       body.append(buildRow(upstream, peer));
@@ -481,7 +519,7 @@
       return;
     }
     const last = series[series.length - 1].t;
-    const max = Math.max(1, ...series.map((s) => s.rate));
+    const max = series.reduce((most, s) => Math.max(most, s.rate), 1);
     line.setAttribute('points', series.map((s) => {
       const x = 120 - ((last - s.t) / SPARK_WINDOW_MS) * 120;
       const y = 23 - (s.rate / max) * 21;
@@ -502,18 +540,21 @@
     $('dialog-title').textContent = title;
     $('dialog-text').textContent = text;
     $('dialog-error').textContent = '';
-    $('dialog-fields').replaceChildren(...fields);
+    $('dialog-fields').replaceChildren();
+    for (const f of fields) {
+      $('dialog-fields').append(f);
+    }
     const button = $('dialog-confirm');
     button.textContent = confirm;
     button.className = danger ? 'danger' : '';
     button.disabled = false;
-    dialog.onsubmit = async (event) => {
+    dialog.onsubmit = task(function* (event) {
       event.preventDefault();
       button.disabled = true;
       $('dialog-error').textContent = '';
       let error;
       try {
-        error = await apply();
+        error = yield apply();
       } catch (e) {
         error = e instanceof Unauthorized ? null : 'The request failed: ' + e.message;
       }
@@ -525,12 +566,20 @@
         return;
       }
       dialog.close();
-    };
+    });
     dialog.showModal();
     (focus || button).focus();
   }
 
   $('dialog-cancel').addEventListener('click', () => $('dialog').close());
+  // Escape cancels, as a modal dialog does by itself in Chromium and Firefox; said here for browsers that leave it
+  // to the page (HtmlUnit, which also gives the key as its character: keyCode 27 is the same everywhere).
+  $('dialog').addEventListener('keydown', (event) => {
+    if ((event.key === 'Escape' || event.keyCode === 27) && $('dialog').open) {
+      event.preventDefault();
+      $('dialog').close();
+    }
+  });
   $('dialog').addEventListener('close', () => {
     $('dialog-fields').replaceChildren();
   });
@@ -587,9 +636,10 @@
 
   function serverAction(action, seen, peer) {
     const where = peer.server + ' in ' + seen.name;
-    const patch = (json, done) => async () => afterChange(seen,
-        await call('PATCH', plusPath(seen.name) + '/servers/' + peer.id,
-            { json, headers: { 'If-Match': etag(seen.version) } }), done);
+    const patch = (json, done) => task(function* () {
+      return afterChange(seen, (yield call('PATCH', plusPath(seen.name) + '/servers/' + peer.id,
+          { json, headers: { 'If-Match': etag(seen.version) } })), done);
+    });
     switch (action) {
       case 'up':
         return confirmAction({ title: 'Mark ' + peer.server + ' up', confirm: 'Mark up',
@@ -607,19 +657,21 @@
         const input = el('input', { type: 'number', min: '1', max: '1000000', required: '', value: String(peer.weight) });
         return confirmAction({ title: 'Change the weight of ' + peer.server, confirm: 'Change weight',
           text: where + ' has weight ' + peer.weight + '.', fields: [field('New weight', input)], focus: input,
-          apply: async () => {
+          apply: task(function* () {
             const weight = Number(input.value);
             if (!Number.isInteger(weight) || weight < 1) {
               return 'The weight is a whole number from 1 up.';
             }
             return patch({ weight }, where + ' has weight ' + weight + '.')();
-          } });
+          }) });
       }
       case 'remove':
         return confirmAction({ title: 'Remove ' + peer.server, confirm: 'Remove', danger: true,
           text: 'Removes ' + where + '; the other servers keep their state.',
-          apply: async () => afterChange(seen, await call('DELETE', plusPath(seen.name) + '/servers/' + peer.id,
-              { headers: { 'If-Match': etag(seen.version) } }), where + ' is removed.') });
+          apply: task(function* () {
+            return afterChange(seen, (yield call('DELETE', plusPath(seen.name) + '/servers/' + peer.id,
+                { headers: { 'If-Match': etag(seen.version) } })), where + ' is removed.');
+          }) });
       default:
         return undefined;
     }
@@ -633,7 +685,7 @@
       text: 'The new server takes requests at once; the other servers keep their state.',
       fields: [field('Address (host:port)', address), field('Weight', weight),
         el('label', { class: 'check' }, backup, ' backup')],
-      apply: async () => {
+      apply: task(function* () {
         if (!address.value.trim()) {
           return 'Give the server\'s address.';
         }
@@ -641,21 +693,23 @@
         if (backup.checked) {
           json.backup = true;
         }
-        return afterChange(seen, await call('POST', plusPath(seen.name) + '/servers',
-            { json, headers: { 'If-Match': etag(seen.version) } }), json.server + ' is added to ' + seen.name + '.');
-      } });
+        return afterChange(seen, (yield call('POST', plusPath(seen.name) + '/servers',
+            { json, headers: { 'If-Match': etag(seen.version) } })), json.server + ' is added to ' + seen.name + '.');
+      }) });
   }
 
   function deleteUpstream(seen) {
     confirmAction({ title: 'Delete ' + seen.name, confirm: 'Delete upstream', danger: true,
       text: 'Deletes the upstream ' + seen.name + ' (version ' + seen.version + ') and its ' + seen.peers.length
           + ' servers: requests for it fail from now on.',
-      apply: async () => afterChange(seen, await call('DELETE', path(seen.name),
-          { headers: { 'If-Match': etag(seen.version) } }), seen.name + ' is deleted.') });
+      apply: task(function* () {
+        return afterChange(seen, (yield call('DELETE', path(seen.name),
+            { headers: { 'If-Match': etag(seen.version) } })), seen.name + ' is deleted.');
+      }) });
   }
 
   /** The answer to a change: null when done (message, refresh), else the text the dialog shows. */
-  async function afterChange(seen, response, done) {
+  const afterChange = task(function* afterChange(seen, response, done) {
     if (response.ok) {
       say(done);
       refresh();
@@ -663,21 +717,21 @@
     }
     if (response.status === 412) {
       $('dialog').close();
-      say(await whatChanged(seen), true);
+      say((yield whatChanged(seen)), true);
       refresh();
       return true; // the dialog is closed already
     }
-    return await errorText(response);
-  }
+    return yield errorText(response);
+  });
 
   /** Says how the upstream differs from what the operator saw. */
-  async function whatChanged(seen) {
-    const response = await call('GET', plusPath(seen.name));
+  const whatChanged = task(function* whatChanged(seen) {
+    const response = yield call('GET', plusPath(seen.name));
     const head = 'Not applied: ' + seen.name + ' changed meanwhile';
     if (response.status === 404) {
       return [head + ' (version ' + seen.version + ' → deleted).', seen.name + ' was deleted.'];
     }
-    const now = response.ok ? await response.json() : { peers: [] };
+    const now = response.ok ? (yield response.json()) : { peers: [] };
     const version = (response.headers.get('ETag') || '').replace(/"/g, '');
     const lines = [head + ' (version ' + seen.version + ' → ' + (version || 'newer') + '). Look again and retry:'];
     const before = new Map(seen.peers.map((p) => [p.id, p]));
@@ -707,7 +761,7 @@
       lines.push('its other directives changed');
     }
     return lines;
-  }
+  });
 
   // ---- The commands editor -------------------------------------------------------------------------------------
 
@@ -718,7 +772,10 @@
     area.value = text;
     const number = () => {
       const lines = area.value.split('\n').length;
-      gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => el('div', {}, String(i + 1))));
+      gutter.replaceChildren();
+      for (let i = 1; i <= lines; i++) {
+        gutter.append(el('div', {}, String(i)));
+      }
       gutter.scrollTop = area.scrollTop;
     };
     area.addEventListener('input', number);
@@ -761,16 +818,16 @@
     ed.area.setSelectionRange(offset, offset);
   }
 
-  async function editCommands(name) {
-    const response = await call('GET', path(name) + '?format=commands');
+  const editCommands = task(function* editCommands(name) {
+    const response = yield call('GET', path(name) + '?format=commands');
     if (!response.ok) {
-      say('Cannot read the commands of ' + name + ': ' + await errorText(response), true);
+      say('Cannot read the commands of ' + name + ': ' + (yield errorText(response)), true);
       return;
     }
-    const base = await response.text();
+    const base = yield response.text();
     const version = (response.headers.get('ETag') || '').replace(/"/g, '');
     openEditor({ name, base, version });
-  }
+  });
 
   function openEditor({ name, base, version, create = false }) {
     const ed = editor(base);
@@ -787,19 +844,19 @@
         : 'Replaces every command of ' + name + ' (version ' + version + ') with the text below. Servers kept '
           + 'unchanged keep their state.',
       confirm: create ? 'Create' : 'Replace commands', fields, focus: nameInput || ed.area,
-      apply: async () => {
+      apply: task(function* () {
         const target = create ? nameInput.value.trim() : name;
         if (!target) {
           return 'Give the upstream a name.';
         }
         const headers = create ? { 'If-None-Match': '*' } : { 'If-Match': etag(version) };
-        const answer = await call('POST', path(target), { body: ed.area.value, headers });
+        const answer = yield call('POST', path(target), { body: ed.area.value, headers });
         if (answer.ok) {
           say(target + (create ? ' is created.' : ' is updated.'));
           refresh();
           return null;
         }
-        const message = await errorText(answer);
+        const message = yield errorText(answer);
         if (answer.status === 412) {
           $('dialog-error').textContent = '';
           showConflict(ed, target, base, version, create);
@@ -807,12 +864,12 @@
         }
         showError(ed, message);
         return true;
-      } });
+      }) });
   }
 
   /** The editor's text was based on a version that is gone: say what changed, keep the operator's text. */
-  async function showConflict(ed, name, base, version, create) {
-    const response = await call('GET', path(name) + '?format=commands');
+  const showConflict = task(function* showConflict(ed, name, base, version, create) {
+    const response = yield call('GET', path(name) + '?format=commands');
     if (create) {
       $('dialog-error').textContent = 'Not created: ' + name + ' exists already.';
       return;
@@ -821,7 +878,7 @@
       $('dialog-error').textContent = 'Not applied: ' + name + ' was deleted meanwhile.';
       return;
     }
-    const current = await response.text();
+    const current = yield response.text();
     const now = (response.headers.get('ETag') || '').replace(/"/g, '');
     const was = new Set(base.split('\n').filter((l) => l.trim()));
     const is = new Set(current.split('\n').filter((l) => l.trim()));
@@ -835,7 +892,7 @@
       list.append(el('li', {}, line));
     }
     error.append(list);
-  }
+  });
 
   $('new-upstream').addEventListener('click', () => openEditor({ name: '', base: 'server 127.0.0.1:8080;\n',
     version: '', create: true }));
