@@ -29,10 +29,11 @@ class AtomicFileWriterTest {
 
     // More than the writer's 64 KiB buffer, so part of the new content reaches a file before the failure.
     assertThatThrownBy(() -> new AtomicFileWriter().replace(target, out -> {
-      out.write(new byte[200_000]);
+      out.write("# new\n".repeat(40_000).getBytes(US_ASCII));
       throw new IOException("cut part way");
     })).isInstanceOf(IOException.class).hasMessage("cut part way");
 
+    assertThat(Files.size(target)).as("bytes in the file").isEqualTo(OLD.length());
     assertThat(Files.readString(target, US_ASCII)).isEqualTo(OLD);
     assertThat(files()).containsExactly(target);
   }
