@@ -267,6 +267,12 @@ class DashboardBrowserTest {
     return waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("dialog")));
   }
 
+  /** Waits until an upstream's card shows the version the registry has now. */
+  private void showsCurrentVersion(String upstream) {
+    String current = "version " + Objects.requireNonNull(registry.find(upstream)).version();
+    waiting().until(d -> card(upstream).findElement(By.cssSelector(".tag.version")).getText().equals(current));
+  }
+
   private void confirm() {
     dialog().findElement(By.id("dialog-confirm")).click();
   }
@@ -417,6 +423,9 @@ class DashboardBrowserTest {
     dialog().findElement(By.cssSelector("input[type=text]")).sendKeys("127.0.0.1:8090");
     confirm();
     row("backend", "127.0.0.1:8090");
+    // The new row may come from a poll that read the listing before the add and the peers after it; the remove
+    // sends the version the page shows, so it waits for the page to show the version the add made.
+    showsCurrentVersion("backend");
 
     click("backend", "127.0.0.1:8088", "remove");
     confirm();

@@ -49,6 +49,7 @@
     page: 0,
     paused: false,
     polling: false,
+    again: false, // a refresh asked for while one was under way: it may have read the listing before a change
     cluster: 'unknown', // 'present', 'absent' or 'unknown'
     clusterChecked: 0,
     timer: 0,
@@ -133,9 +134,13 @@
   const refresh = task(function* refresh() {
     clearTimeout(view.timer);
     if (view.polling) {
+      // The poll under way may have read the listing before the change that asks for this refresh (and its peers
+      // after it): one more poll once it ends, so the page settles on a state read wholly after the change.
+      view.again = true;
       return;
     }
     view.polling = true;
+    view.again = false;
     try {
       // The listing first, then the peers: the version an action sends in If-Match is never newer than the ids
       // it names, and when a change lands in between, the action is refused rather than misapplied.
@@ -161,6 +166,10 @@
       $('updated').textContent = 'Not updated: ' + e.message;
     }
     view.polling = false;
+    if (view.again) {
+      refresh();
+      return;
+    }
     schedule();
   });
 
