@@ -3,10 +3,12 @@ package io.dyups.zookeeper;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dyups.core.HostResolver;
 import io.dyups.core.Result;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamChange;
 import io.dyups.core.UpstreamRegistry;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,10 +67,19 @@ class ZooKeeperJoinTest {
     System.out.println("ZooKeeperJoinTest seed " + seed);
     int upstreams = 5_000;
     Path conf = upstreamConf(upstreams);
+    // One upstream names a host: the joiner looks it up once it has read ZooKeeper and before it builds its
+    // registry, and that lookup is answered only after 20 more changes were acknowledged elsewhere.
+    Files.writeString(conf, "upstream named {\n    server slow.example:80;\n}\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    CompletableFuture<Void> asked = new CompletableFuture<>();
+    CompletableFuture<Void> answer = new CompletableFuture<>();
     try (TestingServer server = new TestingServer(true);
-        UpstreamRegistry writer = UpstreamRegistry.builder().load(conf).store(store(server)).build()) {
+        UpstreamRegistry writer = UpstreamRegistry.builder().load(conf)
+            .hostResolver(answeringAfter(CompletableFuture.completedFuture(null), new CompletableFuture<>()))
+            .store(store(server)).build()) {
       // Another instance changes, creates and deletes upstreams all through the joiner's start: while it lists the
       // root, while it reads the znodes, while it builds its registry, and after.
+      AtomicInteger whileLookingUp = new AtomicInteger();
       AtomicBoolean joining = new AtomicBoolean();
       AtomicBoolean joined = new AtomicBoolean();
       AtomicInteger duringJoin = new AtomicInteger();
@@ -88,6 +100,9 @@ class ZooKeeperJoinTest {
           } else if (joining.get()) {
             duringJoin.incrementAndGet();
           }
+          if (asked.isDone() && whileLookingUp.incrementAndGet() == 20) {
+            answer.complete(null);
+          }
         }
       }, "changes");
       changes.setDaemon(true);
@@ -95,6 +110,7 @@ class ZooKeeperJoinTest {
       changes.start();
       joining.set(true);
       try (UpstreamRegistry joiner = UpstreamRegistry.builder().store(store(server))
+          .hostResolver(answeringAfter(answer, asked)).resolverTimeout(Duration.ofSeconds(60))
           .listener((UpstreamChange change) -> {
             Upstream current = change.current();
             if (current != null) {
@@ -105,7 +121,8 @@ class ZooKeeperJoinTest {
         joined.set(true);
         changes.join();
         assertThat(refused.get()).isNull();
-        assertThat(duringJoin.get()).as("changes acknowledged while the joiner started").isPositive();
+        assertThat(asked).as("the joiner looked up slow.example").isDone();
+        assertThat(duringJoin.get()).as("changes acknowledged while the joiner started").isGreaterThanOrEqualTo(20);
         try (CuratorFramework admin = CuratorFrameworkFactory.newClient(server.getConnectString(),
             new RetryOneTime(100))) {
           admin.start();
@@ -128,6 +145,32 @@ class ZooKeeperJoinTest {
             afterJoin.get());
       }
     }
+  }
+
+  /** Answers every name with 10.0.0.9 once {@code answer} completes; completes {@code asked} when first asked. */
+  private static HostResolver answeringAfter(CompletableFuture<Void> answer, CompletableFuture<Void> asked) {
+    InetAddress address;
+    try {
+      address = InetAddress.getByAddress(new byte[] {10, 0, 0, 9});
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+    return new HostResolver() {
+      @Override
+      public CompletableFuture<HostResolver.Answer> lookUpAddresses(HostResolver.Query query) {
+        asked.complete(null);
+        return answer.thenApply(done -> HostResolver.Answer.addresses(List.of(address), Duration.ofMinutes(5)));
+      }
+
+      @Override
+      public CompletableFuture<HostResolver.Answer> lookUpService(HostResolver.Query query) {
+        asked.complete(null);
+        return answer.thenApply(done -> HostResolver.Answer.notFound(null));
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   /** Each upstream as "version text", in order of creation (czxid, then name). */
