@@ -482,7 +482,7 @@ final class SmoothLanes {
    * the lane's next head has the same key.
    */
   private void continueRun(int best, int lane, long runKey, long until) {
-    giveBack(best, laneTotal);
+    giveBack(best, lane, laneTotal);
     int next = head[lane];
     if (next != NONE && key[next] == runKey && until > steps) {
       runLane = lane;
@@ -631,7 +631,7 @@ final class SmoothLanes {
    */
   private void finishStep(int best, long total) {
     if (where[best] == IN_LANE) {
-      giveBack(best, total);
+      giveBack(best, laneOf[best], total);
     } else {
       peers[best].currentWeight -= (int) total; // total is a sum of int weights within one step
     }
@@ -645,21 +645,16 @@ final class SmoothLanes {
   }
 
   /**
-   * Lane head {@code i}, picked, gives {@code total} back and moves behind the peers of a larger current weight (and
-   * those of the same one that come before it): most often to the tail, relinked there at once.
+   * Lane head {@code i}, picked from lane {@code lane}, gives {@code total} back and moves behind the peers of a
+   * larger current weight (and those of the same one that come before it): most often to the tail, which in a
+   * circular lane is only its head and tail moving on by one peer.
    */
-  private void giveBack(int i, long total) {
+  private void giveBack(int i, int lane, long total) {
     long k = key[i] - total;
-    int lane = laneOf[i];
     int last = tail[lane];
     if (head[lane] == i && last != i && (key[last] > k || (key[last] == k && last < i))) {
       runLane = NONE;
-      int second = next[i];
-      head[lane] = second;
-      prev[second] = NONE;
-      next[last] = i;
-      prev[i] = last;
-      next[i] = NONE;
+      head[lane] = next[i];
       tail[lane] = i;
       key[i] = k;
       return;
@@ -670,27 +665,39 @@ final class SmoothLanes {
   }
 
   // Links peer i into its lane: behind every peer of a larger current weight, and behind those of the same one
-  // that come before it. From the tail, where a peer that gave the total back belongs.
+  // that come before it. From the tail, where a peer that gave the total back belongs. A lane is a circular list
+  // (the tail's next is the head), so that its head moves to the tail without relinking (giveBack).
   private void insert(int i) {
     runLane = NONE;
     int lane = laneOf[i];
     long k = key[i];
-    int after = tail[lane];
-    while (after != NONE && (key[after] < k || (key[after] == k && after > i))) {
-      after = prev[after];
-    }
-    int before = after == NONE ? head[lane] : next[after];
-    prev[i] = after;
-    next[i] = before;
-    if (after == NONE) {
+    int first = head[lane];
+    if (first == NONE) {
       head[lane] = i;
-    } else {
-      next[after] = i;
-    }
-    if (before == NONE) {
       tail[lane] = i;
+      next[i] = i;
+      prev[i] = i;
     } else {
+      // The last peer that stays before i, or NONE when i comes first.
+      int after = tail[lane];
+      while (key[after] < k || (key[after] == k && after > i)) {
+        if (after == first) {
+          after = NONE;
+          break;
+        }
+        after = prev[after];
+      }
+      int before = after == NONE ? first : next[after];
+      int behind = after == NONE ? tail[lane] : after;
+      next[behind] = i;
+      prev[i] = behind;
+      next[i] = before;
       prev[before] = i;
+      if (after == NONE) {
+        head[lane] = i;
+      } else if (after == tail[lane]) {
+        tail[lane] = i;
+      }
     }
     if (size[lane]++ == 0 && leastConn) {
       int g = laneGroup[lane];
@@ -708,16 +715,19 @@ final class SmoothLanes {
     runLane = NONE;
     int lane = laneOf[i];
     int before = next[i];
-    int after = prev[i];
-    if (after == NONE) {
-      head[lane] = before;
+    if (before == i) {
+      head[lane] = NONE;
+      tail[lane] = NONE;
     } else {
+      int after = prev[i];
       next[after] = before;
-    }
-    if (before == NONE) {
-      tail[lane] = after;
-    } else {
       prev[before] = after;
+      if (head[lane] == i) {
+        head[lane] = before;
+      }
+      if (tail[lane] == i) {
+        tail[lane] = after;
+      }
     }
     if (--size[lane] == 0 && leastConn) {
       int g = laneGroup[lane];
