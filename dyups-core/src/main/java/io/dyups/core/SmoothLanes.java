@@ -394,7 +394,7 @@ final class SmoothLanes {
       count = takeOut(Long.numberOfTrailingZeros(low), count);
     }
     for (int t = 0; t < selection.triedCount; t++) {
-      count = takeOut(selection.triedIndices[t], count);
+      count = takeOut(selection.triedIndex(t), count);
     }
     return count;
   }
