@@ -20,9 +20,9 @@ package io.dyups.core;
  * such a gap when the first superclass has only longs; bytes leave no gap, so no field can move ahead of the
  * padding. 64 bytes is a cache line on x86-64 and on most ARM cores.
  *
- * <p>An array that one thread writes on every pick (a {@link PeerSelection}'s tried peers beyond the first 64) has
- * no fields to pad: it keeps {@link #ARRAY_PAD_LONGS} or {@link #ARRAY_PAD_INTS} elements, 64 bytes, unused at each
- * end, and its users index it from there.
+ * <p>An array that one thread writes on the request path (a {@link PeerSelection}'s tried peers beyond the first
+ * 64, on a retry) has no fields to pad: it keeps {@link #ARRAY_PAD_LONGS} or {@link #ARRAY_PAD_INTS} elements,
+ * 64 bytes, unused at each end, and its users index it from there.
  */
 abstract class Padded {
   /** The elements a {@code long[]} leaves unused at each end: 64 bytes. */

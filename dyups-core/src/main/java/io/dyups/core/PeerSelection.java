@@ -116,9 +116,6 @@ public final class PeerSelection extends PeerSelectionFields {
       this.counters = worker.primaries;
     }
     clearTried();
-    if (group.tries > 64) {
-      fitBeyond(group);
-    }
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
@@ -289,7 +286,8 @@ public final class PeerSelection extends PeerSelectionFields {
     return attempts == 0 && tier == group.primaries;
   }
 
-  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size.
+  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size, when a
+  // request first tries a second peer past the first 64.
   private void fitBeyond(PeerGroup group) {
     int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
     if (triedBeyond.length < words - 1 + 2 * ARRAY_PAD_LONGS) {
@@ -301,6 +299,7 @@ public final class PeerSelection extends PeerSelectionFields {
   // every word would cost a pick on an upstream of thousands of servers what a loop over them costs).
   private void clearTried() {
     tried = 0;
+    firstBeyond = -1;
     if (triedCount != 0) {
       for (int t = 0; t < triedCount; t++) {
         triedBeyond[wordOf(triedIndex(t))] = 0;
@@ -313,7 +312,7 @@ public final class PeerSelection extends PeerSelectionFields {
     if (index < 64) {
       return (tried & (1L << index)) != 0;
     }
-    return (triedBeyond[wordOf(index)] & (1L << index)) != 0;
+    return index == firstBeyond || (triedCount != 0 && (triedBeyond[wordOf(index)] & (1L << index)) != 0);
   }
 
   void markTried(int index) {
@@ -321,6 +320,12 @@ public final class PeerSelection extends PeerSelectionFields {
       tried |= 1L << index;
       return;
     }
+    if (firstBeyond < 0) {
+      // Most requests try one peer: it takes no array.
+      firstBeyond = index;
+      return;
+    }
+    fitBeyond(group);
     triedBeyond[wordOf(index)] |= 1L << index;
     if (ARRAY_PAD_INTS + triedCount == triedIndices.length - ARRAY_PAD_INTS) {
       triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedIndices.length);
@@ -333,7 +338,7 @@ public final class PeerSelection extends PeerSelectionFields {
     return (index >>> 6) - 1 + ARRAY_PAD_LONGS;
   }
 
-  /** The {@code t}-th peer tried beyond the first 64 of the tier, {@code t < triedCount}. */
+  /** The {@code t}-th peer tried beyond the first 64 of the tier after {@link #firstBeyond}, {@code t < triedCount}. */
   int triedIndex(int t) {
     return triedIndices[ARRAY_PAD_INTS + t];
   }
@@ -386,11 +391,13 @@ abstract class PeerSelectionFields extends Padded {
   @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
-  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
+  // up to 64 servers clears one field; the first of the rest in firstBeyond (-1: none), and the others in words that
+  // grow with the largest tier seen.
   long tried;
-  // Both arrays are written on every pick of a large tier: padded (Padded.ARRAY_PAD_LONGS, ARRAY_PAD_INTS).
+  int firstBeyond = -1;
+  // Both arrays are written by each retry on a large tier: padded (Padded.ARRAY_PAD_LONGS, ARRAY_PAD_INTS).
   long[] triedBeyond = new long[0];
-  // The peers tried in the current tier from the 65th on, in the order they were: triedCount of them.
+  // The peers tried in the current tier from the 65th on after firstBeyond, in the order they were: triedCount.
   int[] triedIndices = new int[4 + 2 * ARRAY_PAD_INTS];
   int triedCount;
   int attempts;

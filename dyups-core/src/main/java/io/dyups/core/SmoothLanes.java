@@ -393,6 +393,9 @@ final class SmoothLanes {
     for (long low = selection.tried; low != 0; low &= low - 1) {
       count = takeOut(Long.numberOfTrailingZeros(low), count);
     }
+    if (selection.firstBeyond >= 0) {
+      count = takeOut(selection.firstBeyond, count);
+    }
     for (int t = 0; t < selection.triedCount; t++) {
       count = takeOut(selection.triedIndex(t), count);
     }
@@ -539,8 +542,8 @@ final class SmoothLanes {
       }
       return onlyIdle;
     }
-    // Every eligible peer is busy (lanes 0 to groups - 1 are empty). The least load: the fewest connections for the weight, over the least loaded lane of each weight and over
-    // the recovering peers.
+    // Every eligible peer is busy (lanes 0 to groups - 1 are empty). The least load: the fewest connections for the
+    // weight, over the least loaded lane of each weight and over the recovering peers.
     int leastConns = NONE;
     int leastWeight = 1;
     int tied = 0;
