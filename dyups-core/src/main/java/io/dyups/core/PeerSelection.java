@@ -116,9 +116,6 @@ public final class PeerSelection extends PeerSelectionFields {
       this.counters = worker.primaries;
     }
     clearTried();
-    if (group.tries > 64) {
-      fitBeyond(group);
-    }
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
@@ -289,11 +286,12 @@ public final class PeerSelection extends PeerSelectionFields {
     return attempts == 0 && tier == group.primaries;
   }
 
-  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size.
+  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size, when a
+  // request first tries a second peer past the first 64.
   private void fitBeyond(PeerGroup group) {
     int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
-    if (triedBeyond.length < words - 1) {
-      triedBeyond = new long[words - 1];
+    if (triedBeyond.length < words - 1 + 2 * ARRAY_PAD_LONGS) {
+      triedBeyond = new long[words - 1 + 2 * ARRAY_PAD_LONGS];
     }
   }
 
@@ -301,10 +299,10 @@ public final class PeerSelection extends PeerSelectionFields {
   // every word would cost a pick on an upstream of thousands of servers what a loop over them costs).
   private void clearTried() {
     tried = 0;
+    firstBeyond = -1;
     if (triedCount != 0) {
       for (int t = 0; t < triedCount; t++) {
-        int index = triedIndices[t];
-        triedBeyond[(index >>> 6) - 1] = 0;
+        triedBeyond[wordOf(triedIndex(t))] = 0;
       }
       triedCount = 0;
     }
@@ -314,7 +312,7 @@ public final class PeerSelection extends PeerSelectionFields {
     if (index < 64) {
       return (tried & (1L << index)) != 0;
     }
-    return (triedBeyond[(index >>> 6) - 1] & (1L << index)) != 0;
+    return index == firstBeyond || (triedCount != 0 && (triedBeyond[wordOf(index)] & (1L << index)) != 0);
   }
 
   void markTried(int index) {
@@ -322,11 +320,27 @@ public final class PeerSelection extends PeerSelectionFields {
       tried |= 1L << index;
       return;
     }
-    triedBeyond[(index >>> 6) - 1] |= 1L << index;
-    if (triedCount == triedIndices.length) {
-      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedCount);
+    if (firstBeyond < 0) {
+      // Most requests try one peer: it takes no array.
+      firstBeyond = index;
+      return;
     }
-    triedIndices[triedCount++] = index;
+    fitBeyond(group);
+    triedBeyond[wordOf(index)] |= 1L << index;
+    if (ARRAY_PAD_INTS + triedCount == triedIndices.length - ARRAY_PAD_INTS) {
+      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedIndices.length);
+    }
+    triedIndices[ARRAY_PAD_INTS + triedCount++] = index;
+  }
+
+  // The word of triedBeyond that holds peer index (64 or more).
+  private static int wordOf(int index) {
+    return (index >>> 6) - 1 + ARRAY_PAD_LONGS;
+  }
+
+  /** The {@code t}-th peer tried beyond the first 64 of the tier after {@link #firstBeyond}, {@code t < triedCount}. */
+  int triedIndex(int t) {
+    return triedIndices[ARRAY_PAD_INTS + t];
   }
 
   void switchToBackups() {
@@ -377,11 +391,14 @@ abstract class PeerSelectionFields extends Padded {
   @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
-  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
+  // up to 64 servers clears one field; the first of the rest in firstBeyond (-1: none), and the others in words that
+  // grow with the largest tier seen.
   long tried;
+  int firstBeyond = -1;
+  // Both arrays are written by each retry on a large tier: padded (Padded.ARRAY_PAD_LONGS, ARRAY_PAD_INTS).
   long[] triedBeyond = new long[0];
-  // The peers tried in the current tier from the 65th on, in the order they were: triedCount of them.
-  int[] triedIndices = new int[4];
+  // The peers tried in the current tier from the 65th on after firstBeyond, in the order they were: triedCount.
+  int[] triedIndices = new int[4 + 2 * ARRAY_PAD_INTS];
   int triedCount;
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
