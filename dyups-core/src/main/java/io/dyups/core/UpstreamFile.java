@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -222,12 +224,42 @@ public final class UpstreamFile implements AutoCloseable {
    */
   public static List<StoredUpstream> read(Path file) throws IOException {
     Path absolute = file.toAbsolutePath().normalize();
-    UpstreamFile reader = new UpstreamFile(absolute, false, Options.DEFAULT, new AtomicFileWriter(), true);
-    try {
-      reader.read();
-      return reader.upstreams();
-    } finally {
-      reader.folder.shutdownNow();
+    // A registry folding meanwhile renames a new file over this one, then deletes the journals it folded in: a
+    // read during a fold may find a listed journal gone (the file holds it by then), or mix the old file with the
+    // new. The fold always renames, so a read during which the file stayed the same file and every listed journal
+    // was there saw one state; any other is made again.
+    for (int attempt = 1; ; attempt++) {
+      FileIdentity before = FileIdentity.of(absolute);
+      UpstreamFile reader = new UpstreamFile(absolute, false, Options.DEFAULT, new AtomicFileWriter(), true);
+      try {
+        reader.read();
+        if (before.equals(FileIdentity.of(absolute))) {
+          return reader.upstreams();
+        }
+      } catch (NoSuchFileException e) {
+        if (attempt == MAX_READS) {
+          throw e;
+        }
+      } finally {
+        reader.folder.shutdownNow();
+      }
+      if (attempt == MAX_READS) {
+        throw new IOException("\"" + absolute + "\" was rewritten during each of " + MAX_READS + " reads");
+      }
+    }
+  }
+
+  private static final int MAX_READS = 32;
+
+  /** Which file a path names at one moment: a rename over it gives another identity. */
+  private record FileIdentity(@Nullable Object key, @Nullable FileTime modified, long size) {
+    static FileIdentity of(Path file) throws IOException {
+      try {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        return new FileIdentity(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
+      } catch (NoSuchFileException e) {
+        return new FileIdentity(null, null, -1);
+      }
     }
   }
 

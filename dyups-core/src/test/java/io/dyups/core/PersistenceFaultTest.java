@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -53,9 +54,14 @@ class PersistenceFaultTest {
     fileSystems.unmountAll();
   }
 
-  /** A registry persisting to {@code file} that holds a and b, both acknowledged. */
+  /**
+   * A registry persisting to {@code file} that holds a and b, both acknowledged. Its journal is not folded while
+   * the test runs: a fold in the background (a second after the last change, or later on a loaded machine) would
+   * write a temporary file the checks would see, and would meet the injected faults at a moment of its choosing.
+   */
   private UpstreamRegistry registryWithTwoUpstreams(Path file, AtomicFileWriter writer) {
-    UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).fileWriter(writer).build();
+    UpstreamRegistry registry = UpstreamRegistry.builder().persistenceFile(file).fileWriter(writer)
+        .fileOptions(new UpstreamFile.Options(Duration.ofDays(1), Long.MAX_VALUE)).build();
     opened.add(registry);
     assertThat(registry.updateUpstream("a", SEED).status()).isEqualTo(200);
     assertThat(registry.updateUpstream("b", SEED).status()).isEqualTo(200);

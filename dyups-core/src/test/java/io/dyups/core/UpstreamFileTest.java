@@ -8,6 +8,7 @@ import io.dyups.parser.ConfigSyntaxException;
 import io.dyups.parser.NginxConfig;
 import io.dyups.parser.UpstreamBlock;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -224,6 +225,40 @@ class UpstreamFileTest {
       }
       assertThat(store.journalBytes()).isZero();
       assertThat(Files.readString(file, UTF_8)).contains("upstream a {");
+    }
+  }
+
+  @Test
+  void aReaderLookingOnWhileTheFileIsFoldedSeesWholeStatesOnly() throws Exception {
+    // Each change folded at once: the file is renamed over and journals deleted while the reader reads.
+    Path file = dir.resolve("upstream.conf");
+    int changes = 400;
+    try (UpstreamFile store = UpstreamFile.open(file, true, new UpstreamFile.Options(Duration.ZERO, 0))) {
+      store.put(upstream("a", "server 10.0.0.1:80;", 1, 1));
+      Thread writer = new Thread(() -> {
+        try {
+          for (int version = 2; version <= changes; version++) {
+            store.put(upstream("a", "server 10.0.0.1:80 weight=" + version + ";", version, 1));
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      writer.start();
+      long lastSeen = 0;
+      int reads = 0;
+      while (writer.isAlive() || reads == 0) {
+        List<StoredUpstream> read = UpstreamFile.read(file);
+        assertThat(read).extracting(StoredUpstream::name).containsExactly("a");
+        StoredUpstream a = read.get(0);
+        assertThat(a.version()).as("versions never go back").isGreaterThanOrEqualTo(lastSeen);
+        assertThat(a.definition().toConfig()).as("the text belongs to its version")
+            .contains(a.version() == 1 ? "10.0.0.1:80;" : "weight=" + a.version() + ";");
+        lastSeen = a.version();
+        reads++;
+      }
+      writer.join();
+      assertThat(UpstreamFile.read(file).get(0).version()).isEqualTo(changes);
     }
   }
 

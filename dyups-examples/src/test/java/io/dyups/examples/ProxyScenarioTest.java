@@ -13,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,19 +31,9 @@ class ProxyScenarioTest {
   private int echo8089;
   private final List<TestBackend> backends = new ArrayList<>();
 
-  // Ports this JVM handed out: the kernel may give a just-closed port again, and two listeners of one test on the
-  // same port would share it (an admin POST answered by an echo server).
-  private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
-
-  /** A port free now and never handed out before in this JVM. */
+  /** A port for a listener the configuration names before the proxy binds it: see {@link FreePorts}. */
   static int freePort() throws IOException {
-    while (true) {
-      try (ServerSocket socket = new ServerSocket(0)) {
-        if (handedOut.add(socket.getLocalPort())) {
-          return socket.getLocalPort();
-        }
-      }
-    }
+    return FreePorts.next();
   }
 
   /** Copies the shipped config into {@code prefix} with the seed's ports replaced by free ones. */

@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * dyups.peer.requests            counter     requests sent to the peer
  * dyups.peer.responses           counter     responses, tag status=1xx, 2xx, 3xx, 4xx or 5xx
+ * dyups.peer.responses.codes     counter     responses of one status, tag code=200, 404...: one counter for each
+ *                                            status the peer answered at least once (the Plus API's codes)
  * dyups.peer.sent / .received    counter     bytes
  * dyups.peer.fails               counter     requests that failed
  * dyups.peer.unavail             counter     times taken out for max_fails
@@ -49,6 +51,11 @@ import org.jspecify.annotations.Nullable;
  * newest. The figures are read when the registry is scraped, each from {@link Peer#statistics()}; nothing is added
  * to the request path. A counter goes back to zero when the statistics are reset (NGINX Plus's {@code DELETE} of an
  * upstream), as counters do after a restart.
+ *
+ * <p>A status's counter is registered when the meters first see it: at a change of the registry, or when the peer's
+ * {@code dyups.peer.requests} is read (a scrape). A status first answered between two scrapes is therefore in the
+ * second scrape after it at the latest, with every response of it counted; its counter stays (at zero after a reset)
+ * while the peer does.
  *
  * <pre>{@code
  * UpstreamMetrics.of(registry).bindTo(meterRegistry);
@@ -133,15 +140,14 @@ public final class UpstreamMetrics implements MeterBinder {
       for (PeerKey key : gone) {
         PeerMeters removed = byPeer.remove(key);
         if (removed != null) {
-          for (Meter meter : removed.registered) {
-            meters.remove(meter);
-          }
+          removed.remove();
         }
       }
       for (Map.Entry<PeerKey, Peer> entry : peers.entrySet()) {
         PeerMeters existing = byPeer.get(entry.getKey());
         if (existing != null) {
           existing.peer = entry.getValue();
+          existing.addCodes(existing.peer.statistics());
         } else {
           byPeer.put(entry.getKey(), new PeerMeters(entry.getValue(), entry.getKey().tags(), meters));
         }
@@ -149,14 +155,28 @@ public final class UpstreamMetrics implements MeterBinder {
     }
   }
 
-  /** One peer's meters; they read the newest {@link Peer} of their key, which {@link Binding#sync} sets. */
+  /**
+   * One peer's meters; they read the newest {@link Peer} of their key, which {@link Binding#sync} sets. The meters of
+   * its statuses are added as they are first seen, by the sync or by a scrape's thread reading the requests: the
+   * lock on this object keeps such an addition from racing with the removal of the peer's meters.
+   */
   private static final class PeerMeters {
     volatile Peer peer;
-    final List<Meter> registered = new ArrayList<>();
+    private final Tags tags;
+    private final MeterRegistry meters;
+    // Guarded by this: every meter registered, the statuses among them, and whether they were removed.
+    private final List<Meter> registered = new ArrayList<>();
+    private final Set<Integer> codes = new HashSet<>();
+    private boolean removed;
 
     PeerMeters(Peer peer, Tags tags, MeterRegistry meters) {
       this.peer = peer;
-      counter(meters, tags, "dyups.peer.requests", "Requests sent to the peer", null, PeerStatistics::requests);
+      this.tags = tags;
+      this.meters = meters;
+      counter(meters, tags, "dyups.peer.requests", "Requests sent to the peer", null, s -> {
+        addCodes(s);
+        return s.requests();
+      });
       String[] classes = {"1xx", "2xx", "3xx", "4xx", "5xx"};
       List<ToDoubleFunction<PeerStatistics>> byClass = List.of(
           s -> s.responses().informational(), s -> s.responses().successful(), s -> s.responses().redirection(),
@@ -187,9 +207,33 @@ public final class UpstreamMetrics implements MeterBinder {
           PeerStatistics::headerTime);
       time(meters, tags, "dyups.peer.response.time", "Average time to the peer's whole response",
           PeerStatistics::responseTime);
+      addCodes(peer.statistics());
     }
 
-    private void counter(MeterRegistry meters, Tags tags, String name, String description,
+    /** Registers a counter for each status in {@code statistics} that has none yet. */
+    synchronized void addCodes(PeerStatistics statistics) {
+      if (removed) {
+        return;
+      }
+      for (Integer code : statistics.responses().codes().keySet()) {
+        if (codes.add(code)) {
+          counter(meters, tags.and("code", code.toString()), "dyups.peer.responses.codes",
+              "Responses from the peer by status", null,
+              s -> s.responses().codes().getOrDefault(code, 0L));
+        }
+      }
+    }
+
+    /** Removes every meter of the peer; none is added after. */
+    synchronized void remove() {
+      removed = true;
+      for (Meter meter : registered) {
+        meters.remove(meter);
+      }
+      registered.clear();
+    }
+
+    private synchronized void counter(MeterRegistry meters, Tags tags, String name, String description,
         @Nullable String unit, ToDoubleFunction<PeerStatistics> figure) {
       FunctionCounter.Builder<PeerMeters> builder =
           FunctionCounter.builder(name, this, m -> figure.applyAsDouble(m.peer.statistics()))
@@ -204,7 +248,7 @@ public final class UpstreamMetrics implements MeterBinder {
       @Nullable Duration of(PeerStatistics statistics);
     }
 
-    private void time(MeterRegistry meters, Tags tags, String name, String description, TimeFigure figure) {
+    private synchronized void time(MeterRegistry meters, Tags tags, String name, String description, TimeFigure figure) {
       registered.add(TimeGauge.builder(name, this, TimeUnit.MILLISECONDS, m -> {
         Duration time = figure.of(m.peer.statistics());
         return time == null ? Double.NaN : time.toMillis();

@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -156,6 +158,67 @@ class UpstreamMetricsTest {
     assertThat(other.find("dyups.peer.requests").tag("server", "10.0.0.1:80").functionCounter()).isNotNull();
     assertThat(hasMeters("u", "10.0.0.1:80")).isTrue();
     other.close();
+  }
+
+  private boolean hasCode(String upstream, String server, int code) {
+    return !meters.find("dyups.peer.responses.codes").tag("upstream", upstream).tag("server", server)
+        .tag("code", Integer.toString(code)).meters().isEmpty();
+  }
+
+  @Test
+  void eachStatusAnsweredHasACounterOfItsResponses() {
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80;");
+    request("u", "10.0.0.1:80", 200, false);
+    request("u", "10.0.0.1:80", 200, false);
+    request("u", "10.0.0.1:80", 404, false);
+    request("u", "10.0.0.2:80", 503, false);
+
+    UpstreamMetrics.of(registry).bindTo(meters);
+
+    assertThat(counter("dyups.peer.responses.codes", "u", "10.0.0.1:80", "code", "200", "id", id("u", 0)))
+        .isEqualTo(2);
+    assertThat(counter("dyups.peer.responses.codes", "u", "10.0.0.1:80", "code", "404")).isEqualTo(1);
+    assertThat(counter("dyups.peer.responses.codes", "u", "10.0.0.2:80", "code", "503")).isEqualTo(1);
+    assertThat(hasCode("u", "10.0.0.1:80", 503)).isFalse();
+    assertThat(hasCode("u", "10.0.0.2:80", 200)).isFalse();
+  }
+
+  @Test
+  void aStatusFirstAnsweredAfterBindingIsInTheNextScrape() {
+    registry.updateUpstream("u", "server 10.0.0.1:80;");
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    UpstreamMetrics.of(registry).bindTo(prometheus);
+    request("u", "10.0.0.1:80", 200, false);
+    String line429 = "dyups_peer_responses_codes_total{code=\"429\",id=\"" + id("u", 0)
+        + "\",server=\"10.0.0.1:80\",upstream=\"u\"} ";
+
+    prometheus.scrape();
+    request("u", "10.0.0.1:80", 429, false);
+    request("u", "10.0.0.1:80", 429, false);
+    prometheus.scrape();
+    String scrape = prometheus.scrape();
+
+    assertThat(scrape).contains(line429 + "2.0").contains("code=\"200\"");
+    prometheus.close();
+  }
+
+  @Test
+  void aStatusCounterReadsZeroAfterAResetAndGoesWithItsPeer() throws Exception {
+    registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80;");
+    request("u", "10.0.0.2:80", 502, false);
+    UpstreamMetrics.of(registry).bindTo(meters);
+
+    registry.find("u").peers().resetStatistics();
+    assertThat(counter("dyups.peer.responses.codes", "u", "10.0.0.2:80", "code", "502")).isZero();
+
+    registry.updateUpstream("u", "server 10.0.0.1:80;");
+    // The listener removes the peer's meters on its own thread: wait for the last of them.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (hasCode("u", "10.0.0.2:80", 502) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(hasCode("u", "10.0.0.2:80", 502)).isFalse();
+    assertThat(hasMeters("u", "10.0.0.2:80")).isFalse();
   }
 
   @Test
