@@ -330,7 +330,7 @@ measure() {  # target connections [duration] -> appends "target connections RESU
   line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
   after=$(cpu_ticks $procs)
   line="$line cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" \
-    'BEGIN { printf "%.1f", r > 0 ? t * 1e6 / hz / r : 0 }')"
+    'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / r : 0) }')"
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
