@@ -196,8 +196,8 @@ public final class Peer {
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
           selected == 0 ? null : Instant.ofEpochMilli(selected),
-          average(total.headerTimeNanos, total.headerTimes),
-          average(total.responseTimeNanos, total.responseTimes));
+          average(total.headerTimeNanos, total.headerTimes()),
+          average(total.responseTimeNanos, total.responseTimes()));
     } finally {
       group.lock.unlock();
     }

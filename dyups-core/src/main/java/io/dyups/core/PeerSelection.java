@@ -210,7 +210,6 @@ public final class PeerSelection extends PeerSelectionFields {
     if (status < 100 || status > 999) {
       throw new IllegalArgumentException("status must be in 100..999: " + status);
     }
-    reported = true;
     reportedStatus = status;
     reportedHeaderNanos = headerNanos;
     reportedResponseNanos = responseNanos;
@@ -229,7 +228,6 @@ public final class PeerSelection extends PeerSelectionFields {
     if (sent < 0 || received < 0) {
       throw new IllegalArgumentException("byte counts must not be negative: " + sent + ", " + received);
     }
-    reported = true;
     reportedSent += sent;
     reportedReceived += received;
     return this;
@@ -255,12 +253,13 @@ public final class PeerSelection extends PeerSelectionFields {
       throw new IllegalStateException("no peer to report");
     }
     current = -1;
-    if (!reported) {
+    // Nothing recorded reads as all zeros: no flag to set on each record call and clear here. Each store before the
+    // release's lock is one more the lock's compare-and-set waits for.
+    if ((reportedStatus | reportedSent | reportedReceived) == 0) {
       group.release(counters[index], worker.lock, failed);
       return;
     }
     group.releaseReported(counters[index], worker.lock, failed, this);
-    reported = false;
     reportedStatus = 0;
     reportedSent = 0;
     reportedReceived = 0;
@@ -409,9 +408,8 @@ abstract class PeerSelectionFields extends Padded {
   int probe;
   @Nullable Thread probeThread;
 
-  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; reported is
-  // set when there are any. reportedStatus is 0 when no response was recorded.
-  boolean reported;
+  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; all zero when
+  // none were (reportedStatus is 0 when no response was recorded; the times are read only with a status).
   int reportedStatus;
   long reportedHeaderNanos;
   long reportedResponseNanos;
