@@ -292,6 +292,12 @@ class AdminUnderLoadTest {
         .map(StoredUpstream::definition).toList();
     assertThat(persisted).containsExactlyElementsOf(
         proxy.registry().detail().stream().map(Upstream::definition).toList());
+    // The proxy releases a peer once the answer is flushed to the client, and the client may have read the
+    // answer and finished first: the last releases are awaited.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (anyPeerInUse() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
     for (Upstream upstream : proxy.registry().detail()) {
       assertThat(upstream.peers().asList()).allMatch(peer -> peer.activeConnections() == 0);
     }
@@ -379,5 +385,10 @@ class AdminUnderLoadTest {
       }
     }
     return false;
+  }
+
+  private boolean anyPeerInUse() {
+    return proxy.registry().detail().stream()
+        .anyMatch(upstream -> upstream.peers().asList().stream().anyMatch(peer -> peer.activeConnections() != 0));
   }
 }
