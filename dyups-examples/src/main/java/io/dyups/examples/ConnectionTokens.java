@@ -14,49 +14,45 @@ final class ConnectionTokens {
 
   /** Whether {@code value} names some header other than Keep-Alive (an empty token names none). */
   static boolean namesHeaders(CharSequence value) {
-    int length = value.length();
-    int start = 0;
-    while (start <= length) {
-      int end = nextComma(value, start);
-      int from = skipSpaces(value, start, end);
-      int to = trimEnd(value, from, end);
-      if (to > from && !isToken(value, from, to, "keep-alive")) {
-        return true;
-      }
-      start = end + 1;
-    }
-    return false;
+    return anyToken(value, "keep-alive", (v, from, to, keepAlive) -> !isToken(v, from, to, keepAlive));
   }
 
   /** Whether {@code value} has {@code name} among its tokens, whatever the case. */
   static boolean contains(CharSequence value, CharSequence name) {
+    return anyToken(value, name, ConnectionTokens::isToken);
+  }
+
+  /** Removes from {@code headers} every header {@code value} names. */
+  static void removeNamed(String value, HttpHeaders headers) {
+    anyToken(value, headers, (v, from, to, named) -> {
+      named.remove(v.subSequence(from, to).toString());
+      return false;
+    });
+  }
+
+  /** What is asked of one token, {@code value}'s characters {@code from} to {@code to} (never empty). */
+  private interface TokenTest<T> {
+    boolean test(CharSequence value, int from, int to, T context);
+  }
+
+  /**
+   * Whether {@code test} holds for some token of {@code value}, trying them in order; the one walk over a list of
+   * tokens, so that the three questions split and trim it alike. The tests take what they compare with as
+   * {@code context}, so that they capture nothing and no object is made per call.
+   */
+  private static <T> boolean anyToken(CharSequence value, T context, TokenTest<T> test) {
     int length = value.length();
     int start = 0;
     while (start <= length) {
       int end = nextComma(value, start);
       int from = skipSpaces(value, start, end);
       int to = trimEnd(value, from, end);
-      if (to - from == name.length() && regionEqualsIgnoreCase(value, from, name)) {
+      if (to > from && test.test(value, from, to, context)) {
         return true;
       }
       start = end + 1;
     }
     return false;
-  }
-
-  /** Removes from {@code headers} every header {@code value} names. */
-  static void removeNamed(String value, HttpHeaders headers) {
-    int length = value.length();
-    int start = 0;
-    while (start <= length) {
-      int end = nextComma(value, start);
-      int from = skipSpaces(value, start, end);
-      int to = trimEnd(value, from, end);
-      if (to > from) {
-        headers.remove(value.substring(from, to));
-      }
-      start = end + 1;
-    }
   }
 
   private static int nextComma(CharSequence value, int from) {
@@ -83,7 +79,7 @@ final class ConnectionTokens {
     return end;
   }
 
-  private static boolean isToken(CharSequence value, int from, int to, String token) {
+  private static boolean isToken(CharSequence value, int from, int to, CharSequence token) {
     return to - from == token.length() && regionEqualsIgnoreCase(value, from, token);
   }
 
