@@ -42,8 +42,10 @@ class ZooKeeperStoreTest {
   private static CuratorFramework admin;
 
   @TempDir Path dir;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-  private final java.util.Map<UpstreamRegistry, ZooKeeperStore> stores = new java.util.IdentityHashMap<>();
+  // Registries may be built on two threads at once (aNewRootIsSeededFromOneInstanceOnlyWhenTwoStartAtOnce).
+  private final List<AutoCloseable> toClose = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final java.util.Map<UpstreamRegistry, ZooKeeperStore> stores =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private String root;
 
   @BeforeAll
@@ -311,13 +313,17 @@ class ZooKeeperStoreTest {
     Path confB = dir.resolve("b.conf");
     Files.writeString(confA, "upstream from_a { server 10.0.0.1:80; }\nupstream also_a { server 10.0.0.2:80; }\n");
     Files.writeString(confB, "upstream from_b { server 10.0.0.3:80; }\n");
+    // The root named before the two threads start: root() names it lazily, and two threads asking at once could
+    // each name another (seen in CI: each instance seeded its own root, and they never agreed).
+    String shared = root();
     CompletableFuture<UpstreamRegistry> a = CompletableFuture.supplyAsync(
         () -> registry(server.getConnectString(), s -> { }, r -> r.load(confA)));
     CompletableFuture<UpstreamRegistry> b = CompletableFuture.supplyAsync(
         () -> registry(server.getConnectString(), s -> { }, r -> r.load(confB)));
     UpstreamRegistry first = a.get();
     UpstreamRegistry second = b.get();
-    List<String> inZooKeeper = admin.getChildren().forPath(root());
+    assertThat(root()).isEqualTo(shared);
+    List<String> inZooKeeper = admin.getChildren().forPath(shared);
     assertThat(inZooKeeper).isIn(List.of("from_a", "also_a"), List.of("also_a", "from_a"), List.of("from_b"));
     eventually("both serve ZooKeeper's state", () -> first.list().equals(second.list())
         && first.size() == inZooKeeper.size());
