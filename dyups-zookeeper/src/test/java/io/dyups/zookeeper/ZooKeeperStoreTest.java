@@ -3,14 +3,12 @@ package io.dyups.zookeeper;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dyups.core.HostResolver;
 import io.dyups.core.Result;
 import io.dyups.core.ServerResult;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -360,37 +358,14 @@ class ZooKeeperStoreTest {
     assertThat(status.detail()).contains(root());
   }
 
-  /** Answers every name with 10.0.0.9 once {@code release} completes. */
-  private static HostResolver answeringAfter(CompletableFuture<Void> release) {
-    InetAddress address;
-    try {
-      address = InetAddress.getByAddress(new byte[] {10, 0, 0, 9});
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-    return new HostResolver() {
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpAddresses(HostResolver.Query query) {
-        return release.thenApply(done -> HostResolver.Answer.addresses(List.of(address), Duration.ofMinutes(5)));
-      }
-
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpService(HostResolver.Query query) {
-        return release.thenApply(done -> HostResolver.Answer.notFound(null));
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
   @Test
   void theStatusSaysHowFarBehindAnInstanceIsWhileChangesWaitToBeApplied() throws Exception {
     UpstreamRegistry a = registry(server.getConnectString(), s -> { },
-        r -> r.hostResolver(answeringAfter(CompletableFuture.completedFuture(null))));
+        r -> r.hostResolver(
+            StoreStates.answeringAfter(CompletableFuture.completedFuture(null), new CompletableFuture<>())));
     CompletableFuture<Void> release = new CompletableFuture<>();
     UpstreamRegistry b = registry(server.getConnectString(), s -> { },
-        r -> r.hostResolver(answeringAfter(release)));
+        r -> r.hostResolver(StoreStates.answeringAfter(release, new CompletableFuture<>())));
     assertThat(a.updateUpstream("slow", "server slow.example:80;").isSuccess()).isTrue();
     // b applies changes in ZooKeeper's order: the next ones wait while it looks up slow.example.
     assertThat(a.updateUpstream("next", "server 10.0.0.2:80;").isSuccess()).isTrue();
