@@ -22,8 +22,10 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class FreePorts {
   private static final int SLICE = 1000;
-  // Forks 1 and 2 (forkCount=2) and a run outside surefire (0) get slices 0..2 above this base.
-  private static final int BASE = 12_000;
+  // Fork N's slice starts at BASE + N * SLICE; a run outside surefire is fork 0. Surefire numbers the forks alive at
+  // once across the whole build (modules built side by side share the numbers: 1 to 4 with two modules of two
+  // forks), so no two live forks share a slice.
+  private static final int BASE = 10_000;
   private static final int FIRST = firstOfSlice();
   private static int next = ThreadLocalRandom.current().nextInt(SLICE);
 
@@ -68,7 +70,7 @@ final class FreePorts {
     } catch (NumberFormatException e) {
       fork = 0;
     }
-    int first = BASE + (fork % 3) * SLICE;
+    int first = BASE + Math.max(fork, 0) * SLICE;
     return first + SLICE <= ephemeralLow() ? first : -1;
   }
 
