@@ -11,7 +11,8 @@
 #
 # Both proxies write the access log in nginx's combined format, buffered (buffer=64k flush=1s). Rounds alternate
 # the order of dyups and nginx; each measurement is `wrk -t2 -cC -dD` with a Lua script that prints requests/s and
-# p50/p99/p99.9 (wrk's --latency stops at p99). Parts (all by default):
+# p50/p99/p99.9 (wrk's --latency stops at p99), beside the proxy's CPU time per request meanwhile (user + system of
+# its processes, from /proc: what each proxy costs the shared cores). Parts (all by default):
 #
 #   compare   requests/s and latency at 2, 50 and 1000 connections, ROUNDS rounds
 #   churn     an upstream replaced 20 times a second through the admin interface during a 50-connection run
@@ -25,6 +26,7 @@
 #             of both). Certificates are made with openssl for the run.
 #
 # Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
+#        PROXY_JAR=another build of dyups-proxy.jar to measure
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`; the tls part needs openssl. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
@@ -38,7 +40,7 @@ listen_options=""
 [ "${REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 parts=${*:-compare churn idle slow}
 root=$(cd "$(dirname "$0")/.." && pwd)
-jar="$root/dyups-examples/target/dyups-proxy.jar"
+jar=${PROXY_JAR:-$root/dyups-examples/target/dyups-proxy.jar}
 [ -f "$jar" ] || { echo "missing $jar: run mvn -B -DskipTests package first" >&2; exit 1; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; } >/dev/null
@@ -271,8 +273,9 @@ nginx_pid=$!
 pids+=($nginx_pid)
 wait_for "http://127.0.0.1:$nginx_port/" "$nginx_pid" "$prefix/nginx/logs/error.log"
 nginx -p "$prefix/nginx-nk" -c conf/nginx.conf > "$prefix/nginx-nk/logs/stdout.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:$nginx_nk_port/" "${pids[-1]}" "$prefix/nginx-nk/logs/error.log"
+nginx_nk_pid=$!
+pids+=($nginx_nk_pid)
+wait_for "http://127.0.0.1:$nginx_nk_port/" "$nginx_nk_pid" "$prefix/nginx-nk/logs/error.log"
 
 declare -A url=(
   [dyups]="http://127.0.0.1:$proxy_port/"
@@ -302,10 +305,32 @@ done = function(summary, latency, requests)
 end
 LUA
 
-measure() {  # target connections [duration] -> appends "target connections RESULT..." to results
+cpu_ticks() {  # pids... -> user + system CPU time of the processes so far, in clock ticks
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+proxy_pids() {  # target -> the processes of the proxy that target measures (nginx: master and workers)
+  case $1 in
+    dyups*) echo "$dyups_pid" ;;
+    nginx-nk) nginx_pids "$nginx_nk_pid" ;;
+    nginx*) nginx_pids "$nginx_pid" ;;
+  esac
+}
+
+# One measurement, and the proxy's CPU time per request meanwhile (user + system, from /proc; the backends and wrk
+# are not counted).
+measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=..." to results
   local target=$1 c=$2 d=${3:-$duration}
-  local line
+  local line procs before after
+  procs=$(proxy_pids "$target")
+  before=$(cpu_ticks $procs)
   line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
+  after=$(cpu_ticks $procs)
+  line="$line cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" \
+    'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / r : 0) }')"
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
@@ -344,17 +369,17 @@ for part in $parts; do
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\S+) (\d+) RESULT requests=(\d+) seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)", line)
+    m = re.match(r"(\S+) (\d+) RESULT requests=(\d+) seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)(?: cpu_us=([\d.]+))?", line)
     if m:
         t, c = m.group(1), int(m.group(2))
-        rows.setdefault((t, c), []).append(tuple(float(x) for x in m.groups()[3:]))
+        rows.setdefault((t, c), []).append(tuple(float(x or 0) for x in m.groups()[3:]))
 def med(t, c, i):
     return statistics.median(r[i] for r in rows[(t, c)])
 def us(v):
     return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
 print()
-print("| connections | target | requests/s (median of rounds) | p50 | p99 | p99.9 | errors, non-2xx | ÷ nginx: requests/s, p99 |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|")
+print("| connections | target | requests/s (median of rounds) | p50 | p99 | p99.9 | errors, non-2xx | proxy CPU per request | ÷ nginx: requests/s, p99 |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for _, c in rows}):
     for t in ("dyups", "nginx", "nginx-nk"):
         if (t, c) not in rows:
@@ -366,7 +391,8 @@ for c in sorted({c for _, c in rows}):
             ratio = f"**{rps / med('nginx', c, 0):.2f}×**, {p99 / med('nginx', c, 2):.2f}×"
         label = {"dyups": "dyups proxy", "nginx": "nginx, upstream keepalive", "nginx-nk": "nginx without keepalive (second reference)"}[t]
         count = f"{rps:,.0f}".replace(",", " ")
-        print(f"| {c} | {label} | {count} | {us(p50)} | {us(p99)} | {us(p999)} | {errs:.0f}, {non2xx:.0f} | {ratio} |")
+        cpu = med(t, c, 6)
+        print(f"| {c} | {label} | {count} | {us(p50)} | {us(p99)} | {us(p999)} | {errs:.0f}, {non2xx:.0f} | {cpu:.1f} µs | {ratio} |")
 PY
     ;;
   churn)

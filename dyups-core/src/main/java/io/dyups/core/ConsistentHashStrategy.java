@@ -32,13 +32,13 @@ final class ConsistentHashStrategy extends Strategy.Drawing {
     Map<String, Integer> ids = new HashMap<>();
     int pointCount = 0;
     for (int i = 0; i < peers.length; i++) {
-      serverIds[i] = ids.computeIfAbsent(peers[i].hashName, name -> ids.size());
+      serverIds[i] = ids.computeIfAbsent(peers[i].hashName(), name -> ids.size());
       pointCount += peers[i].weight * POINTS_PER_WEIGHT;
     }
     long[] hashes = new long[pointCount];
     int n = 0;
     for (int i = 0; i < peers.length; i++) {
-      int base = baseHash(peers[i].hashName);
+      int base = baseHash(peers[i].hashName());
       int previous = 0;
       for (int j = 0; j < peers[i].weight * POINTS_PER_WEIGHT; j++) {
         int crc = base;

@@ -2,17 +2,19 @@ package io.dyups.core;
 
 import io.dyups.parser.ServerSpec;
 import java.net.SocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One peer as a group is built from it: the parameters of its server line ({@code weight} and {@code backup} as an
  * SRV record gave them, for a server with {@code service=}), the address it connects to, and the name nginx's
- * consistent hash reads. Two groups give a peer's live state to each other's peer with an equal endpoint.
+ * consistent hash reads ({@link Peer#hashName()}). Two groups give a peer's live state to each other's peer with an
+ * equal endpoint.
  *
  * @param spec the server line's parameters as this peer uses them
  * @param address an {@link java.net.InetSocketAddress} made from an address (never looked up again) or a
  *     {@link java.net.UnixDomainSocketAddress}
- * @param hashName what {@code hash ... consistent} hashes: the server as written (nginx's {@code peer->server}),
- *     or the target of the SRV record
+ * @param serviceTarget the target of the SRV record this peer's address came from, for a server with {@code
+ *     service=}; null otherwise
  * @param runTime true for an address of a name with {@code resolve}, which nginx adds after the other peers
  */
-record Endpoint(ServerSpec spec, SocketAddress address, String hashName, boolean runTime) {}
+record Endpoint(ServerSpec spec, SocketAddress address, @Nullable String serviceTarget, boolean runTime) {}

@@ -16,6 +16,7 @@ import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -137,6 +138,8 @@ final class HostTable implements AutoCloseable {
   private final ScheduledThreadPoolExecutor timers;
   private final Map<HostKey, Entry> entries = new HashMap<>();
   private final Map<String, Set<HostKey>> keysOfUpstream = new HashMap<>();
+  // The lease of a definition without host names: it pins nothing and refuses nothing.
+  private final Lease nothingLeased = new Lease("", List.of(), null, null);
   private boolean closed;
 
   /**
@@ -229,6 +232,10 @@ final class HostTable implements AutoCloseable {
    * run time without any resolver; without it (a change from elsewhere, a start) nothing is refused.
    */
   Lease prepare(String upstream, UpstreamBlock definition, boolean strict) {
+    if (!hasHostNames(definition)) {
+      // Nothing to look up or pin (the upstreams of most files): no lease to hold.
+      return nothingLeased;
+    }
     List<Entry> pinned = new ArrayList<>();
     Map<HostKey, ServerSpec> needed = new LinkedHashMap<>();
     String refusal = null;
@@ -345,6 +352,9 @@ final class HostTable implements AutoCloseable {
    * none: the table looks up its names with {@code resolve} while it has them.
    */
   synchronized void use(String upstream, @Nullable UpstreamBlock definition) {
+    if ((definition == null || !hasHostNames(definition)) && !keysOfUpstream.containsKey(upstream)) {
+      return;
+    }
     Set<HostKey> now = new HashSet<>();
     if (definition != null) {
       for (ServerSpec server : definition.servers()) {
@@ -744,6 +754,9 @@ final class HostTable implements AutoCloseable {
    * (ngx_http_upstream_zone_resolve_handler keeps a peer whose address stays and adds new ones at the end).
    */
   Plan plan(UpstreamBlock definition, @Nullable PeerGroup previous) {
+    if (!hasHostNames(definition)) {
+      return new Plan(literalEndpoints(definition), List.of());
+    }
     List<Endpoint> fixed = new ArrayList<>();
     List<Endpoint> runTime = new ArrayList<>();
     List<HostStatus> hosts = new ArrayList<>();
@@ -751,7 +764,7 @@ final class HostTable implements AutoCloseable {
     for (ServerSpec server : definition.servers()) {
       HostKey key = key(server, definition);
       if (key == null) {
-        fixed.add(new Endpoint(server, literal(server.address()), server.address().toString(), false));
+        fixed.add(new Endpoint(server, literal(server.address()), null, false));
         continue;
       }
       Lookup lookup = lookupOf(key);
@@ -777,6 +790,27 @@ final class HostTable implements AutoCloseable {
     return new Plan(endpoints, hosts);
   }
 
+  /** True when a server of {@code definition} is written with a host name (the table has something to do). */
+  static boolean hasHostNames(UpstreamBlock definition) {
+    for (ServerSpec server : definition.servers()) {
+      if (server.address().kind() == Address.Kind.HOST) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The peers of a definition whose servers are all addresses: one each, in the order written. */
+  static List<Endpoint> literalEndpoints(UpstreamBlock definition) {
+    List<ServerSpec> servers = definition.servers();
+    Endpoint[] endpoints = new Endpoint[servers.size()];
+    for (int i = 0; i < endpoints.length; i++) {
+      ServerSpec server = servers.get(i);
+      endpoints[i] = new Endpoint(server, literal(server.address()), null, false);
+    }
+    return Arrays.asList(endpoints);
+  }
+
   private synchronized @Nullable Lookup lookupOf(HostKey key) {
     Entry entry = entries.get(key);
     return entry == null ? null : entry.lookup;
@@ -800,7 +834,7 @@ final class HostTable implements AutoCloseable {
     }
     List<Endpoint> ordered = new ArrayList<>(runTime.size());
     for (Peer peer : previous.asList()) {
-      Endpoint endpoint = peer.endpoint;
+      Endpoint endpoint = peer.endpoint();
       if (endpoint.runTime() && wanted.getOrDefault(endpoint, 0) > 0) {
         wanted.merge(endpoint, -1, Integer::sum);
         ordered.add(endpoint);
@@ -836,7 +870,7 @@ final class HostTable implements AutoCloseable {
   private static @Nullable Endpoint endpoint(ServerSpec server, Found found, boolean runTime, boolean lower) {
     if (server.service() == null) {
       InetSocketAddress address = new InetSocketAddress(found.address(), server.address().port());
-      return new Endpoint(server, address, server.address().toString(), runTime);
+      return new Endpoint(server, address, null, runTime);
     }
     if (server.backup() && lower) {
       return null;

@@ -19,8 +19,17 @@ package io.dyups.core;
  * superclass's layout with a subclass's field when one fits, and the 4 bytes after a compressed object header are
  * such a gap when the first superclass has only longs; bytes leave no gap, so no field can move ahead of the
  * padding. 64 bytes is a cache line on x86-64 and on most ARM cores.
+ *
+ * <p>An array that one thread writes on the request path (a {@link PeerSelection}'s tried peers beyond the first
+ * 64, on a retry) has no fields to pad: it keeps {@link #ARRAY_PAD_LONGS} or {@link #ARRAY_PAD_INTS} elements,
+ * 64 bytes, unused at each end, and its users index it from there.
  */
 abstract class Padded {
+  /** The elements a {@code long[]} leaves unused at each end: 64 bytes. */
+  static final int ARRAY_PAD_LONGS = 8;
+  /** The elements an {@code int[]} leaves unused at each end: 64 bytes. */
+  static final int ARRAY_PAD_INTS = 16;
+
   byte p000, p001, p002, p003, p004, p005, p006, p007, p008, p009, p010, p011, p012, p013, p014, p015;
   byte p016, p017, p018, p019, p020, p021, p022, p023, p024, p025, p026, p027, p028, p029, p030, p031;
   byte p032, p033, p034, p035, p036, p037, p038, p039, p040, p041, p042, p043, p044, p045, p046, p047;

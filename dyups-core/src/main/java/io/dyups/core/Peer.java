@@ -19,24 +19,40 @@ import org.jspecify.annotations.Nullable;
  * up, each worker's figures read consistently.
  */
 public final class Peer {
+  // The parts of the Endpoint this peer was built from, kept as fields rather than as the Endpoint itself: one
+  // object less per server in a registry that holds many (endpoint() makes it again, off the request path).
   private final ServerSpec spec;
-  final Endpoint endpoint;
+  private final SocketAddress address;
+  private final @Nullable String serviceTarget;
+  private final boolean runTime;
   final SharedPeerState state;
   // The counters of each worker, as when this peer was built.
   final WorkerPeerCounters[] counters;
   final PeerGroup group;
   final int weight;
-  // The address as nginx's consistent hash reads it: as written, "unix:" stripped.
-  final String hashName;
 
   Peer(Endpoint endpoint, SharedPeerState state, PeerGroup group) {
     this.spec = endpoint.spec();
-    this.endpoint = endpoint;
+    this.address = endpoint.address();
+    this.serviceTarget = endpoint.serviceTarget();
+    this.runTime = endpoint.runTime();
     this.state = state;
     this.counters = state.counters;
     this.group = group;
     this.weight = spec.weight();
-    this.hashName = endpoint.hashName();
+  }
+
+  /** What this peer was built from: equal to the {@link Endpoint} given to its constructor. */
+  Endpoint endpoint() {
+    return new Endpoint(spec, address, serviceTarget, runTime);
+  }
+
+  /**
+   * What {@code hash ... consistent} hashes: the server as written (nginx's {@code peer->server}), or the target
+   * of the SRV record. Made when asked (only a consistent hash asks), not kept with every peer.
+   */
+  String hashName() {
+    return serviceTarget != null ? serviceTarget : spec.address().toString();
   }
 
   /**
@@ -58,7 +74,7 @@ public final class Peer {
    * UnixDomainSocketAddress}.
    */
   public SocketAddress socketAddress() {
-    return endpoint.address();
+    return address;
   }
 
   /** Requests currently using this peer, over every worker. */
@@ -180,8 +196,8 @@ public final class Peer {
           Duration.ofMillis(downtime + checkDowntime),
           downstart == Long.MAX_VALUE ? null : Instant.ofEpochMilli(downstart),
           selected == 0 ? null : Instant.ofEpochMilli(selected),
-          average(total.headerTimeNanos, total.headerTimes),
-          average(total.responseTimeNanos, total.responseTimes));
+          average(total.headerTimeNanos, total.headerTimes()),
+          average(total.responseTimeNanos, total.responseTimes()));
     } finally {
       group.lock.unlock();
     }
@@ -295,7 +311,7 @@ public final class Peer {
   /** The address connected to, as nginx names a peer: {@code 10.0.0.1:8080}, {@code [::1]:80}, {@code unix:/path}. */
   @Override
   public String toString() {
-    return addressText(endpoint.address());
+    return addressText(address);
   }
 
   /** {@code address} as nginx's ngx_sock_ntop writes a peer's name. */

@@ -67,6 +67,9 @@ public final class PeerGroup {
   // ceil(2^40 / totalWeight): the quotient of h by totalWeight is (h * this) >>> 40 for every h below 2^20.
   private final long weightReciprocal;
 
+  // The backups of a group that has none (most groups): a zero-length array, never written.
+  private static final Peer[] NO_PEERS = new Peer[0];
+
   /** What the generations of one upstream with the same number of workers share: each worker's lock, its newest. */
   private static final class Lineage {
     final BalancingLock[] locks;
@@ -90,28 +93,36 @@ public final class PeerGroup {
     boolean sameWorkers = previous != null && previous.workers.length == count;
     this.lineage = sameWorkers && previous != null ? previous.lineage : new Lineage(count);
     this.generation = previous == null ? 1 : previous.generation + 1;
-    Map<Endpoint, ArrayDeque<SharedPeerState>> carried = new HashMap<>();
-    Set<Address> previousAddresses = new HashSet<>();
+    // A first generation (every upstream of a start) carries nothing: no maps for it.
+    Map<Endpoint, ArrayDeque<SharedPeerState>> carried = previous == null ? Map.of() : new HashMap<>();
+    Set<Address> previousAddresses = previous == null ? Set.of() : new HashSet<>();
     if (previous != null) {
       for (Peer peer : previous.peers) {
-        carried.computeIfAbsent(peer.endpoint, endpoint -> new ArrayDeque<>()).add(peer.state);
+        carried.computeIfAbsent(peer.endpoint(), endpoint -> new ArrayDeque<>()).add(peer.state);
         previousAddresses.add(peer.address());
       }
     }
     HealthCheck check = definition.healthCheck();
     // Health the HealthChecker set means nothing once the upstream has no check that could set it back.
     boolean checkRemoved = check == null && previous != null && previous.definition.healthCheck() != null;
-    List<Peer> all = new ArrayList<>();
-    List<Peer> primaryList = new ArrayList<>();
-    List<Peer> backupList = new ArrayList<>();
-    List<SharedPeerState> kept = new ArrayList<>();
+    int backupCount = 0;
+    for (Endpoint endpoint : endpoints) {
+      backupCount += endpoint.spec().backup() ? 1 : 0;
+    }
+    Peer[] all = new Peer[endpoints.size()];
+    Peer[] primaryPeers = new Peer[all.length - backupCount];
+    Peer[] backupPeers = backupCount == 0 ? NO_PEERS : new Peer[backupCount];
+    int primaryCount = 0;
+    backupCount = 0;
+    List<SharedPeerState> kept = previous == null ? List.of() : new ArrayList<>();
     int weights = 0;
     long nowMillis = clock.read() / 1_000_000L;
     lock.lock();
     try {
-      for (Endpoint endpoint : endpoints) {
+      for (int i = 0; i < all.length; i++) {
+        Endpoint endpoint = endpoints.get(i);
         ServerSpec server = endpoint.spec();
-        ArrayDeque<SharedPeerState> same = carried.get(endpoint);
+        ArrayDeque<SharedPeerState> same = previous == null ? null : carried.get(endpoint);
         SharedPeerState state;
         if (same == null || same.isEmpty()) {
           state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown(),
@@ -129,11 +140,11 @@ public final class PeerGroup {
           }
         }
         Peer peer = new Peer(endpoint, state, this);
-        all.add(peer);
+        all[i] = peer;
         if (server.backup()) {
-          backupList.add(peer);
+          backupPeers[backupCount++] = peer;
         } else {
-          primaryList.add(peer);
+          primaryPeers[primaryCount++] = peer;
           weights += server.weight();
         }
       }
@@ -146,8 +157,8 @@ public final class PeerGroup {
       lock.unlock();
     }
     this.peers = ImmutableList.copyOf(all);
-    this.primaries = primaryList.toArray(new Peer[0]);
-    this.backups = backupList.toArray(new Peer[0]);
+    this.primaries = primaryPeers;
+    this.backups = backupPeers;
     this.single = primaries.length == 1 && backups.length == 0;
     this.totalWeight = weights;
     this.tries = primaries.length + backups.length;
@@ -293,7 +304,7 @@ public final class PeerGroup {
       // Without a HostTable a name stays a name: one peer, whose address is not looked up (balancing tests).
       SocketAddress socket = address.kind() == Address.Kind.HOST
           ? InetSocketAddress.createUnresolved(address.host(), address.port()) : HostTable.literal(address);
-      endpoints.add(new Endpoint(server, socket, address.toString(), false));
+      endpoints.add(new Endpoint(server, socket, null, false));
     }
     return create(definition, new HostTable.Plan(endpoints, List.of()), previous, clock, workers);
   }

@@ -116,9 +116,6 @@ public final class PeerSelection extends PeerSelectionFields {
       this.counters = worker.primaries;
     }
     clearTried();
-    if (group.tries > 64) {
-      fitBeyond(group);
-    }
     this.attempts = 0;
     this.hash = 0;
     this.rehash = 0;
@@ -213,7 +210,6 @@ public final class PeerSelection extends PeerSelectionFields {
     if (status < 100 || status > 999) {
       throw new IllegalArgumentException("status must be in 100..999: " + status);
     }
-    reported = true;
     reportedStatus = status;
     reportedHeaderNanos = headerNanos;
     reportedResponseNanos = responseNanos;
@@ -232,7 +228,6 @@ public final class PeerSelection extends PeerSelectionFields {
     if (sent < 0 || received < 0) {
       throw new IllegalArgumentException("byte counts must not be negative: " + sent + ", " + received);
     }
-    reported = true;
     reportedSent += sent;
     reportedReceived += received;
     return this;
@@ -258,12 +253,13 @@ public final class PeerSelection extends PeerSelectionFields {
       throw new IllegalStateException("no peer to report");
     }
     current = -1;
-    if (!reported) {
+    // Nothing recorded reads as all zeros: no flag to set on each record call and clear here. Each store before the
+    // release's lock is one more the lock's compare-and-set waits for.
+    if ((reportedStatus | reportedSent | reportedReceived) == 0) {
       group.release(counters[index], worker.lock, failed);
       return;
     }
     group.releaseReported(counters[index], worker.lock, failed, this);
-    reported = false;
     reportedStatus = 0;
     reportedSent = 0;
     reportedReceived = 0;
@@ -289,11 +285,12 @@ public final class PeerSelection extends PeerSelectionFields {
     return attempts == 0 && tier == group.primaries;
   }
 
-  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size.
+  // Words for the tried peers past the first 64 of the group's largest tier, all clear; made once per size, when a
+  // request first tries a second peer past the first 64.
   private void fitBeyond(PeerGroup group) {
     int words = (Math.max(group.primaries.length, group.backups.length) + 63) >>> 6;
-    if (triedBeyond.length < words - 1) {
-      triedBeyond = new long[words - 1];
+    if (triedBeyond.length < words - 1 + 2 * ARRAY_PAD_LONGS) {
+      triedBeyond = new long[words - 1 + 2 * ARRAY_PAD_LONGS];
     }
   }
 
@@ -301,10 +298,10 @@ public final class PeerSelection extends PeerSelectionFields {
   // every word would cost a pick on an upstream of thousands of servers what a loop over them costs).
   private void clearTried() {
     tried = 0;
+    firstBeyond = -1;
     if (triedCount != 0) {
       for (int t = 0; t < triedCount; t++) {
-        int index = triedIndices[t];
-        triedBeyond[(index >>> 6) - 1] = 0;
+        triedBeyond[wordOf(triedIndex(t))] = 0;
       }
       triedCount = 0;
     }
@@ -314,7 +311,7 @@ public final class PeerSelection extends PeerSelectionFields {
     if (index < 64) {
       return (tried & (1L << index)) != 0;
     }
-    return (triedBeyond[(index >>> 6) - 1] & (1L << index)) != 0;
+    return index == firstBeyond || (triedCount != 0 && (triedBeyond[wordOf(index)] & (1L << index)) != 0);
   }
 
   void markTried(int index) {
@@ -322,11 +319,27 @@ public final class PeerSelection extends PeerSelectionFields {
       tried |= 1L << index;
       return;
     }
-    triedBeyond[(index >>> 6) - 1] |= 1L << index;
-    if (triedCount == triedIndices.length) {
-      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedCount);
+    if (firstBeyond < 0) {
+      // Most requests try one peer: it takes no array.
+      firstBeyond = index;
+      return;
     }
-    triedIndices[triedCount++] = index;
+    fitBeyond(group);
+    triedBeyond[wordOf(index)] |= 1L << index;
+    if (ARRAY_PAD_INTS + triedCount == triedIndices.length - ARRAY_PAD_INTS) {
+      triedIndices = java.util.Arrays.copyOf(triedIndices, 2 * triedIndices.length);
+    }
+    triedIndices[ARRAY_PAD_INTS + triedCount++] = index;
+  }
+
+  // The word of triedBeyond that holds peer index (64 or more).
+  private static int wordOf(int index) {
+    return (index >>> 6) - 1 + ARRAY_PAD_LONGS;
+  }
+
+  /** The {@code t}-th peer tried beyond the first 64 of the tier after {@link #firstBeyond}, {@code t < triedCount}. */
+  int triedIndex(int t) {
+    return triedIndices[ARRAY_PAD_INTS + t];
   }
 
   void switchToBackups() {
@@ -377,11 +390,14 @@ abstract class PeerSelectionFields extends Padded {
   @SuppressWarnings("NullAway.Init")
   Peer[] tier;
   // Peers tried in the current tier: the first 64 in a word of their own, so that a request on an upstream of
-  // up to 64 servers clears one field; the rest in words that grow with the largest tier seen.
+  // up to 64 servers clears one field; the first of the rest in firstBeyond (-1: none), and the others in words that
+  // grow with the largest tier seen.
   long tried;
+  int firstBeyond = -1;
+  // Both arrays are written by each retry on a large tier: padded (Padded.ARRAY_PAD_LONGS, ARRAY_PAD_INTS).
   long[] triedBeyond = new long[0];
-  // The peers tried in the current tier from the 65th on, in the order they were: triedCount of them.
-  int[] triedIndices = new int[4];
+  // The peers tried in the current tier from the 65th on after firstBeyond, in the order they were: triedCount.
+  int[] triedIndices = new int[4 + 2 * ARRAY_PAD_INTS];
   int triedCount;
   int attempts;
   // The index in tier of the peer picked and not yet reported, or -1: an int, so that picking stores no reference.
@@ -392,9 +408,8 @@ abstract class PeerSelectionFields extends Padded {
   int probe;
   @Nullable Thread probeThread;
 
-  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; reported is
-  // set when there are any. reportedStatus is 0 when no response was recorded.
-  boolean reported;
+  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; all zero when
+  // none were (reportedStatus is 0 when no response was recorded; the times are read only with a status).
   int reportedStatus;
   long reportedHeaderNanos;
   long reportedResponseNanos;

@@ -19,27 +19,29 @@ final class PeerTraffic {
   private static final int[] NO_STATUSES = {};
   private static final long[] NO_COUNTS = {};
 
+  // What a reported release writes comes first, so that it lies in as few cache lines as the object allows.
   // Responses by status (NGINX Plus's codes; the classes and the total are their sums). The first status this
   // worker saw (0 before; most responses have it) and its count are fields, so that such a response touches no
   // array; the others follow in the order first seen. A worker sees few (200, 304, 404...), so one of those scans a
   // few ints; nothing is allocated but when a status is new to this worker.
-  int firstStatus;
   long firstStatusCount;
-  int[] statuses = NO_STATUSES;
-  long[] statusCounts = NO_COUNTS;
-  int statusesSeen;
+  // The sums of the times reported, in nanoseconds as reported (no division on the release; a long holds 292
+  // years of them). Every response counted has a time unless the application did not know it (a negative time):
+  // only those are counted, so that the usual release adds no count of times.
+  long headerTimeNanos;
+  long responseTimeNanos;
   long sent;
   long received;
+  int firstStatus;
+  int statusesSeen;
+  int[] statuses = NO_STATUSES;
+  long[] statusCounts = NO_COUNTS;
+  long headerTimesUnknown;
+  long responseTimesUnknown;
   // Every failure, where WorkerPeerCounters.fails counts those since the last good request.
   long fails;
   // Times this worker took the peer out for max_fails failures.
   long unavail;
-  // The sums of the times reported, in nanoseconds as reported (no division on the release; a long holds 292
-  // years of them), and how many there were.
-  long headerTimeNanos;
-  long headerTimes;
-  long responseTimeNanos;
-  long responseTimes;
   // Epoch milliseconds of the last failure, 0 before: a failure reads the clock anyway.
   long selectedMillis;
   // Out-periods: the epoch milliseconds the current one began (-1: not out since the last period ended), and the
@@ -52,12 +54,24 @@ final class PeerTraffic {
     countStatus(status, 1);
     if (headerNanos >= 0) {
       headerTimeNanos += headerNanos;
-      headerTimes++;
+    } else {
+      headerTimesUnknown++;
     }
     if (responseNanos >= 0) {
       responseTimeNanos += responseNanos;
-      responseTimes++;
+    } else {
+      responseTimesUnknown++;
     }
+  }
+
+  /** How many header times {@link #headerTimeNanos} sums: the responses that came with one. */
+  long headerTimes() {
+    return responses() - headerTimesUnknown;
+  }
+
+  /** How many response times {@link #responseTimeNanos} sums. */
+  long responseTimes() {
+    return responses() - responseTimesUnknown;
   }
 
   /** Adds {@code count} responses of {@code status}. */
@@ -166,9 +180,9 @@ final class PeerTraffic {
     fails += other.fails;
     unavail += other.unavail;
     headerTimeNanos += other.headerTimeNanos;
-    headerTimes += other.headerTimes;
+    headerTimesUnknown += other.headerTimesUnknown;
     responseTimeNanos += other.responseTimeNanos;
-    responseTimes += other.responseTimes;
+    responseTimesUnknown += other.responseTimesUnknown;
     selectedMillis = Math.max(selectedMillis, other.selectedMillis);
     downtimeMillis += other.downtimeMillis;
   }
@@ -183,9 +197,9 @@ final class PeerTraffic {
     fails = 0;
     unavail = 0;
     headerTimeNanos = 0;
-    headerTimes = 0;
+    headerTimesUnknown = 0;
     responseTimeNanos = 0;
-    responseTimes = 0;
+    responseTimesUnknown = 0;
     selectedMillis = 0;
     downtimeMillis = 0;
     if (downSinceMillis >= 0) {

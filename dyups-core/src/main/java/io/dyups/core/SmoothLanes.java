@@ -25,8 +25,11 @@ import java.util.Arrays;
  * <p>Round robin has one lane per weight, and every lane takes part in every pick: one step count serves them
  * all. least_conn (ngx_http_upstream_get_least_conn_peer) picks among the peers with the fewest connections for
  * their weight, and round robin only among those when there are several: its lanes are per weight and number of
- * connections, each with its own step count; a pick finds the least loaded lane of each weight (and recovering
- * peer), and steps the lanes tied at the least load. A peer changes lanes when its connections change.
+ * connections. A peer changes lanes when its connections change. The lanes of idle peers (no connection) are the
+ * first, one per weight, as round robin's: whenever one of them holds a peer the least load is 0 and every idle
+ * peer ties, so they all take part in the pick, share round robin's step count and pick in its runs. The lanes of
+ * busier peers each have a step count of their own: a pick among them finds the least loaded lane of each weight
+ * (and recovering peer), and steps the lanes tied at the least load.
  *
  * <p>nginx's other checks keep the lanes exact: a peer leaves its lane while it is down, unhealthy, at
  * {@code max_conns} or out for failures (and comes back, when its {@code fail_timeout} has passed, from a heap of
@@ -71,11 +74,14 @@ final class SmoothLanes {
 
   // The distinct weights, ascending.
   private final int[] groupWeight;
-  // least_conn: each weight's lanes by number of connections, and the fewest connections of a non-empty one.
+  // least_conn: each weight's lanes by number of connections (those of no connection are lanes 0 to groups - 1, as
+  // round robin's lanes are), and the fewest connections of a non-empty one.
   private final int[][] laneByConns;
   private final int[] minConns;
 
-  // Per lane. Round robin: lane g is weight g's. least_conn: made as loads appear, kept while the tier lives.
+  // Per lane. Lane g (g < groups) is weight g's, of peers without connections (round robin's: all); least_conn's
+  // lanes of peers with connections come after, made as loads appear and kept while the tier lives.
+  private final int groups;
   private int lanes;
   private int[] laneGroup;
   private int[] laneConns;
@@ -85,10 +91,13 @@ final class SmoothLanes {
   private long[] laneSteps;
   // The pick in which a lane last took part (least_conn), to put back the peers a retry took out.
   private long[] laneStepped;
-  // Round robin: the picks made, in all of which every lane took part; least_conn: picks made.
+  // The steps in which lanes 0 to groups - 1 took part: round robin's picks; least_conn's picks among idle peers.
   private long steps;
-  // Round robin: the sum of the weights of the peers in lanes.
+  // least_conn: the picks made, which laneStepped refers to.
+  private long picks;
+  // The sum of the weights of the peers in lanes 0 to groups - 1, and how many there are.
   private long laneTotal;
+  private int lanePeers;
   // Round robin's run: the lane picked last, whose head has the key runKey of the peer picked, wins every pick up
   // to step runUntil, as long as nothing else changes (any change to a lane ends the run). See roundRobinStep.
   private int runLane = NONE;
@@ -132,6 +141,7 @@ final class SmoothLanes {
       groupOf[i] = Arrays.binarySearch(groupWeight, peers[i].weight);
     }
     int groups = groupWeight.length;
+    this.groups = groups;
     laneByConns = leastConn ? new int[groups][] : new int[0][];
     minConns = new int[leastConn ? groups : 0];
     int capacity = leastConn ? 2 * groups : groups;
@@ -151,7 +161,9 @@ final class SmoothLanes {
   void load(long now) {
     lanes = 0;
     steps = 0;
+    picks = 0;
     laneTotal = 0;
+    lanePeers = 0;
     heapSize = 0;
     recoveringCount = 0;
     for (int c = 0; c < connsChangedCount; c++) {
@@ -159,15 +171,13 @@ final class SmoothLanes {
     }
     connsChangedCount = 0;
     Arrays.fill(listIndex, NONE);
-    if (leastConn) {
-      for (int g = 0; g < groupWeight.length; g++) {
+    for (int g = 0; g < groups; g++) {
+      newLane(g, 0);
+      if (leastConn) {
         laneByConns[g] = new int[4];
         Arrays.fill(laneByConns[g], NONE);
+        laneByConns[g][0] = g;
         minConns[g] = NONE;
-      }
-    } else {
-      for (int g = 0; g < groupWeight.length; g++) {
-        newLane(g, 0);
       }
     }
     // Into each lane in the order of the current weights, the first peer first on ties, as the loop sees them: each
@@ -228,7 +238,7 @@ final class SmoothLanes {
   }
 
   private long stepsOf(int lane) {
-    return leastConn ? laneSteps[lane] : steps;
+    return lane < groups ? steps : laneSteps[lane];
   }
 
   /** Writes every current weight into the counters, where the loop reads it. */
@@ -353,14 +363,15 @@ final class SmoothLanes {
       }
     }
     int tried = selection.firstTry() ? 0 : takeTriedOut(selection);
-    long pick = steps;
-    int best = leastConn ? leastConnStep(selection) : roundRobinStep(selection);
+    long stepsBefore = steps;
+    long pick = ++picks;
+    int best = leastConn ? leastConnStep(selection, pick) : roundRobinStep(selection);
     for (int t = 0; t < tried; t++) {
       int i = triedOut[t];
       int lane = laneOf[i];
       // It took no part in the pick: its current weight is what it was, while its lane's steps moved on by one
       // when the lane took part.
-      if (leastConn ? laneStepped[lane] > pick : best >= 0) {
+      if (lane < groups ? steps != stepsBefore : laneStepped[lane] == pick) {
         key[i] -= groupWeight[laneGroup[lane]];
       }
       insert(i);
@@ -382,8 +393,11 @@ final class SmoothLanes {
     for (long low = selection.tried; low != 0; low &= low - 1) {
       count = takeOut(Long.numberOfTrailingZeros(low), count);
     }
+    if (selection.firstBeyond >= 0) {
+      count = takeOut(selection.firstBeyond, count);
+    }
     for (int t = 0; t < selection.triedCount; t++) {
-      count = takeOut(selection.triedIndices[t], count);
+      count = takeOut(selection.triedIndex(t), count);
     }
     return count;
   }
@@ -400,8 +414,20 @@ final class SmoothLanes {
     return count + 1;
   }
 
+  /** ngx_http_upstream_get_peer over every eligible peer: a step of lanes 0 to groups - 1, when any peer takes part. */
+  private int roundRobinStep(PeerSelection selection) {
+    boolean any = laneTotal > 0;
+    for (int r = 0; r < recoveringCount && !any; r++) {
+      any = !selection.isTried(recovering[r]);
+    }
+    return any ? idleStep(selection) : NONE;
+  }
+
   /**
-   * ngx_http_upstream_get_peer over every eligible peer.
+   * One step of smooth weighted round robin over lanes 0 to groups - 1 and the recovering peers that take part:
+   * round robin's pick over every eligible peer (ngx_http_upstream_get_peer), or least_conn's among the idle ones
+   * when at least two are (the "many" of ngx_http_upstream_get_least_conn_peer at load 0). At least one peer takes
+   * part.
    *
    * <p>The peers of a lane picked one after the other have one key (the lane's head had it, the next one has it
    * too, until the lane has given each of them the total back), and their current weight grows by the lane's weight
@@ -411,14 +437,7 @@ final class SmoothLanes {
    * clean tier about as many picks as the lane has peers), unless its next head has a smaller key or anything else
    * changes. Not while peers are recovering, whose current weights move by their own effective weights.
    */
-  private int roundRobinStep(PeerSelection selection) {
-    boolean any = laneTotal > 0;
-    for (int r = 0; r < recoveringCount && !any; r++) {
-      any = !selection.isTried(recovering[r]);
-    }
-    if (!any) {
-      return NONE;
-    }
+  private int idleStep(PeerSelection selection) {
     long steps = ++this.steps;
     int run = runLane;
     if (run != NONE && steps <= runUntil && recoveringCount == 0) {
@@ -428,7 +447,7 @@ final class SmoothLanes {
     }
     int best = NONE;
     long bestWeight = Long.MIN_VALUE;
-    for (int lane = 0; lane < lanes; lane++) {
+    for (int lane = 0; lane < groups; lane++) {
       int h = head[lane];
       if (h == NONE) {
         continue;
@@ -447,7 +466,7 @@ final class SmoothLanes {
     long total = laneTotal;
     for (int r = 0; r < recoveringCount; r++) {
       int i = recovering[r];
-      if (selection.isTried(i)) {
+      if (selection.isTried(i) || (leastConn && peers[i].conns != 0)) {
         continue;
       }
       WorkerPeerCounters peer = peers[i];
@@ -466,7 +485,7 @@ final class SmoothLanes {
    * the lane's next head has the same key.
    */
   private void continueRun(int best, int lane, long runKey, long until) {
-    giveBack(best, laneTotal);
+    giveBack(best, lane, laneTotal);
     int next = head[lane];
     if (next != NONE && key[next] == runKey && until > steps) {
       runLane = lane;
@@ -482,7 +501,7 @@ final class SmoothLanes {
   private long runUntil(int lane, long current, long steps) {
     int weight = groupWeight[lane];
     long until = Long.MAX_VALUE;
-    for (int other = 0; other < lanes; other++) {
+    for (int other = 0; other < groups; other++) {
       int h = head[other];
       int otherWeight = groupWeight[other];
       if (h == NONE || otherWeight <= weight) {
@@ -497,10 +516,34 @@ final class SmoothLanes {
     return until;
   }
 
-  // ngx_http_upstream_get_least_conn_peer: the least loaded, or round robin among them when several tie.
-  private int leastConnStep(PeerSelection selection) {
-    // The least load: the fewest connections for the weight, over the least loaded lane of each weight and over
-    // the recovering peers.
+  /**
+   * ngx_http_upstream_get_least_conn_peer: the least loaded, or round robin among them when several tie. Pick
+   * {@code pick} of {@link #picks}.
+   */
+  private int leastConnStep(PeerSelection selection, long pick) {
+    // An idle peer (in lanes 0 to groups - 1, or recovering without connections) has the least load, 0, tied by
+    // every other idle one: with two or more, round robin's step over them.
+    int idle = lanePeers;
+    int onlyIdle = NONE;
+    for (int r = 0; r < recoveringCount && idle < 2; r++) {
+      int i = recovering[r];
+      if (peers[i].conns == 0 && !selection.isTried(i)) {
+        idle++;
+        onlyIdle = i;
+      }
+    }
+    if (idle >= 2) {
+      return idleStep(selection);
+    }
+    if (idle == 1) {
+      // One least loaded peer: nginx takes it without a round-robin step.
+      for (int lane = 0; lane < groups && onlyIdle == NONE; lane++) {
+        onlyIdle = head[lane];
+      }
+      return onlyIdle;
+    }
+    // Every eligible peer is busy (lanes 0 to groups - 1 are empty). The least load: the fewest connections for the
+    // weight, over the least loaded lane of each weight and over the recovering peers.
     int leastConns = NONE;
     int leastWeight = 1;
     int tied = 0;
@@ -547,7 +590,6 @@ final class SmoothLanes {
       // One least loaded peer: nginx takes it without a round-robin step.
       return only;
     }
-    long pick = ++steps;
     int best = NONE;
     long bestWeight = Long.MIN_VALUE;
     long total = 0;
@@ -592,7 +634,7 @@ final class SmoothLanes {
    */
   private void finishStep(int best, long total) {
     if (where[best] == IN_LANE) {
-      giveBack(best, total);
+      giveBack(best, laneOf[best], total);
     } else {
       peers[best].currentWeight -= (int) total; // total is a sum of int weights within one step
     }
@@ -606,21 +648,16 @@ final class SmoothLanes {
   }
 
   /**
-   * Lane head {@code i}, picked, gives {@code total} back and moves behind the peers of a larger current weight (and
-   * those of the same one that come before it): most often to the tail, relinked there at once.
+   * Lane head {@code i}, picked from lane {@code lane}, gives {@code total} back and moves behind the peers of a
+   * larger current weight (and those of the same one that come before it): most often to the tail, which in a
+   * circular lane is only its head and tail moving on by one peer.
    */
-  private void giveBack(int i, long total) {
+  private void giveBack(int i, int lane, long total) {
     long k = key[i] - total;
-    int lane = laneOf[i];
     int last = tail[lane];
     if (head[lane] == i && last != i && (key[last] > k || (key[last] == k && last < i))) {
       runLane = NONE;
-      int second = next[i];
-      head[lane] = second;
-      prev[second] = NONE;
-      next[last] = i;
-      prev[i] = last;
-      next[i] = NONE;
+      head[lane] = next[i];
       tail[lane] = i;
       key[i] = k;
       return;
@@ -631,27 +668,39 @@ final class SmoothLanes {
   }
 
   // Links peer i into its lane: behind every peer of a larger current weight, and behind those of the same one
-  // that come before it. From the tail, where a peer that gave the total back belongs.
+  // that come before it. From the tail, where a peer that gave the total back belongs. A lane is a circular list
+  // (the tail's next is the head), so that its head moves to the tail without relinking (giveBack).
   private void insert(int i) {
     runLane = NONE;
     int lane = laneOf[i];
     long k = key[i];
-    int after = tail[lane];
-    while (after != NONE && (key[after] < k || (key[after] == k && after > i))) {
-      after = prev[after];
-    }
-    int before = after == NONE ? head[lane] : next[after];
-    prev[i] = after;
-    next[i] = before;
-    if (after == NONE) {
+    int first = head[lane];
+    if (first == NONE) {
       head[lane] = i;
-    } else {
-      next[after] = i;
-    }
-    if (before == NONE) {
       tail[lane] = i;
+      next[i] = i;
+      prev[i] = i;
     } else {
+      // The last peer that stays before i, or NONE when i comes first.
+      int after = tail[lane];
+      while (key[after] < k || (key[after] == k && after > i)) {
+        if (after == first) {
+          after = NONE;
+          break;
+        }
+        after = prev[after];
+      }
+      int before = after == NONE ? first : next[after];
+      int behind = after == NONE ? tail[lane] : after;
+      next[behind] = i;
+      prev[i] = behind;
+      next[i] = before;
       prev[before] = i;
+      if (after == NONE) {
+        head[lane] = i;
+      } else if (after == tail[lane]) {
+        tail[lane] = i;
+      }
     }
     if (size[lane]++ == 0 && leastConn) {
       int g = laneGroup[lane];
@@ -659,8 +708,9 @@ final class SmoothLanes {
         minConns[g] = laneConns[lane];
       }
     }
-    if (!leastConn) {
+    if (lane < groups) {
       laneTotal += groupWeight[lane];
+      lanePeers++;
     }
   }
 
@@ -668,16 +718,19 @@ final class SmoothLanes {
     runLane = NONE;
     int lane = laneOf[i];
     int before = next[i];
-    int after = prev[i];
-    if (after == NONE) {
-      head[lane] = before;
+    if (before == i) {
+      head[lane] = NONE;
+      tail[lane] = NONE;
     } else {
+      int after = prev[i];
       next[after] = before;
-    }
-    if (before == NONE) {
-      tail[lane] = after;
-    } else {
       prev[before] = after;
+      if (head[lane] == i) {
+        head[lane] = before;
+      }
+      if (tail[lane] == i) {
+        tail[lane] = after;
+      }
     }
     if (--size[lane] == 0 && leastConn) {
       int g = laneGroup[lane];
@@ -691,8 +744,9 @@ final class SmoothLanes {
         minConns[g] = conns < byConns.length ? conns : NONE;
       }
     }
-    if (!leastConn) {
+    if (lane < groups) {
       laneTotal -= groupWeight[lane];
+      lanePeers--;
     }
   }
 

@@ -666,14 +666,15 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     @Override
     public void replaceAll(Collection<StoredUpstream> upstreams) {
-      Map<String, StoredUpstream> next = new HashMap<>();
+      // Sized for them all: a start hands over every upstream at once (no rehashing, no growing arrays).
+      Map<String, StoredUpstream> next = new HashMap<>((int) (upstreams.size() / 0.75f) + 1);
       for (StoredUpstream upstream : upstreams) {
         if (next.put(key(upstream.name()), upstream) != null) {
           throw new IllegalArgumentException("upstream \"" + upstream.name() + "\" is given twice");
         }
       }
-      List<UpstreamChange> told = new ArrayList<>();
-      List<HostTable.Lease> leases = new ArrayList<>();
+      List<UpstreamChange> told = new ArrayList<>(upstreams.size());
+      List<HostTable.Lease> leases = new ArrayList<>(upstreams.size());
       try {
         for (StoredUpstream upstream : upstreams) {
           leases.add(hosts.prepare(upstream.name(), upstream.definition(), false));

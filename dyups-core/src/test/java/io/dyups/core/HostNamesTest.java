@@ -308,6 +308,20 @@ class HostNamesTest {
   }
 
   @Test
+  void aConsistentHashReadsAServicesRecordTargetAndEveryOtherServerAsWritten() {
+    dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(10, 5, 8081, "a.svc.local"));
+    dns.answer("a.svc.local", LONG, "10.0.1.1").answer("backend.local", LONG, "10.0.0.2");
+    UpstreamRegistry registry = registry();
+
+    registry.updateUpstream("u", RESOLVER + "server svc.local service=http resolve; server 10.0.0.9:8080;"
+        + " server backend.local; server [2001:db8::1]:81; server unix:/tmp/dyups.sock;");
+
+    // nginx's peer->server: what the line says (a name with its port), or the SRV record's target.
+    assertThat(registry.find("u").peers().asList()).extracting(Peer::hashName).containsExactly(
+        "10.0.0.9:8080", "backend.local:80", "[2001:db8::1]:81", "unix:/tmp/dyups.sock", "a.svc.local");
+  }
+
+  @Test
   void aServiceRecordOfWeightZeroWeighsOneAsInNginx() {
     dns.service("_http._tcp.svc.local", LONG, new HostResolver.ServiceRecord(1, 0, 8081, "a.svc.local"),
         new HostResolver.ServiceRecord(1, 0, 8082, "b.svc.local"));

@@ -49,10 +49,12 @@ class NginxDifferentialTest {
 
   /**
    * Clean upstreams for a whole cycle of smooth round robin and more (every current weight back at 0), where the
-   * lanes pick in runs without comparing their heads; least_conn with every peer idle ties them all alike.
+   * lanes pick in runs without comparing their heads; least_conn with every peer idle ties them all alike and picks
+   * in the same runs.
    */
   @ParameterizedTest(name = "{0} servers, weights 1-{1} {2}")
-  @CsvSource({"1000,100,''", "1000,5,''", "300,100,least_conn;", "64,3,''", "10000,1,''", "10000,1,least_conn;"})
+  @CsvSource({"1000,100,''", "1000,5,''", "300,100,least_conn;", "1000,100,least_conn;", "2000,5,least_conn;",
+      "64,3,''", "10000,1,''", "10000,1,least_conn;"})
   void cleanLargeUpstreamsPickAsNginxForAWholeCycle(int servers, int maxWeight, String method) {
     StringBuilder commands = new StringBuilder(method);
     int total = 0;

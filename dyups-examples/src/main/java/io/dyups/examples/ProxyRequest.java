@@ -52,35 +52,30 @@ final class ProxyRequest {
 
   // The response headers that do not reach the client: hop-by-hop ones (Connection first), and those nginx's
   // proxy_hide_header hides by default (ngx_http_proxy_hide_headers). The proxy writes its own Server and Date.
-  private static final AsciiString[] HIDDEN = {HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
-      AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE,
-      HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE, HttpHeaderNames.SERVER,
+  private static final HeaderNameSet HIDDEN = new HeaderNameSet(HttpHeaderNames.CONNECTION,
+      AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"), HttpHeaderNames.TE,
+      HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.DATE,
+      HttpHeaderNames.SERVER,
       AsciiString.cached("x-pad"), AsciiString.cached("x-accel-expires"), AsciiString.cached("x-accel-redirect"),
       AsciiString.cached("x-accel-limit-rate"), AsciiString.cached("x-accel-buffering"),
-      AsciiString.cached("x-accel-charset")};
-  // Which name lengths occur in HIDDEN: most names are ruled out by their length alone.
-  private static final long HIDDEN_LENGTHS;
+      AsciiString.cached("x-accel-charset"));
+  // Of HIDDEN, those the proxy writes itself on every answer.
+  private static final int REPLACED = 1 << HIDDEN.indexOf(HttpHeaderNames.SERVER)
+      | 1 << HIDDEN.indexOf(HttpHeaderNames.DATE) | 1 << HIDDEN.indexOf(HttpHeaderNames.CONNECTION);
+  // The client's headers that are not passed on: nginx's own proxy_set_header defaults (ProxyConfig's
+  // PROXY_DEFAULT_HEADERS: its own Host, Connection and body framing; TE, Keep-Alive, Expect and Upgrade end at
+  // this hop), and Proxy-Connection.
+  private static final HeaderNameSet NOT_PASSED = notPassed();
 
-  static {
-    long lengths = 0;
-    for (AsciiString name : HIDDEN) {
-      lengths |= 1L << name.length();
+  private static HeaderNameSet notPassed() {
+    List<AsciiString> names = new java.util.ArrayList<>();
+    for (String name : ProxyConfig.PROXY_DEFAULT_HEADERS) {
+      names.add(AsciiString.cached(name));
     }
-    HIDDEN_LENGTHS = lengths;
+    names.add(AsciiString.cached("proxy-connection"));
+    return new HeaderNameSet(names.toArray(new AsciiString[0]));
   }
 
-  private static int hiddenIndex(CharSequence name) {
-    int length = name.length();
-    if (length >= 64 || (HIDDEN_LENGTHS & (1L << length)) == 0) {
-      return -1;
-    }
-    for (int i = 0; i < HIDDEN.length; i++) {
-      if (HIDDEN[i].length() == length && HIDDEN[i].contentEqualsIgnoreCase(name)) {
-        return i;
-      }
-    }
-    return -1;
-  }
   private static final AsciiString SERVER = AsciiString.cached("dyups");
 
   private enum Failure { ERROR, TIMEOUT, INVALID_HEADER }
@@ -223,8 +218,7 @@ final class ProxyRequest {
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> header = it.next();
       CharSequence name = header.getKey();
-      if (isProxyDefault(name) || isSet(set, name) || AsciiString.contentEqualsIgnoreCase(name, "proxy-connection")
-          || namedIn(connectionTokens, name)) {
+      if (NOT_PASSED.indexOf(name) >= 0 || isSet(set, name) || namedIn(connectionTokens, name)) {
         continue;
       }
       out.add(name, header.getValue());
@@ -240,15 +234,6 @@ final class ProxyRequest {
     return new DefaultHttpRequest(version, request.method(), uri, out);
   }
 
-  private static boolean isProxyDefault(CharSequence name) {
-    for (String header : ProxyConfig.PROXY_DEFAULT_HEADERS) {
-      if (AsciiString.contentEqualsIgnoreCase(name, header)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private static boolean isSet(List<HeaderSetting> set, CharSequence name) {
     for (HeaderSetting setting : set) {
       if (AsciiString.contentEqualsIgnoreCase(name, setting.name())) {
@@ -261,10 +246,8 @@ final class ProxyRequest {
   /** RFC 9110 7.6.1: headers the client's Connection header names end at this hop. */
   private static boolean namedIn(List<String> connection, CharSequence name) {
     for (String value : connection) {
-      for (String token : value.split(",", -1)) {
-        if (AsciiString.contentEqualsIgnoreCase(name, token.trim())) {
-          return true;
-        }
+      if (ConnectionTokens.contains(value, name)) {
+        return true;
       }
     }
     return false;
@@ -610,25 +593,24 @@ final class ProxyRequest {
     boolean chunked = HttpUtil.isTransferEncodingChunked(response);
     int present = 0;
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-      int hidden = hiddenIndex(it.next().getKey());
+      int hidden = HIDDEN.indexOf(it.next().getKey());
       if (hidden >= 0) {
         present |= 1 << hidden;
       }
     }
     if ((present & 1) != 0) {
-      // RFC 9110 7.6.1: what the Connection header names ends here too.
+      // RFC 9110 7.6.1: what the Connection header names ends here too (keep-alive, the usual, is hidden already).
       for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-        for (String token : value.split(",", -1)) {
-          String name = token.trim();
-          if (!name.isEmpty()) {
-            headers.remove(name);
-          }
+        if (ConnectionTokens.namesHeaders(value)) {
+          ConnectionTokens.removeNamed(value, headers);
         }
       }
     }
+    // Server, Date and Connection are written anew below, and set() replaces what is there: no removal first.
+    present &= ~REPLACED;
     for (int i = 0; present != 0; i++, present >>>= 1) {
       if ((present & 1) != 0) {
-        headers.remove(HIDDEN[i]);
+        headers.remove(HIDDEN.get(i));
       }
     }
     boolean noBody = exchange.isHead() || status == 204 || status == 304;

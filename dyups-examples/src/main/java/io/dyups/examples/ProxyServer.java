@@ -185,7 +185,8 @@ final class ProxyServer implements AutoCloseable {
     }
     if (adminLoops != null) {
       for (EventExecutor executor : adminLoops) {
-        loops.put((EventLoop) executor, new LoopState((EventLoop) executor, trafficThreads, config.workerConnections()));
+        loops.put((EventLoop) executor,
+            new LoopState((EventLoop) executor, trafficThreads, config.workerConnections()));
       }
     }
   }

@@ -112,7 +112,7 @@ final class RequestChecks {
       if (name.length() + 2 + header.getValue().length() > lineLimit) {
         return new Refusal(HEADER_TOO_LARGE, "client sent too long header line: \"" + name + "...\"");
       }
-      int unique = uniqueIndex(name);
+      int unique = UNIQUE.indexOf(name);
       if (unique < 0) {
         continue;
       }
@@ -161,36 +161,13 @@ final class RequestChecks {
   }
 
   // nginx's headers handled by ngx_http_process_unique_header_line or process_host: a second one is a 400.
-  private static final AsciiString[] UNIQUE = {HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
+  private static final HeaderNameSet UNIQUE = new HeaderNameSet(HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
       HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_UNMODIFIED_SINCE,
       HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.CONTENT_RANGE,
-      HttpHeaderNames.IF_RANGE, HttpHeaderNames.EXPECT, HttpHeaderNames.AUTHORIZATION};
+      HttpHeaderNames.IF_RANGE, HttpHeaderNames.EXPECT, HttpHeaderNames.AUTHORIZATION);
   private static final int HOST = 0;
   private static final int CONTENT_LENGTH = 1;
   private static final int TRANSFER_ENCODING = 2;
-  // Which of UNIQUE have each name length: most header names are ruled out by their length alone.
-  private static final long LENGTHS;
-
-  static {
-    long lengths = 0;
-    for (AsciiString name : UNIQUE) {
-      lengths |= 1L << name.length();
-    }
-    LENGTHS = lengths;
-  }
-
-  private static int uniqueIndex(CharSequence name) {
-    int length = name.length();
-    if (length >= 64 || (LENGTHS & (1L << length)) == 0) {
-      return -1;
-    }
-    for (int i = 0; i < UNIQUE.length; i++) {
-      if (UNIQUE[i].length() == length && UNIQUE[i].contentEqualsIgnoreCase(name)) {
-        return i;
-      }
-    }
-    return -1;
-  }
 
   /**
    * nginx's ngx_http_validate_host: the host lower-cased, without its port and a trailing dot; null when it has a

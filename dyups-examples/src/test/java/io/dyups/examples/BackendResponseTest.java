@@ -60,6 +60,26 @@ class BackendResponseTest {
   }
 
   @Test
+  void theHeadersTheBackendsConnectionHeaderNamesStopAtTheProxyAndItsOwnServerDateAndConnectionAreWritten()
+      throws Exception {
+    start((socket, in, out) -> {
+      backend.readRequest(in);
+      ScriptedBackend.write(out, "HTTP/1.1 200 OK\r\nServer: backend\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+          + "Connection: keep-alive, X-Hop\r\nConnection: close\r\nX-Hop: 1\r\nX-Kept: 2\r\nKeep-Alive: timeout=5\r\n"
+          + "Content-Length: 2\r\n\r\nok");
+    });
+    try (RawHttp http = new RawHttp(fixture.front, 5_000)) {
+      http.write("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+      RawHttp.Response head = http.readHead();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.headers()).containsEntry("x-kept", "2").containsEntry("server", "dyups")
+          .containsEntry("connection", "keep-alive").doesNotContainKeys("x-hop", "keep-alive");
+      assertThat(head.headers().get("date")).isNotEqualTo("Thu, 01 Jan 1970 00:00:00 GMT");
+      assertThat(http.readBytes(2)).isEqualTo("ok");
+    }
+  }
+
+  @Test
   void aChunkedAnswerIsPassedOnChunkByChunk() throws Exception {
     CountDownLatch clientHasFirstChunk = new CountDownLatch(1);
     start((socket, in, out) -> {

@@ -12,17 +12,26 @@ final class NginxValues {
 
   /** A non-negative decimal that fits in an int, or -1: no sign, no spaces, digits only, as ngx_atoi. */
   static int parseInt(String text) {
-    long value = parseLong(text);
+    return parseInt(text, 0);
+  }
+
+  /** {@link #parseInt(String)} of {@code text} from index {@code from} on, without a substring. */
+  static int parseInt(String text, int from) {
+    long value = parseLong(text, from);
     return value > Integer.MAX_VALUE ? -1 : (int) value;
   }
 
   /** A non-negative decimal that fits in a long, or -1. */
   static long parseLong(String text) {
-    if (text.isEmpty()) {
+    return parseLong(text, 0);
+  }
+
+  private static long parseLong(String text, int from) {
+    if (text.length() <= from) {
       return -1;
     }
     long value = 0;
-    for (int i = 0; i < text.length(); i++) {
+    for (int i = from; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c < '0' || c > '9') {
         return -1;

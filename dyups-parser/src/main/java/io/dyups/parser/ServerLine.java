@@ -99,7 +99,7 @@ final class ServerLine {
 
   /** {@code NAME=N} with N at least {@code min}, read as {@code ngx_atoi}. */
   private int number(int i, String prefix, int min) {
-    int value = NginxValues.parseInt(directive.args().get(i).substring(prefix.length()));
+    int value = NginxValues.parseInt(directive.args().get(i), prefix.length());
     if (value < min) {
       throw invalidParameter(directive, i);
     }

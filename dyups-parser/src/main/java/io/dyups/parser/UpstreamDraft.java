@@ -19,7 +19,10 @@ import org.jspecify.annotations.Nullable;
 final class UpstreamDraft {
   private final String name;
   private final Consumer<? super ConfigWarning> warnings;
-  private Balancing balancing = new Balancing.RoundRobin();
+  // Most upstreams keep the default: one value for all of them (a record without components, so all are equal).
+  private static final Balancing ROUND_ROBIN = new Balancing.RoundRobin();
+
+  private Balancing balancing = ROUND_ROBIN;
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();

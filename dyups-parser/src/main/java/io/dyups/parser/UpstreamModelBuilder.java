@@ -101,77 +101,81 @@ final class UpstreamModelBuilder {
    * upstream} or {@code resolver}), {@code defaultPort} when none is written.
    */
   static Address address(String text, SourcePosition where, String context, int defaultPort) {
-    String in = " in " + context + " \"" + text + "\"";
     if (text.regionMatches(true, 0, "unix:", 0, 5)) {
       if (!context.equals("upstream")) {
         // A resolver is asked over UDP or TCP; nginx would fail to reach one at a socket path.
-        throw new ConfigSyntaxException("invalid host" + in, where);
+        throw new ConfigSyntaxException("invalid host" + in(context, text), where);
       }
       String path = text.substring(5);
       if (path.isEmpty()) {
         throw new ConfigSyntaxException(
-            "no path in the unix domain socket" + in, where);
+            "no path in the unix domain socket" + in(context, text), where);
       }
       for (int i = 0; i < path.length(); i++) {
         if (ConfigBytes.isRawByte(path.charAt(i))) {
           // nginx takes any bytes; a Java socket address needs a path that is text.
           throw new ConfigSyntaxException(
-              "invalid path in the unix domain socket" + in + ": not UTF-8", where);
+              "invalid path in the unix domain socket" + in(context, text) + ": not UTF-8", where);
         }
       }
       // nginx's check: the path and its terminating NUL must fit sockaddr_un's sun_path (108 bytes on Linux).
       if (path.getBytes(StandardCharsets.UTF_8).length + 1 > MAX_UNIX_PATH) {
         throw new ConfigSyntaxException(
-            "too long path in the unix domain socket" + in, where);
+            "too long path in the unix domain socket" + in(context, text), where);
       }
       return new Address(Address.Kind.UNIX, path, 0);
     }
     if (text.startsWith("[")) {
       int close = text.indexOf(']');
       if (close < 0) {
-        throw new ConfigSyntaxException("invalid host" + in, where);
+        throw new ConfigSyntaxException("invalid host" + in(context, text), where);
       }
       String host = text.substring(1, close);
       String rest = text.substring(close + 1);
       int port = defaultPort;
       if (!rest.isEmpty()) {
         if (rest.charAt(0) != ':') {
-          throw new ConfigSyntaxException("invalid host" + in, where);
+          throw new ConfigSyntaxException("invalid host" + in(context, text), where);
         }
-        port = port(rest.substring(1), in, where);
+        port = port(text, close + 2, context, where);
       }
       if (host.isEmpty() || !InetAddresses.isInetAddress(host) || !host.contains(":")) {
-        throw new ConfigSyntaxException("invalid IPv6 address" + in, where);
+        throw new ConfigSyntaxException("invalid IPv6 address" + in(context, text), where);
       }
       return new Address(Address.Kind.IPV6, host, port);
     }
     if (text.indexOf('/') >= 0) {
-      throw new ConfigSyntaxException("invalid host" + in, where);
+      throw new ConfigSyntaxException("invalid host" + in(context, text), where);
     }
     int colon = text.indexOf(':');
     String host = colon < 0 ? text : text.substring(0, colon);
-    int port = colon < 0 ? defaultPort : port(text.substring(colon + 1), in, where);
+    int port = colon < 0 ? defaultPort : port(text, colon + 1, context, where);
     if (host.isEmpty()) {
-      throw new ConfigSyntaxException("no host" + in, where);
+      throw new ConfigSyntaxException("no host" + in(context, text), where);
     }
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       boolean hostChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
           || c == '.' || c == '-' || c == '_';
       if (!hostChar) {
-        throw new ConfigSyntaxException("invalid host" + in, where);
+        throw new ConfigSyntaxException("invalid host" + in(context, text), where);
       }
     }
     // nginx would fail to resolve a longer name; refusing it here keeps a megabyte "host" out of the registry.
     if (host.length() > MAX_HOST_NAME) {
-      throw new ConfigSyntaxException("invalid host" + in, where);
+      throw new ConfigSyntaxException("invalid host" + in(context, text), where);
     }
     boolean ipv4 = dots(host) == 3 && InetAddresses.isInetAddress(host);
     if (!ipv4 && !isHostName(host)) {
       // nginx resolves host names when it reads the configuration, and no name of this form resolves.
-      throw new ConfigSyntaxException("host not found" + in, where);
+      throw new ConfigSyntaxException("host not found" + in(context, text), where);
     }
     return new Address(ipv4 ? Address.Kind.IPV4 : Address.Kind.HOST, host, port);
+  }
+
+  // The end of ngx_parse_url's messages; made only for a message (an address is read for every server).
+  private static String in(String context, String text) {
+    return " in " + context + " \"" + text + "\"";
   }
 
   private static int dots(String host) {
@@ -203,10 +207,11 @@ final class UpstreamModelBuilder {
     return true;
   }
 
-  private static int port(String digits, String in, SourcePosition where) {
-    int port = NginxValues.parseInt(digits);
+  // The port: text's digits from index from on.
+  private static int port(String text, int from, String context, SourcePosition where) {
+    int port = NginxValues.parseInt(text, from);
     if (port < 1 || port > 65535) {
-      throw new ConfigSyntaxException("invalid port" + in, where);
+      throw new ConfigSyntaxException("invalid port" + in(context, text), where);
     }
     return port;
   }

@@ -1,6 +1,5 @@
 package io.dyups.zookeeper;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dyups.core.Result;
@@ -208,10 +207,10 @@ class ZooKeeperClusterTest {
       List<List<String>> actual = new ArrayList<>();
       while (System.nanoTime() < until) {
         admin.sync().forPath(ROOT);
-        expected = inZooKeeper(admin);
+        expected = StoreStates.inZooKeeper(admin, ROOT);
         actual.clear();
         for (UpstreamRegistry registry : registries) {
-          actual.add(inRegistry(registry));
+          actual.add(StoreStates.inRegistry(registry));
         }
         if (actual.stream().allMatch(expected::equals)) {
           break;
@@ -244,31 +243,5 @@ class ZooKeeperClusterTest {
     }
     System.out.printf("ZooKeeperClusterTest: %d changes acknowledged, %d refused while cut off or failing over%n",
         acknowledged.get(), refused.get());
-  }
-
-  /** Each upstream as "version text", in order of creation (czxid, then name). */
-  private static List<String> inZooKeeper(CuratorFramework admin) throws Exception {
-    record Node(long czxid, String name, String state) {}
-    List<Node> nodes = new ArrayList<>();
-    for (String child : admin.getChildren().forPath(ROOT)) {
-      Stat stat = new Stat();
-      byte[] data;
-      try {
-        data = admin.getData().storingStatIn(stat).forPath(ROOT + "/" + child);
-      } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
-        continue;
-      }
-      nodes.add(new Node(stat.getCzxid(), child, stat.getMzxid() + " " + new String(data, UTF_8)));
-    }
-    nodes.sort(java.util.Comparator.comparingLong(Node::czxid).thenComparing(Node::name));
-    return nodes.stream().map(Node::state).toList();
-  }
-
-  private static List<String> inRegistry(UpstreamRegistry registry) {
-    List<String> state = new ArrayList<>();
-    for (Upstream upstream : registry.detail()) {
-      state.add(upstream.version() + " " + upstream.definition().toConfig());
-    }
-    return state;
   }
 }

@@ -1,14 +1,11 @@
 package io.dyups.zookeeper;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dyups.core.HostResolver;
 import io.dyups.core.Result;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamChange;
 import io.dyups.core.UpstreamRegistry;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +23,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,7 +70,8 @@ class ZooKeeperJoinTest {
     CompletableFuture<Void> answer = new CompletableFuture<>();
     try (TestingServer server = new TestingServer(true);
         UpstreamRegistry writer = UpstreamRegistry.builder().load(conf)
-            .hostResolver(answeringAfter(CompletableFuture.completedFuture(null), new CompletableFuture<>()))
+            .hostResolver(
+                StoreStates.answeringAfter(CompletableFuture.completedFuture(null), new CompletableFuture<>()))
             .store(store(server)).build()) {
       // Another instance changes, creates and deletes upstreams all through the joiner's start: while it lists the
       // root, while it reads the znodes, while it builds its registry, and after.
@@ -110,7 +106,7 @@ class ZooKeeperJoinTest {
       changes.start();
       joining.set(true);
       try (UpstreamRegistry joiner = UpstreamRegistry.builder().store(store(server))
-          .hostResolver(answeringAfter(answer, asked)).resolverTimeout(Duration.ofSeconds(60))
+          .hostResolver(StoreStates.answeringAfter(answer, asked)).resolverTimeout(Duration.ofSeconds(60))
           .listener((UpstreamChange change) -> {
             Upstream current = change.current();
             if (current != null) {
@@ -128,15 +124,15 @@ class ZooKeeperJoinTest {
           admin.start();
           admin.blockUntilConnected();
           admin.sync().forPath(ZooKeeperStore.DEFAULT_ROOT);
-          List<String> expected = inZooKeeper(admin);
-          List<String> actual = inRegistry(joiner);
+          List<String> expected = StoreStates.inZooKeeper(admin, ZooKeeperStore.DEFAULT_ROOT);
+          List<String> actual = StoreStates.inRegistry(joiner);
           long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
           while (!actual.equals(expected) && System.nanoTime() < until) {
             Thread.sleep(20);
-            actual = inRegistry(joiner);
+            actual = StoreStates.inRegistry(joiner);
           }
           assertThat(actual).as("seed %d: the joiner holds what ZooKeeper holds", seed).isEqualTo(expected);
-          assertThat(inRegistry(writer)).as("seed %d: and so does the writer", seed).isEqualTo(expected);
+          assertThat(StoreStates.inRegistry(writer)).as("seed %d: and so does the writer", seed).isEqualTo(expected);
         }
         System.out.printf("ZooKeeperJoinTest: %d changes while joining, %d after%n", duringJoin.get(),
             afterJoin.get());
@@ -146,59 +142,6 @@ class ZooKeeperJoinTest {
       applied.forEach((name, versions) -> assertThat(versions).as("seed %d: %s", seed, name)
           .isSortedAccordingTo(Comparator.naturalOrder()).doesNotHaveDuplicates());
     }
-  }
-
-  /** Answers every name with 10.0.0.9 once {@code answer} completes; completes {@code asked} when first asked. */
-  private static HostResolver answeringAfter(CompletableFuture<Void> answer, CompletableFuture<Void> asked) {
-    InetAddress address;
-    try {
-      address = InetAddress.getByAddress(new byte[] {10, 0, 0, 9});
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-    return new HostResolver() {
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpAddresses(HostResolver.Query query) {
-        asked.complete(null);
-        return answer.thenApply(done -> HostResolver.Answer.addresses(List.of(address), Duration.ofMinutes(5)));
-      }
-
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpService(HostResolver.Query query) {
-        asked.complete(null);
-        return answer.thenApply(done -> HostResolver.Answer.notFound(null));
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
-  /** Each upstream as "version text", in order of creation (czxid, then name). */
-  private static List<String> inZooKeeper(CuratorFramework admin) throws Exception {
-    record Node(long czxid, String name, String state) {}
-    List<Node> nodes = new ArrayList<>();
-    String root = ZooKeeperStore.DEFAULT_ROOT;
-    for (String child : admin.getChildren().forPath(root)) {
-      Stat stat = new Stat();
-      byte[] data;
-      try {
-        data = admin.getData().storingStatIn(stat).forPath(root + "/" + child);
-      } catch (KeeperException.NoNodeException e) {
-        continue;
-      }
-      nodes.add(new Node(stat.getCzxid(), child, stat.getMzxid() + " " + new String(data, UTF_8)));
-    }
-    nodes.sort(Comparator.comparingLong(Node::czxid).thenComparing(Node::name));
-    return nodes.stream().map(Node::state).toList();
-  }
-
-  private static List<String> inRegistry(UpstreamRegistry registry) {
-    List<String> state = new ArrayList<>();
-    for (Upstream upstream : registry.detail()) {
-      state.add(upstream.version() + " " + upstream.definition().toConfig());
-    }
-    return state;
   }
 
   private Path upstreamConf(int upstreams) throws java.io.IOException {

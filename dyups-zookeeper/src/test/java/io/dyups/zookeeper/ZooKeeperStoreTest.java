@@ -3,14 +3,12 @@ package io.dyups.zookeeper;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dyups.core.HostResolver;
 import io.dyups.core.Result;
 import io.dyups.core.ServerResult;
 import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import io.dyups.parser.Address;
 import io.dyups.parser.ServerSpec;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,8 +40,10 @@ class ZooKeeperStoreTest {
   private static CuratorFramework admin;
 
   @TempDir Path dir;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-  private final java.util.Map<UpstreamRegistry, ZooKeeperStore> stores = new java.util.IdentityHashMap<>();
+  // Registries may be built on two threads at once (aNewRootIsSeededFromOneInstanceOnlyWhenTwoStartAtOnce).
+  private final List<AutoCloseable> toClose = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final java.util.Map<UpstreamRegistry, ZooKeeperStore> stores =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private String root;
 
   @BeforeAll
@@ -311,13 +311,17 @@ class ZooKeeperStoreTest {
     Path confB = dir.resolve("b.conf");
     Files.writeString(confA, "upstream from_a { server 10.0.0.1:80; }\nupstream also_a { server 10.0.0.2:80; }\n");
     Files.writeString(confB, "upstream from_b { server 10.0.0.3:80; }\n");
+    // The root named before the two threads start: root() names it lazily, and two threads asking at once could
+    // each name another (seen in CI: each instance seeded its own root, and they never agreed).
+    String shared = root();
     CompletableFuture<UpstreamRegistry> a = CompletableFuture.supplyAsync(
         () -> registry(server.getConnectString(), s -> { }, r -> r.load(confA)));
     CompletableFuture<UpstreamRegistry> b = CompletableFuture.supplyAsync(
         () -> registry(server.getConnectString(), s -> { }, r -> r.load(confB)));
     UpstreamRegistry first = a.get();
     UpstreamRegistry second = b.get();
-    List<String> inZooKeeper = admin.getChildren().forPath(root());
+    assertThat(root()).isEqualTo(shared);
+    List<String> inZooKeeper = admin.getChildren().forPath(shared);
     assertThat(inZooKeeper).isIn(List.of("from_a", "also_a"), List.of("also_a", "from_a"), List.of("from_b"));
     eventually("both serve ZooKeeper's state", () -> first.list().equals(second.list())
         && first.size() == inZooKeeper.size());
@@ -354,37 +358,14 @@ class ZooKeeperStoreTest {
     assertThat(status.detail()).contains(root());
   }
 
-  /** Answers every name with 10.0.0.9 once {@code release} completes. */
-  private static HostResolver answeringAfter(CompletableFuture<Void> release) {
-    InetAddress address;
-    try {
-      address = InetAddress.getByAddress(new byte[] {10, 0, 0, 9});
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
-    return new HostResolver() {
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpAddresses(HostResolver.Query query) {
-        return release.thenApply(done -> HostResolver.Answer.addresses(List.of(address), Duration.ofMinutes(5)));
-      }
-
-      @Override
-      public CompletableFuture<HostResolver.Answer> lookUpService(HostResolver.Query query) {
-        return release.thenApply(done -> HostResolver.Answer.notFound(null));
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
   @Test
   void theStatusSaysHowFarBehindAnInstanceIsWhileChangesWaitToBeApplied() throws Exception {
     UpstreamRegistry a = registry(server.getConnectString(), s -> { },
-        r -> r.hostResolver(answeringAfter(CompletableFuture.completedFuture(null))));
+        r -> r.hostResolver(
+            StoreStates.answeringAfter(CompletableFuture.completedFuture(null), new CompletableFuture<>())));
     CompletableFuture<Void> release = new CompletableFuture<>();
     UpstreamRegistry b = registry(server.getConnectString(), s -> { },
-        r -> r.hostResolver(answeringAfter(release)));
+        r -> r.hostResolver(StoreStates.answeringAfter(release, new CompletableFuture<>())));
     assertThat(a.updateUpstream("slow", "server slow.example:80;").isSuccess()).isTrue();
     // b applies changes in ZooKeeper's order: the next ones wait while it looks up slow.example.
     assertThat(a.updateUpstream("next", "server 10.0.0.2:80;").isSuccess()).isTrue();
