@@ -46,11 +46,20 @@ class AdminStreamingProxyTest {
 
   /** A proxy on {@code prefix} whose admin port is {@code admin}, with {@code upstreams} upstreams of one server. */
   static ProxyServer startWith(Path prefix, int admin, int upstreams) throws IOException {
+    return startWith(prefix, admin, upstreams, "u", "");
+  }
+
+  /**
+   * A proxy on {@code prefix} whose admin port is {@code admin}, with {@code upstreams} upstreams of one server,
+   * named {@code namePrefix} and their number, each with {@code directives} before its server.
+   */
+  static ProxyServer startWith(Path prefix, int admin, int upstreams, String namePrefix, String directives)
+      throws IOException {
     Files.createDirectories(prefix.resolve("conf"));
     try (BufferedWriter out = Files.newBufferedWriter(prefix.resolve("conf/upstream.conf"))) {
       for (int u = 0; u < upstreams; u++) {
-        out.write("upstream u" + u + " { server 10." + (u >> 16) + '.' + ((u >> 8) & 0xff) + '.' + (u & 0xff)
-            + ":8080 weight=2; }\n");
+        out.write("upstream " + namePrefix + u + " { " + directives + "server 10." + (u >> 16) + '.'
+            + ((u >> 8) & 0xff) + '.' + (u & 0xff) + ":8080 weight=2; }\n");
       }
     }
     Files.writeString(prefix.resolve("conf/nginx.conf"), String.join("\n",
