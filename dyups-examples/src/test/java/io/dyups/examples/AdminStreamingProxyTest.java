@@ -27,12 +27,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The proxy's admin locations answer a large listing as the admin handler streams it: written while the client
- * takes it, never made whole. 20 000 upstreams, loaded from the persistence file at start: more than the handler's
+ * takes it, never made whole. 17 000 upstreams, loaded from the persistence file at start: more than the handler's
  * streaming threshold (16 384 names), so each listing here is streamed; {@link AdminStreamingStallTest} holds a
  * stalled client against a listing far larger than the socket buffers.
  */
 class AdminStreamingProxyTest {
-  private static final int UPSTREAMS = 20_000;
+  private static final int UPSTREAMS = 17_000;
 
   @TempDir static Path prefix;
   private static ProxyServer proxy;
