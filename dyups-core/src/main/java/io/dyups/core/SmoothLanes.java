@@ -118,7 +118,11 @@ final class SmoothLanes {
   private int[] triedOut = new int[8];
 
   // Peers whose connections changed since the last pick (least_conn, or with max_conns), moved when the next pick
-  // reads the lanes: a request's own pick and release in between then move nothing. marked: in the list.
+  // reads the lanes: a request's own pick and release in between then move nothing. The peer the last pick took
+  // (lastPicked, whose connection its request opened and most often closed again before the next pick) is checked
+  // by the next pick without entering the list; the others are listed once (marked: in the list).
+  private final boolean tracksConnections;
+  private int lastPicked = NONE;
   private final boolean[] marked;
   private int[] connsChanged = new int[8];
   private int connsChangedCount;
@@ -136,6 +140,7 @@ final class SmoothLanes {
     where = new byte[n];
     listIndex = new int[n];
     marked = new boolean[n];
+    tracksConnections = leastConn || Arrays.stream(peers).anyMatch(peer -> peer.maxConns != 0);
     groupWeight = Arrays.stream(peers).mapToInt(peer -> peer.weight).distinct().sorted().toArray();
     for (int i = 0; i < n; i++) {
       groupOf[i] = Arrays.binarySearch(groupWeight, peers[i].weight);
@@ -170,6 +175,7 @@ final class SmoothLanes {
       marked[connsChanged[c]] = false;
     }
     connsChangedCount = 0;
+    lastPicked = NONE;
     Arrays.fill(listIndex, NONE);
     for (int g = 0; g < groups; g++) {
       newLane(g, 0);
@@ -324,7 +330,7 @@ final class SmoothLanes {
    * the next pick.
    */
   void connectionsChanged(int i) {
-    if ((leastConn || peers[i].maxConns != 0) && !marked[i]) {
+    if (tracksConnections && i != lastPicked && (leastConn || peers[i].maxConns != 0) && !marked[i]) {
       marked[i] = true;
       if (connsChangedCount == connsChanged.length) {
         connsChanged = Arrays.copyOf(connsChanged, 2 * connsChangedCount);
@@ -347,6 +353,11 @@ final class SmoothLanes {
    * marked tried), or -1 when none is eligible. {@code now} may be {@link PeerGroup#UNREAD}.
    */
   int pick(PeerSelection selection, long now) {
+    int last = lastPicked;
+    if (last != NONE) {
+      lastPicked = NONE;
+      changed(last, now);
+    }
     for (int c = 0; c < connsChangedCount; c++) {
       int i = connsChanged[c];
       marked[i] = false;
@@ -382,6 +393,10 @@ final class SmoothLanes {
       if (peer.fails != 0) {
         // A new failure window can take a peer at max_fails out again until it serves a request well.
         changed(best, now);
+      }
+      if (tracksConnections) {
+        // Its request opens a connection on it now: the next pick checks its lane (again, when it is listed too).
+        lastPicked = best;
       }
     }
     return best;
@@ -501,10 +516,11 @@ final class SmoothLanes {
   private long runUntil(int lane, long current, long steps) {
     int weight = groupWeight[lane];
     long until = Long.MAX_VALUE;
-    for (int other = 0; other < groups; other++) {
+    // Lanes 0 to groups - 1 are in ascending order of weight: the larger ones come after this one.
+    for (int other = lane + 1; other < groups; other++) {
       int h = head[other];
       int otherWeight = groupWeight[other];
-      if (h == NONE || otherWeight <= weight) {
+      if (h == NONE) {
         continue;
       }
       long gap = current - (key[h] + (long) otherWeight * steps);
