@@ -1,12 +1,14 @@
 package io.dyups.examples;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -18,8 +20,6 @@ import org.jspecify.annotations.Nullable;
  * {@link BackendPool}, anything the backend sends (or its closing) ends it.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
-  /** The name of the HTTP codec on a backend channel's pipeline: the byte count goes just before it. */
-  static final String CODEC = "http";
 
   final SocketAddress address;
   // The peer's name as nginx logs it: 10.0.0.1:8080.
@@ -28,6 +28,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   final long createdNanos = System.nanoTime();
   /** Requests sent on this connection so far (keepalive_requests). */
   int requests;
+  /** The request being answered is a HEAD: its response has no body whatever its headers say. */
+  boolean headRequest;
   /** For TLS, the context and checked name it was made with (a request takes only a connection made like its own). */
   @Nullable String tlsRoute;
   /** When it last went into the pool. */
@@ -36,9 +38,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   @Nullable ArrayDeque<BackendConnection> pooledIn;
   /**
    * Bytes of HTTP written to the backend and read from it since the request that owns it last took them:
-   * counted between TLS and the codec, so over TLS they are the bytes inside the records, as nginx counts
-   * {@code c->sent} and {@code $upstream_bytes_received} (the handshake not included). A write counts when it is
-   * passed to the socket, whether or not the socket takes all of it.
+   * counted where the request's bytes are written ({@link #write}) and where the decoder reads, so over TLS they
+   * are the bytes inside the records, as nginx counts {@code c->sent} and {@code $upstream_bytes_received} (the
+   * handshake not included). A write counts when it is passed to the channel, whether or not the socket takes all of
+   * it.
    */
   long bytesSent;
   long bytesReceived;
@@ -56,16 +59,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   };
 
   /**
-   * Ends {@code channel}'s pipeline (the HTTP codec before it) with this handler, before the channel is registered,
-   * the connection already counted against the limit; whenever the channel closes (a failed connect too), the
-   * count goes down.
+   * Ends {@code channel}'s pipeline (TLS, when there is, before them) with the response decoder and this handler, before the channel is registered, the connection already counted against the limit; whenever the
+   * channel closes (a failed connect too), the count goes down. Requests are written as bytes ({@link BackendRequest}):
+   * no encoder.
    */
   BackendConnection(SocketAddress address, String name, LoopState loop, Channel channel) {
     this.address = address;
     this.name = name;
     this.loop = loop;
     this.channel = channel;
-    channel.pipeline().addBefore(CODEC, null, new ByteCount()).addLast(this);
+    channel.pipeline().addLast(new ResponseDecoder(), this);
     loop.deadlines.add(timer);
     channel.closeFuture().addListener(future -> closed());
   }
@@ -80,26 +83,37 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     bytesReceived = 0;
   }
 
-  /** Counts the bytes of {@code msg}, a buffer or what holds one (anything else is no bytes of HTTP). */
-  private static int bytesOf(Object msg) {
-    if (msg instanceof ByteBuf buf) {
-      return buf.readableBytes();
-    }
-    return msg instanceof ByteBufHolder holder ? holder.content().readableBytes() : 0;
+  /** Writes {@code bytes} of the request (without a flush), counting them. */
+  void write(ByteBuf bytes) {
+    bytesSent += bytes.readableBytes();
+    channel.write(bytes, channel.voidPromise());
   }
 
-  /** Between TLS (when there is) and the codec: the bytes of HTTP each way. */
-  private final class ByteCount extends ChannelDuplexHandler {
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      bytesReceived += bytesOf(msg);
-      ctx.fireChannelRead(msg);
+  /**
+   * The backend's responses as Netty's {@link HttpResponseDecoder} reads them, one per request sent: the answer to
+   * a HEAD has no body (what Netty's client codec learns from its queue of requests, this connection knows from the
+   * one request it carries at a time).
+   */
+  private final class ResponseDecoder extends HttpResponseDecoder {
+    ResponseDecoder() {
+      super(new HttpDecoderConfig().setMaxInitialLineLength(4096).setMaxHeaderSize(8192).setMaxChunkSize(64 * 1024));
     }
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-      bytesSent += bytesOf(msg);
-      ctx.write(msg, promise);
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (msg instanceof ByteBuf buf) {
+        bytesReceived += buf.readableBytes();
+      }
+      super.channelRead(ctx, msg);
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+      if (headRequest && msg instanceof HttpResponse response
+          && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+        return true;
+      }
+      return super.isContentAlwaysEmpty(msg);
     }
   }
 

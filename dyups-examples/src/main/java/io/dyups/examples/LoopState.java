@@ -1,5 +1,7 @@
 package io.dyups.examples;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 
 /**
@@ -15,6 +17,8 @@ final class LoopState {
   final Deadlines deadlines = new Deadlines();
   final BackendPool backends = new BackendPool();
   private final Clock clock = new Clock();
+  /** Where a backend request head is made ({@link BackendRequest.Builder}), reused request after request. */
+  final ByteBuf scratch = Unpooled.buffer(512);
   /** Where an access log line is made, reused line after line. */
   final StringBuilder logLine = new StringBuilder(256);
   int connections;

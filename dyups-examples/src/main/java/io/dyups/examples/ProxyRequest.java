@@ -7,10 +7,11 @@ import io.dyups.examples.ProxyConfig.HeaderSetting;
 import io.dyups.examples.ProxyConfig.NextUpstream;
 import io.dyups.examples.ProxyConfig.Settings;
 import io.dyups.parser.Balancing;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -29,6 +30,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,7 +100,10 @@ final class ProxyRequest {
   /** HTTP/1.0 to the backend and a chunked body: it is read whole and sent with a Content-Length. */
   private final boolean wholeBody;
 
-  private final HttpRequest head;
+  /** The request head for the backend without its blank line ({@link BackendRequest}): made once, sent per try. */
+  private final byte[] head;
+  /** The body goes in chunks (the client's was chunked, and the backend speaks HTTP/1.1). */
+  private final boolean chunkedBody;
   // proxy_pass https: the name the backend's certificate is checked against (and sent as SNI).
   private String sslName = "";
   private boolean asksClose;
@@ -141,7 +146,8 @@ final class ProxyRequest {
     this.idempotent = !(method.equals("POST") || method.equals("LOCK") || method.equals("PATCH"));
     this.wholeBody = hasBody && declared < 0 && settings.proxyHttpVersion() == 10;
     this.bodyComplete = !hasBody;
-    this.head = requestHead();
+    this.chunkedBody = hasBody && declared < 0 && !wholeBody;
+    this.head = requestHead(declared);
   }
 
   void start() {
@@ -186,30 +192,34 @@ final class ProxyRequest {
 
   // ---- the request head
 
-  private HttpRequest requestHead() {
+  private byte[] requestHead(long declared) {
     HttpRequest request = exchange.request;
-    HttpVersion version = settings.proxyHttpVersion() == 11 ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
     String uri = exchange.query == null ? exchange.path : exchange.path + "?" + exchange.query;
-    HttpHeaders out = ClientConnection.HEADERS.newHeaders();
+    BackendRequest.Builder out = new BackendRequest.Builder(client.loop.scratch, request.method().asciiName(), uri,
+        settings.proxyHttpVersion() == 11);
     List<HeaderSetting> set = settings.proxyHeaders();
     boolean hostSet = false;
     boolean connectionSet = false;
     for (HeaderSetting setting : set) {
       String value = setting.value().evaluate(exchange);
-      hostSet |= AsciiString.contentEqualsIgnoreCase(setting.name(), HttpHeaderNames.HOST);
-      if (AsciiString.contentEqualsIgnoreCase(setting.name(), HttpHeaderNames.CONNECTION)) {
+      String name = setting.name();
+      hostSet |= AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST);
+      if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)) {
         connectionSet = true;
         asksClose = value.equalsIgnoreCase("close");
       }
-      if (!value.isEmpty()) {
-        out.add(setting.name(), value);
+      // A body's framing is the proxy's: its own Content-Length or Transfer-Encoding below replaces a set one.
+      boolean framing = AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONTENT_LENGTH)
+          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING);
+      if (!value.isEmpty() && !(hasBody && framing)) {
+        out.header(name, value);
       }
     }
     if (!hostSet) {
-      out.add(HeaderNames.HOST, exchange.proxyHost);
+      out.header(HeaderNames.HOST, Objects.requireNonNull(exchange.proxyHost, "set before a request is proxied"));
     }
     if (!connectionSet) {
-      out.add(HeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      out.header(HeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       asksClose = true;
     }
     HttpHeaders in = request.headers();
@@ -221,17 +231,16 @@ final class ProxyRequest {
       if (NOT_PASSED.indexOf(name) >= 0 || isSet(set, name) || namedIn(connectionTokens, name)) {
         continue;
       }
-      out.add(name, header.getValue());
+      out.header(name, header.getValue());
     }
     if (hasBody) {
-      long length = HttpUtil.getContentLength(request, -1L);
-      if (length >= 0) {
-        out.set(HeaderNames.CONTENT_LENGTH, length);
+      if (declared >= 0) {
+        out.contentLength(declared);
       } else if (!wholeBody) {
-        out.set(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        out.header(HeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       }
     }
-    return new DefaultHttpRequest(version, request.method(), uri, out);
+    return out.toBytes();
   }
 
   private static boolean isSet(List<HeaderSetting> set, CharSequence name) {
@@ -383,15 +392,12 @@ final class ProxyRequest {
 
   private void sendHead(BackendConnection connection) {
     Channel channel = connection.channel();
-    if (wholeBody) {
-      head.headers().set(HeaderNames.CONTENT_LENGTH, bodyBytes);
-    }
-    channel.write(head, channel.voidPromise());
+    connection.headRequest = exchange.isHead();
+    connection.write(BackendRequest.head(channel.alloc(), head, wholeBody ? bodyBytes : -1));
     requestSent = true;
     written = 0;
     if (!hasBody) {
       // Nothing follows the head; the client's empty last piece is not waited for.
-      channel.write(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
       connection.deadline(System.nanoTime() + settings.proxyReadTimeout().toNanos());
     } else {
       writeBody(connection);
@@ -411,16 +417,14 @@ final class ProxyRequest {
       int i = 0;
       for (HttpContent piece : body) {
         if (i++ >= written) {
-          channel.write(piece.retainedDuplicate(), channel.voidPromise());
-          bodyStarted |= piece.content().isReadable();
+          writePiece(connection, piece, piece.content().retainedDuplicate());
         }
       }
       written = body.size();
     } else {
       HttpContent piece;
       while ((piece = body.poll()) != null) {
-        bodyStarted |= piece.content().isReadable();
-        channel.write(piece, channel.voidPromise());
+        writePiece(connection, piece, piece.content());
       }
       written = 0;
     }
@@ -430,6 +434,28 @@ final class ProxyRequest {
     } else if (!channel.isWritable()) {
       client.channel().config().setAutoRead(false);
       connection.deadline(System.nanoTime() + settings.proxySendTimeout().toNanos());
+    }
+  }
+
+  /**
+   * Writes the bytes {@code data} of {@code piece} (ours: the channel releases them), framed as a chunk when the body
+   * goes chunked, and after the last piece the body's end.
+   */
+  private void writePiece(BackendConnection connection, HttpContent piece, ByteBuf data) {
+    ByteBufAllocator alloc = connection.channel().alloc();
+    int size = data.readableBytes();
+    bodyStarted |= size > 0;
+    if (!chunkedBody) {
+      connection.write(data);
+    } else if (size > 0) {
+      connection.write(BackendRequest.chunkStart(alloc, size));
+      connection.write(data);
+      connection.write(BackendRequest.chunkEnd(alloc));
+    } else {
+      data.release();
+    }
+    if (chunkedBody && piece instanceof LastHttpContent) {
+      connection.write(BackendRequest.lastChunk(alloc));
     }
   }
 

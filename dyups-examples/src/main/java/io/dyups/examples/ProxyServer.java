@@ -29,7 +29,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -548,22 +547,17 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * A new, unregistered channel to a backend, with the location's connect timeout, TLS first on it when {@code tls}
-   * is given, and the HTTP codec; its {@link BackendConnection} adds itself after the codec.
+   * A new, unregistered channel to a backend, with the location's connect timeout and TLS first on it when
+   * {@code tls} is given; its {@link BackendConnection} adds the response decoder and itself.
    */
   Channel newBackendChannel(Settings settings, @Nullable SslHandler tls) {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
     channel.config().setOption(ChannelOption.TCP_NODELAY, true);
-    HttpDecoderConfig decoder = new HttpDecoderConfig()
-        .setMaxInitialLineLength(4096)
-        .setMaxHeaderSize(8192)
-        .setMaxChunkSize(64 * 1024);
     if (tls != null) {
       channel.pipeline().addLast(tls);
     }
-    channel.pipeline().addLast(BackendConnection.CODEC, new HttpClientCodec(decoder, false, false));
     return channel;
   }
 
