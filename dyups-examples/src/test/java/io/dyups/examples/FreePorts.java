@@ -23,7 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class FreePorts {
   private static final int SLICE = 1000;
   // Fork N's slice starts at BASE + N * SLICE; a run outside surefire is fork 0. Surefire numbers the forks alive at
-  // once across the whole build (modules built side by side share the numbers: 1 to 4 with two modules of two
+  // once across the whole build (modules built side by side share the numbers: 1 to 6 with three modules of two
   // forks), so no two live forks share a slice.
   private static final int BASE = 10_000;
   private static final int FIRST = firstOfSlice();
