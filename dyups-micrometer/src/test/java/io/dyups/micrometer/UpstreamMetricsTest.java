@@ -133,6 +133,23 @@ class UpstreamMetricsTest {
   }
 
   @Test
+  void anUpstreamCreatedAgainUnderAnotherSpellingHasItsMetersUnderThatSpellingOnly() throws Exception {
+    registry.updateUpstream("Web", "server 10.0.0.1:80;");
+    UpstreamMetrics.of(registry).bindTo(meters);
+
+    registry.deleteUpstream("Web");
+    registry.updateUpstream("web", "server 10.0.0.1:80;");
+    awaitMeters("Web", "10.0.0.1:80", false);
+    awaitMeters("web", "10.0.0.1:80", true);
+    assertThat(hasMeters("Web", "10.0.0.1:80")).isFalse();
+    assertThat(hasMeters("web", "10.0.0.1:80")).isTrue();
+
+    registry.deleteUpstream("web");
+    awaitMeters("web", "10.0.0.1:80", false);
+    assertThat(meters.getMeters()).isEmpty();
+  }
+
+  @Test
   void aPeerKeptByAnUpdateKeepsItsMetersWhichReadTheNewestPeer() throws Exception {
     registry.updateUpstream("u", "server 10.0.0.1:80; server 10.0.0.2:80;");
     UpstreamMetrics.of(registry).bindTo(meters);
