@@ -99,13 +99,13 @@ public final class HealthChecker implements AutoCloseable {
   private static boolean claim(Peer peer, long now, HealthCheck check) {
     peer.group.lock.lock();
     try {
-      SharedPeerState state = peer.state;
-      if (state.checkInFlight || (state.checkScheduled && now - state.nextCheckNanos < 0)) {
+      SharedPeerState.CheckProgress progress = peer.state.checkProgress();
+      if (progress.inFlight || (progress.scheduled && now - progress.nextNanos < 0)) {
         return false;
       }
-      state.checkInFlight = true;
-      state.checkScheduled = true;
-      state.nextCheckNanos = now + check.interval().toNanos();
+      progress.inFlight = true;
+      progress.scheduled = true;
+      progress.nextNanos = now + check.interval().toNanos();
       return true;
     } finally {
       peer.group.lock.unlock();
@@ -115,7 +115,7 @@ public final class HealthChecker implements AutoCloseable {
   private static void release(Peer peer) {
     peer.group.lock.lock();
     try {
-      peer.state.checkInFlight = false;
+      peer.state.checkProgress().inFlight = false;
     } finally {
       peer.group.lock.unlock();
     }
@@ -140,23 +140,24 @@ public final class HealthChecker implements AutoCloseable {
     peer.group.lock.lock();
     try {
       SharedPeerState state = peer.state;
-      state.checkInFlight = false;
+      SharedPeerState.CheckProgress progress = state.checkProgress();
+      progress.inFlight = false;
       boolean wasDown = state.checkDown;
       PeerFigures figures = state.figures();
       figures.checks++;
       state.checkedOnce = true;
       figures.lastPassed = alive;
       if (alive) {
-        state.checkFailures = 0;
-        state.checkSuccesses++;
-        if (state.checkDown && state.checkSuccesses >= check.rise()) {
+        progress.failures = 0;
+        progress.successes++;
+        if (state.checkDown && progress.successes >= check.rise()) {
           state.setCheckDown(false, nowMillis);
         }
       } else {
         figures.checksFailed++;
-        state.checkSuccesses = 0;
-        state.checkFailures++;
-        if (!state.checkDown && state.checkFailures >= check.fall()) {
+        progress.successes = 0;
+        progress.failures++;
+        if (!state.checkDown && progress.failures >= check.fall()) {
           state.setCheckDown(true, nowMillis);
         }
       }

@@ -22,7 +22,14 @@ public final class Peer {
   // The parts of the Endpoint this peer was built from, kept as fields rather than as the Endpoint itself: one
   // object less per server in a registry that holds many (endpoint() makes it again, off the request path).
   private final ServerSpec spec;
-  private final SocketAddress address;
+  // The address of a server written with a host name (one of the name's addresses, or the name unresolved). Null
+  // for a server written as an address or a unix socket, whose socket address is made from the address as written
+  // when first asked (socketAddress()): a registry of many upstreams, most of them idle, keeps no four objects of
+  // an InetSocketAddress per server, and a load does not copy them from collection to collection.
+  private final @Nullable SocketAddress resolved;
+  // The socket address made from an address as written, once asked; volatile, so that a thread that finds it sees
+  // it whole (an InetAddress's fields are not final).
+  private volatile @Nullable SocketAddress made;
   private final @Nullable String serviceTarget;
   private final boolean runTime;
   final SharedPeerState state;
@@ -33,7 +40,8 @@ public final class Peer {
 
   Peer(Endpoint endpoint, SharedPeerState state, PeerGroup group) {
     this.spec = endpoint.spec();
-    this.address = endpoint.address();
+    // For a server written as an address, the endpoint's address is always HostTable.literal of it.
+    this.resolved = spec.address().kind() == Address.Kind.HOST ? endpoint.address() : null;
     this.serviceTarget = endpoint.serviceTarget();
     this.runTime = endpoint.runTime();
     this.state = state;
@@ -44,7 +52,7 @@ public final class Peer {
 
   /** What this peer was built from: equal to the {@link Endpoint} given to its constructor. */
   Endpoint endpoint() {
-    return new Endpoint(spec, address, serviceTarget, runTime);
+    return new Endpoint(spec, socketAddress(), serviceTarget, runTime);
   }
 
   /**
@@ -69,11 +77,22 @@ public final class Peer {
   }
 
   /**
-   * Where to connect, made when the peer was built and never looked up again: an {@link InetSocketAddress} with its
-   * IP address (for a server written with a host name, one of the name's addresses), or a {@link
-   * UnixDomainSocketAddress}.
+   * Where to connect, never looked up again: an {@link InetSocketAddress} with its IP address (for a server written
+   * with a host name, one of the name's addresses, given when the peer was built), or a {@link
+   * UnixDomainSocketAddress}. For a server written as an address, made from it when first asked and the same
+   * object after.
    */
   public SocketAddress socketAddress() {
+    SocketAddress address = resolved;
+    if (address != null) {
+      return address;
+    }
+    address = made;
+    if (address == null) {
+      // Two threads may both make it: equal values, either one kept.
+      address = HostTable.literal(spec.address());
+      made = address;
+    }
     return address;
   }
 
@@ -311,7 +330,7 @@ public final class Peer {
   /** The address connected to, as nginx names a peer: {@code 10.0.0.1:8080}, {@code [::1]:80}, {@code unix:/path}. */
   @Override
   public String toString() {
-    return addressText(address);
+    return addressText(socketAddress());
   }
 
   /** {@code address} as nginx's ngx_sock_ntop writes a peer's name. */

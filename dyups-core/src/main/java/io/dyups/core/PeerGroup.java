@@ -70,16 +70,40 @@ public final class PeerGroup {
   // The backups of a group that has none (most groups): a zero-length array, never written.
   private static final Peer[] NO_PEERS = new Peer[0];
 
-  /** What the generations of one upstream with the same number of workers share: each worker's lock, its newest. */
+  /**
+   * What the generations of one upstream with the same number of workers share: each worker's lock, its newest.
+   * The arrays are made with the first worker (under the shared lock): an upstream nobody picks from, as every
+   * upstream of a start, keeps three arrays fewer.
+   */
   private static final class Lineage {
-    final BalancingLock[] locks;
-    final Worker[] newest;
-    final long[] newestGeneration;
+    private final int count;
+    private BalancingLock @Nullable [] locks;
+    private Worker @Nullable [] newest;
+    private long @Nullable [] newestGeneration;
 
     Lineage(int count) {
-      locks = new BalancingLock[count];
-      newest = new Worker[count];
-      newestGeneration = new long[count];
+      this.count = count;
+    }
+
+    /** Makes the arrays if no worker did yet. Callers hold the shared lock. */
+    void make() {
+      if (locks == null) {
+        locks = new BalancingLock[count];
+        newest = new Worker[count];
+        newestGeneration = new long[count];
+      }
+    }
+
+    BalancingLock[] locks() {
+      return requireNonNull(locks, "locks");
+    }
+
+    Worker[] newest() {
+      return requireNonNull(newest, "newest");
+    }
+
+    long[] newestGeneration() {
+      return requireNonNull(newestGeneration, "newestGeneration");
     }
   }
 
@@ -225,10 +249,12 @@ public final class PeerGroup {
       if (worker != null) {
         return worker;
       }
-      BalancingLock workerLock = lineage.locks[index];
+      lineage.make();
+      BalancingLock[] locks = lineage.locks();
+      BalancingLock workerLock = locks[index];
       if (workerLock == null) {
         workerLock = new BalancingLock();
-        lineage.locks[index] = workerLock;
+        locks[index] = workerLock;
       }
       boolean leastConn = strategy instanceof LeastConnStrategy;
       boolean lanes = (leastConn || strategy == RoundRobinStrategy.INSTANCE)
@@ -244,14 +270,16 @@ public final class PeerGroup {
           lanes ? new SmoothLanes(primaryCounters, this, leastConn) : null);
       workerLock.lock();
       try {
-        Worker previous = lineage.newest[index];
-        boolean newest = previous == null || lineage.newestGeneration[index] < generation;
+        Worker[] newestWorkers = lineage.newest();
+        long[] newestGenerations = lineage.newestGeneration();
+        Worker previous = newestWorkers[index];
+        boolean newest = previous == null || newestGenerations[index] < generation;
         if (newest) {
           if (previous != null) {
             previous.retire();
           }
-          lineage.newest[index] = worker;
-          lineage.newestGeneration[index] = generation;
+          newestWorkers[index] = worker;
+          newestGenerations[index] = generation;
         }
         worker.takeOver(newest);
       } finally {

@@ -14,12 +14,9 @@ final class SharedPeerState {
   WorkerPeerCounters[] counters;
   // Set by an active health check (HealthChecker or the application's own): the peer takes no requests.
   boolean checkDown;
-  // The HealthChecker's bookkeeping: checks passed or failed in a row, when the next is due, one at a time.
-  int checkSuccesses;
-  int checkFailures;
-  boolean checkScheduled;
-  long nextCheckNanos;
-  boolean checkInFlight;
+  // The HealthChecker's bookkeeping, made by its first check (checkProgress()): servers of upstreams without
+  // check, most of them, keep none.
+  private @Nullable CheckProgress checkProgress;
 
   // Made down by default_down=true: NGINX Plus's "checking" until the first check (checkedOnce, which a reset of
   // the statistics leaves as it is).
@@ -38,6 +35,26 @@ final class SharedPeerState {
       figures().checkDownSinceMillis = nowMillis;
     }
     this.startedDown = checkDown;
+  }
+
+  /** The HealthChecker's bookkeeping of this server: checks passed or failed in a row, when the next is due. */
+  static final class CheckProgress {
+    int successes;
+    int failures;
+    boolean scheduled;
+    long nextNanos;
+    // One check at a time.
+    boolean inFlight;
+  }
+
+  /** The HealthChecker's bookkeeping, made on first use. Callers hold the shared lock. */
+  CheckProgress checkProgress() {
+    CheckProgress made = checkProgress;
+    if (made == null) {
+      made = new CheckProgress();
+      checkProgress = made;
+    }
+    return made;
   }
 
   /** The shared statistics, made on first use. Callers hold the shared lock. */

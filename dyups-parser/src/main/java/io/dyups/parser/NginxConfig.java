@@ -110,6 +110,9 @@ public final class NginxConfig {
    * {@code load balancing method redefined}) given to {@code warnings}. When a block is rejected, the blocks
    * before it have been given already: a caller that must not half-apply a file collects them first.
    *
+   * <p>{@code action} and {@code warnings} are called on the calling thread. A large file is read ahead on a
+   * thread of its own meanwhile (started and ended within the call), on a machine of more than one core.
+   *
    * @throws IOException when {@code mainFile} itself cannot be read
    * @throws ConfigSyntaxException when any file is rejected, an include cannot be followed, or a block is rejected
    */
@@ -125,9 +128,10 @@ public final class NginxConfig {
     Deque<Path> reading = new ArrayDeque<>();
     reading.push(file);
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    // One top-level directive at a time: a large upstream.conf is never held whole as directives.
+    // One top-level directive at a time: a large upstream.conf is never held whole as directives (and is read
+    // ahead on a thread of its own while this one builds the upstreams).
     try {
-      SyntaxReader.read(bytes, file.toString(), directive -> {
+      ReadAhead.read(bytes, file.toString(), directive -> {
         try {
           collector.topLevel(includes(List.of(directive), confDir, reading));
         } catch (IOException e) {

@@ -85,7 +85,9 @@ public record UpstreamBlock(
    * (names, zones, each block's directives). Anything else at the top level, a misspelt {@code upstrem} or a
    * byte order mark before the first {@code upstream} as much as an {@code include}, is refused with nginx's
    * {@code unknown directive "..."}: the owner of such a file would not write it back, so it must not start
-   * from it. When a block is rejected, the blocks before it have been given already.
+   * from it. When a block is rejected, the blocks before it have been given already. {@code action} and {@code
+   * warnings} are called on the calling thread; a large file is read ahead as {@link NginxConfig#forEachUpstream}
+   * reads it.
    *
    * @throws IOException when the file cannot be read
    * @throws ConfigSyntaxException when the file is rejected, with its name, line and column
@@ -98,7 +100,7 @@ public record UpstreamBlock(
     requireNonNull(warnings, "warnings");
     Path path = file.toAbsolutePath().normalize();
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
-    SyntaxReader.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
+    ReadAhead.read(NginxConfig.readMainFile(path), path.toString(), collector::upstreamsOnly);
     collector.finish();
   }
 
