@@ -8,7 +8,8 @@ import java.util.TreeMap;
  * One worker's traffic figures for one peer, the parts of NGINX Plus's per-peer statistics that requests make
  * ({@link PeerStatistics}): responses by status, bytes, failures, times taken out and for how long. Kept apart from
  * the {@link WorkerPeerCounters} it belongs to, so that a pick never reads its cache lines: only a failure, a
- * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it. No
+ * release the application reported figures with ({@link PeerSelection#succeeded(int, long, long, long, long)}) and a
+ * reader touch it. No
  * figure needs the clock on a request that went well. Made by the first of them that writes
  * ({@link WorkerPeerCounters#traffic()}).
  * Guarded by the lock of the worker whose counters hold it; a reader adds the workers' figures up ({@link #add}).
@@ -49,19 +50,26 @@ final class PeerTraffic {
   long downSinceMillis = -1;
   long downtimeMillis;
 
-  /** Counts one response the application reported; the times are in nanoseconds, negative when not known. */
-  void recordResponse(int status, long headerNanos, long responseNanos) {
-    countStatus(status, 1);
-    if (headerNanos >= 0) {
-      headerTimeNanos += headerNanos;
-    } else {
-      headerTimesUnknown++;
+  /**
+   * Counts what the application reported of one request: its response (status 0: none; then the times are not
+   * read), with times in nanoseconds, negative when not known, and its bytes.
+   */
+  void record(int status, long headerNanos, long responseNanos, long sent, long received) {
+    if (status != 0) {
+      countStatus(status, 1);
+      if (headerNanos >= 0) {
+        headerTimeNanos += headerNanos;
+      } else {
+        headerTimesUnknown++;
+      }
+      if (responseNanos >= 0) {
+        responseTimeNanos += responseNanos;
+      } else {
+        responseTimesUnknown++;
+      }
     }
-    if (responseNanos >= 0) {
-      responseTimeNanos += responseNanos;
-    } else {
-      responseTimesUnknown++;
-    }
+    this.sent += sent;
+    this.received += received;
   }
 
   /** How many header times {@link #headerTimeNanos} sums: the responses that came with one. */
@@ -142,11 +150,6 @@ final class PeerTraffic {
       }
     }
     return codes;
-  }
-
-  void recordBytes(long sent, long received) {
-    this.sent += sent;
-    this.received += received;
   }
 
   /**
