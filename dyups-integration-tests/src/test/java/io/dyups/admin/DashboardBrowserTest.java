@@ -214,7 +214,26 @@ class DashboardBrowserTest {
   private WebDriverWait waiting() {
     WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
     wait.ignoring(StaleElementReferenceException.class);
+    wait.withMessage(DashboardBrowserTest::pageState);
     return wait;
+  }
+
+  /**
+   * What the page shows when a wait gives up, for the failure's message: when it last refreshed (a poll stuck on an
+   * answer that never came shows an old time), the message line, whether a dialog is open, and the cards.
+   */
+  private static String pageState() {
+    try {
+      Object state = ((JavascriptExecutor) browser).executeScript(
+          "const text = (id) => { const e = document.getElementById(id); return e ? e.textContent : '(none)'; };"
+              + "const cards = Array.from(document.querySelectorAll('section.upstream')).map((c) => c.outerHTML);"
+              + "return 'page time ' + new Date().toLocaleTimeString() + '; ' + text('updated') + '; message: '"
+              + " + text('message') + '; dialog open: ' + document.getElementById('dialog').open"
+              + " + '; dialog error: ' + text('dialog-error') + '; cards:\\n' + cards.join('\\n');");
+      return "the page: " + state;
+    } catch (RuntimeException e) {
+      return "the page's state could not be read: " + e;
+    }
   }
 
   private void open() {
