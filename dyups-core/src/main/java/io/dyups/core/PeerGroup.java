@@ -405,7 +405,8 @@ public final class PeerGroup {
     long nanos = failed ? clock.read() : 0;
     workerLock.lock();
     try {
-      counters.releases++;
+      // The request is counted by its figures (PeerTraffic.reportedReleases), not in releases: one store less
+      // before the next pick's compare-and-set, which waits for every store before it.
       counters.traffic().record(status, headerNanos, responseNanos, sent, received);
       free(counters, failed, nanos);
     } finally {

@@ -39,6 +39,9 @@ final class PeerTraffic {
   long[] statusCounts = NO_COUNTS;
   long headerTimesUnknown;
   long responseTimesUnknown;
+  // Reported releases without a response (status 0): with the responses, the releases this worker counted here
+  // rather than in WorkerPeerCounters.releases (reportedReleases()).
+  long releasesWithoutResponse;
   // Every failure, where WorkerPeerCounters.fails counts those since the last good request.
   long fails;
   // Times this worker took the peer out for max_fails failures.
@@ -67,9 +70,19 @@ final class PeerTraffic {
       } else {
         responseTimesUnknown++;
       }
+    } else {
+      releasesWithoutResponse++;
     }
     this.sent += sent;
     this.received += received;
+  }
+
+  /**
+   * The releases the application reported figures with: each counts one request here, by its response (or as
+   * without one), and not in {@link WorkerPeerCounters#releases}, so that a reported release stores one count less.
+   */
+  long reportedReleases() {
+    return responses() + releasesWithoutResponse;
   }
 
   /** How many header times {@link #headerTimeNanos} sums: the responses that came with one. */
@@ -186,6 +199,7 @@ final class PeerTraffic {
     headerTimesUnknown += other.headerTimesUnknown;
     responseTimeNanos += other.responseTimeNanos;
     responseTimesUnknown += other.responseTimesUnknown;
+    releasesWithoutResponse += other.releasesWithoutResponse;
     selectedMillis = Math.max(selectedMillis, other.selectedMillis);
     downtimeMillis += other.downtimeMillis;
   }
@@ -203,6 +217,7 @@ final class PeerTraffic {
     headerTimesUnknown = 0;
     responseTimeNanos = 0;
     responseTimesUnknown = 0;
+    releasesWithoutResponse = 0;
     selectedMillis = 0;
     downtimeMillis = 0;
     if (downSinceMillis >= 0) {

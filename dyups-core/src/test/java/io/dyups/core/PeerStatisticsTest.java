@@ -102,6 +102,7 @@ class PeerStatisticsTest {
 
     PeerStatistics stats = statistics(0);
 
+    assertThat(stats.requests()).isEqualTo(statuses.length);
     assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(1, 3, 1, 1, 1, 8, new TreeMap<>(
         Map.of(101, 1L, 200, 2L, 204, 1L, 302, 1L, 404, 1L, 502, 1L, 999, 1L))));
     assertThat(stats.responses().codes().keySet()).containsExactly(101, 200, 204, 302, 404, 502, 999);
@@ -164,6 +165,7 @@ class PeerStatisticsTest {
     selection.failed(0, 7_000_000L, 9_000_000L, 120, 0);
 
     PeerStatistics stats = statistics(0);
+    assertThat(stats.requests()).isEqualTo(1);
     assertThat(stats.fails()).isEqualTo(1);
     assertThat(stats.responses().total()).isZero();
     assertThat(stats.headerTime()).isNull();
