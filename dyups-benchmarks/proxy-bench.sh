@@ -12,7 +12,8 @@
 # Both proxies write the access log in nginx's combined format, buffered (buffer=64k flush=1s). Rounds alternate
 # the order of dyups and nginx; each measurement is `wrk -t2 -cC -dD` with a Lua script that prints requests/s and
 # p50/p99/p99.9 (wrk's --latency stops at p99), beside the proxy's CPU time per request meanwhile (user + system of
-# its processes, from /proc: what each proxy costs the shared cores). Parts (all by default):
+# its processes, from /proc: what each proxy costs the shared cores; the raw lines split it into user and system
+# time, the proxy's own code and the kernel's work on its behalf). Parts (all by default):
 #
 #   compare   requests/s and latency at 2, 50 and 1000 connections, ROUNDS rounds
 #   churn     an upstream replaced 20 times a second through the admin interface during a 50-connection run
@@ -305,12 +306,13 @@ done = function(summary, latency, requests)
 end
 LUA
 
-cpu_ticks() {  # pids... -> user + system CPU time of the processes so far, in clock ticks
-  local total=0 pid
+cpu_ticks() {  # pids... -> "user system" CPU time of the processes so far, in clock ticks
+  local user=0 system=0 pid
   for pid in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    read -r u s < <(awk '{print $14, $15}' "/proc/$pid/stat")
+    user=$((user + u)); system=$((system + s))
   done
-  echo "$total"
+  echo "$user $system"
 }
 proxy_pids() {  # target -> the processes of the proxy that target measures (nginx: master and workers)
   case $1 in
@@ -320,17 +322,18 @@ proxy_pids() {  # target -> the processes of the proxy that target measures (ngi
   esac
 }
 
-# One measurement, and the proxy's CPU time per request meanwhile (user + system, from /proc; the backends and wrk
-# are not counted).
-measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=..." to results
+# One measurement, and the proxy's CPU time per request meanwhile (user + system, and each alone, from /proc; the
+# backends and wrk are not counted).
+measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=... user_us=... sys_us=..."
   local target=$1 c=$2 d=${3:-$duration}
   local line procs before after
   procs=$(proxy_pids "$target")
   before=$(cpu_ticks $procs)
   line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
   after=$(cpu_ticks $procs)
-  line="$line cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" \
-    'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / r : 0) }')"
+  line="$line $(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" \
+    'BEGIN { split(b, x, " "); split(a, y, " "); u = y[1] - x[1]; s = y[2] - x[2]; k = (r > 0 ? 1e6 / hz / r : 0);
+             printf "cpu_us=%.1f user_us=%.1f sys_us=%.1f", (u + s) * k, u * k, s * k }')"
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 

@@ -60,9 +60,10 @@ final class SmoothLanes {
   private final PeerGroup group;
   private final boolean leastConn;
 
-  // Per peer (its index in the tier): 29 bytes.
-  private final long[] key;
-  private final int[] next;
+  // Per peer (its index in the tier): 33 bytes.
+  // Its key and the next peer of its lane, side by side (key at 2i, next at 2i + 1): a run reads both of the next
+  // head, whose lane's peers lie far apart when weights differ.
+  private final long[] keyNext;
   private final int[] prev;
   // Its weight's index in groupWeight.
   private final int[] groupOf;
@@ -118,7 +119,15 @@ final class SmoothLanes {
   private int[] triedOut = new int[8];
 
   // Peers whose connections changed since the last pick (least_conn, or with max_conns), moved when the next pick
-  // reads the lanes: a request's own pick and release in between then move nothing. marked: in the list.
+  // reads the lanes: a request's own pick and release in between then move nothing. The peer the last pick took
+  // (lastPicked, whose connection its request opened and most often closed again before the next pick) is checked
+  // by the next pick without entering the list; the others are listed once (marked: in the list).
+  private final boolean tracksConnections;
+  private int lastPicked = NONE;
+  // The lane lastPicked was picked from, while it has not moved since (NONE: not known).
+  private int lastPickedLane = NONE;
+  // The lane of the peer the current step picked, or NONE (a recovering peer).
+  private int pickedLane = NONE;
   private final boolean[] marked;
   private int[] connsChanged = new int[8];
   private int connsChangedCount;
@@ -128,14 +137,14 @@ final class SmoothLanes {
     this.group = group;
     this.leastConn = leastConn;
     int n = peers.length;
-    key = new long[n];
-    next = new int[n];
+    keyNext = new long[2 * n];
     prev = new int[n];
     groupOf = new int[n];
     laneOf = new int[n];
     where = new byte[n];
     listIndex = new int[n];
     marked = new boolean[n];
+    tracksConnections = leastConn || Arrays.stream(peers).anyMatch(peer -> peer.maxConns != 0);
     groupWeight = Arrays.stream(peers).mapToInt(peer -> peer.weight).distinct().sorted().toArray();
     for (int i = 0; i < n; i++) {
       groupOf[i] = Arrays.binarySearch(groupWeight, peers[i].weight);
@@ -170,6 +179,7 @@ final class SmoothLanes {
       marked[connsChanged[c]] = false;
     }
     connsChangedCount = 0;
+    lastPicked = NONE;
     Arrays.fill(listIndex, NONE);
     for (int g = 0; g < groups; g++) {
       newLane(g, 0);
@@ -237,6 +247,23 @@ final class SmoothLanes {
     return lane;
   }
 
+  // A peer's key (current weight = key + weight * steps of its lane) and the next peer of its lane, in keyNext.
+  private long key(int i) {
+    return keyNext[2 * i];
+  }
+
+  private void setKey(int i, long key) {
+    keyNext[2 * i] = key;
+  }
+
+  private int next(int i) {
+    return (int) keyNext[2 * i + 1];
+  }
+
+  private void setNext(int i, int next) {
+    keyNext[2 * i + 1] = next;
+  }
+
   private long stepsOf(int lane) {
     return lane < groups ? steps : laneSteps[lane];
   }
@@ -252,7 +279,7 @@ final class SmoothLanes {
 
   private int currentWeight(int i) {
     int lane = laneOf[i];
-    return (int) (key[i] + (long) groupWeight[laneGroup[lane]] * stepsOf(lane));
+    return (int) (key(i) + (long) groupWeight[laneGroup[lane]] * stepsOf(lane));
   }
 
   /**
@@ -279,13 +306,16 @@ final class SmoothLanes {
       where[i] = IN_LANE;
       int lane = laneFor(groupOf[i], peer.conns);
       laneOf[i] = lane;
-      key[i] = peer.currentWeight - (long) peer.weight * stepsOf(lane);
+      setKey(i, peer.currentWeight - (long) peer.weight * stepsOf(lane));
       insert(i);
     }
   }
 
   /** Takes peer {@code i} out of its lane, list or heap, its current weight written into its counters. */
   private void remove(int i) {
+    if (i == lastPicked) {
+      lastPickedLane = NONE;
+    }
     switch (where[i]) {
       case IN_LANE -> {
         peers[i].currentWeight = currentWeight(i);
@@ -324,7 +354,7 @@ final class SmoothLanes {
    * the next pick.
    */
   void connectionsChanged(int i) {
-    if ((leastConn || peers[i].maxConns != 0) && !marked[i]) {
+    if (tracksConnections && i != lastPicked && (leastConn || peers[i].maxConns != 0) && !marked[i]) {
       marked[i] = true;
       if (connsChangedCount == connsChanged.length) {
         connsChanged = Arrays.copyOf(connsChanged, 2 * connsChangedCount);
@@ -347,6 +377,17 @@ final class SmoothLanes {
    * marked tried), or -1 when none is eligible. {@code now} may be {@link PeerGroup#UNREAD}.
    */
   int pick(PeerSelection selection, long now) {
+    int last = lastPicked;
+    if (last != NONE) {
+      lastPicked = NONE;
+      // Only its connections changed since (anything else moved it at once): it stays in its lane while that lane
+      // has as many connections (least_conn) and the peer is below max_conns.
+      int lane = lastPickedLane;
+      WorkerPeerCounters peer = peers[last];
+      if (lane == NONE || (leastConn && laneConns[lane] != peer.conns) || !peer.hasRoom()) {
+        changed(last, now);
+      }
+    }
     for (int c = 0; c < connsChangedCount; c++) {
       int i = connsChanged[c];
       marked[i] = false;
@@ -365,6 +406,7 @@ final class SmoothLanes {
     int tried = selection.firstTry() ? 0 : takeTriedOut(selection);
     long stepsBefore = steps;
     long pick = ++picks;
+    pickedLane = NONE;
     int best = leastConn ? leastConnStep(selection, pick) : roundRobinStep(selection);
     for (int t = 0; t < tried; t++) {
       int i = triedOut[t];
@@ -372,11 +414,16 @@ final class SmoothLanes {
       // It took no part in the pick: its current weight is what it was, while its lane's steps moved on by one
       // when the lane took part.
       if (lane < groups ? steps != stepsBefore : laneStepped[lane] == pick) {
-        key[i] -= groupWeight[laneGroup[lane]];
+        setKey(i, key(i) - groupWeight[laneGroup[lane]]);
       }
       insert(i);
     }
     if (best >= 0) {
+      if (tracksConnections) {
+        // Its request opens a connection on it now: the next pick checks its lane (again, when it is listed too).
+        lastPicked = best;
+        lastPickedLane = pickedLane;
+      }
       WorkerPeerCounters peer = peers[best];
       peer.startFailureWindow(group, now);
       if (peer.fails != 0) {
@@ -452,7 +499,7 @@ final class SmoothLanes {
       if (h == NONE) {
         continue;
       }
-      long current = key[h] + (long) groupWeight[lane] * steps;
+      long current = key(h) + (long) groupWeight[lane] * steps;
       if (current > bestWeight || (current == bestWeight && h < best)) {
         best = h;
         bestWeight = current;
@@ -460,7 +507,7 @@ final class SmoothLanes {
     }
     if (recoveringCount == 0) {
       int lane = laneOf[best];
-      continueRun(best, lane, key[best], runUntil(lane, bestWeight, steps));
+      continueRun(best, lane, key(best), runUntil(lane, bestWeight, steps));
       return best;
     }
     long total = laneTotal;
@@ -486,8 +533,9 @@ final class SmoothLanes {
    */
   private void continueRun(int best, int lane, long runKey, long until) {
     giveBack(best, lane, laneTotal);
+    pickedLane = lane;
     int next = head[lane];
-    if (next != NONE && key[next] == runKey && until > steps) {
+    if (next != NONE && key(next) == runKey && until > steps) {
       runLane = lane;
       this.runKey = runKey;
       runUntil = until;
@@ -501,13 +549,14 @@ final class SmoothLanes {
   private long runUntil(int lane, long current, long steps) {
     int weight = groupWeight[lane];
     long until = Long.MAX_VALUE;
-    for (int other = 0; other < groups; other++) {
+    // Lanes 0 to groups - 1 are in ascending order of weight: the larger ones come after this one.
+    for (int other = lane + 1; other < groups; other++) {
       int h = head[other];
       int otherWeight = groupWeight[other];
-      if (h == NONE || otherWeight <= weight) {
+      if (h == NONE) {
         continue;
       }
-      long gap = current - (key[h] + (long) otherWeight * steps);
+      long gap = current - (key(h) + (long) otherWeight * steps);
       int closing = otherWeight - weight;
       // Strictly larger at steps + k while k * closing < gap.
       long lead = gap <= 0 ? 0 : (gap - 1) / closing;
@@ -604,7 +653,7 @@ final class SmoothLanes {
       laneStepped[lane] = pick;
       total += (long) weight * size[lane];
       int h = head[lane];
-      long current = key[h] + (long) weight * laneSteps;
+      long current = key(h) + (long) weight * laneSteps;
       if (current > bestWeight || (current == bestWeight && h < best)) {
         best = h;
         bestWeight = current;
@@ -634,7 +683,8 @@ final class SmoothLanes {
    */
   private void finishStep(int best, long total) {
     if (where[best] == IN_LANE) {
-      giveBack(best, laneOf[best], total);
+      pickedLane = laneOf[best];
+      giveBack(best, pickedLane, total);
     } else {
       peers[best].currentWeight -= (int) total; // total is a sum of int weights within one step
     }
@@ -653,17 +703,17 @@ final class SmoothLanes {
    * circular lane is only its head and tail moving on by one peer.
    */
   private void giveBack(int i, int lane, long total) {
-    long k = key[i] - total;
+    long k = key(i) - total;
     int last = tail[lane];
-    if (head[lane] == i && last != i && (key[last] > k || (key[last] == k && last < i))) {
+    if (head[lane] == i && last != i && (key(last) > k || (key(last) == k && last < i))) {
       runLane = NONE;
-      head[lane] = next[i];
+      head[lane] = next(i);
       tail[lane] = i;
-      key[i] = k;
+      setKey(i, k);
       return;
     }
     unlink(i);
-    key[i] = k;
+    setKey(i, k);
     insert(i);
   }
 
@@ -673,28 +723,28 @@ final class SmoothLanes {
   private void insert(int i) {
     runLane = NONE;
     int lane = laneOf[i];
-    long k = key[i];
+    long k = key(i);
     int first = head[lane];
     if (first == NONE) {
       head[lane] = i;
       tail[lane] = i;
-      next[i] = i;
+      setNext(i, i);
       prev[i] = i;
     } else {
       // The last peer that stays before i, or NONE when i comes first.
       int after = tail[lane];
-      while (key[after] < k || (key[after] == k && after > i)) {
+      while (key(after) < k || (key(after) == k && after > i)) {
         if (after == first) {
           after = NONE;
           break;
         }
         after = prev[after];
       }
-      int before = after == NONE ? first : next[after];
+      int before = after == NONE ? first : next(after);
       int behind = after == NONE ? tail[lane] : after;
-      next[behind] = i;
+      setNext(behind, i);
       prev[i] = behind;
-      next[i] = before;
+      setNext(i, before);
       prev[before] = i;
       if (after == NONE) {
         head[lane] = i;
@@ -717,13 +767,13 @@ final class SmoothLanes {
   private void unlink(int i) {
     runLane = NONE;
     int lane = laneOf[i];
-    int before = next[i];
+    int before = next(i);
     if (before == i) {
       head[lane] = NONE;
       tail[lane] = NONE;
     } else {
       int after = prev[i];
-      next[after] = before;
+      setNext(after, before);
       prev[before] = after;
       if (head[lane] == i) {
         head[lane] = before;

@@ -27,12 +27,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The proxy's admin locations answer a large listing as the admin handler streams it: written while the client
- * takes it, never made whole. 20 000 upstreams, loaded from the persistence file at start: more than the handler's
+ * takes it, never made whole. 17 000 upstreams, loaded from the persistence file at start: more than the handler's
  * streaming threshold (16 384 names), so each listing here is streamed; {@link AdminStreamingStallTest} holds a
  * stalled client against a listing far larger than the socket buffers.
  */
 class AdminStreamingProxyTest {
-  private static final int UPSTREAMS = 20_000;
+  private static final int UPSTREAMS = 17_000;
 
   @TempDir static Path prefix;
   private static ProxyServer proxy;
@@ -46,11 +46,20 @@ class AdminStreamingProxyTest {
 
   /** A proxy on {@code prefix} whose admin port is {@code admin}, with {@code upstreams} upstreams of one server. */
   static ProxyServer startWith(Path prefix, int admin, int upstreams) throws IOException {
+    return startWith(prefix, admin, upstreams, "u", "");
+  }
+
+  /**
+   * A proxy on {@code prefix} whose admin port is {@code admin}, with {@code upstreams} upstreams of one server,
+   * named {@code namePrefix} and their number, each with {@code directives} before its server.
+   */
+  static ProxyServer startWith(Path prefix, int admin, int upstreams, String namePrefix, String directives)
+      throws IOException {
     Files.createDirectories(prefix.resolve("conf"));
     try (BufferedWriter out = Files.newBufferedWriter(prefix.resolve("conf/upstream.conf"))) {
       for (int u = 0; u < upstreams; u++) {
-        out.write("upstream u" + u + " { server 10." + (u >> 16) + '.' + ((u >> 8) & 0xff) + '.' + (u & 0xff)
-            + ":8080 weight=2; }\n");
+        out.write("upstream " + namePrefix + u + " { " + directives + "server 10." + (u >> 16) + '.'
+            + ((u >> 8) & 0xff) + '.' + (u & 0xff) + ":8080 weight=2; }\n");
       }
     }
     Files.writeString(prefix.resolve("conf/nginx.conf"), String.join("\n",
