@@ -82,7 +82,7 @@ class PlusApiClientShapesTest {
       if (peer.address().toString().equals("127.0.0.1:9")) {
         selection.failed();
       } else {
-        selection.recordResponse(200 + i, 1_000_000L, 2_000_000L).recordBytes(10, 20).succeeded();
+        selection.succeeded(200 + i, 1_000_000L, 2_000_000L, 10, 20);
       }
     }
     registry.find("backend").peers().asList().get(1).setHealthy(false);

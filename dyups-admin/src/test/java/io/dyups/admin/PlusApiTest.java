@@ -186,7 +186,7 @@ class PlusApiTest {
     PeerSelection selection = new PeerSelection();
     selection.start(registry.find("backend").peers(), null, null);
     assertThat(selection.next().address().toString()).isEqualTo("10.0.0.1:8088");
-    selection.recordResponse(status, 12_000_000L, 30_000_000L).recordBytes(150, 2000).succeeded();
+    selection.succeeded(status, 12_000_000L, 30_000_000L, 150, 2000);
   }
 
   @Test

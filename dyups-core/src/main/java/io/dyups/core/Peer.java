@@ -184,7 +184,8 @@ public final class Peer {
         }
         sums.downtime = Math.max(sums.downtime, workerDowntime);
       });
-      long requests = sums.requests;
+      // Releases reported with figures count in the figures, the others in each worker's releases.
+      long requests = sums.requests + total.reportedReleases();
       long active = sums.active;
       long downtime = sums.downtime;
       long downstart = sums.downstart;

@@ -424,14 +424,18 @@ public final class PeerGroup {
     }
   }
 
-  /** {@link #release}, with the figures {@code selection} was given for the request (PeerSelection.recordResponse). */
-  void releaseReported(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed,
-      PeerSelection selection) {
+  /**
+   * {@link #release}, with what the peer answered ({@link PeerSelection#succeeded(int, long, long, long, long)}),
+   * counted in the worker's figures under the lock the release takes anyway.
+   */
+  void releaseReported(WorkerPeerCounters counters, BalancingLock workerLock, boolean failed, int status,
+      long headerNanos, long responseNanos, long sent, long received) {
     long nanos = failed ? clock.read() : 0;
     workerLock.lock();
     try {
-      counters.releases++;
-      selection.recordInto(counters.traffic());
+      // The request is counted by its figures (PeerTraffic.reportedReleases), not in releases: one store less
+      // before the next pick's compare-and-set, which waits for every store before it.
+      counters.traffic().record(status, headerNanos, responseNanos, sent, received);
       free(counters, failed, nanos);
     } finally {
       workerLock.unlock();

@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  * The picking of peers for one request, as nginx's per-request peer data: which peers were tried, where a hash
  * left off. {@link #start} it on the group the request found, call {@link #next()} for a peer, and report how
  * the request went with {@link #succeeded()} or {@link #failed()} before asking for the next one (a retry never
- * gets a peer this selection already tried). Each peer {@code next()} returns must be reported exactly once.
+ * gets a peer this selection already tried). Each peer {@code next()} returns must be reported exactly once; with
+ * what it answered, for its statistics, by {@link #succeeded(int, long, long, long, long)} or
+ * {@link #failed(int, long, long, long, long)}.
  *
  * <pre>{@code
  * PeerSelection selection = new PeerSelection();   // reuse it: one per thread or connection
@@ -183,68 +185,66 @@ public final class PeerSelection extends PeerSelectionFields {
     return peer;
   }
 
-  /** The request on the last peer finished well; the peer's connection count goes down. */
+  /**
+   * The request on the last peer finished well; the peer's connection count goes down. Its statistics
+   * ({@link Peer#statistics()}) count the request, and no response or bytes: an application that knows what the peer
+   * answered reports it with {@link #succeeded(int, long, long, long, long)} instead.
+   *
+   * @throws IllegalStateException when no peer is waiting to be reported
+   */
   public void succeeded() {
     release(false);
   }
 
   /**
    * The request on the last peer failed (could not connect, timed out): the failure counts towards
-   * {@code max_fails} and the peer's connection count goes down.
+   * {@code max_fails} and the peer's connection count goes down. Its statistics count the request and the failure,
+   * and no response or bytes (see {@link #failed(int, long, long, long, long)}).
+   *
+   * @throws IllegalStateException when no peer is waiting to be reported
    */
   public void failed() {
     release(true);
   }
 
   /**
-   * Records what the last peer answered, for its statistics ({@link Peer#statistics()}): the response's status
-   * and how long the header and the whole response took from the moment the peer was picked (negative: not known).
-   * Call it before {@link #succeeded()} or {@link #failed()}, which count it; a request that records nothing costs
-   * nothing more than one that the statistics do not know. Allocates nothing.
+   * The request on the last peer finished well, and this is what the peer answered, for its statistics
+   * ({@link Peer#statistics()}, NGINX Plus's {@code responses}, {@code header_time}, {@code response_time},
+   * {@code sent} and {@code received}); otherwise as {@link #succeeded()}. The figures are counted in the same
+   * call, under the worker's lock the release takes anyway: allocates nothing and reads no clock.
    *
+   * <pre>{@code
+   * long picked = System.nanoTime();
+   * // ... send the request (512 bytes), read the header (after headerAt) and the body (4096 bytes in all) ...
+   * selection.succeeded(200, headerAt - picked, System.nanoTime() - picked, 512, 4096);
+   * }</pre>
+   *
+   * @param status the response's status, 100 to 999; or 0 when the peer sent none (then the times are not read)
+   * @param headerNanos nanoseconds from the pick to the response's header; negative when not known (the average
+   *     {@code header_time} leaves the response out)
+   * @param responseNanos nanoseconds from the pick to the end of the response; negative when not known
+   * @param sent bytes sent to the peer for this request, as nginx's {@code $upstream_bytes_sent}
+   * @param received bytes received from the peer, as nginx's {@code $upstream_bytes_received}
    * @throws IllegalStateException when no peer is waiting to be reported
-   * @throws IllegalArgumentException when {@code status} is not in 100..999
+   * @throws IllegalArgumentException when {@code status} is neither 0 nor in 100..999, or a byte count is negative;
+   *     the peer is then still waiting to be reported
    */
-  public PeerSelection recordResponse(int status, long headerNanos, long responseNanos) {
-    checkPicked();
-    if (status < 100 || status > 999) {
-      throw new IllegalArgumentException("status must be in 100..999: " + status);
-    }
-    reportedStatus = status;
-    reportedHeaderNanos = headerNanos;
-    reportedResponseNanos = responseNanos;
-    return this;
+  public void succeeded(int status, long headerNanos, long responseNanos, long sent, long received) {
+    release(false, status, headerNanos, responseNanos, sent, received);
   }
 
   /**
-   * Records the bytes sent to the last peer and received from it, for its statistics ({@link Peer#statistics()});
-   * each call adds to the request's figures. Call it before {@link #succeeded()} or {@link #failed()}.
+   * The request on the last peer failed, and this is what the peer answered, if anything (a status that
+   * {@code proxy_next_upstream} passes over, such as a 502; or 0 when it sent no response): the failure counts
+   * towards {@code max_fails}, and the figures in the peer's statistics as with
+   * {@link #succeeded(int, long, long, long, long)}, whose parameters these are.
    *
    * @throws IllegalStateException when no peer is waiting to be reported
-   * @throws IllegalArgumentException when a count is negative
+   * @throws IllegalArgumentException when {@code status} is neither 0 nor in 100..999, or a byte count is negative;
+   *     the peer is then still waiting to be reported
    */
-  public PeerSelection recordBytes(long sent, long received) {
-    checkPicked();
-    if (sent < 0 || received < 0) {
-      throw new IllegalArgumentException("byte counts must not be negative: " + sent + ", " + received);
-    }
-    reportedSent += sent;
-    reportedReceived += received;
-    return this;
-  }
-
-  private void checkPicked() {
-    if (current < 0) {
-      throw new IllegalStateException("no peer to report");
-    }
-  }
-
-  /** Adds the figures recorded for this request to {@code traffic}, under its worker's lock. */
-  void recordInto(PeerTraffic traffic) {
-    if (reportedStatus != 0) {
-      traffic.recordResponse(reportedStatus, reportedHeaderNanos, reportedResponseNanos);
-    }
-    traffic.recordBytes(reportedSent, reportedReceived);
+  public void failed(int status, long headerNanos, long responseNanos, long sent, long received) {
+    release(true, status, headerNanos, responseNanos, sent, received);
   }
 
   private void release(boolean failed) {
@@ -253,16 +253,26 @@ public final class PeerSelection extends PeerSelectionFields {
       throw new IllegalStateException("no peer to report");
     }
     current = -1;
-    // Nothing recorded reads as all zeros: no flag to set on each record call and clear here. Each store before the
-    // release's lock is one more the lock's compare-and-set waits for.
-    if ((reportedStatus | reportedSent | reportedReceived) == 0) {
-      group.release(counters[index], worker.lock, failed);
-      return;
+    group.release(counters[index], worker.lock, failed);
+  }
+
+  // The figures go from the arguments to the worker's under its lock: none wait in this selection, whose stores the
+  // lock's compare-and-set would have to wait for, and none are cleared after.
+  private void release(boolean failed, int status, long headerNanos, long responseNanos, long sent,
+      long received) {
+    int index = current;
+    if (index < 0) {
+      throw new IllegalStateException("no peer to report");
     }
-    group.releaseReported(counters[index], worker.lock, failed, this);
-    reportedStatus = 0;
-    reportedSent = 0;
-    reportedReceived = 0;
+    if (status != 0 && (status < 100 || status > 999)) {
+      throw new IllegalArgumentException("status must be 0 (no response) or in 100..999: " + status);
+    }
+    if ((sent | received) < 0) {
+      throw new IllegalArgumentException("byte counts must not be negative: " + sent + ", " + received);
+    }
+    current = -1;
+    group.releaseReported(counters[index], worker.lock, failed, status, headerNanos, responseNanos, sent,
+        received);
   }
 
   /**
@@ -407,14 +417,6 @@ abstract class PeerSelectionFields extends Padded {
   // found taken, so that threads that collide spread out.
   int probe;
   @Nullable Thread probeThread;
-
-  // Figures recorded for the peer picked (recordResponse, recordBytes), counted when it is released; all zero when
-  // none were (reportedStatus is 0 when no response was recorded; the times are read only with a status).
-  int reportedStatus;
-  long reportedHeaderNanos;
-  long reportedResponseNanos;
-  long reportedSent;
-  long reportedReceived;
 
   // Where a hash method left off for this request.
   long hash;

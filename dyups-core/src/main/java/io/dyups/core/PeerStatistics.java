@@ -11,10 +11,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * One peer's statistics at one moment, with the names and meanings of NGINX Plus's API
  * ({@code NginxHTTPUpstreamPeer}): read with {@link Peer#statistics()}. The request figures come from what the
- * application reports through its {@link PeerSelection} ({@link PeerSelection#recordResponse},
- * {@link PeerSelection#recordBytes}, {@link PeerSelection#failed()}); an application that reports only successes
- * and failures gets {@code requests}, {@code active}, {@code fails}, {@code unavail} and the times, and zeros for
- * responses and bytes. {@link PeerGroup#resetStatistics()} starts every count again from zero.
+ * application reports through its {@link PeerSelection}: {@link PeerSelection#succeeded(int, long, long, long, long)}
+ * and {@link PeerSelection#failed(int, long, long, long, long)} count the response and the bytes with the request;
+ * an application that reports only {@link PeerSelection#succeeded()} and {@link PeerSelection#failed()} gets
+ * {@code requests}, {@code active}, {@code fails}, {@code unavail} and the times, and zeros for responses and bytes.
+ * {@link PeerGroup#resetStatistics()} starts every count again from zero.
  *
  * <p>An upstream without {@code zone} keeps its balancing state once per worker, as each nginx worker process
  * does: the counts here add the workers' up; {@code unavail} counts each worker's taking the peer out, and

@@ -8,7 +8,8 @@ import java.util.TreeMap;
  * One worker's traffic figures for one peer, the parts of NGINX Plus's per-peer statistics that requests make
  * ({@link PeerStatistics}): responses by status, bytes, failures, times taken out and for how long. Kept apart from
  * the {@link WorkerPeerCounters} it belongs to, so that a pick never reads its cache lines: only a failure, a
- * release the application reported figures for ({@link PeerSelection#recordResponse}) and a reader touch it. No
+ * release the application reported figures with ({@link PeerSelection#succeeded(int, long, long, long, long)}) and a
+ * reader touch it. No
  * figure needs the clock on a request that went well. Made by the first of them that writes
  * ({@link WorkerPeerCounters#traffic()}).
  * Guarded by the lock of the worker whose counters hold it; a reader adds the workers' figures up ({@link #add}).
@@ -38,6 +39,9 @@ final class PeerTraffic {
   long[] statusCounts = NO_COUNTS;
   long headerTimesUnknown;
   long responseTimesUnknown;
+  // Reported releases without a response (status 0): with the responses, the releases this worker counted here
+  // rather than in WorkerPeerCounters.releases (reportedReleases()).
+  long releasesWithoutResponse;
   // Every failure, where WorkerPeerCounters.fails counts those since the last good request.
   long fails;
   // Times this worker took the peer out for max_fails failures.
@@ -49,19 +53,36 @@ final class PeerTraffic {
   long downSinceMillis = -1;
   long downtimeMillis;
 
-  /** Counts one response the application reported; the times are in nanoseconds, negative when not known. */
-  void recordResponse(int status, long headerNanos, long responseNanos) {
-    countStatus(status, 1);
-    if (headerNanos >= 0) {
-      headerTimeNanos += headerNanos;
+  /**
+   * Counts what the application reported of one request: its response (status 0: none; then the times are not
+   * read), with times in nanoseconds, negative when not known, and its bytes.
+   */
+  void record(int status, long headerNanos, long responseNanos, long sent, long received) {
+    if (status != 0) {
+      countStatus(status, 1);
+      if (headerNanos >= 0) {
+        headerTimeNanos += headerNanos;
+      } else {
+        headerTimesUnknown++;
+      }
+      if (responseNanos >= 0) {
+        responseTimeNanos += responseNanos;
+      } else {
+        responseTimesUnknown++;
+      }
     } else {
-      headerTimesUnknown++;
+      releasesWithoutResponse++;
     }
-    if (responseNanos >= 0) {
-      responseTimeNanos += responseNanos;
-    } else {
-      responseTimesUnknown++;
-    }
+    this.sent += sent;
+    this.received += received;
+  }
+
+  /**
+   * The releases the application reported figures with: each counts one request here, by its response (or as
+   * without one), and not in {@link WorkerPeerCounters#releases}, so that a reported release stores one count less.
+   */
+  long reportedReleases() {
+    return responses() + releasesWithoutResponse;
   }
 
   /** How many header times {@link #headerTimeNanos} sums: the responses that came with one. */
@@ -144,11 +165,6 @@ final class PeerTraffic {
     return codes;
   }
 
-  void recordBytes(long sent, long received) {
-    this.sent += sent;
-    this.received += received;
-  }
-
   /**
    * The worker took the peer out at {@code nowMillis}; the out-period before, if it was not closed yet, ended at
    * {@code previousEndMillis} (when its failure window ran out).
@@ -183,6 +199,7 @@ final class PeerTraffic {
     headerTimesUnknown += other.headerTimesUnknown;
     responseTimeNanos += other.responseTimeNanos;
     responseTimesUnknown += other.responseTimesUnknown;
+    releasesWithoutResponse += other.releasesWithoutResponse;
     selectedMillis = Math.max(selectedMillis, other.selectedMillis);
     downtimeMillis += other.downtimeMillis;
   }
@@ -200,6 +217,7 @@ final class PeerTraffic {
     headerTimesUnknown = 0;
     responseTimeNanos = 0;
     responseTimesUnknown = 0;
+    releasesWithoutResponse = 0;
     selectedMillis = 0;
     downtimeMillis = 0;
     if (downSinceMillis >= 0) {

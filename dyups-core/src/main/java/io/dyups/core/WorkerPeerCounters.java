@@ -237,7 +237,10 @@ final class WorkerPeerCounters extends WorkerPeerCountersFields {
     return figures != null ? figures : PeerTraffic.NONE;
   }
 
-  /** Requests picked through this worker: those released and those still running. */
+  /**
+   * Requests picked through this worker: those released without figures and those still running (the statistics
+   * add those released with figures, {@link PeerTraffic#reportedReleases()}).
+   */
   long requests() {
     return releases + conns;
   }
@@ -294,7 +297,8 @@ abstract class WorkerPeerCountersFields extends Padded {
   long checked;
   // The worker's copy of SharedPeerState.checkDown, so that a pick reads no shared line.
   boolean checkDown;
-  // Requests released, for the statistics' requests (with conns); -conns after a reset of the statistics.
+  // Requests released without figures, for the statistics' requests (with conns and the releases reported with
+  // figures, PeerTraffic.reportedReleases); -conns after a reset of the statistics.
   long releases;
   // The figures of NGINX Plus's statistics beyond the counts above; off the pick path. Made by the first failure or
   // reported request (traffic()), so that a peer that has neither costs no more memory than before them.

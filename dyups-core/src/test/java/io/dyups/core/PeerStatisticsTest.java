@@ -14,6 +14,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Per-peer statistics as NGINX Plus's API has them: what picks, releases, reports and health checks add up to. */
 class PeerStatisticsTest {
@@ -95,12 +97,12 @@ class PeerStatisticsTest {
     int[] statuses = {101, 200, 204, 302, 404, 502, 200, 999};
     for (int i = 0; i < statuses.length; i++) {
       pickUntil(peer(0));
-      selection.recordResponse(statuses[i], (i + 1) * 1_000_000L, (i + 1) * 3_000_000L).recordBytes(100, 1000)
-          .recordBytes(1, 10).succeeded();
+      selection.succeeded(statuses[i], (i + 1) * 1_000_000L, (i + 1) * 3_000_000L, 101, 1010);
     }
 
     PeerStatistics stats = statistics(0);
 
+    assertThat(stats.requests()).isEqualTo(statuses.length);
     assertThat(stats.responses()).isEqualTo(new PeerStatistics.Responses(1, 3, 1, 1, 1, 8, new TreeMap<>(
         Map.of(101, 1L, 200, 2L, 204, 1L, 302, 1L, 404, 1L, 502, 1L, 999, 1L))));
     assertThat(stats.responses().codes().keySet()).containsExactly(101, 200, 204, 302, 404, 502, 999);
@@ -117,9 +119,9 @@ class PeerStatisticsTest {
   void aTimeNotKnownIsLeftOutOfTheAverage() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(200, -1, 10_000_000L).succeeded();
+    selection.succeeded(200, -1, 10_000_000L, 0, 0);
     pickUntil(peer(0));
-    selection.recordResponse(200, 4_000_000L, 30_000_000L).succeeded();
+    selection.succeeded(200, 4_000_000L, 30_000_000L, 0, 0);
 
     assertThat(statistics(0).headerTime()).isEqualTo(Duration.ofMillis(4));
     assertThat(statistics(0).responseTime()).isEqualTo(Duration.ofMillis(20));
@@ -143,10 +145,10 @@ class PeerStatisticsTest {
   }
 
   @Test
-  void figuresRecordedForOneRequestAreNotCountedAgainForTheNext() {
+  void figuresReportedForOneRequestAreNotCountedAgainForTheNext() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(200, 1, 1).recordBytes(5, 7).succeeded();
+    selection.succeeded(200, 1, 1, 5, 7);
     pickUntil(peer(0));
     selection.succeeded();
 
@@ -156,15 +158,46 @@ class PeerStatisticsTest {
   }
 
   @Test
-  void recordingWithoutAPeerPickedIsRefused() {
+  void aFailureWithoutAResponseCountsItsBytesAndNoResponseNorTimes() {
+    update("server 10.0.0.1:80; server 10.0.0.2:80;");
+    pickUntil(peer(0));
+    // Status 0: the peer sent no response; the times are not read.
+    selection.failed(0, 7_000_000L, 9_000_000L, 120, 0);
+
+    PeerStatistics stats = statistics(0);
+    assertThat(stats.requests()).isEqualTo(1);
+    assertThat(stats.fails()).isEqualTo(1);
+    assertThat(stats.responses().total()).isZero();
+    assertThat(stats.headerTime()).isNull();
+    assertThat(stats.responseTime()).isNull();
+    assertThat(stats.sent()).isEqualTo(120);
+    assertThat(stats.received()).isZero();
+  }
+
+  @Test
+  void reportingWithoutAPeerPickedIsRefused() {
     update("server 10.0.0.1:80;");
 
-    assertThatThrownBy(() -> selection.recordResponse(200, 0, 0)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> selection.succeeded(200, 0, 0, 0, 0)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> selection.failed(200, 0, 0, 0, 0)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"99, 0, 0", "1000, 0, 0", "-200, 0, 0", "200, -1, 0", "200, 0, -1"})
+  void badFiguresAreRefusedAndThePeerIsStillToBeReported(int status, long sent, long received) {
+    update("server 10.0.0.1:80;");
     selection.start(registry.find("u").peers(), null, null);
     selection.next();
-    assertThatThrownBy(() -> selection.recordResponse(99, 0, 0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> selection.recordBytes(-1, 0)).isInstanceOf(IllegalArgumentException.class);
-    selection.succeeded();
+
+    assertThatThrownBy(() -> selection.succeeded(status, 0, 0, sent, received))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> selection.failed(status, 0, 0, sent, received))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(statistics(0).active()).isEqualTo(1);
+    selection.succeeded(200, 0, 0, 1, 1);
+    assertThat(statistics(0).active()).isZero();
+    assertThat(statistics(0).responses().total()).isEqualTo(1);
+    assertThat(statistics(0).fails()).isZero();
   }
 
   @Test
@@ -270,7 +303,7 @@ class PeerStatisticsTest {
       for (int status : byWorker[worker]) {
         selection.probe(worker);
         pickUntil(peer(0));
-        selection.recordResponse(status, 1, 1).succeeded();
+        selection.succeeded(status, 1, 1, 0, 0);
       }
     }
 
@@ -287,14 +320,14 @@ class PeerStatisticsTest {
   void aResetEmptiesTheCodesAndLaterResponsesCountFromZero() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(404, 1, 1).succeeded();
+    selection.succeeded(404, 1, 1, 0, 0);
     pickUntil(peer(0));
-    selection.recordResponse(200, 1, 1).succeeded();
+    selection.succeeded(200, 1, 1, 0, 0);
 
     registry.find("u").peers().resetStatistics();
     assertThat(statistics(0).responses().codes()).isEmpty();
     pickUntil(peer(0));
-    selection.recordResponse(200, 1, 1).succeeded();
+    selection.succeeded(200, 1, 1, 0, 0);
 
     assertThat(statistics(0).responses().codes()).containsExactly(Map.entry(200, 1L));
     assertThat(statistics(0).responses().total()).isEqualTo(1);
@@ -305,9 +338,9 @@ class PeerStatisticsTest {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     for (int status = 100; status < 140; status++) {
       pickUntil(peer(0));
-      selection.recordResponse(status, 1, 1).succeeded();
+      selection.succeeded(status, 1, 1, 0, 0);
       pickUntil(peer(0));
-      selection.recordResponse(status, 1, 1).succeeded();
+      selection.succeeded(status, 1, 1, 0, 0);
     }
 
     PeerStatistics.Responses responses = statistics(0).responses();
@@ -320,7 +353,7 @@ class PeerStatisticsTest {
   void anUpdateThatKeepsTheServerKeepsItsStatisticsAndANewServerStartsFromZero() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(200, 1, 1).succeeded();
+    selection.succeeded(200, 1, 1, 0, 0);
     update("server 10.0.0.1:80; server 10.0.0.2:80 weight=2; server 10.0.0.3:80;");
 
     assertThat(statistics(0).requests()).isGreaterThanOrEqualTo(1);
@@ -332,7 +365,7 @@ class PeerStatisticsTest {
   void statisticsSurviveAChangeOfTheNumberOfWorkers() {
     update("server 10.0.0.1:80; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(500, 1, 1).recordBytes(3, 4).failed();
+    selection.failed(500, 1, 1, 3, 4);
     long requests = statistics(0).requests();
     update("zone z 64k; server 10.0.0.1:80; server 10.0.0.2:80;");
 
@@ -348,7 +381,7 @@ class PeerStatisticsTest {
   void resetForgetsTheFiguresButNotTheRequestsRunningOrTheState() {
     update("server 10.0.0.1:80 max_fails=1; server 10.0.0.2:80;");
     pickUntil(peer(0));
-    selection.recordResponse(200, 1, 1).recordBytes(3, 4).failed();
+    selection.failed(200, 1, 1, 3, 4);
     pickUntil(peer(1));
     ticker.advanceSeconds(2);
 
@@ -403,7 +436,7 @@ class PeerStatisticsTest {
             own.failed();
             mine[0]++;
           } else {
-            own.recordResponse(200, 0, 0).recordBytes(1, 2).succeeded();
+            own.succeeded(200, 0, 0, 1, 2);
             mine[1]++;
           }
         }

@@ -133,6 +133,11 @@ final class ProxyRequest {
   // kept connection found closed and the fresh one after it both count): its statistics' sent and received.
   private long peerBytesSent;
   private long peerBytesReceived;
+  // What the current peer answered, for its statistics (reported with the release): the status (0: none yet) and
+  // the nanoseconds from the pick to its header and to the end of the response.
+  private int peerStatus;
+  private long peerHeaderNanos;
+  private long peerResponseNanos;
 
   ProxyRequest(ClientConnection client, Exchange exchange, Upstream upstream, Settings settings, boolean hasBody,
       long declared) {
@@ -291,6 +296,7 @@ final class ProxyRequest {
     peerStart = tryStart;
     peerBytesSent = 0;
     peerBytesReceived = 0;
+    peerStatus = 0;
     connectedAt = -1;
     headerAt = -1;
     requestSent = false;
@@ -912,18 +918,17 @@ final class ProxyRequest {
     if (connection != null) {
       takeBytes(connection);
     }
-    if (peerBytesSent != 0 || peerBytesReceived != 0) {
-      // NGINX Plus's sent and received: what went to the peer and came from it, as $upstream_bytes_sent and
-      // $upstream_bytes_received count them (ngx_http_upstream_finalize_request, ngx_http_upstream_next).
-      selection.recordBytes(peerBytesSent, peerBytesReceived);
-      peerBytesSent = 0;
-      peerBytesReceived = 0;
-    }
+    // NGINX Plus's sent and received: what went to the peer and came from it, as $upstream_bytes_sent and
+    // $upstream_bytes_received count them (ngx_http_upstream_finalize_request, ngx_http_upstream_next); its
+    // responses, header_time and response_time: what peerEntry noted.
     if (failed) {
-      selection.failed();
+      selection.failed(peerStatus, peerHeaderNanos, peerResponseNanos, peerBytesSent, peerBytesReceived);
     } else {
-      selection.succeeded();
+      selection.succeeded(peerStatus, peerHeaderNanos, peerResponseNanos, peerBytesSent, peerBytesReceived);
     }
+    peerBytesSent = 0;
+    peerBytesReceived = 0;
+    peerStatus = 0;
   }
 
   /** Adds what {@code connection} carried since it was last asked to the current peer's bytes. */
@@ -956,8 +961,11 @@ final class ProxyRequest {
     }
     long now = System.nanoTime();
     if (headerAt >= 0 && !peerReported && status >= 100 && status <= 999) {
-      // The peer answered: its statistics count the response (NGINX Plus's responses, header_time, response_time).
-      selection.recordResponse(status, headerAt - peerStart, now - peerStart);
+      // The peer answered: its statistics count the response (NGINX Plus's responses, header_time, response_time)
+      // when it is reported.
+      peerStatus = status;
+      peerHeaderNanos = headerAt - peerStart;
+      peerResponseNanos = now - peerStart;
     }
     exchange.upstreamDone(tried, status, connectedAt < 0 ? -1 : connectedAt - peerStart,
         headerAt < 0 ? -1 : headerAt - peerStart, now - peerStart);

@@ -625,7 +625,7 @@ class DashboardBrowserTest {
     for (int i = 0; i < count; i++) {
       PeerSelection selection = new PeerSelection().start(upstream.peers(), null, (CharSequence) null);
       if (selection.next() != null) {
-        selection.recordResponse(200, 1_000_000L, 3_000_000L).succeeded();
+        selection.succeeded(200, 1_000_000L, 3_000_000L, 0, 0);
       }
     }
   }

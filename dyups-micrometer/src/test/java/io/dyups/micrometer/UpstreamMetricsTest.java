@@ -65,7 +65,7 @@ class UpstreamMetricsTest {
         if (failed) {
           selection.failed();
         } else {
-          selection.recordResponse(status, 2_000_000L, 5_000_000L).recordBytes(100, 900).succeeded();
+          selection.succeeded(status, 2_000_000L, 5_000_000L, 100, 900);
         }
         return;
       }
