@@ -383,6 +383,7 @@ class DashboardBrowserTest {
     assertThat(picks("backend", 10)).containsExactly("127.0.0.1:8089");
     waiting().until(d -> stateOf("backend", "127.0.0.1:8088").equals("down"));
     assertThat(stateClass("backend", "127.0.0.1:8088")).contains("state-down");
+    showsCurrentVersion("backend");
 
     click("backend", "127.0.0.1:8088", "up");
     confirm();
@@ -430,6 +431,9 @@ class DashboardBrowserTest {
     click("backend", "127.0.0.1:8089", "drain");
     confirm();
     waiting().until(d -> stateOf("backend", "127.0.0.1:8089").equals("draining"));
+    // Each action sends the version the page shows; a poll may show the drain's peers with the listing read before
+    // it (see the add below), so every step waits for the page to show the version its change made.
+    showsCurrentVersion("backend");
 
     click("backend", "127.0.0.1:8088", "weight");
     WebElement weight = dialog().findElement(By.cssSelector("input[type=number]"));
@@ -437,13 +441,12 @@ class DashboardBrowserTest {
     weight.sendKeys("7");
     confirm();
     waiting().until(d -> cell("backend", "127.0.0.1:8088", ".weight").equals("7"));
+    showsCurrentVersion("backend");
 
     click("backend", "add");
     dialog().findElement(By.cssSelector("input[type=text]")).sendKeys("127.0.0.1:8090");
     confirm();
     row("backend", "127.0.0.1:8090");
-    // The new row may come from a poll that read the listing before the add and the peers after it; the remove
-    // sends the version the page shows, so it waits for the page to show the version the add made.
     showsCurrentVersion("backend");
 
     click("backend", "127.0.0.1:8088", "remove");
