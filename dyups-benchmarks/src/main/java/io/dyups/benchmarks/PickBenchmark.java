@@ -117,9 +117,12 @@ public class PickBenchmark {
     }
   }
 
-  /** What one thread carries from request to request: its selection, and the clients and keys it cycles. */
+  /**
+   * What one thread carries from request to request: its selection, and the clients and keys it cycles. Padded
+   * ({@link PaddedThreadState}): every pick writes {@code next}.
+   */
   @State(Scope.Thread)
-  public static class Request {
+  public static class Request extends PaddedThreadState {
     final PeerSelection selection = new PeerSelection();
     final InetAddress[] clients = new InetAddress[64];
     final String[] keys = new String[64];
