@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A parsed nginx configuration: the directive tree, and the upstream blocks in it.
@@ -198,14 +199,16 @@ public final class NginxConfig {
   /** The directives with included files' directives in place of their includes; the same list when none. */
   private static List<Directive> includes(List<Directive> directives, Path confDir, Deque<Path> reading)
       throws IOException {
-    List<Directive> result = new ArrayList<>(directives.size());
-    boolean changed = false;
-    for (Directive directive : directives) {
+    // Made at the first directive that changes, with the ones before it: most lists (every upstream's servers, a
+    // streamed read's one top-level directive) have no include and are returned as they are, with no copy.
+    List<Directive> result = null;
+    for (int i = 0; i < directives.size(); i++) {
+      Directive directive = directives.get(i);
       if (directive.name().equals("include") && !directive.hasBlock()) {
-        changed = true;
         if (directive.args().size() != 1) {
           throw UpstreamModelBuilder.invalidArgumentCount(directive);
         }
+        result = started(result, directives, i);
         for (Path file : resolve(directive, confDir)) {
           if (reading.contains(file)) {
             throw new ConfigSyntaxException(
@@ -229,17 +232,29 @@ public final class NginxConfig {
         List<Directive> children = includes(directive.children(), confDir, reading);
         // A block without includes is kept as it is: most blocks (every upstream of an upstream.conf) have none.
         if (children == directive.children()) {
-          result.add(directive);
+          if (result != null) {
+            result.add(directive);
+          }
         } else {
-          changed = true;
+          result = started(result, directives, i);
           result.add(new Directive(
               directive.name(), directive.args(), directive.argPositions(), children, directive.position()));
         }
-      } else {
+      } else if (result != null) {
         result.add(directive);
       }
     }
-    return changed ? result : directives;
+    return result != null ? result : directives;
+  }
+
+  // The list includes() returns once directive `changed` differs: the directives before it, unchanged.
+  private static List<Directive> started(@Nullable List<Directive> result, List<Directive> directives, int changed) {
+    if (result != null) {
+      return result;
+    }
+    List<Directive> made = new ArrayList<>(directives.size() + 8);
+    made.addAll(directives.subList(0, changed));
+    return made;
   }
 
   /** The files an include names: one path, or the sorted matches of a glob pattern. */
