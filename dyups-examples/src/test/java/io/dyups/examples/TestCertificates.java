@@ -2,9 +2,12 @@ package io.dyups.examples;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.Key;
 import java.security.KeyStore;
 import java.util.ArrayList;
@@ -17,6 +20,12 @@ import java.util.concurrent.TimeUnit;
  * under {@code target/test-certificates} and written as the PEM files nginx reads: a test CA, leaves it signed
  * (RSA and EC for {@code localhost}/{@code backend.test}/127.0.0.1, a client certificate), and a self-signed
  * leaf the CA never saw. Made again when missing or older than a day (they are valid for two).
+ *
+ * <p>Surefire runs two JVMs at once (forkCount 2 in the parent POM), and the first TLS test class of each may
+ * arrive here together: without a lock both run keytool into the same keystores, and one reads a file the
+ * other is rewriting ("keystore password was incorrect", a truncated PEM). The check and the making happen
+ * under an exclusive lock on {@code target/test-certificates/lock}, taken by the JVM and held until the files
+ * and the marker are written; the second JVM then finds the marker and makes nothing.
  */
 final class TestCertificates {
   static final Path DIR = Path.of("target/test-certificates").toAbsolutePath();
@@ -30,11 +39,16 @@ final class TestCertificates {
     if (made) {
       return DIR;
     }
-    Path marker = DIR.resolve("done");
-    if (!Files.exists(marker)
-        || Files.getLastModifiedTime(marker).toMillis() < System.currentTimeMillis() - TimeUnit.DAYS.toMillis(1)) {
-      make();
-      Files.writeString(marker, "");
+    Files.createDirectories(DIR);
+    try (FileChannel lockFile = FileChannel.open(DIR.resolve("lock"), StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+        FileLock lock = lockFile.lock()) {
+      Path marker = DIR.resolve("done");
+      if (!Files.exists(marker)
+          || Files.getLastModifiedTime(marker).toMillis() < System.currentTimeMillis() - TimeUnit.DAYS.toMillis(1)) {
+        make();
+        Files.writeString(marker, "");
+      }
     }
     made = true;
     return DIR;
@@ -45,7 +59,6 @@ final class TestCertificates {
   }
 
   private static void make() throws IOException {
-    Files.createDirectories(DIR);
     for (String name : List.of("ca.p12", "rsa.p12", "ec.p12", "client.p12", "rogue.p12")) {
       Files.deleteIfExists(DIR.resolve(name));
     }
