@@ -17,4 +17,12 @@ import org.jspecify.annotations.Nullable;
  *     service=}; null otherwise
  * @param runTime true for an address of a name with {@code resolve}, which nginx adds after the other peers
  */
-record Endpoint(ServerSpec spec, SocketAddress address, @Nullable String serviceTarget, boolean runTime) {}
+record Endpoint(ServerSpec spec, SocketAddress address, @Nullable String serviceTarget, boolean runTime) {
+  /**
+   * The endpoint of a server written as an address or a unix socket: its socket address made from the address as
+   * written ({@link HostTable#literal}), as {@link Peer#endpoint()} makes it again.
+   */
+  static Endpoint written(ServerSpec server) {
+    return new Endpoint(server, HostTable.literal(server.address()), null, false);
+  }
+}

@@ -16,7 +16,6 @@ import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -744,7 +743,15 @@ final class HostTable implements AutoCloseable {
   }
 
   /** What a group is built from: its peers, in nginx's order, and the state of each server with a host name. */
-  record Plan(List<Endpoint> endpoints, List<HostStatus> hosts) {}
+  record Plan(List<Endpoint> endpoints, List<HostStatus> hosts) {
+    /**
+     * The plan of a definition without host names: one peer per server, in the order written, each from its
+     * {@link Endpoint#written} endpoint. The group reads the servers from the definition itself, so a start with
+     * many upstreams makes no endpoint and no socket address per server (a peer makes its socket address when
+     * first asked, {@link Peer#socketAddress()}).
+     */
+    static final Plan WRITTEN = new Plan(List.of(), List.of());
+  }
 
   /**
    * The peers of {@code definition} with the table's answers (under the registry's write lock; no lookup): the
@@ -755,7 +762,7 @@ final class HostTable implements AutoCloseable {
    */
   Plan plan(UpstreamBlock definition, @Nullable PeerGroup previous) {
     if (!hasHostNames(definition)) {
-      return new Plan(literalEndpoints(definition), List.of());
+      return Plan.WRITTEN;
     }
     List<Endpoint> fixed = new ArrayList<>();
     List<Endpoint> runTime = new ArrayList<>();
@@ -764,7 +771,7 @@ final class HostTable implements AutoCloseable {
     for (ServerSpec server : definition.servers()) {
       HostKey key = key(server, definition);
       if (key == null) {
-        fixed.add(new Endpoint(server, literal(server.address()), null, false));
+        fixed.add(Endpoint.written(server));
         continue;
       }
       Lookup lookup = lookupOf(key);
@@ -798,17 +805,6 @@ final class HostTable implements AutoCloseable {
       }
     }
     return false;
-  }
-
-  /** The peers of a definition whose servers are all addresses: one each, in the order written. */
-  static List<Endpoint> literalEndpoints(UpstreamBlock definition) {
-    List<ServerSpec> servers = definition.servers();
-    Endpoint[] endpoints = new Endpoint[servers.size()];
-    for (int i = 0; i < endpoints.length; i++) {
-      ServerSpec server = servers.get(i);
-      endpoints[i] = new Endpoint(server, literal(server.address()), null, false);
-    }
-    return Arrays.asList(endpoints);
   }
 
   private synchronized @Nullable Lookup lookupOf(HostKey key) {

@@ -28,8 +28,9 @@ final class LocalStore implements UpstreamStore {
   private final boolean tryLock;
 
   private final ReentrantLock lock = new ReentrantLock();
-  // What the registry holds, by folded name: the version checks read it under lock.
-  private final Map<String, StoredUpstream> current = new HashMap<>();
+  // What the registry holds, by folded name: the version checks read it under lock. Made again at open, sized for
+  // the state it opens with (a start with many upstreams neither rehashes it nor numbers them twice).
+  private Map<String, StoredUpstream> current = new HashMap<>();
   private @Nullable UpstreamFile file;
   private @Nullable StoreSink sink;
   private long lastVersion;
@@ -62,18 +63,29 @@ final class LocalStore implements UpstreamStore {
     lock.lock();
     try {
       List<StoredUpstream> initial;
+      Map<String, StoredUpstream> byKey;
       if (path == null) {
-        initial = numbered(seed.upstreams());
+        Numbered numbered = numbered(seed.upstreams());
+        initial = numbered.inOrder();
+        byKey = numbered.byKey();
       } else {
         UpstreamFile opened = UpstreamFile.open(path, true, options, writer);
         try {
           if (opened.isNew()) {
             // dyups's rule: the persistence file is what the registry restores. The configuration files seed it
             // once, when it does not exist yet, and the seed is written at once so that a restart reads it back.
-            initial = numbered(seed.upstreams());
+            Numbered numbered = numbered(seed.upstreams());
+            initial = numbered.inOrder();
+            byKey = numbered.byKey();
             opened.replaceAll(initial);
           } else {
             initial = opened.upstreams();
+            byKey = sized(initial.size());
+            for (StoredUpstream upstream : initial) {
+              byKey.put(UpstreamRegistry.key(upstream.name()), upstream);
+              lastVersion = Math.max(lastVersion, upstream.version());
+              lastOrder = Math.max(lastOrder, upstream.order());
+            }
           }
         } catch (IOException | RuntimeException e) {
           opened.close();
@@ -81,11 +93,7 @@ final class LocalStore implements UpstreamStore {
         }
         file = opened;
       }
-      for (StoredUpstream upstream : initial) {
-        current.put(UpstreamBlock.foldName(upstream.name()), upstream);
-        lastVersion = Math.max(lastVersion, upstream.version());
-        lastOrder = Math.max(lastOrder, upstream.order());
-      }
+      current = byKey;
       this.sink = sink;
       sink.replaceAll(initial);
     } finally {
@@ -93,17 +101,36 @@ final class LocalStore implements UpstreamStore {
     }
   }
 
-  // The seed's blocks as a new store's first state; a name given twice keeps its first place and last definition,
-  // as loading the same files into a registry one by one does.
-  private List<StoredUpstream> numbered(List<UpstreamBlock> blocks) {
-    Map<String, StoredUpstream> byKey = new java.util.LinkedHashMap<>();
+  // The seed's blocks as a new store's first state, each numbered once into a map by folded name (the store's map
+  // from then on); a name given twice keeps its first place and last definition, as loading the same files into a
+  // registry one by one does. Orders are given in a row from lastOrder, so the list's index of an order is
+  // order - base - 1.
+  private Numbered numbered(List<UpstreamBlock> blocks) {
+    Map<String, StoredUpstream> byKey = sized(blocks.size());
+    List<StoredUpstream> inOrder = new ArrayList<>(blocks.size());
+    long base = lastOrder;
     for (UpstreamBlock block : blocks) {
-      String key = UpstreamBlock.foldName(block.name());
+      String key = UpstreamRegistry.key(block.name());
       StoredUpstream old = byKey.get(key);
-      UpstreamBlock named = old == null ? block : block.withName(old.name());
-      byKey.put(key, new StoredUpstream(named, ++lastVersion, old == null ? ++lastOrder : old.order()));
+      if (old == null) {
+        StoredUpstream upstream = new StoredUpstream(block, ++lastVersion, ++lastOrder);
+        byKey.put(key, upstream);
+        inOrder.add(upstream);
+      } else {
+        StoredUpstream upstream = new StoredUpstream(block.withName(old.name()), ++lastVersion, old.order());
+        byKey.put(key, upstream);
+        inOrder.set((int) (old.order() - base - 1), upstream);
+      }
     }
-    return new ArrayList<>(byKey.values());
+    return new Numbered(inOrder, byKey);
+  }
+
+  /** A seed numbered: in the order of first appearance, and by folded name. */
+  private record Numbered(List<StoredUpstream> inOrder, Map<String, StoredUpstream> byKey) {}
+
+  // A map that takes `size` entries without growing (HashMap grows past 0.75 of its table).
+  private static Map<String, StoredUpstream> sized(int size) {
+    return new HashMap<>((int) (size / 0.75f) + 1);
   }
 
   @Override

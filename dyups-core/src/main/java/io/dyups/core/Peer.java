@@ -39,11 +39,22 @@ public final class Peer {
   final int weight;
 
   Peer(Endpoint endpoint, SharedPeerState state, PeerGroup group) {
-    this.spec = endpoint.spec();
     // For a server written as an address, the endpoint's address is always HostTable.literal of it.
-    this.resolved = spec.address().kind() == Address.Kind.HOST ? endpoint.address() : null;
-    this.serviceTarget = endpoint.serviceTarget();
-    this.runTime = endpoint.runTime();
+    this(endpoint.spec(), endpoint.spec().address().kind() == Address.Kind.HOST ? endpoint.address() : null,
+        endpoint.serviceTarget(), endpoint.runTime(), state, group);
+  }
+
+  /** The peer of a server written as an address or a unix socket: {@code Peer(Endpoint.written(server), ...)}. */
+  Peer(ServerSpec server, SharedPeerState state, PeerGroup group) {
+    this(server, null, null, false, state, group);
+  }
+
+  private Peer(ServerSpec spec, @Nullable SocketAddress resolved, @Nullable String serviceTarget, boolean runTime,
+      SharedPeerState state, PeerGroup group) {
+    this.spec = spec;
+    this.resolved = resolved;
+    this.serviceTarget = serviceTarget;
+    this.runTime = runTime;
     this.state = state;
     this.counters = state.counters;
     this.group = group;

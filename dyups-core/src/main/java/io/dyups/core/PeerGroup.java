@@ -107,10 +107,15 @@ public final class PeerGroup {
     }
   }
 
-  private PeerGroup(UpstreamBlock definition, List<Endpoint> endpoints, List<HostStatus> hosts,
-      @Nullable PeerGroup previous, Ticker clock, int workerCount) {
+  private PeerGroup(UpstreamBlock definition, HostTable.Plan plan, @Nullable PeerGroup previous, Ticker clock,
+      int workerCount) {
     this.definition = definition;
-    this.hosts = List.copyOf(hosts);
+    this.hosts = List.copyOf(plan.hosts());
+    // Plan.WRITTEN: a peer per server of the definition, made from the server line itself (no endpoint).
+    boolean written = plan == HostTable.Plan.WRITTEN;
+    List<ServerSpec> servers = definition.servers();
+    List<Endpoint> endpoints = plan.endpoints();
+    int size = written ? servers.size() : endpoints.size();
     this.clock = clock;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
@@ -130,10 +135,10 @@ public final class PeerGroup {
     // Health the HealthChecker set means nothing once the upstream has no check that could set it back.
     boolean checkRemoved = check == null && previous != null && previous.definition.healthCheck() != null;
     int backupCount = 0;
-    for (Endpoint endpoint : endpoints) {
-      backupCount += endpoint.spec().backup() ? 1 : 0;
+    for (int i = 0; i < size; i++) {
+      backupCount += (written ? servers.get(i) : endpoints.get(i).spec()).backup() ? 1 : 0;
     }
-    Peer[] all = new Peer[endpoints.size()];
+    Peer[] all = new Peer[size];
     Peer[] primaryPeers = new Peer[all.length - backupCount];
     Peer[] backupPeers = backupCount == 0 ? NO_PEERS : new Peer[backupCount];
     int primaryCount = 0;
@@ -144,9 +149,10 @@ public final class PeerGroup {
     lock.lock();
     try {
       for (int i = 0; i < all.length; i++) {
-        Endpoint endpoint = endpoints.get(i);
-        ServerSpec server = endpoint.spec();
-        ArrayDeque<SharedPeerState> same = previous == null ? null : carried.get(endpoint);
+        @Nullable Endpoint endpoint = written ? null : endpoints.get(i);
+        ServerSpec server = endpoint == null ? servers.get(i) : endpoint.spec();
+        ArrayDeque<SharedPeerState> same = previous == null ? null
+            : carried.get(endpoint != null ? endpoint : Endpoint.written(server));
         SharedPeerState state;
         if (same == null || same.isEmpty()) {
           state = new SharedPeerState(new WorkerPeerCounters[count], check != null && check.defaultDown(),
@@ -163,7 +169,7 @@ public final class PeerGroup {
             state.retireCounters(new WorkerPeerCounters[count], nowMillis);
           }
         }
-        Peer peer = new Peer(endpoint, state, this);
+        Peer peer = endpoint == null ? new Peer(server, state, this) : new Peer(endpoint, state, this);
         all[i] = peer;
         if (server.backup()) {
           backupPeers[backupCount++] = peer;
@@ -351,7 +357,7 @@ public final class PeerGroup {
     requireNonNull(plan, "plan");
     requireNonNull(clock, "clock");
     checkArgument(workers >= 1 && workers <= MAX_WORKERS, "workers must be in 1..%s: %s", MAX_WORKERS, workers);
-    return new PeerGroup(definition, plan.endpoints(), plan.hosts(), previous, clock, powerOfTwo(workers));
+    return new PeerGroup(definition, plan, previous, clock, powerOfTwo(workers));
   }
 
   static final int MAX_WORKERS = 1024;

@@ -639,7 +639,7 @@ public final class UpstreamRegistry implements AutoCloseable {
       try (HostTable.Lease lease = hosts.prepare(upstream.name(), upstream.definition(), false)) {
         writeLock.lock();
         try {
-          told = publish(upstream);
+          told = publish(key(upstream.name()), upstream);
         } finally {
           writeLock.unlock();
         }
@@ -668,8 +668,13 @@ public final class UpstreamRegistry implements AutoCloseable {
     public void replaceAll(Collection<StoredUpstream> upstreams) {
       // Sized for them all: a start hands over every upstream at once (no rehashing, no growing arrays).
       Map<String, StoredUpstream> next = new HashMap<>((int) (upstreams.size() / 0.75f) + 1);
+      // Each name folded once, here, for the check and for its publish.
+      String[] keys = new String[upstreams.size()];
+      int k = 0;
       for (StoredUpstream upstream : upstreams) {
-        if (next.put(key(upstream.name()), upstream) != null) {
+        String key = key(upstream.name());
+        keys[k++] = key;
+        if (next.put(key, upstream) != null) {
           throw new IllegalArgumentException("upstream \"" + upstream.name() + "\" is given twice");
         }
       }
@@ -689,8 +694,9 @@ public final class UpstreamRegistry implements AutoCloseable {
               }
             }
           }
+          k = 0;
           for (StoredUpstream upstream : upstreams) {
-            UpstreamChange change = publish(upstream);
+            UpstreamChange change = publish(keys[k++], upstream);
             if (change != null) {
               told.add(change);
             }
@@ -709,13 +715,12 @@ public final class UpstreamRegistry implements AutoCloseable {
   }
 
   /**
-   * Publishes {@code stored} (under the write lock): null when the registry holds it already. An upstream whose
-   * definition did not change keeps its peers, and so all their live state; one whose servers changed carries the
-   * state of every server line that stayed.
+   * Publishes {@code stored}, whose name folds to {@code key} (under the write lock): null when the registry holds
+   * it already. An upstream whose definition did not change keeps its peers, and so all their live state; one whose
+   * servers changed carries the state of every server line that stayed.
    */
   @SuppressWarnings("NonAtomicVolatileUpdate") // changes is written only under writeLock
-  private @Nullable UpstreamChange publish(StoredUpstream stored) {
-    String key = key(stored.name());
+  private @Nullable UpstreamChange publish(String key, StoredUpstream stored) {
     Upstream old = byKey.get(key);
     UpstreamBlock definition = stored.definition();
     if (old != null && old.version() == stored.version() && old.order == stored.order()
