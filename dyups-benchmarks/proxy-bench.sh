@@ -13,7 +13,8 @@
 # the order of dyups and nginx; each measurement is `wrk -t2 -cC -dD` with a Lua script that prints requests/s and
 # p50/p99/p99.9 (wrk's --latency stops at p99), beside the proxy's CPU time per request meanwhile (user + system of
 # its processes, from /proc: what each proxy costs the shared cores; the raw lines split it into user and system
-# time, the proxy's own code and the kernel's work on its behalf). Parts (all by default):
+# time, the proxy's own code and the kernel's work on its behalf), the time its threads waited for a core per
+# request (schedstat) and its context switches per request, voluntary and involuntary. Parts (all by default):
 #
 #   compare   requests/s and latency at 2, 50 and 1000 connections, ROUNDS rounds
 #   churn     an upstream replaced 20 times a second through the admin interface during a 50-connection run
@@ -28,6 +29,7 @@
 #
 # Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
 #        PROXY_JAR=another build of dyups-proxy.jar to measure
+#        PROXY_JAVA_OPTS=JVM options of the proxy, e.g. -Ddyups.transport=epoll (default: io_uring where available)
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`; the tls part needs openssl. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
@@ -322,18 +324,39 @@ proxy_pids() {  # target -> the processes of the proxy that target measures (ngi
   esac
 }
 
-# One measurement, and the proxy's CPU time per request meanwhile (user + system, and each alone, from /proc; the
-# backends and wrk are not counted).
-measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=... user_us=... sys_us=..."
+# pids... -> "wait_ns voluntary involuntary" summed over every thread of the processes so far: the time their
+# threads were runnable but waited for a core (the second field of /proc/PID/task/TID/schedstat, with
+# CONFIG_SCHEDSTATS or schedstats=enable; 0 without), and their voluntary (blocked: waiting for I/O or a lock) and
+# involuntary (preempted) context switches from each thread's status. A thread that ends during a measurement takes
+# its counts with it: the JVM's event loops and nginx's workers live for the whole run.
+sched_counts() {
+  local pid wait switches
+  # %.0f, not %d: mawk (Debian's awk) clamps %d to 2^31 - 1, and the JVM's threads have waited more nanoseconds than that.
+  wait=$(for pid in "$@"; do cat /proc/"$pid"/task/*/schedstat 2>/dev/null; done | awk '{ w += $2 } END { printf "%.0f", w }')
+  switches=$(for pid in "$@"; do cat /proc/"$pid"/task/*/status 2>/dev/null; done |
+    awk '/^voluntary_ctxt_switches/ { v += $2 } /^nonvoluntary_ctxt_switches/ { n += $2 } END { printf "%.0f %.0f", v, n }')
+  echo "$wait $switches"
+}
+
+# One measurement, and meanwhile per request: the proxy's CPU time (user + system, and each alone, from /proc),
+# the time its threads waited for a core, and its context switches (voluntary, involuntary). The backends and wrk
+# are not counted.
+measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=... wait_us=... vcs=... ivcs=..."
   local target=$1 c=$2 d=${3:-$duration}
-  local line procs before after
+  local line procs before after sched_before sched_after requests
   procs=$(proxy_pids "$target")
   before=$(cpu_ticks $procs)
+  sched_before=$(sched_counts $procs)
   line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
   after=$(cpu_ticks $procs)
-  line="$line $(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" \
+  sched_after=$(sched_counts $procs)
+  requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
+  line="$line $(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" -v r="$requests" \
     'BEGIN { split(b, x, " "); split(a, y, " "); u = y[1] - x[1]; s = y[2] - x[2]; k = (r > 0 ? 1e6 / hz / r : 0);
              printf "cpu_us=%.1f user_us=%.1f sys_us=%.1f", (u + s) * k, u * k, s * k }')"
+  line="$line $(awk -v b="$sched_before" -v a="$sched_after" -v r="$requests" \
+    'BEGIN { split(b, x, " "); split(a, y, " "); k = (r > 0 ? 1 / r : 0);
+             printf "wait_us=%.2f vcs=%.3f ivcs=%.3f", (y[1] - x[1]) / 1000 * k, (y[2] - x[2]) * k, (y[3] - x[3]) * k }')"
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
@@ -372,7 +395,7 @@ for part in $parts; do
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\S+) (\d+) RESULT requests=(\d+) seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)(?: cpu_us=([\d.]+))?", line)
+    m = re.match(r"(\S+) (\d+) RESULT requests=(\d+) seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+)(?: cpu_us=([\d.]+))?(?: user_us=\S+ sys_us=\S+ wait_us=([\d.]+) vcs=([\d.]+) ivcs=([\d.]+))?", line)
     if m:
         t, c = m.group(1), int(m.group(2))
         rows.setdefault((t, c), []).append(tuple(float(x or 0) for x in m.groups()[3:]))
@@ -381,8 +404,8 @@ def med(t, c, i):
 def us(v):
     return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
 print()
-print("| connections | target | requests/s (median of rounds) | p50 | p99 | p99.9 | errors, non-2xx | proxy CPU per request | ÷ nginx: requests/s, p99 |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| connections | target | requests/s (median of rounds) | p50 | p99 | p99.9 | errors, non-2xx | proxy CPU per request | wait for a core per request | context switches per request (voluntary, involuntary) | ÷ nginx: requests/s, p99, CPU per request |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for _, c in rows}):
     for t in ("dyups", "nginx", "nginx-nk"):
         if (t, c) not in rows:
@@ -391,11 +414,14 @@ for c in sorted({c for _, c in rows}):
         errs = sum(r[4] for r in rows[(t, c)]); non2xx = sum(r[5] for r in rows[(t, c)])
         ratio = ""
         if t == "dyups" and ("nginx", c) in rows:
-            ratio = f"**{rps / med('nginx', c, 0):.2f}×**, {p99 / med('nginx', c, 2):.2f}×"
+            nginx_cpu = med('nginx', c, 6)
+            ratio = (f"**{rps / med('nginx', c, 0):.2f}×**, {p99 / med('nginx', c, 2):.2f}×, "
+                     + (f"{med(t, c, 6) / nginx_cpu:.2f}×" if nginx_cpu > 0 else "-"))
         label = {"dyups": "dyups proxy", "nginx": "nginx, upstream keepalive", "nginx-nk": "nginx without keepalive (second reference)"}[t]
         count = f"{rps:,.0f}".replace(",", " ")
         cpu = med(t, c, 6)
-        print(f"| {c} | {label} | {count} | {us(p50)} | {us(p99)} | {us(p999)} | {errs:.0f}, {non2xx:.0f} | {cpu:.1f} µs | {ratio} |")
+        wait, vcs, ivcs = (med(t, c, i) for i in (7, 8, 9))
+        print(f"| {c} | {label} | {count} | {us(p50)} | {us(p99)} | {us(p999)} | {errs:.0f}, {non2xx:.0f} | {cpu:.1f} µs | {wait:.2f} µs | {vcs:.3f}, {ivcs:.3f} | {ratio} |")
 PY
     ;;
   churn)

@@ -103,7 +103,7 @@ record ProxyConfig(
    * longest first, as nginx picks them).
    *
    * @param defaultServer {@code listen ... default_server}
-   * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on epoll)
+   * @param reusePort {@code listen ... reuseport}: a listening socket per event loop (SO_REUSEPORT, on io_uring or epoll)
    * @param ssl {@code listen ... ssl}
    * @param http2 {@code listen ... http2}: HTTP/2 offered by ALPN on the TLS handshake
    * @param tls the server's certificates and TLS settings (null: it names no ssl_certificate)

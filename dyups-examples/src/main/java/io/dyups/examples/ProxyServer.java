@@ -29,6 +29,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -56,7 +57,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -154,7 +154,7 @@ final class ProxyServer implements AutoCloseable {
   }
 
   private ProxyServer(ProxyConfig config, UpstreamRegistry registry, DnsHostResolver dns, ServerLog errorLog,
-      int trafficThreads) {
+      int trafficThreads, Transport transport) {
     this.config = config;
     this.registry = registry;
     this.dns = dns;
@@ -164,7 +164,7 @@ final class ProxyServer implements AutoCloseable {
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // Upstreams with Tengine's "check" directive are checked actively; the others cost nothing.
     this.healthChecker = HealthChecker.builder(registry).start();
-    this.transport = Transport.best();
+    this.transport = transport;
     this.traffic = transport.group(trafficThreads, "dyups-loop");
     boolean anyAdmin = config.servers().stream().anyMatch(VirtualServer::isAdmin);
     this.adminLoops = anyAdmin ? transport.group(1, "dyups-admin-loop") : null;
@@ -198,6 +198,11 @@ final class ProxyServer implements AutoCloseable {
    * when any step fails.
    */
   static ProxyServer start(ProxyConfig config) throws IOException {
+    return start(config, Transport.chosen());
+  }
+
+  /** As {@link #start(ProxyConfig)}, on {@code transport} whatever {@code -Ddyups.transport} says. */
+  static ProxyServer start(ProxyConfig config, Transport transport) throws IOException {
     int threads = config.workerProcesses() > 0 ? config.workerProcesses() : Runtime.getRuntime().availableProcessors();
     ServerLog errorLog = ServerLog.open(config.errorLog(), config.errorLogLevel(), "dyups-error-log");
     // Host names are resolved by the registry when an upstream is defined, and again as their TTLs run out
@@ -212,7 +217,7 @@ final class ProxyServer implements AutoCloseable {
       errorLog.close();
       throw e;
     }
-    ProxyServer server = new ProxyServer(config, registry, dns, errorLog, threads);
+    ProxyServer server = new ProxyServer(config, registry, dns, errorLog, threads, transport);
     try {
       server.prepare();
       server.bind();
@@ -222,7 +227,7 @@ final class ProxyServer implements AutoCloseable {
     }
     server.warnAboutOpenAdmin();
     errorLog.notice("dyups proxy started, " + threads + " event loop" + (threads == 1 ? "" : "s") + " ("
-        + server.transport.name().toLowerCase(Locale.ROOT) + "), listening on " + server.listening());
+        + server.transport.label + "), listening on " + server.listening());
     return server;
   }
 
@@ -312,9 +317,9 @@ final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Binds every listener. With {@code listen ... reuseport} (on epoll), a listener gets one socket per event loop
-   * with SO_REUSEPORT, as nginx gives one per worker: the kernel spreads new connections over the loops, each loop
-   * accepts its own and serves them where they were accepted. Without it, as nginx, one socket, and a second
+   * Binds every listener. With {@code listen ... reuseport} (on io_uring or epoll), a listener gets one socket per
+   * event loop with SO_REUSEPORT, as nginx gives one per worker: the kernel spreads new connections over the loops,
+   * each loop accepts its own and serves them where they were accepted. Without it, as nginx, one socket, and a second
    * process on the same port fails to start rather than share it. On NIO, {@code reuseport} is accepted and has
    * no effect.
    */
@@ -322,7 +327,7 @@ final class ProxyServer implements AutoCloseable {
     for (Listener listener : listeners) {
       EventLoopGroup group = listener.admin() && adminLoops != null ? adminLoops : traffic;
       List<EventLoopGroup> acceptors = new ArrayList<>();
-      boolean reusePort = transport == Transport.EPOLL && listener.reusePort();
+      boolean reusePort = transport.reusePort() && listener.reusePort();
       if (reusePort) {
         for (EventExecutor executor : group) {
           acceptors.add((EventLoop) executor);
@@ -345,7 +350,7 @@ final class ProxyServer implements AutoCloseable {
               }
             });
         if (reusePort) {
-          bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
+          bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
         }
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {

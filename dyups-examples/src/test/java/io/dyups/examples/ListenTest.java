@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code listen ... reuseport} as nginx has it: without it one socket, and a second process on the port fails to
- * start; with it a socket per event loop with SO_REUSEPORT (epoll), so that another such socket may join.
+ * start; with it a socket per event loop with SO_REUSEPORT (io_uring, epoll), so that another such socket may join.
  */
 class ListenTest {
   @TempDir Path first;
@@ -53,7 +53,7 @@ class ListenTest {
   @Test
   @SuppressWarnings("try") // the second proxy only has to share the port
   void withReuseportEveryEventLoopListensWithSoReuseport() throws IOException {
-    assumeTrue(Transport.best() == Transport.EPOLL, "SO_REUSEPORT is set on epoll only");
+    assumeTrue(Transport.chosen().reusePort(), "SO_REUSEPORT is set on io_uring and epoll only");
     int port = ProxyScenarioTest.freePort();
     try (ProxyServer running = start(first, port, " reuseport")) {
       assertThat(running.listening()).containsExactly("127.0.0.1:" + port);
