@@ -253,9 +253,16 @@ public final class AdminHandler {
   static boolean isLarge(List<Upstream> upstreams) {
     long servers = 0;
     for (Upstream upstream : upstreams) {
-      servers += upstream.peers().asList().size();
+      servers += peerCount(upstream);
     }
     return isLarge(upstreams.size(), servers);
+  }
+
+  // An upstream's peers counted without making them (an upstream nobody picked from may hold none yet, and a
+  // streamed listing makes them one upstream at a time): one per server, except that the servers of an upstream
+  // with host names (whose peers are always made) have one per address.
+  private static int peerCount(Upstream upstream) {
+    return upstream.hosts().isEmpty() ? upstream.definition().servers().size() : upstream.peers().asList().size();
   }
 
   /** True when a listing of {@code items} names and {@code servers} servers is streamed. */

@@ -62,6 +62,12 @@ public final class Footprint {
       long beforeUnpicked = usedAfterGc();
       UpstreamRegistry picked = UpstreamRegistry.builder().workers(1).load(file).build();
       long unpicked = usedAfterGc();
+      // An upstream's peers are made at its first peers() (usually its first pick): the registry with every
+      // group's peers made, then what a worker's state adds to that.
+      for (Upstream upstream : picked.detail()) {
+        keep(upstream.peers());
+      }
+      long withPeers = usedAfterGc();
       PeerSelection selection = new PeerSelection();
       for (Upstream upstream : picked.detail()) {
         selection.start(upstream.peers(), null, null);
@@ -71,7 +77,8 @@ public final class Footprint {
       }
       long withWorker = usedAfterGc();
       print("registry, 1 worker, nothing picked", unpicked - beforeUnpicked, servers);
-      print("one worker's state, each upstream picked", withWorker - unpicked, servers);
+      print("registry, every group's peers made", withPeers - beforeUnpicked, servers);
+      print("one worker's state, each upstream picked", withWorker - withPeers, servers);
       keep(picked);
       picked.close();
       picked = null;

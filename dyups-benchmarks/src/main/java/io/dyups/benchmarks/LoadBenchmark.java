@@ -1,5 +1,6 @@
 package io.dyups.benchmarks;
 
+import io.dyups.core.Upstream;
 import io.dyups.core.UpstreamRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,6 +47,23 @@ public class LoadBenchmark {
     UpstreamRegistry registry = UpstreamRegistry.builder().load(file).build();
     if (registry.size() != 100_000) {
       throw new IllegalStateException("loaded " + registry.size() + " upstreams");
+    }
+    return registry;
+  }
+
+  /**
+   * A load, then every upstream's peers made ({@code Upstream.peers()}, as a first pick makes them): what a start
+   * costs when every upstream is used soon after it.
+   */
+  @Benchmark
+  public UpstreamRegistry loadThenPeers() {
+    UpstreamRegistry registry = load();
+    int peers = 0;
+    for (Upstream upstream : registry.detail()) {
+      peers += upstream.peers().asList().size();
+    }
+    if (peers != 400_000) {
+      throw new IllegalStateException("made " + peers + " peers");
     }
     return registry;
   }

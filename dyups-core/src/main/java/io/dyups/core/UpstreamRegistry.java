@@ -727,8 +727,20 @@ public final class UpstreamRegistry implements AutoCloseable {
         && old.definition().equals(definition)) {
       return null;
     }
-    PeerGroup peers = old != null && old.definition().equals(definition) ? old.peers() : peers(definition, old);
-    Upstream current = new Upstream(definition.name(), stored.version(), definition, peers, stored.order());
+    PeerGroup made = old == null ? null : old.peersIfMade();
+    Upstream current;
+    if (old != null && made != null && old.definition().equals(definition)) {
+      current = new Upstream(definition.name(), stored.version(), definition, made, stored.order());
+    } else if (made == null && !HostTable.hasHostNames(definition)) {
+      // Nothing to carry and nothing to look up: the peers are made at the upstream's first pick, so a start (or
+      // a resync) of many upstreams makes and copies no peer of the ones nobody picks from. A request that picks
+      // from the replaced upstream after this publish, having found it just before, makes a group of its own
+      // whose state this one does not carry.
+      current = new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
+    } else {
+      current = new Upstream(definition.name(), stored.version(), definition, peers(definition, old),
+          stored.order());
+    }
     changes++;
     try {
       if (old != null && old.order != current.order) {
@@ -747,7 +759,7 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   /** The peers of {@code definition} with the addresses its names have now, carrying the state of {@code old}'s. */
   private PeerGroup peers(UpstreamBlock definition, @Nullable Upstream old) {
-    PeerGroup previous = old == null ? null : old.peers();
+    PeerGroup previous = old == null ? null : old.peersIfMade();
     return PeerGroup.create(definition, hosts.plan(definition, previous), previous, ticker, workers);
   }
 
