@@ -8,8 +8,9 @@ package io.dyups.benchmarks;
  * 256 bytes each), never before them: the fields lie right after the object header, and what precedes the object
  * in memory may be written by another benchmark thread (states are allocated one after the other, and the
  * collector copies objects next to each other in the order it finds them). With two threads, each write could then
- * cost the other thread a cache miss: at 10 000 servers, two threads' least_conn and consistent hash picks swung by
- * tens of nanoseconds from fork to fork without this padding (BENCHMARKS.md, issue 22, fourth step).
+ * cost the other thread a cache miss: at 10 000 servers, two unpadded threads' least_conn picks took 115.5 ns in
+ * one fork and 43.5 in the next, 34.3 and 35.0 with this padding (BENCHMARKS.md, issue 22, fourth step, which
+ * also has the swings the padding did not remove).
  *
  * <p>A state extends this class, so the layout is these 128 bytes, the state's fields (a superclass's fields come
  * before a subclass's), then JMH's padding. 128 bytes, two cache lines, because x86-64 cores fetch lines in
