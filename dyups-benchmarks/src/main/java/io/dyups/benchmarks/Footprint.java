@@ -90,6 +90,10 @@ public final class Footprint {
         for (int u = 0; u < LARGE_UPSTREAMS; u++) {
           large.updateUpstream("large" + u, PickBenchmark.directive(method) + PickBenchmark.servers(LARGE, "1-5"));
         }
+        // Their peers made first (as before peers were made on first use), so that the next row is the worker's.
+        for (Upstream upstream : large.detail()) {
+          keep(upstream.peers());
+        }
         long largeUnpicked = usedAfterGc();
         for (Upstream upstream : large.detail()) {
           selection.start(upstream.peers(), null, null);
