@@ -28,6 +28,7 @@
 #             of both). Certificates are made with openssl for the run.
 #
 # Usage: dyups-benchmarks/proxy-bench.sh [part...]     (env: DURATION=10s ROUNDS=3 WORKERS=2 CONNECTIONS="2 50 1000"
+#        WARMUP=5s: each target's warm-up at each connection count before the rounds
 #        PROXY_JAR=another build of dyups-proxy.jar to measure
 #        PROXY_JAVA_OPTS=JVM options of the proxy, e.g. -Ddyups.transport=epoll (default: io_uring where available)
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
@@ -39,6 +40,7 @@ duration=${DURATION:-10s}
 rounds=${ROUNDS:-3}
 workers=${WORKERS:-2}
 connections=${CONNECTIONS:-2 50 1000}
+warmup=${WARMUP:-5s}
 listen_options=""
 [ "${REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 parts=${*:-compare churn idle slow}
@@ -360,8 +362,14 @@ measure() {  # target connections [duration] -> appends "target connections RESU
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
+# Warm-up: at every connection count of the run, WARMUP each, so that the JIT has compiled what each count runs
+# before a round of it is measured (a 2-connection round right after a 50-connection warm-up shared the cores
+# with C2's compiler threads).
 warm() {
-  wrk -t2 -c50 -d5s -H 'Host: bench' "${url[$1]}" >/dev/null
+  local c
+  for c in $connections; do
+    wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"$warmup" -H 'Host: bench' "${url[$1]}" >/dev/null
+  done
 }
 
 rss_kb() {  # pids... -> total VmRSS in kB
