@@ -111,8 +111,8 @@ public final class NginxConfig {
    * {@code load balancing method redefined}) given to {@code warnings}. When a block is rejected, the blocks
    * before it have been given already: a caller that must not half-apply a file collects them first.
    *
-   * <p>{@code action} and {@code warnings} are called on the calling thread. A large file is read ahead on a
-   * thread of its own meanwhile (started and ended within the call), on a machine of more than one core.
+   * <p>{@code action} and {@code warnings} are called on the calling thread. A large file is read ahead meanwhile,
+   * in pieces parsed on a thread per core (started and ended within the call), on a machine of more than one core.
    *
    * @throws IOException when {@code mainFile} itself cannot be read
    * @throws ConfigSyntaxException when any file is rejected, an include cannot be followed, or a block is rejected
@@ -130,7 +130,7 @@ public final class NginxConfig {
     reading.push(file);
     UpstreamCollector collector = new UpstreamCollector(action, warnings);
     // One top-level directive at a time: a large upstream.conf is never held whole as directives (and is read
-    // ahead on a thread of its own while this one builds the upstreams).
+    // ahead, in pieces on a thread per core, while this one builds the upstreams).
     try {
       ReadAhead.read(bytes, file.toString(), directive -> {
         try {

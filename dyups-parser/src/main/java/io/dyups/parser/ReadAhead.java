@@ -1,7 +1,7 @@
 package io.dyups.parser;
 
 import com.google.common.util.concurrent.Uninterruptibles;
-import java.util.ArrayDeque;
+import io.dyups.parser.TopLevelSplit.Piece;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
@@ -10,172 +10,196 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads a large file's top-level directives on a thread of its own while the caller's thread takes them: the lexer
- * and the parser (about two thirds of a streamed read) run ahead of what the caller does with each directive
- * (building its upstream, checking names and zones), on a second core.
+ * Reads a large file's top-level directives on threads of their own while the caller's thread takes them: the
+ * file is cut into pieces at top-level line starts ({@link TopLevelSplit}), the pieces are lexed and parsed on one
+ * reader per core, and the caller takes each piece's directives in file order, doing with them what is not the
+ * parse (building upstreams, checking names and zones) meanwhile. The parse is about two thirds of a streamed
+ * read, so one reader alone made it the critical path.
  *
  * <p>The caller gets what {@link SyntaxReader#read(byte[], String, Consumer)} gives on one thread, in the same
  * order and on its own thread: the directives one at a time, and when the text is rejected, the same exception
- * after the directives before it. What the caller throws ends the read: the reader stops at its next batch and is
- * waited for, so no thread outlives the call. Directives cross in batches of {@link #BATCH} (one hand-over per
- * batch, not per directive), and at most {@link #QUEUED} batches wait, so a file is still never held whole as
- * directives.
+ * after the directives before it. To keep that exact, the directives of a piece are given only when the piece
+ * parsed to its end without an error; at the first piece that did not (a rejected text, or a cut the scan got
+ * wrong), the readers are stopped and the caller reads the text from that piece's start to the end on its own
+ * thread, as one reader: what comes before the error, the error, and its position are then those of a read of
+ * the whole text, which stands at the same place in the same state at that piece's start.
+ *
+ * <p>What the caller throws ends the read: the readers stop at their next piece and are waited for, so no thread
+ * outlives the call. At most {@link #AHEAD_PER_READER} pieces per reader are parsed ahead of the caller, so a
+ * file is still never held whole as directives.
  *
  * <p>Small files, and machines of one core, are read on the caller's thread: a thread's start costs more than a
  * small file's read, and one core gains nothing.
  */
 final class ReadAhead {
-  /** A file of at least this many bytes is read ahead on a thread of its own (about 10 000 servers). */
+  /** A file of at least this many bytes is read ahead on threads of their own (about 10 000 servers). */
   static final int MIN_SIZE = 512 << 10;
-  /** Directives handed over at once. */
-  static final int BATCH = 256;
-  /** Batches that may wait for the caller. */
-  static final int QUEUED = 4;
+  /**
+   * Bytes per piece, about 650 upstreams of 4 servers: small enough that the readers' pieces waiting for the
+   * caller hold little, large enough that a hand-over per piece costs nothing next to its parse.
+   */
+  static final int PIECE_SIZE = 128 << 10;
+  /** Pieces each reader may have parsed before the caller takes them. */
+  static final int AHEAD_PER_READER = 2;
 
   private ReadAhead() {}
 
   /** Reads {@code bytes} as {@link SyntaxReader#read(byte[], String, Consumer)} does, ahead when large. */
   static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel) {
-    read(bytes, sourceName, topLevel,
-        Runtime.getRuntime().availableProcessors() > 1 ? MIN_SIZE : Integer.MAX_VALUE, BATCH);
+    int processors = Runtime.getRuntime().availableProcessors();
+    read(bytes, sourceName, topLevel, processors > 1 ? MIN_SIZE : Integer.MAX_VALUE, PIECE_SIZE, processors);
   }
 
-  /** {@link #read(byte[], String, Consumer)}, ahead from {@code minSize} bytes, in batches of {@code batch}. */
-  static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel, int minSize, int batch) {
+  /**
+   * {@link #read(byte[], String, Consumer)}, ahead from {@code minSize} bytes, in pieces of {@code pieceSize}
+   * bytes, on a reader per core.
+   */
+  static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel, int minSize, int pieceSize) {
+    read(bytes, sourceName, topLevel, minSize, pieceSize, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** {@link #read(byte[], String, Consumer, int, int)} on {@code readers} readers. */
+  static void read(
+      byte[] bytes, String sourceName, Consumer<Directive> topLevel, int minSize, int pieceSize, int readers) {
     if (bytes.length < minSize) {
       SyntaxReader.read(bytes, sourceName, topLevel);
       return;
     }
-    Handoff handoff = new Handoff();
-    Thread reader = new Thread(() -> handoff.produce(bytes, sourceName, batch), "dyups-parser-read-ahead");
-    reader.setDaemon(true);
-    reader.start();
+    Pieces pieces = new Pieces(bytes, sourceName, new TopLevelSplit(bytes, pieceSize), readers * AHEAD_PER_READER);
+    Thread[] threads = new Thread[readers];
     try {
-      for (List<Directive> directives = handoff.take(); directives != null; directives = handoff.take()) {
+      for (int i = 0; i < readers; i++) {
+        threads[i] = new Thread(pieces::parseUntilDone, "dyups-parser-read-ahead");
+        threads[i].setDaemon(true);
+        threads[i].start();
+      }
+      for (Parsed parsed = pieces.take(); parsed != null; parsed = pieces.take()) {
+        if (parsed.failure() != null) {
+          pieces.cancel();
+          Piece from = parsed.piece();
+          SyntaxReader.read(bytes, from.offset(), bytes.length - from.offset(), from.line(), sourceName, topLevel);
+          return;
+        }
+        List<Directive> directives = parsed.directives();
         for (int i = 0; i < directives.size(); i++) {
           topLevel.accept(directives.get(i));
         }
       }
-      Throwable failure = handoff.failure();
-      if (failure instanceof RuntimeException e) {
-        throw e;
-      }
-      if (failure instanceof Error e) {
-        throw e;
-      }
     } finally {
-      handoff.cancel();
-      Uninterruptibles.joinUninterruptibly(reader);
+      pieces.cancel();
+      for (Thread thread : threads) {
+        if (thread != null) {
+          Uninterruptibles.joinUninterruptibly(thread);
+        }
+      }
     }
   }
 
-  /** Thrown through the reader's parse when the caller is gone; never seen outside. */
-  private static final class Cancelled extends RuntimeException {
-    private static final long serialVersionUID = 1L;
+  /** A piece read alone: its directives, or why it did not read to its end (then no directives). */
+  private record Parsed(Piece piece, List<Directive> directives, @Nullable Throwable failure) {}
 
-    Cancelled() {
-      super(null, null, false, false);
-    }
-  }
-
-  /** The batches between the reader and the caller, guarded by one lock. */
-  private static final class Handoff {
+  /**
+   * The pieces between the readers and the caller, guarded by one lock. Readers take the next piece of the split
+   * in turn and may finish them out of order; the caller takes them in order. Piece {@code k} waits in
+   * {@code parsed[k % parsed.length]}, and a reader takes piece {@code k} only once the caller took piece
+   * {@code k - parsed.length}, so a slot is always free when its piece is done.
+   */
+  private static final class Pieces {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<List<Directive>> ready = new ArrayDeque<>();
-    private boolean finished;
+    private final byte[] bytes;
+    private final String sourceName;
+    private final TopLevelSplit split;
+    private final @Nullable Parsed[] parsed;
+    private int started;
+    private int taken;
+    // The number of pieces once the split gave them all; -1 before.
+    private int count = -1;
     private boolean cancelled;
-    private @Nullable Throwable failure;
-    // The batch being filled: the reader's thread's alone.
-    private List<Directive> filling = List.of();
 
-    /** The reader's side: reads the text, handing over each full batch, then the rest and how the read ended. */
-    void produce(byte[] bytes, String sourceName, int size) {
-      filling = new ArrayList<>(size);
-      @Nullable Throwable ended = null;
-      try {
-        SyntaxReader.read(bytes, sourceName, directive -> {
-          filling.add(directive);
-          if (filling.size() == size) {
-            if (!put(filling)) {
-              throw new Cancelled();
-            }
-            filling = new ArrayList<>(size);
+    Pieces(byte[] bytes, String sourceName, TopLevelSplit split, int ahead) {
+      this.bytes = bytes;
+      this.sourceName = sourceName;
+      this.split = split;
+      this.parsed = new Parsed[ahead];
+    }
+
+    /** A reader's loop: the next piece, parsed, until none is left or the caller is gone. */
+    void parseUntilDone() {
+      while (true) {
+        Piece piece;
+        int number;
+        lock.lock();
+        try {
+          while (!cancelled && count < 0 && started >= taken + parsed.length) {
+            changed.awaitUninterruptibly();
           }
-        });
-      } catch (Cancelled e) {
-        filling = List.of();
+          if (cancelled || count >= 0) {
+            return;
+          }
+          // The scan for the next cut (a tenth of a piece's parse, or less) runs under the lock: pieces must be
+          // cut in order, and the other reader is parsing meanwhile.
+          Piece next = split.next();
+          if (next == null) {
+            count = started;
+            changed.signalAll();
+            return;
+          }
+          piece = next;
+          number = started++;
+        } finally {
+          lock.unlock();
+        }
+        Parsed done = parse(piece);
+        lock.lock();
+        try {
+          parsed[number % parsed.length] = done;
+          changed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+
+    private Parsed parse(Piece piece) {
+      List<Directive> directives = new ArrayList<>();
+      try {
+        SyntaxReader.read(bytes, piece.offset(), piece.length(), piece.line(), sourceName, directives::add);
+        return new Parsed(piece, directives, null);
       } catch (Throwable e) {
-        // Any failure of the read (a rejected text above all) goes to the caller, to be thrown on its thread.
-        ended = e;
+        // Any failure, so that the caller never waits for a piece that will not come. The caller reads the text
+        // again from here on its own thread, which throws what a read of the whole text throws (this piece's
+        // failure may come from a wrong cut, and is never thrown as it is).
+        return new Parsed(piece, List.of(), e);
       }
-      finish(filling, ended);
     }
 
-    /** Hands over a full batch, waiting while {@link #QUEUED} wait; false when the caller is gone. */
-    private boolean put(List<Directive> batch) {
+    /** The caller's side: the next piece in order, waiting for it; null when every piece was taken. */
+    @Nullable Parsed take() {
       lock.lock();
       try {
-        while (ready.size() >= QUEUED && !cancelled) {
+        int slot = taken % parsed.length;
+        while (parsed[slot] == null && taken != count) {
           changed.awaitUninterruptibly();
         }
-        if (cancelled) {
-          return false;
+        Parsed next = parsed[slot];
+        if (next == null) {
+          return null;
         }
-        ready.add(batch);
+        parsed[slot] = null;
+        taken++;
         changed.signalAll();
-        return true;
+        return next;
       } finally {
         lock.unlock();
       }
     }
 
-    /** Hands over the last directives and the read's failure, if any (null when the text was read to its end). */
-    private void finish(List<Directive> rest, @Nullable Throwable ended) {
-      lock.lock();
-      try {
-        if (!rest.isEmpty() && !cancelled) {
-          ready.add(rest);
-        }
-        failure = ended;
-        finished = true;
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** The caller's side: the next batch, waiting for it; null when the reader has finished and all were taken. */
-    @Nullable List<Directive> take() {
-      lock.lock();
-      try {
-        while (ready.isEmpty() && !finished) {
-          changed.awaitUninterruptibly();
-        }
-        List<Directive> batch = ready.poll();
-        changed.signalAll();
-        return batch;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** How the read ended, once {@link #take()} gave null: null when the text was read to its end. */
-    @Nullable Throwable failure() {
-      lock.lock();
-      try {
-        return failure;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** The caller is done (or failed): the reader stops at its next hand-over. */
+    /** The caller is done (or failed): the readers stop before their next piece. */
     void cancel() {
       lock.lock();
       try {
         cancelled = true;
-        ready.clear();
         changed.signalAll();
       } finally {
         lock.unlock();

@@ -71,8 +71,11 @@ final class SyntaxReader {
     read(bytes, 0, bytes.length, 1, sourceName, topLevel);
   }
 
-  /** Reads {@code length} bytes from {@code offset}, the start of line {@code line}. */
-  private static void read(
+  /**
+   * Reads {@code length} bytes from {@code offset}, the start of line {@code line}, as the whole text's reader would
+   * read them from there when it stands at that line's start at the top level (a piece of {@link TopLevelSplit}).
+   */
+  static void read(
       byte[] bytes, int offset, int length, int line, String sourceName, Consumer<Directive> topLevel) {
     ByteCharStream chars = new ByteCharStream(bytes, offset, length, sourceName);
     ReusingLexer lexer = new ReusingLexer(chars);
