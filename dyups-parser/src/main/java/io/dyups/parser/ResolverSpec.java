@@ -70,7 +70,7 @@ public record ResolverSpec(List<Address> servers, @Nullable Duration valid, bool
       } else if (arg.startsWith("ipv6=")) {
         ipv6 = onOff(arg, where);
       } else {
-        servers.add(UpstreamModelBuilder.address(arg, where, "resolver", DEFAULT_PORT));
+        servers.add(UpstreamModelBuilder.address(arg, where, "resolver", DEFAULT_PORT, SharedHosts.UNSHARED));
       }
     }
     if (!ipv4 && !ipv6) {

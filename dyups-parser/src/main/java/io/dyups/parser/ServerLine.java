@@ -34,7 +34,7 @@ final class ServerLine {
    * The server of a {@code server} directive with at least one argument; {@code balancing} is the method known
    * when the line is read, which decides whether {@code backup} is allowed (nginx checks it there too).
    */
-  static ServerSpec read(Directive directive, Balancing balancing) {
+  static ServerSpec read(Directive directive, Balancing balancing, SharedHosts hosts) {
     ServerLine line = new ServerLine(directive, balancing);
     for (int i = 1; i < directive.args().size(); i++) {
       line.parameter(i);
@@ -44,7 +44,7 @@ final class ServerLine {
       throw new ConfigSyntaxException(
           "service upstream \"" + text + "\" requires \"resolve\" parameter", directive.position());
     }
-    Address address = UpstreamModelBuilder.address(text, directive.argPosition(0));
+    Address address = UpstreamModelBuilder.address(text, directive.argPosition(0), hosts);
     if (line.service != null) {
       line.checkService(text, address);
     }

@@ -60,6 +60,8 @@ final class UpstreamCollector {
   private final Consumer<? super ConfigWarning> warnings;
   private final Map<String, Boolean> names = new HashMap<>();
   private final Map<String, ZoneUse> zones = new LinkedHashMap<>();
+  // A host written in several upstreams of the configuration is kept as one String.
+  private final SharedHosts hosts = SharedHosts.forOneRead();
   private @Nullable Context topLevel;
 
   UpstreamCollector(Consumer<? super UpstreamBlock> action, Consumer<? super ConfigWarning> warnings) {
@@ -152,7 +154,7 @@ final class UpstreamCollector {
     if (names.put(UpstreamBlock.foldName(name), Boolean.TRUE) != null) {
       throw new ConfigSyntaxException("duplicate upstream \"" + name + "\"", directive.position());
     }
-    UpstreamBlock block = UpstreamModelBuilder.build(name, directive.children(), directive.position(), warnings);
+    UpstreamBlock block = UpstreamModelBuilder.build(name, directive.children(), directive.position(), warnings, hosts);
     if (block.zone() != null) {
       zone(block.zone(), zoneDirective(directive));
     }

@@ -26,6 +26,7 @@ final class UpstreamDraft {
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
   private final List<ServerSpec> servers = new ArrayList<>();
+  private final SharedHosts hosts;
   private int backupServers;
   private int resolvingServers;
   private int keepaliveConnections;
@@ -38,9 +39,10 @@ final class UpstreamDraft {
   // Made by the first check directive: most upstreams have none.
   private @Nullable HealthCheckDraft check;
 
-  UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings) {
+  UpstreamDraft(String name, Consumer<? super ConfigWarning> warnings, SharedHosts hosts) {
     this.name = name;
     this.warnings = warnings;
+    this.hosts = hosts;
   }
 
   /** Reads one directive of the block. */
@@ -100,7 +102,7 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    ServerSpec server = ServerLine.read(directive, balancing);
+    ServerSpec server = ServerLine.read(directive, balancing, hosts);
     servers.add(server);
     if (server.backup()) {
       backupServers++;

@@ -81,7 +81,13 @@ final class UpstreamModelBuilder {
    */
   static UpstreamBlock build(
       String name, List<Directive> body, SourcePosition where, Consumer<? super ConfigWarning> warnings) {
-    UpstreamDraft draft = new UpstreamDraft(name, warnings);
+    return build(name, body, where, warnings, SharedHosts.UNSHARED);
+  }
+
+  /** {@link #build(String, List, SourcePosition, Consumer)}, its servers' hosts shared through {@code hosts}. */
+  static UpstreamBlock build(String name, List<Directive> body, SourcePosition where,
+      Consumer<? super ConfigWarning> warnings, SharedHosts hosts) {
+    UpstreamDraft draft = new UpstreamDraft(name, warnings, hosts);
     for (int i = 0; i < body.size(); i++) {
       draft.directive(body.get(i));
     }
@@ -93,14 +99,20 @@ final class UpstreamModelBuilder {
    * are kept as names here: the registry resolves them when the upstream is defined.
    */
   static Address address(String text, SourcePosition where) {
-    return address(text, where, "upstream", Address.DEFAULT_PORT);
+    return address(text, where, "upstream", Address.DEFAULT_PORT, SharedHosts.UNSHARED);
+  }
+
+  /** {@link #address(String, SourcePosition)}, a host name or IPv4 address shared through {@code hosts}. */
+  static Address address(String text, SourcePosition where, SharedHosts hosts) {
+    return address(text, where, "upstream", Address.DEFAULT_PORT, hosts);
   }
 
   /**
    * An address as ngx_parse_url reads it for the directive {@code context} names in its messages ({@code
-   * upstream} or {@code resolver}), {@code defaultPort} when none is written.
+   * upstream} or {@code resolver}), {@code defaultPort} when none is written; a host name or IPv4 address is
+   * taken from {@code hosts} when it was read before.
    */
-  static Address address(String text, SourcePosition where, String context, int defaultPort) {
+  static Address address(String text, SourcePosition where, String context, int defaultPort, SharedHosts hosts) {
     if (text.regionMatches(true, 0, "unix:", 0, 5)) {
       if (!context.equals("upstream")) {
         // A resolver is asked over UDP or TCP; nginx would fail to reach one at a socket path.
@@ -148,7 +160,7 @@ final class UpstreamModelBuilder {
       throw new ConfigSyntaxException("invalid host" + in(context, text), where);
     }
     int colon = text.indexOf(':');
-    String host = colon < 0 ? text : text.substring(0, colon);
+    String host = hosts.host(text, colon < 0 ? text.length() : colon);
     int port = colon < 0 ? defaultPort : port(text, colon + 1, context, where);
     if (host.isEmpty()) {
       throw new ConfigSyntaxException("no host" + in(context, text), where);
