@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Reads a large file's top-level directives on threads of their own while the caller's thread takes them: the
  * file is cut into pieces at top-level line starts ({@link TopLevelSplit}), the pieces are lexed and parsed on one
- * reader per core, and the caller takes each piece's directives in file order, doing with them what is not the
+ * reader per core (at most {@link #MAX_READERS}), and the caller takes each piece's directives in file order, doing with them what is not the
  * parse (building upstreams, checking names and zones) meanwhile. The parse is about two thirds of a streamed
  * read, so one reader alone made it the critical path.
  *
@@ -41,21 +41,29 @@ final class ReadAhead {
   static final int PIECE_SIZE = 128 << 10;
   /** Pieces each reader may have parsed before the caller takes them. */
   static final int AHEAD_PER_READER = 2;
+  /**
+   * The most readers started, however many cores: the caller's share of a load (building the upstreams) is about
+   * two fifths of its CPU in a JFR recording of {@code LoadBenchmark}, so the caller keeps up with about one and a
+   * half readers; more than a few would only wait for it, each holding its pieces parsed ahead.
+   */
+  static final int MAX_READERS = 4;
 
   private ReadAhead() {}
 
   /** Reads {@code bytes} as {@link SyntaxReader#read(byte[], String, Consumer)} does, ahead when large. */
   static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel) {
     int processors = Runtime.getRuntime().availableProcessors();
-    read(bytes, sourceName, topLevel, processors > 1 ? MIN_SIZE : Integer.MAX_VALUE, PIECE_SIZE, processors);
+    read(bytes, sourceName, topLevel, processors > 1 ? MIN_SIZE : Integer.MAX_VALUE, PIECE_SIZE,
+        Math.min(processors, MAX_READERS));
   }
 
   /**
    * {@link #read(byte[], String, Consumer)}, ahead from {@code minSize} bytes, in pieces of {@code pieceSize}
-   * bytes, on a reader per core.
+   * bytes, on a reader per core (at most {@link #MAX_READERS}).
    */
   static void read(byte[] bytes, String sourceName, Consumer<Directive> topLevel, int minSize, int pieceSize) {
-    read(bytes, sourceName, topLevel, minSize, pieceSize, Runtime.getRuntime().availableProcessors());
+    read(bytes, sourceName, topLevel, minSize, pieceSize,
+        Math.min(Runtime.getRuntime().availableProcessors(), MAX_READERS));
   }
 
   /** {@link #read(byte[], String, Consumer, int, int)} on {@code readers} readers. */
@@ -65,6 +73,8 @@ final class ReadAhead {
       SyntaxReader.read(bytes, sourceName, topLevel);
       return;
     }
+    // No more readers than pieces (a file of a few pieces on a machine of many cores).
+    readers = Math.max(1, Math.min(readers, bytes.length / pieceSize + 1));
     Pieces pieces = new Pieces(bytes, sourceName, new TopLevelSplit(bytes, pieceSize), readers * AHEAD_PER_READER);
     Thread[] threads = new Thread[readers];
     try {
