@@ -14,7 +14,8 @@
 # p50/p99/p99.9 (wrk's --latency stops at p99), beside the proxy's CPU time per request meanwhile (user + system of
 # its processes, from /proc: what each proxy costs the shared cores; the raw lines split it into user and system
 # time, the proxy's own code and the kernel's work on its behalf), the time its threads waited for a core per
-# request (schedstat) and its context switches per request, voluntary and involuntary. Parts (all by default):
+# request (schedstat) and its context switches per request, voluntary and involuntary; for dyups also the CPU time
+# of the JVM's compiler threads during the measurement (jit_ms: the JIT still at work). Parts (all by default):
 #
 #   compare   requests/s and latency at 2, 50 and 1000 connections, ROUNDS rounds
 #   churn     an upstream replaced 20 times a second through the admin interface during a 50-connection run
@@ -31,7 +32,10 @@
 #        WARMUP=5s: each target's warm-up at each connection count before the rounds
 #        PROXY_JAR=another build of dyups-proxy.jar to measure
 #        PROXY_JAVA_OPTS=JVM options of the proxy, e.g. -Ddyups.transport=epoll (default: io_uring where available)
-#        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker)
+#        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker
+#        JIT_FREEZE=1: once the compare part's warm-ups are over, the proxy's JIT compiles nothing more (a compiler
+#        directive excluding every method, added with jcmd), so that its rounds measure the code the warm-ups made
+#        without the JIT still at work; off by default: the standard figures are taken with the JIT running)
 # Needs: java 17, python3, curl, wrk and nginx (installed with apt-get when missing); build first with
 # `mvn -B -DskipTests package`; the tls part needs openssl. Run it under the machine's CPU lock: flock /tmp/dyups-cpu.lock dyups-benchmarks/...
 set -euo pipefail
@@ -340,18 +344,27 @@ sched_counts() {
   echo "$wait $switches"
 }
 
+# The CPU time of the JVM's JIT compiler threads (C1, C2) so far, in clock ticks. The fields are counted from the end
+# of each stat line: a thread's name ("C2 CompilerThre") holds spaces.
+jit_ticks() {
+  cat /proc/"$dyups_pid"/task/*/stat 2>/dev/null |
+    awk '/\((C1|C2) CompilerThre/ { t += $(NF - 38) + $(NF - 37) } END { printf "%.0f", t }'
+}
+
 # One measurement, and meanwhile per request: the proxy's CPU time (user + system, and each alone, from /proc),
 # the time its threads waited for a core, and its context switches (voluntary, involuntary). The backends and wrk
 # are not counted.
 measure() {  # target connections [duration] -> appends "target connections RESULT... cpu_us=... wait_us=... vcs=... ivcs=..."
   local target=$1 c=$2 d=${3:-$duration}
-  local line procs before after sched_before sched_after requests
+  local line procs before after sched_before sched_after requests jit_before jit_after
   procs=$(proxy_pids "$target")
+  jit_before=$(jit_ticks)
   before=$(cpu_ticks $procs)
   sched_before=$(sched_counts $procs)
   line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
   after=$(cpu_ticks $procs)
   sched_after=$(sched_counts $procs)
+  jit_after=$(jit_ticks)
   requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
   line="$line $(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" -v r="$requests" \
     'BEGIN { split(b, x, " "); split(a, y, " "); u = y[1] - x[1]; s = y[2] - x[2]; k = (r > 0 ? 1e6 / hz / r : 0);
@@ -359,6 +372,9 @@ measure() {  # target connections [duration] -> appends "target connections RESU
   line="$line $(awk -v b="$sched_before" -v a="$sched_after" -v r="$requests" \
     'BEGIN { split(b, x, " "); split(a, y, " "); k = (r > 0 ? 1 / r : 0);
              printf "wait_us=%.2f vcs=%.3f ivcs=%.3f", (y[1] - x[1]) / 1000 * k, (y[2] - x[2]) * k, (y[3] - x[3]) * k }')"
+  case $target in
+    dyups*) line="$line jit_ms=$(( (jit_after - jit_before) * 1000 / $(getconf CLK_TCK) ))" ;;
+  esac
   echo "$target $c $line (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$results"
 }
 
@@ -387,6 +403,11 @@ for part in $parts; do
     echo
     echo "== compare: $rounds rounds, $duration each, connections: $connections"
     warm dyups; warm nginx; warm dyups
+    if [ "${JIT_FREEZE:-0}" = 1 ]; then
+      printf '[ { match: "*.*", c1: { Exclude: true }, c2: { Exclude: true } } ]\n' > "$prefix/jit-freeze.json"
+      jcmd "$dyups_pid" Compiler.directives_add "$prefix/jit-freeze.json" >/dev/null
+      echo "JIT frozen after the warm-ups (JIT_FREEZE=1): the proxy compiles nothing more"
+    fi
     for round in $(seq 1 "$rounds"); do
       for c in $connections; do
         if [ $((round % 2)) -eq 1 ]; then
