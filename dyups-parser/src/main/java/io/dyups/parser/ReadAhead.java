@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Reads a large file's top-level directives on threads of their own while the caller's thread takes them: the
  * file is cut into pieces at top-level line starts ({@link TopLevelSplit}), the pieces are lexed and parsed on one
- * reader per core (at most {@link #MAX_READERS}), and the caller takes each piece's directives in file order, doing with them what is not the
- * parse (building upstreams, checking names and zones) meanwhile. The parse is about two thirds of a streamed
- * read, so one reader alone made it the critical path.
+ * reader per core (at most {@link #MAX_READERS}), and the caller takes each piece's directives in file order,
+ * doing with them what is not the parse (building upstreams, checking names and zones) meanwhile. The parse is
+ * about two thirds of a streamed read, so one reader alone made it the critical path.
  *
  * <p>The caller gets what {@link SyntaxReader#read(byte[], String, Consumer)} gives on one thread, in the same
  * order and on its own thread: the directives one at a time, and when the text is rejected, the same exception
