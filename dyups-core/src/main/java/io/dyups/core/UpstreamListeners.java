@@ -45,6 +45,11 @@ final class UpstreamListeners implements AutoCloseable {
     }
   }
 
+  /** Whether a change would be told to anyone: false while no listener was ever added. */
+  synchronized boolean listening() {
+    return thread != null;
+  }
+
   /** Queues {@code change} for every listener. Called by the registry's writer after the change is visible. */
   void tell(UpstreamChange change) {
     ExecutorService thread;

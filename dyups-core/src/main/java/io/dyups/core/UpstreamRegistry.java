@@ -19,12 +19,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -82,8 +88,10 @@ public final class UpstreamRegistry implements AutoCloseable {
   public static final long ABSENT = 0;
 
 
-  private final ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<Place, String> keysInOrder = new ConcurrentSkipListMap<>();
+  // Replaced whole (under writeLock, inside a change's odd count) only when a registry that holds nothing is given
+  // every upstream at once: its start (see Sink.replaceAll); changed in place otherwise.
+  private volatile ConcurrentHashMap<String, Upstream> byKey = new ConcurrentHashMap<>();
+  private volatile ConcurrentSkipListMap<Place, String> keysInOrder = new ConcurrentSkipListMap<>();
   private final HealthCheckIndex healthChecked = new HealthCheckIndex();
   // Serializes publishing: the store delivers one change at a time, and listings fall back on it.
   private final ReentrantLock writeLock = new ReentrantLock();
@@ -449,9 +457,10 @@ public final class UpstreamRegistry implements AutoCloseable {
 
   // The order and the upstreams live in two maps; a listing is whole only if no change ran while it read them.
   private List<Upstream> collect() {
-    List<Upstream> upstreams = new ArrayList<>(byKey.size());
+    Map<String, Upstream> upstreamsByKey = byKey;
+    List<Upstream> upstreams = new ArrayList<>(upstreamsByKey.size());
     for (String key : keysInOrder.values()) {
-      Upstream upstream = byKey.get(key);
+      Upstream upstream = upstreamsByKey.get(key);
       if (upstream != null) {
         upstreams.add(upstream);
       }
@@ -666,6 +675,9 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     @Override
     public void replaceAll(Collection<StoredUpstream> upstreams) {
+      if (byKey.isEmpty() && publishIntoEmpty(upstreams)) {
+        return;
+      }
       // Sized for them all: a start hands over every upstream at once (no rehashing, no growing arrays).
       Map<String, StoredUpstream> next = new HashMap<>((int) (upstreams.size() / 0.75f) + 1);
       // Each name folded once, here, for the check and for its publish.
@@ -711,6 +723,185 @@ public final class UpstreamRegistry implements AutoCloseable {
         warnUnresolved(change.current());
         listeners.tell(change);
       }
+    }
+  }
+
+  /**
+   * {@link Sink#replaceAll} into a registry that holds nothing, as a start is (the store's {@code open}): the same
+   * upstreams, warnings and listener calls as publishing them one by one, made in one pass into maps sized for them
+   * all. The listing's order is built in linear time when the store gives the upstreams in their order, as {@link
+   * LocalStore} does (100 000 skip-list insertions otherwise); the folded names need no map of their own to find a
+   * name given twice; an upstream without host names takes no lease and no {@link HostTable#use}. False, having
+   * changed nothing, when a change landed first (then the general path runs).
+   *
+   * <p>Who is told: a start runs inside {@link Builder#build()}, before the registry is returned, so nobody can
+   * have called {@link #addListener} yet and the listeners are exactly the builder's; each is told of every
+   * upstream, in the order given, as by the general path. With no listener at all no {@link UpstreamChange} is made.
+   */
+  @SuppressWarnings({"NonAtomicVolatileUpdate", "try"}) // changes is written only under writeLock
+  private boolean publishIntoEmpty(Collection<StoredUpstream> upstreams) {
+    int size = upstreams.size();
+    StoredUpstream[] given = upstreams.toArray(new StoredUpstream[0]);
+    if (given.length != size) {
+      return false; // a collection changing under us: let the general path report it
+    }
+    List<HostTable.Lease> leases = new ArrayList<>();
+    Upstream[] made = new Upstream[size];
+    try {
+      // Host names looked up before the write lock, as put() does; most files have none.
+      for (StoredUpstream stored : given) {
+        if (HostTable.hasHostNames(stored.definition())) {
+          leases.add(hosts.prepare(stored.name(), stored.definition(), false));
+        }
+      }
+      writeLock.lock();
+      try {
+        if (!byKey.isEmpty()) {
+          return false;
+        }
+        ConcurrentHashMap<String, Upstream> nextByKey = new ConcurrentHashMap<>(size);
+        Place[] places = new Place[size];
+        String[] keys = new String[size];
+        boolean ordered = true;
+        long serverCount = 0;
+        for (int i = 0; i < size; i++) {
+          StoredUpstream stored = given[i];
+          String key = key(stored.name());
+          UpstreamBlock definition = stored.definition();
+          // Peers made under the write lock, as publish() makes them: a name's answer cannot change meanwhile.
+          Upstream upstream = HostTable.hasHostNames(definition)
+              ? new Upstream(definition.name(), stored.version(), definition, peers(definition, null), stored.order())
+              : new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
+          if (nextByKey.putIfAbsent(key, upstream) != null) {
+            throw new IllegalArgumentException("upstream \"" + stored.name() + "\" is given twice");
+          }
+          made[i] = upstream;
+          keys[i] = key;
+          places[i] = new Place(stored.order(), key);
+          ordered &= i == 0 || places[i - 1].compareTo(places[i]) < 0;
+          serverCount += definition.servers().size();
+        }
+        ConcurrentSkipListMap<Place, String> nextInOrder;
+        if (ordered) {
+          nextInOrder = new ConcurrentSkipListMap<>(new SortedRun(places, keys));
+        } else {
+          nextInOrder = new ConcurrentSkipListMap<>();
+          for (int i = 0; i < size; i++) {
+            nextInOrder.put(places[i], keys[i]);
+          }
+        }
+        changes++;
+        try {
+          byKey = nextByKey;
+          keysInOrder = nextInOrder;
+          servers = serverCount;
+          for (int i = 0; i < size; i++) {
+            UpstreamBlock definition = made[i].definition();
+            if (definition.healthCheck() != null) {
+              healthChecked.published(keys[i], made[i]);
+            }
+            if (HostTable.hasHostNames(definition)) {
+              hosts.use(keys[i], definition);
+            }
+          }
+        } finally {
+          changes++;
+        }
+      } finally {
+        writeLock.unlock();
+      }
+    } finally {
+      leases.forEach(HostTable.Lease::close);
+    }
+    boolean told = listeners.listening();
+    for (Upstream upstream : made) {
+      warnUnresolved(upstream);
+      if (told) {
+        listeners.tell(new UpstreamChange(upstream.name(), null, upstream));
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Places already in ascending order with their keys, as a {@link SortedMap}: what {@link
+   * ConcurrentSkipListMap#ConcurrentSkipListMap(SortedMap)} builds from in one pass (it reads the comparator and
+   * iterates the entries). Only those are given; the views of a range are not.
+   */
+  private static final class SortedRun extends AbstractMap<Place, String> implements SortedMap<Place, String> {
+    private final Place[] places;
+    private final String[] keys;
+
+    SortedRun(Place[] places, String[] keys) {
+      this.places = places;
+      this.keys = keys;
+    }
+
+    @Override
+    public @Nullable Comparator<? super Place> comparator() {
+      return null;
+    }
+
+    @Override
+    public Set<Map.Entry<Place, String>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public Iterator<Map.Entry<Place, String>> iterator() {
+          return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+              return next < places.length;
+            }
+
+            @Override
+            public Map.Entry<Place, String> next() {
+              if (next >= places.length) {
+                throw new NoSuchElementException();
+              }
+              int i = next++;
+              return new AbstractMap.SimpleImmutableEntry<>(places[i], keys[i]);
+            }
+          };
+        }
+
+        @Override
+        public int size() {
+          return places.length;
+        }
+      };
+    }
+
+    @Override
+    public Place firstKey() {
+      if (places.length == 0) {
+        throw new NoSuchElementException();
+      }
+      return places[0];
+    }
+
+    @Override
+    public Place lastKey() {
+      if (places.length == 0) {
+        throw new NoSuchElementException();
+      }
+      return places[places.length - 1];
+    }
+
+    @Override
+    public SortedMap<Place, String> subMap(Place fromKey, Place toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public SortedMap<Place, String> headMap(Place toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public SortedMap<Place, String> tailMap(Place fromKey) {
+      throw new UnsupportedOperationException();
     }
   }
 
