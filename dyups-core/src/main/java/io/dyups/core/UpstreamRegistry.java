@@ -768,10 +768,8 @@ public final class UpstreamRegistry implements AutoCloseable {
           StoredUpstream stored = given[i];
           String key = key(stored.name());
           UpstreamBlock definition = stored.definition();
-          // Peers made under the write lock, as publish() makes them: a name's answer cannot change meanwhile.
-          Upstream upstream = HostTable.hasHostNames(definition)
-              ? new Upstream(definition.name(), stored.version(), definition, peers(definition, null), stored.order())
-              : new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
+          // Under the write lock, as publish() makes it: a name's answer cannot change meanwhile.
+          Upstream upstream = unpicked(stored, null);
           if (nextByKey.putIfAbsent(key, upstream) != null) {
             throw new IllegalArgumentException("upstream \"" + stored.name() + "\" is given twice");
           }
@@ -922,12 +920,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     Upstream current;
     if (old != null && made != null && old.definition().equals(definition)) {
       current = new Upstream(definition.name(), stored.version(), definition, made, stored.order());
-    } else if (made == null && !HostTable.hasHostNames(definition)) {
-      // Nothing to carry and nothing to look up: the peers are made at the upstream's first pick, so a start (or
-      // a resync) of many upstreams makes and copies no peer of the ones nobody picks from. A request that picks
-      // from the replaced upstream after this publish, having found it just before, makes a group of its own
-      // whose state this one does not carry.
-      current = new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
+    } else if (made == null) {
+      current = unpicked(stored, old);
     } else {
       current = new Upstream(definition.name(), stored.version(), definition, peers(definition, old),
           stored.order());
@@ -946,6 +940,21 @@ public final class UpstreamRegistry implements AutoCloseable {
       changes++;
     }
     return new UpstreamChange(current.name(), old, current);
+  }
+
+  /**
+   * {@code stored} published where no peers were made before ({@code old} is null, or nobody picked from it; under
+   * the write lock). Without host names there is nothing to carry and nothing to look up: the peers are made at the
+   * upstream's first pick, so a start (or a resync) of many upstreams makes and copies no peer of the ones nobody
+   * picks from. A request that picks from the replaced upstream after this publish, having found it just before,
+   * makes a group of its own whose state this one does not carry. With host names the peers are made now, with the
+   * addresses the names have.
+   */
+  private Upstream unpicked(StoredUpstream stored, @Nullable Upstream old) {
+    UpstreamBlock definition = stored.definition();
+    return HostTable.hasHostNames(definition)
+        ? new Upstream(definition.name(), stored.version(), definition, peers(definition, old), stored.order())
+        : new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
   }
 
   /** The peers of {@code definition} with the addresses its names have now, carrying the state of {@code old}'s. */
