@@ -342,7 +342,8 @@ final class ProxyServer implements AutoCloseable {
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, BACKLOG)
             .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
+            // No childOption(TCP_NODELAY): every transport's socket config turns it on when the channel is made
+            // (TransportTest pins it), and setting it again cost each accept one more setsockopt.
             .childHandler(new ChannelInitializer<>() {
               @Override
               protected void initChannel(Channel channel) {
@@ -562,7 +563,8 @@ final class ProxyServer implements AutoCloseable {
     Channel channel = transport.newSocket();
     long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, settings.proxyConnectTimeout().toMillis()));
     channel.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis);
-    channel.config().setOption(ChannelOption.TCP_NODELAY, true);
+    // TCP_NODELAY is on already: the transport's socket config sets it when the channel is made (TransportTest),
+    // and setting it here too cost each backend connection one more setsockopt.
     if (tls != null) {
       channel.pipeline().addLast(tls);
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import java.io.IOException;
@@ -58,6 +60,25 @@ class TransportTest {
     assertThatThrownBy(() -> Transport.named("io_uring"))
         .isInstanceOf(IOException.class)
         .hasMessageStartingWith("-Ddyups.transport=io_uring: the io_uring transport is not available here (");
+  }
+
+  /**
+   * The proxy sets TCP_NODELAY on no socket itself (a setsockopt per connection saved): it relies on each
+   * transport's socket config turning it on when a channel is made, the backend sockets made here and the accepted
+   * ones alike (the same channel class and config).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"io_uring", "epoll", "nio"})
+  void everyTransportsSocketsComeWithTcpNoDelay(String name) {
+    Transport transport = Transport.valueOf(name.toUpperCase(Locale.ROOT));
+    assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(), "io_uring is not available here");
+    assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "epoll is not available here");
+    Channel channel = transport.newSocket();
+    try {
+      assertThat(channel.config().getOption(ChannelOption.TCP_NODELAY)).isTrue();
+    } finally {
+      channel.unsafe().closeForcibly();
+    }
   }
 
   /** Each transport serves a request end to end: the listener, the connection to the backend, the answer. */
