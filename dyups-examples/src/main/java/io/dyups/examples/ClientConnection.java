@@ -83,6 +83,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   // A streamed admin answer being written by an admin stream thread: woken when the channel's writability changes.
   @Nullable private AdminBodyStream adminStream;
   private boolean requestDone;
+  // The current request said it is the last (Connection: close, or HTTP/1.0 without keep-alive) and passed the
+  // checks: a client that sends close sends nothing more on the connection (RFC 9112 9.6), so once its answer is
+  // written there is nothing to drain and the connection is closed at once, as nginx's ngx_http_finalize_connection
+  // does when it sees no more data; the lingering close stays for the other closes.
+  private boolean lastRequest;
   private boolean responseDone;
   private boolean keepAlive;
   // Inbound messages of later requests, held while the current one is answered (pipelining).
@@ -361,6 +366,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     current = exchange;
     requestDone = false;
+    lastRequest = false;
     responseDone = false;
     headerStarted = false;
     proxy = null;
@@ -375,6 +381,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       respond(exchange, refusal.status(), false);
       return;
     }
+    lastRequest = !HttpUtil.isKeepAlive(request);
     VirtualServer virtualServer = listener.select(exchange.host);
     exchange.server = virtualServer;
     if (exchange.host.isEmpty() && !virtualServer.names().isEmpty()) {
@@ -513,7 +520,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     responseDone = true;
     proxy = null;
     if (!keepAlive) {
-      // Close after the answer, letting the client read it before the connection goes (nginx's lingering close).
+      // Close after the answer, letting the client read it before the connection goes: nginx's lingering close,
+      // unless the client said this request was its last (lastRequest).
       closing = true;
       log(exchange);
       current = null;
@@ -562,8 +570,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void lingeringClose(@Nullable ChannelFuture lastWrite) {
+    // Decided now: the listener runs after this request's state was cleared.
+    boolean drain = !(lastRequest && requestDone && (queued == null || queued.isEmpty()));
     ChannelFutureListener then = future -> {
-      if (channel instanceof DuplexChannel duplex && channel.isActive()) {
+      if (drain && channel instanceof DuplexChannel duplex && channel.isActive()) {
         // Send FIN, then read and drop what the client still sends, for a few seconds at most.
         duplex.shutdownOutput();
         channel.config().setAutoRead(true);

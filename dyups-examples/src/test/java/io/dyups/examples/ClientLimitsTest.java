@@ -69,6 +69,26 @@ class ClientLimitsTest {
         + "request headers");
   }
 
+  /**
+   * A client that said its request was its last (Connection: close) sends nothing more (RFC 9112 9.6): it is closed
+   * with its answer, as nginx closes it, not held for a lingering close of a few seconds while its side stays open.
+   */
+  @Test
+  void aClientThatAskedToCloseIsClosedWithItsAnswerThoughItKeepsItsSideOpen() throws Exception {
+    start("", "", "");
+    try (RawHttp http = new RawHttp(fixture.front, 10_000)) {
+      assertThat(http.send("GET", "/", "app", null, true).status()).isEqualTo(200);
+      assertThat(http.closedByServer()).isTrue();
+      // The proxy's side goes as soon as its loop has run the close; a lingering close would hold it for 5 s.
+      int open = fixture.proxy.openConnections();
+      for (int tries = 0; open > 0 && tries < 100; tries++) {
+        Thread.sleep(20);
+        open = fixture.proxy.openConnections();
+      }
+      assertThat(open).isZero();
+    }
+  }
+
   @Test
   void aConnectionThatNeverSendsIsClosedAfterClientHeaderTimeout() throws Exception {
     start("", "", "client_header_timeout 1s;");
