@@ -22,6 +22,10 @@
 #   idle      RSS with 10 000 idle keep-alive clients (each sent one request), dyups and nginx
 #   slow      10 000 slow clients (a header line every 10 s) on the traffic port: p99 of the admin interface and of
 #             fresh traffic meanwhile
+#   close     (not in the default set) what a new client connection costs: wrk sends `Connection: close`, so each
+#             request comes on a new connection (the backends stay kept alive), at CLOSE_CONNECTIONS (default 2),
+#             ROUNDS rounds alternating dyups and nginx after a WARMUP of each; requests/s is connections/s and the
+#             CPU per request is what a connection and its one request cost each proxy
 #   tls       (not in the default set) TLS on each side, at TLS_CONNECTIONS (default "2 50"), ROUNDS rounds:
 #             tls-client: wrk over https to `listen ... ssl` (the same certificate, protocols and ciphers' defaults
 #             on both), proxied to the plain backends; tls-backend: wrk over http, proxied with `proxy_pass
@@ -361,7 +365,10 @@ measure() {  # target connections [duration] -> appends "target connections RESU
   jit_before=$(jit_ticks)
   before=$(cpu_ticks $procs)
   sched_before=$(sched_counts $procs)
-  line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" -H 'Host: bench' "${url[$target]}" | grep '^RESULT')
+  local how=(-H 'Host: bench')
+  # dyups-close, nginx-close: the close part's measurements, a new connection per request.
+  case $target in *-close) how+=(-H 'Connection: close') ;; esac
+  line=$(wrk -t2 -c"$c" -d"$d" -s "$prefix/report.lua" "${how[@]}" "${url[${target%-close}]}" | grep '^RESULT')
   after=$(cpu_ticks $procs)
   sched_after=$(sched_counts $procs)
   jit_after=$(jit_ticks)
@@ -571,6 +578,51 @@ PY
     tee -a "$results" < "$prefix/admin-latency.txt"
     echo "slow clients still open after the run: $(ls /proc/$dyups_pid/fd | wc -l) descriptors in the proxy" | tee -a "$results"
     kill "$slow_pid"; wait "$slow_pid" 2>/dev/null || true
+    ;;
+  close)
+    echo
+    echo "== close: a new client connection per request (Connection: close), $rounds rounds, $duration each, connections: ${CLOSE_CONNECTIONS:-2}"
+    for t in dyups nginx; do
+      for c in ${CLOSE_CONNECTIONS:-2}; do
+        wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"$warmup" -H 'Host: bench' -H 'Connection: close' "${url[$t]}" >/dev/null
+      done
+    done
+    for round in $(seq 1 "$rounds"); do
+      for c in ${CLOSE_CONNECTIONS:-2}; do
+        if [ $((round % 2)) -eq 1 ]; then
+          measure dyups-close "$c"; measure nginx-close "$c"
+        else
+          measure nginx-close "$c"; measure dyups-close "$c"
+        fi
+      done
+    done
+    python3 - "$results" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(dyups|nginx)-close (\d+) RESULT requests=\d+ seconds=\S+ rps=([\d.]+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+) non2xx=(\d+) cpu_us=([\d.]+)", line)
+    if m:
+        rows.setdefault((m.group(1), int(m.group(2))), []).append(tuple(float(x) for x in m.groups()[2:]))
+def med(k, i):
+    return statistics.median(r[i] for r in rows[k])
+def us(v):
+    return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
+print()
+print("| connections | target | connections/s (median of rounds) | p50 | p99 | errors, non-2xx | CPU per connection | ÷ nginx: connections/s, p99, CPU |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|")
+for c in sorted({c for _, c in rows}):
+    for t in ("dyups", "nginx"):
+        k = (t, c)
+        if k not in rows:
+            continue
+        ratio = ""
+        if t == "dyups" and ("nginx", c) in rows:
+            ratio = (f"**{med(k, 0) / med(('nginx', c), 0):.2f}×**, {med(k, 2) / med(('nginx', c), 2):.2f}×, "
+                     f"{med(k, 6) / med(('nginx', c), 6):.2f}×")
+        errs = sum(r[4] for r in rows[k]); non2xx = sum(r[5] for r in rows[k])
+        count = f"{med(k, 0):,.0f}".replace(",", " ")
+        print(f"| {c} | {'dyups proxy' if t == 'dyups' else 'nginx, upstream keepalive'} | {count} | {us(med(k, 1))} | {us(med(k, 2))} | {errs:.0f}, {non2xx:.0f} | {med(k, 6):.1f} µs | {ratio} |")
+PY
     ;;
   tls)
     echo
