@@ -389,13 +389,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     Location location = virtualServer.match(exchange.path);
     if (location == null) {
-      keepAlive = HttpUtil.isKeepAlive(request) && !server.isStopping();
+      keepAlive = !lastRequest && !server.isStopping();
       respond(exchange, 404, keepAlive);
       return;
     }
     exchange.location = location;
     Settings settings = location.settings();
-    keepAlive = HttpUtil.isKeepAlive(request) && requests < settings.keepaliveRequests()
+    keepAlive = !lastRequest && requests < settings.keepaliveRequests()
         && !settings.keepaliveTimeout().isZero() && !server.isStopping();
     if (!settings.allows(remote.getAddress())) {
       server.errorLog().error("access forbidden by rule, client: " + remoteText + ", server: "
