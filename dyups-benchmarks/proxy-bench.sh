@@ -37,6 +37,17 @@
 #        PROXY_JAR=another build of dyups-proxy.jar to measure
 #        PROXY_JAVA_OPTS=JVM options of the proxy, e.g. -Ddyups.transport=epoll (default: io_uring where available)
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker
+#        RENEW_WARMUP=D (off by default): before the compare part's warm-ups, D of wrk at each connection count on
+#        a warm-up server of each proxy, dyups then nginx, where every request renews a client connection and a
+#        backend connection (the server has keepalive_requests 1, its upstream `warm`, the same two backends, has
+#        keepalive 64 and keepalive_requests 1). The measured rounds renew each side's connections every 1 000
+#        requests (keepalive_requests' default on both sides), about 30 times a second at 2 connections, too
+#        rarely for a 10 s warm-up to bring that code to the JIT's last tier; this warm-up runs the same code (the
+#        close the proxy decides after its answer, the backend connection made, pooled and closed) some thousands
+#        of times a second. Both proxies get it; the measured server, upstream and directives are unchanged (the
+#        warm-up server and upstream are configured in every run and idle unless RENEW_WARMUP is set). With
+#        RENEW_WARMUP=10s at 2 connections the JIT is out of the rounds and dyups's p99 goes from 1.62x to 1.21x nginx's,
+#        requests/s unchanged (BENCHMARKS.md section 5, session of 2026-12-02, fourth)
 #        JIT_FREEZE=1: once the compare part's warm-ups are over, the proxy's JIT compiles nothing more (a compiler
 #        directive excluding every method, added with jcmd), so that its rounds measure the code the warm-ups made
 #        without the JIT still at work; off by default: the standard figures are taken with the JIT running)
@@ -131,6 +142,22 @@ $4
 CONF
 }
 
+# The warm-up servers' ports (RENEW_WARMUP), dyups's and nginx's (or WARM_BENCH_PORTS="p1 p2").
+if [ -n "${WARM_BENCH_PORTS:-}" ]; then
+  read -r dyups_warm_port nginx_warm_port <<<"$WARM_BENCH_PORTS"
+else
+  read -r dyups_warm_port nginx_warm_port < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+)
+fi
+
 # One RSA 2048 certificate for every TLS listener of the run (the backends' and both proxies').
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout "$prefix/key.pem" \
   -out "$prefix/cert.pem" 2>/dev/null
@@ -178,6 +205,20 @@ nginx_conf nginx 0 "worker_processes $workers;" "
         server 127.0.0.1:$tls_backend1;
         server 127.0.0.1:$tls_backend2;
         keepalive 64;
+    }
+    upstream warm {
+        server 127.0.0.1:$backend1;
+        server 127.0.0.1:$backend2;
+        keepalive 64;
+        keepalive_requests 1;
+    }
+    server {
+        listen 127.0.0.1:$nginx_warm_port;
+        keepalive_requests 1;
+        location / {
+            proxy_pass http://warm;
+            $proxy_directives
+        }
     }
     server {
         listen 127.0.0.1:$nginx_port$listen_options;
@@ -251,6 +292,15 @@ http {
     }
 
     server {
+        listen 127.0.0.1:$dyups_warm_port;
+        keepalive_requests 1;
+        location / {
+            proxy_pass http://warm;
+            $proxy_directives
+        }
+    }
+
+    server {
         listen 127.0.0.1:$admin_port;
         location / {
             dyups_interface;
@@ -281,6 +331,8 @@ bench_upstream="server 127.0.0.1:$backend1;server 127.0.0.1:$backend2;keepalive 
 curl -fsS -X POST -d "$bench_upstream" "http://127.0.0.1:$admin_port/upstream/bench" >/dev/null
 curl -fsS -X POST -d "server 127.0.0.1:$tls_backend1;server 127.0.0.1:$tls_backend2;keepalive 64;" \
   "http://127.0.0.1:$admin_port/upstream/benchtls" >/dev/null
+curl -fsS -X POST -d "server 127.0.0.1:$backend1;server 127.0.0.1:$backend2;keepalive 64;keepalive_requests 1;" \
+  "http://127.0.0.1:$admin_port/upstream/warm" >/dev/null
 nginx -p "$prefix/nginx" -c conf/nginx.conf > "$prefix/nginx/logs/stdout.log" 2>&1 &
 nginx_pid=$!
 pids+=($nginx_pid)
@@ -294,6 +346,8 @@ declare -A url=(
   [dyups]="http://127.0.0.1:$proxy_port/"
   [nginx]="http://127.0.0.1:$nginx_port/"
   [nginx-nk]="http://127.0.0.1:$nginx_nk_port/"
+  [dyups-warm]="http://127.0.0.1:$dyups_warm_port/"
+  [nginx-warm]="http://127.0.0.1:$nginx_warm_port/"
   [dyups-tls-client]="https://127.0.0.1:$dyups_tls_port/"
   [nginx-tls-client]="https://127.0.0.1:$nginx_tls_port/"
   [dyups-tls-backend]="http://127.0.0.1:$proxy_port/tls/"
@@ -302,6 +356,8 @@ check() { echo "$1 check: $(curl -kfsS -H 'Host: bench' "${url[$1]}") $(curl -kf
 check dyups
 check nginx
 check nginx-nk
+check dyups-warm
+check nginx-warm
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
 echo "wrk: $(wrk --version 2>&1 | head -1)"
@@ -395,6 +451,15 @@ warm() {
   done
 }
 
+# RENEW_WARMUP: the warm-up server of the target, RENEW_WARMUP at each connection count (see the header).
+renew_warm() {
+  local c
+  for c in $connections; do
+    wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"$RENEW_WARMUP" -s "$prefix/report.lua" -H 'Host: bench' "${url[$1-warm]}" |
+      sed -n "s/^RESULT/$1 renewal warm-up $c: RESULT/p"
+  done
+}
+
 rss_kb() {  # pids... -> total VmRSS in kB
   local total=0 pid
   for pid in "$@"; do
@@ -409,6 +474,12 @@ for part in $parts; do
   compare)
     echo
     echo "== compare: $rounds rounds, $duration each, connections: $connections"
+    if [ -n "${RENEW_WARMUP:-}" ]; then
+      # First, so that the standard warm-ups after it leave the request path compiled with kept-alive traffic's
+      # profile (a method compiled only from renewal traffic would meet untaken branches in the rounds).
+      echo "renewal warm-up (RENEW_WARMUP=$RENEW_WARMUP): a new client and backend connection per request, each proxy"
+      renew_warm dyups; renew_warm nginx
+    fi
     warm dyups; warm nginx; warm dyups
     if [ "${JIT_FREEZE:-0}" = 1 ]; then
       printf '[ { match: "*.*", c1: { Exclude: true }, c2: { Exclude: true } } ]\n' > "$prefix/jit-freeze.json"
