@@ -81,7 +81,7 @@ public final class HealthChecker implements AutoCloseable {
         continue;
       }
       for (Peer peer : upstream.peers().asList()) {
-        if (peer.spec().down() || !claim(peer, now, check)) {
+        if (peer.isDown() || !claim(peer, now, check)) {
           continue;
         }
         try {

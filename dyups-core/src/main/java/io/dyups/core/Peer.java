@@ -21,17 +21,25 @@ import org.jspecify.annotations.Nullable;
 public final class Peer {
   // The parts of the Endpoint this peer was built from, kept as fields rather than as the Endpoint itself: one
   // object less per server in a registry that holds many (endpoint() makes it again, off the request path).
-  private final ServerSpec spec;
-  // The address of a server written with a host name (one of the name's addresses, or the name unresolved). Null
-  // for a server written as an address or a unix socket, whose socket address is made from the address as written
-  // when first asked (socketAddress()): a registry of many upstreams, most of them idle, keeps no four objects of
-  // an InetSocketAddress per server, and a load does not copy them from collection to collection.
-  private final @Nullable SocketAddress resolved;
-  // The socket address made from an address as written, once asked; volatile, so that a thread that finds it sees
-  // it whole (an InetAddress's fields are not final).
-  private volatile @Nullable SocketAddress made;
+  // The server line when it is the peer's own (a host name's address, an SRV record's target). Null for a server
+  // written as an address or a unix socket: its line is the group's definition's at `index`, read from there when
+  // asked, because a definition keeps its servers packed (two longs each) and a record kept here would hold again,
+  // in about 120 bytes per server, what the definition already holds.
+  private final @Nullable ServerSpec ownSpec;
+  private final int index;
+  // Where to connect: for a server written with a host name, one of the name's addresses (or the name unresolved),
+  // set when built; for one written as an address or a unix socket, made from it when first asked (socketAddress()),
+  // so that a registry of many upstreams, most of them idle, keeps no four objects of an InetSocketAddress per
+  // server, and a load does not copy them from collection to collection. Volatile, so that a thread that finds it
+  // sees it whole (an InetAddress's fields are not final).
+  private volatile @Nullable SocketAddress socket;
   private final @Nullable String serviceTarget;
-  private final boolean runTime;
+  // The line's flags the peer reads often (written down, drain, backup) and the endpoint's runTime, in one byte.
+  private final byte flags;
+  private static final int DOWN = 1;
+  private static final int DRAIN = 1 << 1;
+  private static final int BACKUP = 1 << 2;
+  private static final int RUN_TIME = 1 << 3;
   final SharedPeerState state;
   // The counters of each worker, as when this peer was built.
   final WorkerPeerCounters[] counters;
@@ -40,21 +48,29 @@ public final class Peer {
 
   Peer(Endpoint endpoint, SharedPeerState state, PeerGroup group) {
     // For a server written as an address, the endpoint's address is always HostTable.literal of it.
-    this(endpoint.spec(), endpoint.spec().address().kind() == Address.Kind.HOST ? endpoint.address() : null,
+    this(endpoint.spec(), endpoint.spec(), -1,
+        endpoint.spec().address().kind() == Address.Kind.HOST ? endpoint.address() : null,
         endpoint.serviceTarget(), endpoint.runTime(), state, group);
   }
 
-  /** The peer of a server written as an address or a unix socket: {@code Peer(Endpoint.written(server), ...)}. */
-  Peer(ServerSpec server, SharedPeerState state, PeerGroup group) {
-    this(server, null, null, false, state, group);
+  /**
+   * The peer of the server at {@code index} of its group's definition, {@code server}, written as an address or a
+   * unix socket: {@code Peer(Endpoint.written(server), ...)}, without keeping the line.
+   */
+  Peer(ServerSpec server, int index, SharedPeerState state, PeerGroup group) {
+    this(server, null, index, null, null, false, state, group);
   }
 
-  private Peer(ServerSpec spec, @Nullable SocketAddress resolved, @Nullable String serviceTarget, boolean runTime,
-      SharedPeerState state, PeerGroup group) {
-    this.spec = spec;
-    this.resolved = resolved;
+  private Peer(ServerSpec spec, @Nullable ServerSpec ownSpec, int index, @Nullable SocketAddress resolved,
+      @Nullable String serviceTarget, boolean runTime, SharedPeerState state, PeerGroup group) {
+    this.ownSpec = ownSpec;
+    this.index = index;
+    if (resolved != null) {
+      this.socket = resolved;
+    }
     this.serviceTarget = serviceTarget;
-    this.runTime = runTime;
+    this.flags = (byte) ((spec.down() ? DOWN : 0) | (spec.drain() ? DRAIN : 0) | (spec.backup() ? BACKUP : 0)
+        | (runTime ? RUN_TIME : 0));
     this.state = state;
     this.counters = state.counters;
     this.group = group;
@@ -63,7 +79,7 @@ public final class Peer {
 
   /** What this peer was built from: equal to the {@link Endpoint} given to its constructor. */
   Endpoint endpoint() {
-    return new Endpoint(spec, socketAddress(), serviceTarget, runTime);
+    return new Endpoint(spec(), socketAddress(), serviceTarget, (flags & RUN_TIME) != 0);
   }
 
   /**
@@ -71,7 +87,7 @@ public final class Peer {
    * of the SRV record. Made when asked (only a consistent hash asks), not kept with every peer.
    */
   String hashName() {
-    return serviceTarget != null ? serviceTarget : spec.address().toString();
+    return serviceTarget != null ? serviceTarget : address().toString();
   }
 
   /**
@@ -79,12 +95,23 @@ public final class Peer {
    * service=}, the weight (unless written) and the tier of its SRV record.
    */
   public ServerSpec spec() {
-    return spec;
+    ServerSpec own = ownSpec;
+    return own != null ? own : group.definition().servers().get(index);
+  }
+
+  /** True for a server written with {@code backup}: it takes requests only when no primary server can. */
+  public boolean isBackup() {
+    return (flags & BACKUP) != 0;
+  }
+
+  /** True for a server written with {@code down}: it takes no request. */
+  public boolean isDown() {
+    return (flags & DOWN) != 0;
   }
 
   /** The server's address as written: an address, a unix socket, or the host name this peer is one address of. */
   public Address address() {
-    return spec.address();
+    return spec().address();
   }
 
   /**
@@ -94,18 +121,15 @@ public final class Peer {
    * object after.
    */
   public SocketAddress socketAddress() {
-    SocketAddress address = resolved;
-    if (address != null) {
-      return address;
-    }
-    address = made;
+    SocketAddress address = socket;
     if (address == null) {
       // Two threads may both make it: equal values, either one kept.
-      address = HostTable.literal(spec.address());
-      made = address;
+      address = HostTable.literal(address());
+      socket = address;
     }
     return address;
   }
+
 
   /** Requests currently using this peer, over every worker. */
   public int activeConnections() {
@@ -283,7 +307,7 @@ public final class Peer {
       for (WorkerPeerCounters worker : counters) {
         fresh |= worker == null;
       }
-      return fresh && !spec.down() && !spec.drain() && !state.checkDown;
+      return fresh && (flags & (DOWN | DRAIN)) == 0 && !state.checkDown;
     } finally {
       group.lock.unlock();
     }
@@ -321,10 +345,10 @@ public final class Peer {
    * checking, unhealthy, unavail, up.
    */
   public State state() {
-    if (spec.down()) {
+    if ((flags & DOWN) != 0) {
       return State.DOWN;
     }
-    if (spec.drain()) {
+    if ((flags & DRAIN) != 0) {
       return State.DRAINING;
     }
     group.lock.lock();

@@ -107,6 +107,11 @@ public final class PeerGroup {
     }
   }
 
+  /** The definition this group's peers were built from. */
+  UpstreamBlock definition() {
+    return definition;
+  }
+
   private PeerGroup(UpstreamBlock definition, HostTable.Plan plan, @Nullable PeerGroup previous, Ticker clock,
       int workerCount) {
     this.definition = definition;
@@ -169,7 +174,7 @@ public final class PeerGroup {
             state.retireCounters(new WorkerPeerCounters[count], nowMillis);
           }
         }
-        Peer peer = endpoint == null ? new Peer(server, state, this) : new Peer(endpoint, state, this);
+        Peer peer = endpoint == null ? new Peer(server, i, state, this) : new Peer(endpoint, state, this);
         all[i] = peer;
         if (server.backup()) {
           backupPeers[backupCount++] = peer;

@@ -69,6 +69,23 @@ class PeerAddressTest {
     assertThat(peers.get(1).isHealthy()).isTrue();
   }
 
+  @Test
+  void aPeerBuiltFromItsDefinitionReadsItsLineFromThereWithTheLinesFlags() {
+    UpstreamBlock definition = UpstreamBlock.fromCommands("u",
+        "server 10.0.0.1:80 weight=3; server 10.0.0.2:80 down; server 10.0.0.3:80 backup; server 10.0.0.4 drain;");
+
+    List<Peer> peers = PeerGroup.create(definition, HostTable.Plan.WRITTEN, null, ticker, 1).asList();
+
+    assertThat(peers).extracting(Peer::spec).containsExactlyElementsOf(definition.servers());
+    assertThat(peers).extracting(Peer::isDown).containsExactly(false, true, false, false);
+    assertThat(peers).extracting(Peer::isBackup).containsExactly(false, false, true, false);
+    assertThat(peers).extracting(Peer::state)
+        .containsExactly(Peer.State.UP, Peer.State.DOWN, Peer.State.UP, Peer.State.DRAINING);
+    assertThat(peers.get(0).weight).isEqualTo(3);
+    assertThat(peers.get(3).isAvailable()).isFalse();
+    assertThat(peers.get(0).isAvailable()).isTrue();
+  }
+
   private Peer onlyPeer(String commands) {
     return PeerGroup.create(UpstreamBlock.fromCommands("u", commands), null, ticker, 1).asList().get(0);
   }

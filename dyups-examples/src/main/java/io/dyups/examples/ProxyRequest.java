@@ -843,12 +843,12 @@ final class ProxyRequest {
       int backups = 0;
       int live = 0;
       for (Peer candidate : upstream.peers().asList()) {
-        if (candidate.spec().backup()) {
+        if (candidate.isBackup()) {
           backups++;
         } else {
           primaries++;
         }
-        if (!candidate.spec().down()) {
+        if (!candidate.isDown()) {
           live++;
         }
       }
