@@ -231,7 +231,7 @@ final class HostTable implements AutoCloseable {
    * run time without any resolver; without it (a change from elsewhere, a start) nothing is refused.
    */
   Lease prepare(String upstream, UpstreamBlock definition, boolean strict) {
-    if (!hasHostNames(definition)) {
+    if (!definition.hasHostNames()) {
       // Nothing to look up or pin (the upstreams of most files): no lease to hold.
       return nothingLeased;
     }
@@ -351,7 +351,7 @@ final class HostTable implements AutoCloseable {
    * none: the table looks up its names with {@code resolve} while it has them.
    */
   synchronized void use(String upstream, @Nullable UpstreamBlock definition) {
-    if ((definition == null || !hasHostNames(definition)) && !keysOfUpstream.containsKey(upstream)) {
+    if ((definition == null || !definition.hasHostNames()) && !keysOfUpstream.containsKey(upstream)) {
       return;
     }
     Set<HostKey> now = new HashSet<>();
@@ -761,7 +761,7 @@ final class HostTable implements AutoCloseable {
    * (ngx_http_upstream_zone_resolve_handler keeps a peer whose address stays and adds new ones at the end).
    */
   Plan plan(UpstreamBlock definition, @Nullable PeerGroup previous) {
-    if (!hasHostNames(definition)) {
+    if (!definition.hasHostNames()) {
       return Plan.WRITTEN;
     }
     List<Endpoint> fixed = new ArrayList<>();
@@ -795,16 +795,6 @@ final class HostTable implements AutoCloseable {
     endpoints.addAll(fixed);
     endpoints.addAll(keptThenNew(runTime, previous));
     return new Plan(endpoints, hosts);
-  }
-
-  /** True when a server of {@code definition} is written with a host name (the table has something to do). */
-  static boolean hasHostNames(UpstreamBlock definition) {
-    for (ServerSpec server : definition.servers()) {
-      if (server.address().kind() == Address.Kind.HOST) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private synchronized @Nullable Lookup lookupOf(HostKey key) {

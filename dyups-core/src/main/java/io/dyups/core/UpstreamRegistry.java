@@ -750,7 +750,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     try {
       // Host names looked up before the write lock, as put() does; most files have none.
       for (StoredUpstream stored : given) {
-        if (HostTable.hasHostNames(stored.definition())) {
+        if (stored.definition().hasHostNames()) {
           leases.add(hosts.prepare(stored.name(), stored.definition(), false));
         }
       }
@@ -798,7 +798,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             if (definition.healthCheck() != null) {
               healthChecked.published(keys[i], made[i]);
             }
-            if (HostTable.hasHostNames(definition)) {
+            if (definition.hasHostNames()) {
               hosts.use(keys[i], definition);
             }
           }
@@ -952,7 +952,7 @@ public final class UpstreamRegistry implements AutoCloseable {
    */
   private Upstream unpicked(StoredUpstream stored, @Nullable Upstream old) {
     UpstreamBlock definition = stored.definition();
-    return HostTable.hasHostNames(definition)
+    return definition.hasHostNames()
         ? new Upstream(definition.name(), stored.version(), definition, peers(definition, old), stored.order())
         : new Upstream(definition.name(), stored.version(), definition, ticker, workers, stored.order());
   }

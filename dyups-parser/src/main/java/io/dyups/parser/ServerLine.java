@@ -31,15 +31,19 @@ final class ServerLine {
   }
 
   /**
-   * The server of a {@code server} directive with at least one argument; {@code balancing} is the method known
-   * when the line is read, which decides whether {@code backup} is allowed (nginx checks it there too).
+   * Reads the server of a {@code server} directive with at least one argument into {@code servers}; {@code
+   * balancing} is the method known when the line is read, which decides whether {@code backup} is allowed (nginx
+   * checks it there too). Nothing of the line is kept or given back, so that the JIT can keep it off the heap.
    */
-  static ServerSpec read(Directive directive, Balancing balancing, SharedHosts hosts) {
+  static void read(Directive directive, Balancing balancing, SharedHosts hosts, PackedServers.Builder servers) {
     ServerLine line = new ServerLine(directive, balancing);
     for (int i = 1; i < directive.args().size(); i++) {
       line.parameter(i);
     }
     String text = directive.args().get(0);
+    if (line.addedAsIpv4(text, servers)) {
+      return;
+    }
     if (line.service != null && !line.resolve) {
       throw new ConfigSyntaxException(
           "service upstream \"" + text + "\" requires \"resolve\" parameter", directive.position());
@@ -48,7 +52,27 @@ final class ServerLine {
     if (line.service != null) {
       line.checkService(text, address);
     }
-    return line.spec(address);
+    servers.add(line.spec(address));
+  }
+
+  /**
+   * The common line (an IPv4 address as dotted decimal, an optional port, numeric parameters and flags), added
+   * packed without making its address, its record or the address's position, which a large file would make 400 000
+   * times for nothing. Every text taken here is one that {@link UpstreamModelBuilder#address} reads as that IPv4
+   * address and port; anything else, errors included, goes the general way.
+   */
+  private boolean addedAsIpv4(String text, PackedServers.Builder servers) {
+    if (resolve || route != null || service != null || !slowStart.isZero()) {
+      return false;
+    }
+    int colon = text.indexOf(':');
+    long ip = PackedServers.ipv4(text, 0, colon < 0 ? text.length() : colon);
+    if (ip < 0) {
+      return false;
+    }
+    int port = colon < 0 ? Address.DEFAULT_PORT : NginxValues.parseInt(text, colon + 1);
+    return port >= 1 && port <= 65535
+        && servers.addIpv4(ip, port, weight, maxFails, failTimeout, maxConns, backup, down, drain);
   }
 
   // ngx_http_upstream_server: a service's ports and addresses come from its SRV records.

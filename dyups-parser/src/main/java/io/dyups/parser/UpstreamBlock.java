@@ -34,8 +34,25 @@ public record UpstreamBlock(
   public UpstreamBlock {
     requireNonNull(name, "name");
     requireNonNull(balancing, "balancing");
-    servers = List.copyOf(servers);
+    servers = PackedServers.of(servers);
     requireNonNull(keepalive, "keepalive");
+  }
+
+  /**
+   * True when a server is written with a host name ({@link Address.Kind#HOST}), to be looked up when the upstream
+   * is defined or, with {@code resolve}, while it lives. Answered without making the servers' records when none
+   * can be.
+   */
+  public boolean hasHostNames() {
+    if (PackedServers.hasNoHostNames(servers)) {
+      return false;
+    }
+    for (ServerSpec server : servers) {
+      if (server.address().kind() == Address.Kind.HOST) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A block without {@code resolver} and {@code resolver_timeout} directives. */

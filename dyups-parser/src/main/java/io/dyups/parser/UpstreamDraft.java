@@ -4,7 +4,6 @@ import static io.dyups.parser.UpstreamModelBuilder.invalidArgumentCount;
 import static io.dyups.parser.UpstreamModelBuilder.invalidParameter;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -25,10 +24,8 @@ final class UpstreamDraft {
   private Balancing balancing = ROUND_ROBIN;
   // nginx's peer.init_upstream: set by a balancing method and by keepalive, which wraps the method before it.
   private boolean initUpstreamSet;
-  private final List<ServerSpec> servers = new ArrayList<>();
+  private final PackedServers.Builder servers = new PackedServers.Builder();
   private final SharedHosts hosts;
-  private int backupServers;
-  private int resolvingServers;
   private int keepaliveConnections;
   private @Nullable Integer keepaliveRequests;
   private @Nullable Duration keepaliveTime;
@@ -72,15 +69,15 @@ final class UpstreamDraft {
 
   /** The block, checked as a whole; {@code where} is the position block-level errors name. */
   UpstreamBlock finish(SourcePosition where) {
-    if (servers.isEmpty()) {
+    if (servers.size() == 0) {
       throw new ConfigSyntaxException("no servers are inside upstream", where);
     }
-    if (backupServers == servers.size()) {
+    if (servers.backups() == servers.size()) {
       throw new ConfigSyntaxException("no servers in upstream \"" + name + "\"", where);
     }
     // ngx_http_upstream_init_round_robin: a name looked up again while nginx runs needs the peers in shared
     // memory, where every worker sees the addresses change.
-    if (zone == null && resolvingServers > 0) {
+    if (zone == null && servers.resolvingAtRunTime() > 0) {
       throw new ConfigSyntaxException(
           "resolving names at run time requires upstream \"" + name + "\" to be in shared memory", where);
     }
@@ -93,8 +90,8 @@ final class UpstreamDraft {
         keepaliveRequests == null ? defaults.requests() : keepaliveRequests,
         keepaliveTime == null ? defaults.time() : keepaliveTime,
         keepaliveTimeout == null ? defaults.timeout() : keepaliveTimeout);
-    return new UpstreamBlock(name, balancing, servers, keepalive, zone, check == null ? null : check.finish(),
-        resolver, resolverTimeout);
+    return new UpstreamBlock(name, balancing, servers.build(), keepalive, zone,
+        check == null ? null : check.finish(), resolver, resolverTimeout);
   }
 
   private void server(Directive directive) {
@@ -102,14 +99,7 @@ final class UpstreamDraft {
     if (directive.args().isEmpty()) {
       throw invalidArgumentCount(directive);
     }
-    ServerSpec server = ServerLine.read(directive, balancing, hosts);
-    servers.add(server);
-    if (server.backup()) {
-      backupServers++;
-    }
-    if (server.resolvesAtRunTime()) {
-      resolvingServers++;
-    }
+    ServerLine.read(directive, balancing, hosts, servers);
   }
 
   private void ipHash(Directive directive) {
