@@ -69,6 +69,7 @@ public final class PeerGroup {
 
   // The backups of a group that has none (most groups): a zero-length array, never written.
   private static final Peer[] NO_PEERS = new Peer[0];
+  private static final ServerSpec[] NO_SERVERS = new ServerSpec[0];
 
   /**
    * What the generations of one upstream with the same number of workers share: each worker's lock, its newest.
@@ -118,9 +119,10 @@ public final class PeerGroup {
     this.hosts = List.copyOf(plan.hosts());
     // Plan.WRITTEN: a peer per server of the definition, made from the server line itself (no endpoint).
     boolean written = plan == HostTable.Plan.WRITTEN;
-    List<ServerSpec> servers = definition.servers();
+    // Each line read once: a definition may keep its servers packed and make a record at each get().
+    ServerSpec[] servers = written ? definition.servers().toArray(new ServerSpec[0]) : NO_SERVERS;
     List<Endpoint> endpoints = plan.endpoints();
-    int size = written ? servers.size() : endpoints.size();
+    int size = written ? servers.length : endpoints.size();
     this.clock = clock;
     this.lock = previous == null ? new ReentrantLock() : previous.lock;
     int count = definition.zone() != null ? 1 : workerCount;
@@ -141,7 +143,7 @@ public final class PeerGroup {
     boolean checkRemoved = check == null && previous != null && previous.definition.healthCheck() != null;
     int backupCount = 0;
     for (int i = 0; i < size; i++) {
-      backupCount += (written ? servers.get(i) : endpoints.get(i).spec()).backup() ? 1 : 0;
+      backupCount += (written ? servers[i] : endpoints.get(i).spec()).backup() ? 1 : 0;
     }
     Peer[] all = new Peer[size];
     Peer[] primaryPeers = new Peer[all.length - backupCount];
@@ -155,7 +157,7 @@ public final class PeerGroup {
     try {
       for (int i = 0; i < all.length; i++) {
         @Nullable Endpoint endpoint = written ? null : endpoints.get(i);
-        ServerSpec server = endpoint == null ? servers.get(i) : endpoint.spec();
+        ServerSpec server = endpoint == null ? servers[i] : endpoint.spec();
         ArrayDeque<SharedPeerState> same = previous == null ? null
             : carried.get(endpoint != null ? endpoint : Endpoint.written(server));
         SharedPeerState state;
