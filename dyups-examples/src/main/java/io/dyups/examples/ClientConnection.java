@@ -575,7 +575,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     ChannelFutureListener then = future -> {
       if (drain && channel instanceof DuplexChannel duplex && channel.isActive()) {
         // Send FIN, then read and drop what the client still sends, for a few seconds at most.
-        duplex.shutdownOutput();
+        Transport.shutdownOutput(duplex);
         channel.config().setAutoRead(true);
         timer.deadline = System.nanoTime() + 5_000_000_000L;
       } else {

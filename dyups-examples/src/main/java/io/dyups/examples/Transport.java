@@ -1,6 +1,7 @@
 package io.dyups.examples;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -10,12 +11,15 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.util.Arrays;
@@ -108,6 +112,32 @@ enum Transport {
       case EPOLL -> EpollServerSocketChannel.class;
       case NIO -> NioServerSocketChannel.class;
     };
+  }
+
+  /**
+   * Sends {@code channel}'s FIN and leaves it open for reading: shutdown(SHUT_WR), as nginx's lingering close
+   * ({@code ngx_http_set_lingering_close}) does. Called on the channel's loop, once its last write is done.
+   *
+   * <p>Netty's {@link DuplexChannel#shutdownOutput()} makes a {@code ChannelOutputShutdownException}, stack trace and
+   * all, to fail the writes still queued, and then fires an event down the pipeline; on io_uring that was 3.6% of the
+   * loop's CPU when every request renewed its client connection (BENCHMARKS.md section 5, session of 2026-12-02,
+   * fifth). With nothing queued there is nothing to fail and no handler of the proxy's pipelines waits for the event,
+   * so on io_uring and epoll the socket is shut down directly: the same system call, and the socket records it where
+   * {@link DuplexChannel#isOutputShutdown()} reads it. Anything else (NIO, writes still queued) goes through Netty.
+   */
+  static void shutdownOutput(DuplexChannel channel) {
+    ChannelOutboundBuffer queued = channel.unsafe().outboundBuffer();
+    if (channel instanceof UnixChannel unix && unix.fd() instanceof Socket socket && queued != null
+        && queued.isEmpty()) {
+      try {
+        socket.shutdown(false, true);
+      } catch (IOException e) {
+        // As when Netty's call fails (its promise, which no one waits for, takes the error): the read that follows,
+        // or the lingering close's deadline, ends the connection.
+      }
+      return;
+    }
+    channel.shutdownOutput();
   }
 
   /** A new, unregistered client socket channel. */

@@ -4,14 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,6 +91,54 @@ class TransportTest {
       assertThat(channel.config().getOption(ChannelOption.TCP_NODELAY)).isTrue();
     } finally {
       channel.unsafe().closeForcibly();
+    }
+  }
+
+  /**
+   * The lingering close's half-close ({@link Transport#shutdownOutput}) is the same on every transport, whether it
+   * calls the socket directly (io_uring, epoll) or goes through Netty's {@code shutdownOutput} (NIO): the peer reads
+   * the end of the stream, the channel says its output is shut down and stays open, and what the peer still sends is
+   * read.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"io_uring", "epoll", "nio"})
+  void theHalfCloseSendsTheEndAndKeepsReading(String name) throws Exception {
+    Transport transport = Transport.valueOf(name.toUpperCase(Locale.ROOT));
+    assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(), "io_uring is not available here");
+    assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "epoll is not available here");
+    EventLoopGroup group = transport.group(1, "half-close-" + name);
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      LinkedBlockingQueue<String> read = new LinkedBlockingQueue<>();
+      Channel channel = transport.newSocket();
+      channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+          ByteBuf bytes = (ByteBuf) msg;
+          read.add(bytes.toString(StandardCharsets.US_ASCII));
+          bytes.release();
+        }
+      });
+      group.register(channel).sync();
+      channel.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.getLocalPort())).sync();
+      try (Socket peer = listener.accept()) {
+        peer.setSoTimeout(10_000);
+        channel.writeAndFlush(channel.alloc().buffer().writeBytes("answer".getBytes(StandardCharsets.US_ASCII)))
+            .sync();
+        channel.eventLoop().submit(() -> Transport.shutdownOutput((DuplexChannel) channel)).get();
+
+        InputStream in = peer.getInputStream();
+        assertThat(new String(in.readNBytes(6), StandardCharsets.US_ASCII)).isEqualTo("answer");
+        assertThat(in.read()).isEqualTo(-1);
+        assertThat(((DuplexChannel) channel).isOutputShutdown()).isTrue();
+        assertThat(channel.isOpen()).isTrue();
+        peer.getOutputStream().write("more".getBytes(StandardCharsets.US_ASCII));
+        peer.getOutputStream().flush();
+        assertThat(read.poll(10, TimeUnit.SECONDS)).isEqualTo("more");
+      } finally {
+        channel.close().sync();
+      }
+    } finally {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
     }
   }
 
