@@ -36,7 +36,7 @@ class PackedServersTest {
       "server 10.0.0.1 backup; server 10.0.0.2 down; server 10.0.0.3 drain;",
       "server 10.0.0.1 weight=3 max_fails=0 backup down drain; server 10.0.0.2;",
   })
-  void packsEveryServerThatFitsAndReadsItBackAsWritten(String commands) {
+  void packsEveryServerThatFitsAndWritesOutTextThatReadsBackEqual(String commands) {
     List<ServerSpec> servers = servers(commands);
 
     assertThat(servers).isInstanceOf(PackedServers.class);
