@@ -36,18 +36,23 @@
 #        WARMUP=5s: each target's warm-up at each connection count before the rounds
 #        PROXY_JAR=another build of dyups-proxy.jar to measure
 #        PROXY_JAVA_OPTS=JVM options of the proxy, e.g. -Ddyups.transport=epoll (default: io_uring where available)
+#        PROXY_GC_OPTS=the proxy's collector (default "-XX:+UseSerialGC -Xmn64m", README's recommendation for the
+#        example proxy: young collections of under a millisecond on one core, where G1's default pauses of 4-7 ms
+#        took both cores; PROXY_GC_OPTS= measures the JVM's default G1; BENCHMARKS.md section 5, sixth session)
 #        REUSEPORT=1: both proxies listen with `reuseport`, a socket per event loop or worker
-#        RENEW_WARMUP=D (off by default): before the compare part's warm-ups, D of wrk at each connection count on
-#        a warm-up server of each proxy, dyups then nginx, where every request renews a client connection and a
-#        backend connection (the server has keepalive_requests 1, its upstream `warm`, the same two backends, has
-#        keepalive 64 and keepalive_requests 1). The measured rounds renew each side's connections every 1 000
-#        requests (keepalive_requests' default on both sides), about 30 times a second at 2 connections, too
-#        rarely for a 10 s warm-up to bring that code to the JIT's last tier; this warm-up runs the same code (the
-#        close the proxy decides after its answer, the backend connection made, pooled and closed) some thousands
-#        of times a second. Both proxies get it; the measured server, upstream and directives are unchanged (the
-#        warm-up server and upstream are configured in every run and idle unless RENEW_WARMUP is set). With
-#        RENEW_WARMUP=10s at 2 connections the JIT is out of the rounds and dyups's p99 goes from 1.62x to 1.21x nginx's,
-#        requests/s unchanged (BENCHMARKS.md section 5, session of 2026-12-02, fourth)
+#        RENEW_WARMUP=D (default 10s; RENEW_WARMUP=0 turns it off): before the compare part's warm-ups, D of wrk at
+#        each connection count on a warm-up server of each proxy, dyups then nginx, where every request renews a
+#        client connection and a backend connection (the server has keepalive_requests 1, its upstream `warm`, the
+#        same two backends, has keepalive 64 and keepalive_requests 1). The measured rounds renew each side's
+#        connections every 1 000 requests (keepalive_requests' default on both sides), about 30 times a second at 2
+#        connections, too rarely for the standard warm-ups to bring that code to the JIT's last tier: without this
+#        warm-up a JVM is measured while it still compiles the code that opens and closes connections, which a proxy
+#        that has run for minutes has long compiled. This warm-up runs the same code (the close the proxy decides
+#        after its answer, the backend connection made, pooled and closed) some thousands of times a second. Both
+#        proxies get it, the same length; the measured server, upstream and directives are unchanged (the warm-up
+#        server and upstream are configured in every run and idle when it is off). At 2 connections it takes the
+#        JIT out of the rounds: dyups's p99 went from 1.62x to 1.21x nginx's, requests/s unchanged (BENCHMARKS.md
+#        section 5, sessions of 2026-12-02, fourth, when it was an option off by default, and sixth)
 #        JIT_FREEZE=1: once the compare part's warm-ups are over, the proxy's JIT compiles nothing more (a compiler
 #        directive excluding every method, added with jcmd), so that its rounds measure the code the warm-ups made
 #        without the JIT still at work; off by default: the standard figures are taken with the JIT running)
@@ -60,6 +65,7 @@ rounds=${ROUNDS:-3}
 workers=${WORKERS:-2}
 connections=${CONNECTIONS:-2 50 1000}
 warmup=${WARMUP:-5s}
+renew_warmup=${RENEW_WARMUP:-10s}
 listen_options=""
 [ "${REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 parts=${*:-compare churn idle slow}
@@ -323,7 +329,7 @@ wait_for() {  # url pid log
 nginx -p "$prefix/backends" -c conf/nginx.conf > "$prefix/backends/logs/stdout.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$backend1/" "${pids[-1]}" "$prefix/backends/logs/error.log"
-java ${PROXY_JAVA_OPTS:-} -jar "$jar" -p "$prefix/dyups" > "$prefix/dyups/logs/stdout.log" 2>&1 &
+java ${PROXY_GC_OPTS--XX:+UseSerialGC -Xmn64m} ${PROXY_JAVA_OPTS:-} -jar "$jar" -p "$prefix/dyups" > "$prefix/dyups/logs/stdout.log" 2>&1 &
 dyups_pid=$!
 pids+=($dyups_pid)
 wait_for "http://127.0.0.1:$admin_port/list" "$dyups_pid" "$prefix/dyups/logs/stdout.log"
@@ -362,7 +368,7 @@ check nginx-warm
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
 echo "wrk: $(wrk --version 2>&1 | head -1)"
 echo "peer: $(nginx -v 2>&1); backends: nginx, 1 worker, return 200"
-echo "dyups: $(grep -m1 'dyups proxy started' "$prefix/dyups/logs/error.log" | sed 's/.*: dyups proxy started, //')"
+echo "dyups: $(grep -m1 'dyups proxy started' "$prefix/dyups/logs/error.log" | sed 's/.*: dyups proxy started, //'); JVM options: ${PROXY_GC_OPTS--XX:+UseSerialGC -Xmn64m} ${PROXY_JAVA_OPTS:-}"
 
 cat > "$prefix/report.lua" <<'LUA'
 done = function(summary, latency, requests)
@@ -455,7 +461,7 @@ warm() {
 renew_warm() {
   local c
   for c in $connections; do
-    wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"$RENEW_WARMUP" -s "$prefix/report.lua" -H 'Host: bench' "${url[$1-warm]}" |
+    wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"$renew_warmup" -s "$prefix/report.lua" -H 'Host: bench' "${url[$1-warm]}" |
       sed -n "s/^RESULT/$1 renewal warm-up $c: RESULT/p"
   done
 }
@@ -474,10 +480,10 @@ for part in $parts; do
   compare)
     echo
     echo "== compare: $rounds rounds, $duration each, connections: $connections"
-    if [ -n "${RENEW_WARMUP:-}" ]; then
+    if [ "$renew_warmup" != 0 ] && [ "$renew_warmup" != 0s ]; then
       # First, so that the standard warm-ups after it leave the request path compiled with kept-alive traffic's
       # profile (a method compiled only from renewal traffic would meet untaken branches in the rounds).
-      echo "renewal warm-up (RENEW_WARMUP=$RENEW_WARMUP): a new client and backend connection per request, each proxy"
+      echo "renewal warm-up (RENEW_WARMUP=$renew_warmup): a new client and backend connection per request, each proxy"
       renew_warm dyups; renew_warm nginx
     fi
     warm dyups; warm nginx; warm dyups
